@@ -1,0 +1,38 @@
+# Two commands on a fresh Debian machine with Python 3.11:  make run  |  make test
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install bench-ingest bench-detection clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the product on embedded defaults (SQLite, ORM broker, console SMS): web + worker + scheduler.
+run: install
+	bin/run
+
+## Run the test suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
+test: install
+	bin/ensure-chromium
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
+
+bench-detection: install
+	$(BIN)/python bench/detection.py
+
+clean:
+	rm -rf $(VENV) data staticfiles .pytest_cache

@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from alerts.models import Alert, AlertDelivery, DetectionRun
+from arkwatch.admin_tools import CappedCountPaginator
+
+
+class AlertDeliveryInline(admin.TabularInline):
+    model = AlertDelivery
+    extra = 0
+    can_delete = False
+    fields = ["recipient", "status", "attempts", "provider_ids", "last_error", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_display = ["detected_at", "signal", "prospect", "status", "acknowledged_at", "call_outcome"]
+    list_filter = ["signal", "status", "call_outcome"]
+    list_select_related = ["prospect", "acknowledged_by"]
+    search_fields = ["prospect__name", "prospect__email", "prospect__company"]
+    date_hierarchy = "detected_at"
+    inlines = [AlertDeliveryInline]
+    readonly_fields = ["prospect", "signal", "dedup_key", "occurred_at", "detected_at", "evidence", "message",
+                       "status", "acknowledged_by", "acknowledged_at"]
+    fields = readonly_fields + ["call_outcome", "note"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj: Alert, form, change: bool) -> None:
+        from alerts.services import alert_record_call
+
+        alert_record_call(alert=obj, user=request.user, outcome=obj.call_outcome, note=obj.note)
+
+
+@admin.register(DetectionRun)
+class DetectionRunAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_display = ["started_at", "trigger", "events_scanned", "visitors_matched", "signals_found",
+                    "alerts_created", "finished_at", "error"]
+    list_filter = ["trigger"]
+    ordering = ["-started_at"]
+    readonly_fields = [f.name for f in DetectionRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.site_header = _("ArkWatch — back office")
+admin.site.site_title = _("ArkWatch")
+admin.site.index_title = _("Prospects, signals and calls")

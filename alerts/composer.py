@@ -1,0 +1,64 @@
+"""The SMS text: who to call and why, in one GSM-7 segment.
+
+Parts, most useful first: the signal, the number to call, the short link to the lead, the name,
+the company, the pain point. When the text is too long the least useful parts are shortened first.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
+from alerts.models import Signal
+
+
+def signal_summary(signal: str, evidence: dict) -> str:
+    if signal == Signal.PAGE_DWELL:
+        return _("On the offer page for %(seconds)ss") % {"seconds": evidence.get("dwell_seconds", "?")}
+    if signal == Signal.CTA_CLICK:
+        return _("Clicked %(cta)s") % {"cta": _("Book audit") if evidence.get("cta_id") == "cta_reserver_audit"
+                                       else evidence.get("cta_id", "CTA")}
+    if signal == Signal.EMAIL_REOPEN:
+        return _("Reopened the email (%(hours)sh later)") % {"hours": evidence.get("hours_after_sent", "?")}
+    return signal
+
+
+def lead_short_url(alert_id: int) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("lead-short-link", args=[alert_id])
+
+
+def compose_alert_sms(
+    *, signal: str, evidence: dict, name: str, company: str, phone: str, pain_point: str, alert_id: int | None,
+    max_units: int | None = None,
+) -> str:
+    budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
+    with translation.override(settings.LANGUAGE_CODE):
+        head = to_gsm7(signal_summary(signal, evidence))
+        call = to_gsm7(_("Call %(phone)s") % {"phone": phone}) if phone else to_gsm7(_("No phone on file"))
+    link = lead_short_url(alert_id) if alert_id else ""
+    name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)
+
+    def render(name: str, company: str, pain: str, link: str) -> str:
+        who = name + (f" ({company})" if company else "")
+        parts = [f"{head}: {who}" if who else head, call]
+        if pain:
+            parts.append(pain)
+        if link:
+            parts.append(link)
+        return ". ".join(parts)
+
+    text = render(name, company, pain, link)
+    # Shorten the least useful first: pain point, then company, then name; the link goes last.
+    for field in ("pain", "company", "name", "link"):
+        overflow = gsm7_units(text) - budget
+        if overflow <= 0:
+            return text
+        values = {"name": name, "company": company, "pain": pain, "link": link}
+        current = values[field]
+        floor = {"pain": 12, "company": 10, "name": 12, "link": 0}[field]
+        keep = gsm7_units(current) - overflow
+        values[field] = truncate_units(current, keep) if keep >= floor and field != "link" else ""
+        name, company, pain, link = values["name"], values["company"], values["pain"], values["link"]
+        text = render(name, company, pain, link)
+    return truncate_units(text, budget)

@@ -1,0 +1,243 @@
+"""One detection cycle: match new visitors, find the signals new evidence completes, record alerts.
+
+Incremental: a cycle reads the events received since the previous cycle's window end (minus a
+small overlap, for rows whose transaction committed after that cycle looked), plus every event of
+visitors matched since then, so its cost follows what arrived, not the history.
+Idempotent and safe in parallel: each signal has an evidence key with a unique constraint, and the
+SMS cooldown is a conditional UPDATE (alerts.services). Running it twice changes nothing.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from alerts.models import Alert, DetectionRun, Signal
+from alerts.services import DetectedSignal, alert_record_signal
+from tracking.matching import match_visitors
+from tracking.models import CtaClick, EmailEvent, Visitor, VisitEvent
+
+# Covers the gap between an event's received_at (set in the request) and its commit.
+WINDOW_OVERLAP = timedelta(seconds=60)
+CHUNK = 500
+
+
+@dataclass
+class CycleReport:
+    started_at: datetime
+    window_start: datetime | None
+    window_end: datetime
+    dry_run: bool
+    events_scanned: int = 0
+    visitors_matched: int = 0
+    signals: list[dict] = field(default_factory=list)
+    alerts: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        for key in ("started_at", "window_start", "window_end"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _cursor() -> datetime | None:
+    last = DetectionRun.objects.filter(finished_at__isnull=False).aggregate(end=Max("window_end"))["end"]
+    return last - WINDOW_OVERLAP if last else None
+
+
+def _since(queryset, window_start):
+    return queryset.filter(received_at__gte=window_start) if window_start else queryset
+
+
+def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:
+    threshold = settings.SIGNAL_DWELL_SECONDS
+    found = []
+    for chunk in _chunks(sorted(page_view_ids)):
+        spans = (
+            VisitEvent.objects.filter(page_view_id__in=chunk, is_bot=False, prospect__isnull=False, received_at__lte=now)
+            .values("page_view_id", "prospect_id")
+            .annotate(first=Min("received_at"), last=Max("received_at"), visitor_id=Max("visitor_id"))
+        )
+        for span in spans:
+            seconds = (span["last"] - span["first"]).total_seconds()
+            if seconds < threshold:
+                continue
+            found.append(
+                DetectedSignal(
+                    prospect_id=span["prospect_id"],
+                    signal=Signal.PAGE_DWELL,
+                    dedup_key=f"page_dwell:{span['prospect_id']}:{span['page_view_id']}",
+                    # The moment the threshold was crossed is when a human would have wanted the SMS.
+                    occurred_at=span["last"],
+                    evidence={
+                        "page_view_id": span["page_view_id"],
+                        "visitor_id": span["visitor_id"],
+                        "dwell_seconds": int(seconds),
+                        "first_seen": span["first"].isoformat(),
+                        "last_seen": span["last"].isoformat(),
+                    },
+                )
+            )
+    return found
+
+
+def find_cta_signals(clicks) -> list[DetectedSignal]:
+    found = []
+    for click in clicks:
+        scope = click.page_view_id or f"click{click.pk}"
+        found.append(
+            DetectedSignal(
+                prospect_id=click.prospect_id,
+                signal=Signal.CTA_CLICK,
+                dedup_key=f"cta_click:{click.prospect_id}:{scope}:{click.cta_id}",
+                occurred_at=click.received_at,
+                evidence={"cta_id": click.cta_id, "page": click.page[:300], "visitor_id": click.visitor_id,
+                          "click_id": click.pk},
+            )
+        )
+    return found
+
+
+def find_reopen_signals(opens) -> list[DetectedSignal]:
+    opens = list(opens)
+    low = timedelta(hours=settings.SIGNAL_EMAIL_REOPEN_MIN_HOURS)
+    high = timedelta(hours=settings.SIGNAL_EMAIL_REOPEN_MAX_HOURS)
+    sent_at: dict[tuple[int, str], datetime] = {}
+    for chunk in _chunks(sorted({o.message_id for o in opens})):
+        rows = (
+            EmailEvent.objects.filter(message_id__in=chunk, event=EmailEvent.Kind.SENT)
+            .values("prospect_id", "message_id")
+            .annotate(sent=Min("occurred_at"))
+        )
+        sent_at.update({(r["prospect_id"], r["message_id"]): r["sent"] for r in rows})
+    found = []
+    for event in opens:
+        sent = sent_at.get((event.prospect_id, event.message_id))
+        if sent is None or not low <= event.occurred_at - sent <= high:
+            continue
+        hours = (event.occurred_at - sent).total_seconds() / 3600
+        found.append(
+            DetectedSignal(
+                prospect_id=event.prospect_id,
+                signal=Signal.EMAIL_REOPEN,
+                dedup_key=f"email_reopen:{event.prospect_id}:{event.message_id}"[:300],
+                occurred_at=event.occurred_at,
+                evidence={"message_id": event.message_id, "sent_at": sent.isoformat(),
+                          "opened_at": event.occurred_at.isoformat(), "hours_after_sent": round(hours, 1),
+                          "email_event_id": event.pk},
+            )
+        )
+    return found
+
+
+def _collect(window_start: datetime | None, now: datetime, report: CycleReport) -> list[DetectedSignal]:
+    new_visits = _since(VisitEvent.objects.filter(received_at__lte=now), window_start)
+    new_clicks = _since(CtaClick.objects.filter(received_at__lte=now), window_start)
+    visit_rows = list(new_visits.values_list("visitor_id", "page_view_id"))
+    click_visitors = set(new_clicks.values_list("visitor_id", flat=True))
+    report.events_scanned = len(visit_rows) + len(click_visitors)
+
+    # 1. Matching: every visitor seen in the window, from the hints its new events carry.
+    active_visitors = {v for v, _ in visit_rows} | click_visitors
+    report.visitors_matched = match_visitors(active_visitors, since=window_start)
+
+    # 2. Visitors matched since the last window (here, by identify, or by hand): their earlier
+    #    events count too.
+    relinked = set(_since_matched(window_start).values_list("visitor_id", flat=True))
+
+    page_views = {pv for _, pv in visit_rows if pv}
+    for chunk in _chunks(sorted(relinked)):
+        page_views |= set(
+            VisitEvent.objects.filter(visitor_id__in=chunk).exclude(page_view_id="").values_list("page_view_id", flat=True)
+        )
+    signals = find_dwell_signals(page_views, now)
+
+    cta_ids = list(settings.SIGNAL_CTA_IDS)
+    listed = CtaClick.objects.filter(cta_id__in=cta_ids, is_bot=False, prospect__isnull=False, received_at__lte=now)
+    clicks = {c.pk: c for c in _since(listed, window_start)}
+    for chunk in _chunks(sorted(relinked)):
+        clicks.update({c.pk: c for c in listed.filter(visitor_id__in=chunk)})
+    signals += find_cta_signals(sorted(clicks.values(), key=lambda c: c.pk))
+
+    opens = _since(
+        EmailEvent.objects.filter(event=EmailEvent.Kind.OPENED, is_machine=False, received_at__lte=now), window_start
+    )
+    signals += find_reopen_signals(opens)
+    return signals
+
+
+def _since_matched(window_start: datetime | None):
+    visitors = Visitor.objects.filter(prospect__isnull=False)
+    return visitors.filter(matched_at__gte=window_start) if window_start else visitors
+
+
+def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: datetime | None = None) -> CycleReport:
+    """Run one cycle. With dry_run everything happens inside a transaction that is rolled back:
+    nothing is written and, since on_commit callbacks are dropped, nothing is sent."""
+    now = now or timezone.now()
+    window_start = _cursor()
+    report = CycleReport(started_at=now, window_start=window_start, window_end=now, dry_run=dry_run)
+    if dry_run:
+        with transaction.atomic():
+            _detect_and_record(report, now, dry_run=True)
+            transaction.set_rollback(True)
+        return report
+    run = DetectionRun.objects.create(started_at=now, window_start=window_start, window_end=now, trigger=trigger)
+    try:
+        _detect_and_record(report, now, dry_run=False)
+    except Exception as exc:
+        DetectionRun.objects.filter(pk=run.pk).update(error=repr(exc)[:2000], finished_at=timezone.now())
+        raise
+    DetectionRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), events_scanned=report.events_scanned, visitors_matched=report.visitors_matched,
+        signals_found=len(report.signals), alerts_created=len(report.alerts),
+    )
+    _relay_left_behind_deliveries()
+    return report
+
+
+def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> None:
+    signals = _collect(report.window_start, now, report)
+    known = set(Alert.objects.filter(dedup_key__in=[s.dedup_key for s in signals]).values_list("dedup_key", flat=True))
+    by_key = {}
+    for detected in signals:
+        by_key.setdefault(detected.dedup_key, detected)
+    for detected in by_key.values():
+        entry = {"prospect_id": detected.prospect_id, "signal": detected.signal,
+                 "occurred_at": detected.occurred_at.isoformat(), "evidence": detected.evidence,
+                 "new": detected.dedup_key not in known}
+        report.signals.append(entry)
+        if detected.dedup_key in known:
+            continue
+        alert = alert_record_signal(detected=detected, now=now)
+        if alert is not None:
+            report.alerts.append({"alert_id": None if dry_run else alert.pk, "prospect_id": alert.prospect_id,
+                                  "signal": alert.signal, "status": alert.status, "message": alert.message})
+
+
+def _relay_left_behind_deliveries() -> None:
+    from alerts.services import deliveries_needing_relay
+    from alerts.tasks import enqueue_delivery
+
+    for alert_id in deliveries_needing_relay():
+        enqueue_delivery(alert_id)
+
+
+def prune_detection_runs(keep_days: int = 14) -> int:
+    return DetectionRun.objects.filter(started_at__lt=timezone.now() - timedelta(days=keep_days)).delete()[0]
+
+
+def detection_is_late(now: datetime | None = None) -> tuple[datetime | None, bool]:
+    now = now or timezone.now()
+    last = DetectionRun.objects.filter(finished_at__isnull=False).aggregate(last=Max("finished_at"))["last"]
+    interval = timedelta(minutes=settings.DETECTION_INTERVAL_MINUTES)
+    return last, last is None or now - last > 3 * interval
+

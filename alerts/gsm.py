@@ -1,0 +1,66 @@
+"""GSM 03.38 (GSM-7) rules: what fits in one SMS segment, and how to make any text fit the alphabet.
+
+One character outside GSM-7 (an emoji, "ê", "ç") turns the whole SMS into UCS-2 at 70 characters
+per segment; OVH bills per segment. So alerts are written in GSM-7 only.
+"""
+
+import unicodedata
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+) - {"\x1b"}
+GSM7_EXTENSION = set("^{}\\[]~|€")  # each costs two units (escape + char)
+SEGMENT_UNITS = 160
+
+# Common non-GSM characters with a readable GSM-7 stand-in; the rest falls back to the
+# character's unaccented base letter, or is dropped.
+_REPLACEMENTS = {
+    "’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-", "…": "...",
+    "\u00a0": " ", "\u202f": " ", "\t": " ", "œ": "oe", "Œ": "OE", "ç": "c", "í": "i", "á": "a", "ó": "o",
+    "ú": "u", "ý": "y", "È": "E", "Ê": "E", "Ë": "E", "À": "A", "Â": "A", "Î": "I", "Ï": "I", "Ô": "O",
+    "Û": "U", "Ù": "U",
+}
+
+
+def gsm7_units(text: str) -> int:
+    return sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def to_gsm7(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+            out.append(ch)
+            continue
+        if ch in _REPLACEMENTS:
+            out.append(_REPLACEMENTS[ch])
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if base and all(c in GSM7_BASIC for c in base):
+            out.append(base)
+        elif ch in "\n\r":
+            out.append(" ")
+        # anything else (emoji, CJK, control characters) is dropped
+    # One line: SMS alerts are read on a lock screen.
+    return " ".join("".join(out).split())
+
+
+def truncate_units(text: str, units: int) -> str:
+    """Longest prefix of text that costs at most `units`, with "." marking a cut."""
+    if gsm7_units(text) <= units:
+        return text
+    if units <= 0:
+        return ""
+    kept, used = [], 0
+    for ch in text:
+        cost = 2 if ch in GSM7_EXTENSION else 1
+        if used + cost > units - 1:
+            break
+        kept.append(ch)
+        used += cost
+    return "".join(kept).rstrip() + "."

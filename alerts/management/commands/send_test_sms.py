@@ -1,0 +1,36 @@
+import phonenumbers
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from alerts.sms import SmsError, SmsMessage, get_sms_backend
+
+
+class Command(BaseCommand):
+    help = "Send one test SMS through the configured SMS_BACKEND (default: to ALERT_SMS_RECIPIENTS)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--to", help="an E.164 number, e.g. +33612345678")
+
+    def handle(self, *args, to: str | None, **options):
+        recipients = [to] if to else list(settings.ALERT_SMS_RECIPIENTS)
+        if not recipients:
+            raise CommandError("No recipient: pass --to or set ALERT_SMS_RECIPIENTS.")
+        for number in recipients:
+            try:
+                if not phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
+                    raise ValueError
+            except (phonenumbers.NumberParseException, ValueError) as exc:
+                raise CommandError(f"{number!r} is not a valid E.164 number (e.g. +33612345678).") from exc
+        try:
+            backend = get_sms_backend()
+            for number in recipients:
+                stamp = timezone.localtime().strftime("%H:%M:%S")
+                result = backend.send(SmsMessage(to=number, body=f"ArkWatch: SMS de test ({stamp}). Tout va bien.",
+                                                 tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}"))
+                self.stdout.write(self.style.SUCCESS(
+                    f"Sent to {number} via {settings.SMS_BACKEND} (ids: {', '.join(result.provider_ids) or '-'})"
+                ))
+        except SmsError as exc:
+            kind = "permanent" if exc.permanent else "temporary"
+            raise CommandError(f"The SMS was not sent ({kind} error): {exc}") from exc

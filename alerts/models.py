@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Signal(models.TextChoices):
+    PAGE_DWELL = "page_dwell", _("Long visit")
+    CTA_CLICK = "cta_click", _("CTA click")
+    EMAIL_REOPEN = "email_reopen", _("Email reopened")
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    WRONG_PERSON = "wrong_person", _("Wrong person")
+
+
+class Alert(models.Model):
+    """One detected signal. Its deliveries are the SMS outbox."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued for SMS")
+        SENT = "sent", _("SMS sent")
+        FAILED = "failed", _("SMS failed")
+        COOLDOWN = "cooldown", _("Not texted: cooldown")
+        STALE = "stale", _("Not texted: evidence too old")
+        MUTED = "muted", _("Not texted: do not contact")
+
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    # One alert per piece of evidence (a page view, a click, a message): re-running detection over the
+    # same events inserts nothing, whatever the number of workers.
+    dedup_key = models.CharField(_("evidence key"), max_length=300, unique=True)
+    occurred_at = models.DateTimeField(_("signal time"))
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    message = models.CharField(_("SMS text"), max_length=480, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    call_outcome = models.CharField(_("call outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-detected_at"]
+        indexes = [
+            models.Index(fields=["-detected_at"], name="alert_detected_idx"),
+            models.Index(fields=["prospect", "-detected_at"], name="alert_prospect_idx"),
+            models.Index(fields=["status"], name="alert_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(signal__in=Signal.values), name="alert_signal_valid"),
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True) | models.Q(acknowledged_at__gte=models.F("occurred_at")),
+                name="alert_ack_after_signal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_signal_display()} — {self.prospect}"
+
+
+class AlertDelivery(models.Model):
+    """One SMS to one recipient for one alert; claimed by a conditional UPDATE before each send."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        RETRY = "retry", _("Waiting to retry")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.CharField(_("recipient"), max_length=20)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_ids = models.JSONField(_("provider ids"), default=list, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    # Set after an ambiguous failure: the provider is asked whether the SMS left before any re-send.
+    needs_check = models.BooleanField(_("check before re-sending"), default=False)
+    # While SENDING: the time after which the claim is considered abandoned (worker died mid-send).
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("SMS delivery")
+        verbose_name_plural = _("SMS deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["status", "lease_until"], name="delivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} — {self.get_status_display()}"
+
+    @property
+    def tag(self) -> str:
+        # Sent with the OVH job so an ambiguous failure can be checked before any re-send.
+        return f"arkwatch-d{self.pk}"
+
+
+class SignalCooldown(models.Model):
+    """The cooldown claim: one row per (prospect, signal), taken by a conditional UPDATE."""
+
+    prospect = models.ForeignKey("prospects.Prospect", on_delete=models.CASCADE, related_name="+")
+    signal = models.CharField(max_length=20, choices=Signal.choices)
+    last_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prospect", "signal"], name="cooldown_once")]
+
+    def __str__(self) -> str:
+        return f"{self.prospect_id}/{self.signal}"
+
+
+class DetectionRun(models.Model):
+    """One detection cycle; the newest finished window_end is the cursor of the next cycle."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField()
+    trigger = models.CharField(max_length=20, default="schedule")
+    events_scanned = models.PositiveIntegerField(default=0)
+    visitors_matched = models.PositiveIntegerField(default=0)
+    signals_found = models.PositiveIntegerField(default=0)
+    alerts_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("detection run")
+        verbose_name_plural = _("detection runs")
+        indexes = [models.Index(fields=["-finished_at"], name="run_finished_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} ({self.trigger})"

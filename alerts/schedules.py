@@ -1,0 +1,43 @@
+"""Every periodic job of the product, created idempotently (django-q2's schedule() is not)."""
+
+from django.conf import settings
+from django_q.models import Schedule
+
+DETECTION_SCHEDULE = "arkwatch: detect signals"
+PURGE_SCHEDULE = "arkwatch: purge old events"
+
+
+def ensure_schedules() -> list[str]:
+    """Create or update the schedules; never touches next_run, so a deploy does not reset it."""
+    changed = []
+    detection, created = Schedule.objects.get_or_create(
+        name=DETECTION_SCHEDULE,
+        defaults={
+            "func": "alerts.tasks.run_detection_cycle_task",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.DETECTION_INTERVAL_MINUTES,
+            "repeats": -1,
+        },
+    )
+    if created or detection.minutes != settings.DETECTION_INTERVAL_MINUTES:
+        Schedule.objects.filter(pk=detection.pk).update(minutes=settings.DETECTION_INTERVAL_MINUTES)
+        changed.append(DETECTION_SCHEDULE)
+    if settings.EVENT_RETENTION_DAYS:
+        _, created = Schedule.objects.get_or_create(
+            name=PURGE_SCHEDULE,
+            defaults={
+                "func": "tracking.tasks.purge_events_task",
+                "schedule_type": Schedule.DAILY,
+                "repeats": -1,
+            },
+        )
+        if created:
+            changed.append(PURGE_SCHEDULE)
+    else:
+        if Schedule.objects.filter(name=PURGE_SCHEDULE).delete()[0]:
+            changed.append(PURGE_SCHEDULE)
+    return changed
+
+
+def ensure_schedules_after_migrate(using: str = "default", **kwargs) -> None:
+    ensure_schedules()

@@ -1,0 +1,18 @@
+from alerts import sms
+from alerts.sms.base import BaseSmsBackend, SendResult, SmsMessage
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Tests: keeps every sent SMS in alerts.sms.outbox."""
+
+    can_check_sent = True
+
+    def send(self, message: SmsMessage) -> SendResult:
+        sms.outbox.append(message)
+        return SendResult(provider_ids=[f"locmem-{len(sms.outbox)}"])
+
+    def find_sent(self, message: SmsMessage) -> list[str] | None:
+        return [
+            f"locmem-{i}" for i, sent in enumerate(sms.outbox, start=1)
+            if sent.tag == message.tag and sent.to == message.to
+        ]

@@ -1,0 +1,87 @@
+"""OVH SMS through the official `ovh` library: POST /sms/{serviceName}/jobs.
+
+OVH_ENDPOINT may be a name the library knows (ovh-eu, ovh-ca, …) or a full base URL
+(https://host/1.0) for a gateway or a test double: the library only accepts names, so a URL is
+registered under its own name in ovh.client.ENDPOINTS before the client is built.
+"""
+
+import ovh
+import ovh.client
+from django.conf import settings
+from ovh import exceptions as ovh_errors
+
+from alerts.sms.base import BaseSmsBackend, SendResult, SmsError, SmsMessage
+
+PERMANENT_ERRORS = (
+    ovh_errors.BadParametersError,
+    ovh_errors.NotGrantedCall,
+    ovh_errors.InvalidKey,
+    ovh_errors.InvalidCredential,
+    ovh_errors.Forbidden,
+    ovh_errors.ResourceNotFoundError,
+    ovh_errors.InvalidRegion,
+    ovh_errors.NotCredential,
+    ovh_errors.InvalidConfiguration,
+)
+# The request may have reached OVH and the SMS left: check by tag before sending again.
+AMBIGUOUS_ERRORS = (ovh_errors.HTTPError, ovh_errors.NetworkError, ovh_errors.InvalidResponse)
+
+
+def build_client() -> ovh.Client:
+    endpoint = settings.OVH_ENDPOINT
+    if endpoint.startswith(("http://", "https://")):
+        ovh.client.ENDPOINTS.setdefault(endpoint, endpoint.rstrip("/"))
+    return ovh.Client(
+        endpoint=endpoint,
+        application_key=settings.OVH_APPLICATION_KEY,
+        application_secret=settings.OVH_APPLICATION_SECRET,
+        consumer_key=settings.OVH_CONSUMER_KEY,
+        timeout=settings.OVH_TIMEOUT_SECONDS,
+    )
+
+
+class OvhSmsBackend(BaseSmsBackend):
+    can_check_sent = True
+
+    def __init__(self):
+        self.service = settings.OVH_SMS_SERVICE_NAME
+        if not self.service:
+            raise SmsError("OVH_SMS_SERVICE_NAME is not set.", permanent=True)
+        try:
+            self.client = build_client()
+        except ovh_errors.APIError as exc:
+            raise SmsError(f"OVH client: {exc}", permanent=True) from exc
+
+    def send(self, message: SmsMessage) -> SendResult:
+        payload = {
+            "message": message.body,
+            "receivers": [message.to],
+            "noStopClause": True,  # transactional alert to our own staff, not marketing
+            "priority": "high",
+            "coding": "7bit",
+            "tag": message.tag,
+        }
+        if settings.OVH_SMS_SENDER:
+            payload["sender"] = settings.OVH_SMS_SENDER
+        else:
+            payload["senderForResponse"] = True
+        try:
+            answer = self.client.post(f"/sms/{self.service}/jobs", **payload)
+        except PERMANENT_ERRORS as exc:
+            raise SmsError(f"OVH refused the SMS: {exc}", permanent=True) from exc
+        except AMBIGUOUS_ERRORS as exc:
+            raise SmsError(f"OVH did not answer clearly: {exc}", ambiguous=True) from exc
+        except ovh_errors.APIError as exc:
+            raise SmsError(f"OVH error: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise SmsError(f"OVH answered something unexpected: {answer!r}"[:300], ambiguous=True)
+        if message.to in (answer.get("invalidReceivers") or []):
+            raise SmsError(f"OVH says {message.to} is not a valid receiver.", permanent=True)
+        return SendResult(provider_ids=[str(i) for i in answer.get("ids") or []])
+
+    def find_sent(self, message: SmsMessage) -> list[str] | None:
+        try:
+            ids = self.client.get(f"/sms/{self.service}/outgoing", tag=message.tag, receiver=message.to)
+        except ovh_errors.APIError:
+            return None  # e.g. the token lacks GET /sms/*/outgoing: we cannot know
+        return [str(i) for i in ids] if isinstance(ids, list) else None

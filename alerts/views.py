@@ -1,0 +1,45 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from alerts.detection import detection_is_late
+from alerts.models import Alert, AlertDelivery
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers and detection ran within 3 intervals; 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        last_run, late = detection_is_late()
+        day_ago = timezone.now() - timedelta(days=1)
+        failed = AlertDelivery.objects.filter(status=AlertDelivery.Status.FAILED, updated_at__gte=day_ago).count()
+        queued = Alert.objects.filter(status=Alert.Status.QUEUED).count()
+    except DatabaseError as exc:
+        return JsonResponse({"ok": False, "database": "unreachable", "error": str(exc)[:200]}, status=503)
+    body = {
+        "ok": not late,
+        "database": "ok",
+        "last_detection_run": last_run.isoformat() if last_run else None,
+        "detection_late": late,
+        "detection_interval_minutes": settings.DETECTION_INTERVAL_MINUTES,
+        # The scheduler runs inside the django-q2 cluster: a fresh scheduled run means a live cluster.
+        "cluster_alive": not late,
+        "sms_failed_last_24h": failed,
+        "alerts_queued": queued,
+    }
+    return JsonResponse(body, status=503 if late else 200)
+
+
+@staff_member_required
+def lead_short_link(request: HttpRequest, alert_id: int):
+    """The short link in the SMS: straight to the lead's page in the back office (login first)."""
+    alert = get_object_or_404(Alert.objects.only("prospect_id"), pk=alert_id)
+    return redirect("admin:prospects_prospect_change", alert.prospect_id)

@@ -1,0 +1,33 @@
+"""Admin pieces shared by the apps: changelists that stay fast at a million rows."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: SELECT COUNT(*) FROM (… LIMIT n) instead of a full-table count."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+
+class EvidenceAdmin(admin.ModelAdmin):
+    """Events are evidence: listed and searchable, never added, edited or deleted by hand."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    list_select_related = ["prospect"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,32 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the first admin account if none exists: ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD from the "
+        "environment, or a generated password printed once."
+    )
+
+    def handle(self, *args, **options):
+        import environ
+
+        env = environ.Env()
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            self.stdout.write("An admin account already exists.")
+            return
+        username = env("ADMIN_USERNAME", default="admin")
+        password = env("ADMIN_PASSWORD", default="")
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+        users.objects.create_superuser(username=username, email=env("ADMIN_EMAIL", default=""), password=password)
+        if generated:
+            self.stdout.write(self.style.WARNING(
+                f"Created admin account “{username}” with password: {password}\n"
+                "It is shown only this once: write it down, or set ADMIN_PASSWORD next time."
+            ))
+        else:
+            self.stdout.write(f"Created admin account “{username}” (password from ADMIN_PASSWORD).")

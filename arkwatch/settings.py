@@ -1,0 +1,221 @@
+"""ArkWatch settings: everything comes from the environment (see .env.example).
+
+Development defaults apply only when DEBUG is on; with DEBUG off (production) a missing
+SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    # Real environment variables win over the file.
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production-0123456789abcdef")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+else:
+    SECRET_KEY = env("SECRET_KEY", default="")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random string of at least 50 characters when DEBUG is off."
+        )
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "django_q",
+    "arkwatch",
+    "prospects",
+    "tracking",
+    "alerts",
+]
+
+MIDDLEWARE = [
+    # CORS first so preflights and error answers carry the allow-list headers.
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "arkwatch.urls"
+WSGI_APPLICATION = "arkwatch.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "data")))
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'arkwatch.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing with
+        # "database is locked" on lock upgrade; WAL lets readers run beside the single writer.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and broker -------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    # A shared cache makes the rate limit count across processes (atomic INCR).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+DETECTION_INTERVAL_MINUTES = env.int("DETECTION_INTERVAL_MINUTES", default=5)
+Q_CLUSTER = {
+    "name": env("Q_CLUSTER_NAME", default="arkwatch"),
+    "workers": env.int("Q_WORKERS", default=2),
+    # A task may sleep between SMS retries: timeout bounds it, and retry must exceed timeout or a
+    # slow task would be handed out a second time while the first still runs.
+    "timeout": 120,
+    "retry": 180,
+    # django-q2 re-delivers a failing task forever by default; our tasks are idempotent and the
+    # next scheduled cycle catches up, so two attempts are plenty.
+    "max_attempts": 2,
+    "ack_failures": True,
+    # After downtime run the detection once, not once per missed interval.
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 0.2,
+    "label": "Django Q",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Auth, i18n, static -----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="fr")
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env("TIME_ZONE", default="Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+ADMIN_URL = env("ADMIN_URL", default="admin/")
+LOGIN_URL = f"/{ADMIN_URL}login/"
+
+# --- Public tracking endpoints ----------------------------------------------------------------
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
+TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
+TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
+TRACKING_MAX_BODY_BYTES = 8 * 1024
+# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs).
+TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])
+TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
+TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
+# An open or click this soon after the message's sent/delivered event is a machine (scanner, proxy).
+EMAIL_MACHINE_WINDOW_SECONDS = env.int("EMAIL_MACHINE_WINDOW_SECONDS", default=30)
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
+# Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
+CORS_URLS_REGEX = r"^/(api/track|api/track_visitor_audit_gratuit|api/track_cta_click|t)(/.*)?$"
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+
+# --- Signals and alerts -----------------------------------------------------------------------
+SIGNAL_DWELL_SECONDS = env.int("SIGNAL_DWELL_SECONDS", default=90)
+SIGNAL_CTA_IDS = env.list("SIGNAL_CTA_IDS", default=["cta_reserver_audit"])
+SIGNAL_EMAIL_REOPEN_MIN_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MIN_HOURS", default=24)
+SIGNAL_EMAIL_REOPEN_MAX_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MAX_HOURS", default=48)
+SIGNAL_MAX_AGE_MINUTES = env.int("SIGNAL_MAX_AGE_MINUTES", default=60)
+ALERT_COOLDOWN_HOURS = env.float("ALERT_COOLDOWN_HOURS", default=24)
+ALERT_SMS_RECIPIENTS = env.list("ALERT_SMS_RECIPIENTS", default=[])
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=4)
+SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
+# Backoff between attempts inside one delivery task: base * 3**(attempt-1) seconds.
+SMS_RETRY_BACKOFF_SECONDS = env.float("SMS_RETRY_BACKOFF_SECONDS", default=2)
+
+OVH_ENDPOINT = env("OVH_ENDPOINT", default="ovh-eu")
+OVH_APPLICATION_KEY = env("OVH_APPLICATION_KEY", default="")
+OVH_APPLICATION_SECRET = env("OVH_APPLICATION_SECRET", default="")
+OVH_CONSUMER_KEY = env("OVH_CONSUMER_KEY", default="")
+OVH_SMS_SERVICE_NAME = env("OVH_SMS_SERVICE_NAME", default="")
+OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
+OVH_TIMEOUT_SECONDS = env.float("OVH_TIMEOUT_SECONDS", default=10)
+_ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
+SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
+
+# --- Production hardening (check --deploy is clean with DEBUG off) ----------------------------
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", True) else None
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
+    # /healthz is probed over plain HTTP by load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": env("Q_LOG_LEVEL", default="WARNING")}},
+}

@@ -1,0 +1,30 @@
+"""Test settings: the real settings with fast, local stand-ins where a test needs them.
+
+DATABASE_URL / REDIS_URL from the environment still apply, so the same suite runs on PostgreSQL
+and the Redis broker in CI.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
+
+from arkwatch.settings import *  # noqa: E402,F403
+from arkwatch.settings import Q_CLUSTER  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SMS_BACKEND = "locmem"
+ALERT_SMS_RECIPIENTS = ["+33600000001"]
+TRACKING_API_KEY = "test-api-key"
+TRACKING_ALLOWED_ORIGINS = ["https://landing.example.com"]
+CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
+PUBLIC_BASE_URL = "https://track.example.com"
+LANGUAGE_CODE = "fr"
+# django-q2 reads Q_CLUSTER once at import: tasks run inline in the caller during tests.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+SMS_RETRY_BACKOFF_SECONDS = 0
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from alerts import views as alert_views
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("healthz", alert_views.healthz, name="healthz"),
+    path("l/<int:alert_id>", alert_views.lead_short_link, name="lead-short-link"),
+    path("", include("tracking.urls")),
+]

@@ -1,0 +1,96 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from prospects.models import Prospect
+from prospects.services import ImportFileError, prospects_import, prospects_set_status
+
+
+class ProspectImportForm(forms.Form):
+    file = forms.FileField(label=_("JSON or CSV file"))
+    dry_run = forms.BooleanField(label=_("Dry run (check only, save nothing)"), required=False)
+
+
+class ProspectAdminForm(forms.ModelForm):
+    class Meta:
+        model = Prospect
+        fields = "__all__"
+
+
+@admin.register(Prospect)
+class ProspectAdmin(admin.ModelAdmin):
+    form = ProspectAdminForm
+    list_display = ["name", "company", "title", "email", "phone_link", "status", "created_at"]
+    list_filter = ["status", "sector"]
+    search_fields = ["name", "email", "company", "company_domains"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["identity_token", "company_domains", "created_at", "updated_at"]
+    actions = ["mark_contacted", "mark_do_not_contact"]
+    change_list_template = "admin/prospects/prospect/change_list.html"
+    change_form_template = "admin/prospects/prospect/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "email", "company", "title", "sector", "phone", "status"]}),
+        (_("Sales context"), {"fields": ["pain_point", "call_script"]}),
+        (_("Matching"), {"fields": ["website", "extra_domains", "company_domains", "ip_ranges", "identity_token"]}),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_link(self, obj: Prospect):
+        return format_html('<a href="tel:{}">{}</a>', obj.phone, obj.phone) if obj.phone else "—"
+
+    @admin.action(description=_("Mark as contacted"), permissions=["change"])
+    def mark_contacted(self, request, queryset):
+        count = prospects_set_status(prospect_ids=list(queryset.values_list("pk", flat=True)), status="contacted")
+        self.message_user(request, _("%(count)d prospect(s) marked as contacted.") % {"count": count})
+
+    @admin.action(description=_("Mark as do not contact"), permissions=["change"])
+    def mark_do_not_contact(self, request, queryset):
+        count = prospects_set_status(
+            prospect_ids=list(queryset.values_list("pk", flat=True)), status="do_not_contact"
+        )
+        self.message_user(request, _("%(count)d prospect(s) marked as do not contact.") % {"count": count})
+
+    def get_urls(self):
+        custom = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="prospects_prospect_import"),
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            messages.error(request, _("You may not import prospects."))
+            return redirect("admin:prospects_prospect_changelist")
+        form = ProspectImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = prospects_import(
+                    content=upload.read(), filename=upload.name, dry_run=form.cleaned_data["dry_run"]
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                level = messages.WARNING if report.errors else messages.SUCCESS
+                messages.add_message(request, level, report.summary())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+            "title": _("Import prospects"),
+        }
+        return render(request, "admin/prospects/prospect/import.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from prospects.selectors import prospect_recent_activity
+
+        prospect = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if prospect is not None:
+            extra_context.update(prospect_recent_activity(prospect))
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)

@@ -1,0 +1,150 @@
+import ipaddress
+import secrets
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from prospects.domains import company_domain_of_email, domain_of_url
+
+
+def new_identity_token() -> str:
+    # 128 bits from the OS CSPRNG: the `ak` in a personal link must not be guessable.
+    return secrets.token_urlsafe(16)
+
+
+def normalize_phone(raw: str, default_region: str = "FR") -> str:
+    """Validate a phone number and return it as E.164; raises ValidationError with a sentence."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("“%(value)s” is not a phone number."), params={"value": raw}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("“%(value)s” is not a valid phone number."), params={"value": raw})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_ip_ranges(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for part in (text or "").replace(",", "\n").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ValidationError(_("“%(value)s” is not an IP range (CIDR)."), params={"value": part}) from exc
+    return networks
+
+
+def split_domains(text: str) -> list[str]:
+    domains = []
+    for part in (text or "").replace(",", " ").split():
+        domain = domain_of_url(part)
+        if domain and domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+class ProspectStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    HOT = "hot", _("Hot")
+    CALLED = "called", _("Called")
+    MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+
+
+class Prospect(models.Model):
+    Status = ProspectStatus
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), max_length=254)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    sector = models.CharField(_("sector"), max_length=200, blank=True)
+    pain_point = models.TextField(_("pain point"), blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    website = models.CharField(_("website"), max_length=300, blank=True)
+    extra_domains = models.CharField(
+        _("extra domains"), max_length=500, blank=True, help_text=_("Comma-separated company domains.")
+    )
+    # Derived from email (unless free-mail), website and extra domains; kept as a space-separated
+    # string because matching loads the whole (small) list of prospects at once.
+    company_domains = models.CharField(_("company domains"), max_length=1000, blank=True, editable=False)
+    ip_ranges = models.TextField(
+        _("IP ranges"), blank=True, help_text=_("Optional CIDR ranges of the company's offices, one per line.")
+    )
+    call_script = models.TextField(_("call script"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    identity_token = models.CharField(
+        _("identity token (ak)"), max_length=64, unique=True, default=new_identity_token, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("prospect")
+        verbose_name_plural = _("prospects")
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="prospect_email_unique_ci"),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="prospect_email_lowercase"),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="prospect_phone_e164",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=ProspectStatus.values), name="prospect_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status"], name="prospect_status_idx")]
+
+    def __str__(self) -> str:
+        label = self.name or self.email
+        return f"{label} ({self.company})" if self.company else label
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:prospects_prospect_change", args=[self.pk])
+
+    def clean(self) -> None:
+        self.email = (self.email or "").strip().lower()
+        errors = {}
+        try:
+            self.phone = normalize_phone(self.phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+        try:
+            parse_ip_ranges(self.ip_ranges)
+        except ValidationError as exc:
+            errors["ip_ranges"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived, never user input: recomputed on every save so it cannot drift from its sources.
+        self.email = (self.email or "").strip().lower()
+        self.company_domains = " ".join(self.compute_company_domains())
+        super().save(*args, **kwargs)
+
+    def compute_company_domains(self) -> list[str]:
+        domains = []
+        own = company_domain_of_email(self.email)
+        for domain in [own, *split_domains(self.website), *split_domains(self.extra_domains)]:
+            if domain and domain not in domains:
+                domains.append(domain)
+        return domains
+
+    @property
+    def domain_list(self) -> list[str]:
+        return self.company_domains.split()
+
+    @property
+    def networks(self):
+        try:
+            return parse_ip_ranges(self.ip_ranges)
+        except ValidationError:
+            return []

@@ -1,0 +1,22 @@
+"""Reads about one prospect, for the admin pages."""
+
+from django.utils import timezone
+
+from prospects.models import Prospect
+
+
+def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict:
+    from alerts.models import Alert
+    from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+    from tracking.tokens import email_links_for
+
+    message_id = f"next-{timezone.localdate():%Y%m%d}"
+    return {
+        "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],
+        "recent_alerts": Alert.objects.filter(prospect=prospect).order_by("-detected_at")[:limit],
+        "linked_visitors": Visitor.objects.filter(prospect=prospect).order_by("-matched_at")[:limit],
+        "email_links": email_links_for(prospect, message_id=message_id, url="https://example.com/"),
+        "email_links_message_id": message_id,
+    }

@@ -1,0 +1,37 @@
+import pytest
+from django.core.cache import cache
+
+from alerts import sms
+from tests.factories import BROWSER_UA
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    sms.outbox.clear()
+    cache.clear()  # rate-limit counters
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def browser_headers():
+    return {"HTTP_USER_AGENT": BROWSER_UA, "REMOTE_ADDR": "198.51.100.23"}
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-for-tests-only")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (task enqueues) as if the request's transaction had committed."""
+
+    def run(func, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return func(*args, **kwargs)
+
+    return run

@@ -1,0 +1,105 @@
+import pytest
+from django.urls import reverse
+
+from alerts.models import Alert, AlertDelivery, DetectionRun
+from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tracking.models import Visitor
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "prospects_prospect", "tracking_visitevent", "tracking_ctaclick", "tracking_emailevent", "tracking_visitor",
+    "alerts_alert", "alerts_detectionrun",
+]
+
+
+@pytest.fixture
+def some_data():
+    prospect = ProspectFactory()
+    VisitEventFactory(prospect=prospect)
+    CtaClickFactory(prospect=prospect)
+    EmailEventFactory(prospect=prospect)
+    Visitor.objects.create(visitor_id="visitor-abc", prospect=prospect, match_method="ak", match_strength=50)
+    alert = Alert.objects.create(prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=prospect.created_at,
+                                 status=Alert.Status.SENT, message="hello")
+    AlertDelivery.objects.create(alert=alert, recipient="+33199001234", status="sent")
+    from django.utils import timezone
+    DetectionRun.objects.create(started_at=timezone.now(), window_end=timezone.now(), finished_at=timezone.now())
+    return prospect, alert
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_every_changelist_renders_for_staff(staff_client, some_data, name):
+    response = staff_client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_anonymous_users_are_sent_to_the_login_page(client, name):
+    response = client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_prospect_page_shows_its_events_alerts_and_email_links(staff_client, some_data):
+    prospect, _alert = some_data
+    response = staff_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk]))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert prospect.identity_token in content
+    assert "/t/o/" in content and "/t/c/" in content
+    assert "cta_reserver_audit" in content
+    assert "visitor-abc" in content
+
+
+def test_change_pages_render_for_staff(staff_client, some_data):
+    prospect, alert = some_data
+    for url in [
+        reverse("admin:alerts_alert_change", args=[alert.pk]),
+        reverse("admin:tracking_visitor_change", args=[Visitor.objects.get().pk]),
+        reverse("admin:prospects_prospect_add"),
+        reverse("admin:prospects_prospect_import"),
+        reverse("admin:index"),
+    ]:
+        assert staff_client.get(url).status_code == 200, url
+
+
+def test_events_are_read_only_evidence(staff_client, some_data):
+    prospect, _ = some_data
+    event = prospect.visitevent_set.get()
+    response = staff_client.post(reverse("admin:tracking_visitevent_delete", args=[event.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert prospect.visitevent_set.count() == 1
+
+
+def test_the_admin_upload_imports_through_the_same_code(staff_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("p.csv", b"email,name\nnew@new-co.example,New\nbroken,X\n", content_type="text/csv")
+    response = staff_client.post(reverse("admin:prospects_prospect_import"), {"file": upload}, follow=True)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "1 created" in content or "1 créé" in content
+    assert ">3<" in content  # the bad row's line
+    from prospects.models import Prospect
+    assert Prospect.objects.filter(email="new@new-co.example").exists()
+
+
+def test_bulk_actions_set_the_status(staff_client):
+    a, b = ProspectFactory(), ProspectFactory()
+    staff_client.post(reverse("admin:prospects_prospect_changelist"),
+                      {"action": "mark_do_not_contact", "_selected_action": [a.pk, b.pk]})
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.status == b.status == "do_not_contact"
+
+
+def test_linking_a_visitor_by_hand_attributes_its_events(staff_client):
+    prospect = ProspectFactory()
+    visitor = Visitor.objects.create(visitor_id="anon-visitor-1")
+    VisitEventFactory(visitor_id="anon-visitor-1")
+    url = reverse("admin:tracking_visitor_change", args=[visitor.pk])
+    response = staff_client.post(url, {"prospect": prospect.pk})
+    assert response.status_code == 302
+    visitor.refresh_from_db()
+    assert visitor.prospect == prospect and visitor.match_method == "manual"
+    assert prospect.visitevent_set.count() == 1

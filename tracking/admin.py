@@ -1,0 +1,67 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from arkwatch.admin_tools import CappedCountPaginator, EvidenceAdmin
+from tracking.models import CtaClick, EmailEvent, MatchMethod, Visitor, VisitEvent
+
+
+@admin.register(VisitEvent)
+class VisitEventAdmin(EvidenceAdmin):
+    list_display = ["received_at", "event", "visitor_id", "page_view_id", "prospect", "page", "engaged_ms", "is_bot"]
+    list_filter = ["event", "is_bot"]
+    search_fields = ["=visitor_id", "=page_view_id"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at"]
+
+
+@admin.register(CtaClick)
+class CtaClickAdmin(EvidenceAdmin):
+    list_display = ["received_at", "cta_id", "visitor_id", "prospect", "page", "is_bot"]
+    list_filter = ["cta_id", "is_bot"]
+    search_fields = ["=visitor_id", "=cta_id"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at"]
+
+
+@admin.register(EmailEvent)
+class EmailEventAdmin(EvidenceAdmin):
+    list_display = ["occurred_at", "event", "prospect", "message_id", "source", "is_machine", "machine_reason"]
+    list_filter = ["event", "source", "is_machine"]
+    search_fields = ["=message_id", "prospect__email"]
+    date_hierarchy = "occurred_at"
+    ordering = ["-occurred_at"]
+
+
+@admin.register(Visitor)
+class VisitorAdmin(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_display = ["visitor_id", "prospect", "match_method", "matched_at", "email", "first_seen_at"]
+    list_filter = ["match_method"]
+    list_select_related = ["prospect"]
+    search_fields = ["=visitor_id", "email", "prospect__email", "prospect__company"]
+    autocomplete_fields = ["prospect"]
+    date_hierarchy = "first_seen_at"
+    fields = ["visitor_id", "prospect", "match_method", "match_evidence", "matched_at", "matched_by", "email",
+              "first_seen_at"]
+    readonly_fields = ["visitor_id", "match_method", "match_evidence", "matched_at", "matched_by", "email",
+                       "first_seen_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj: Visitor, form, change: bool) -> None:
+        # Linking by hand goes through the same service as automatic matching, so the visitor's
+        # earlier events are attributed and detection reconsiders them.
+        from tracking.matching import visitor_link
+
+        if "prospect" in form.changed_data and obj.prospect_id:
+            prospect = obj.prospect
+            obj.prospect_id = form.initial.get("prospect")
+            visitor_link(
+                visitor=obj, prospect=prospect, method=MatchMethod.MANUAL,
+                evidence={"by": request.user.get_username()}, user=request.user,
+            )
+            self.message_user(request, _("Visitor linked; detection will reconsider its events."))
+        else:
+            super().save_model(request, obj, form, change)

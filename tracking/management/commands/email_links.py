@@ -1,0 +1,36 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from prospects.models import Prospect
+from tracking.tokens import email_links_for, is_http_url
+
+
+class Command(BaseCommand):
+    help = "Print the open pixel, the tracked link and the ak token to put in an email to a prospect."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", required=True, help="the prospect's email address")
+        parser.add_argument("--message-id", required=True, help="the email's message id (1-200 characters)")
+        parser.add_argument("--url", help="destination of the tracked link (http or https)")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, email: str, message_id: str, url: str | None, json: bool, **options):
+        prospect = Prospect.objects.filter(email=email.strip().lower()).first()
+        if prospect is None:
+            raise CommandError(f"No prospect has the email {email!r}. Import it first (import_prospects).")
+        if not 1 <= len(message_id) <= 200:
+            raise CommandError("--message-id must be 1 to 200 characters.")
+        if url is not None and not is_http_url(url):
+            raise CommandError(f"--url must be an absolute http(s) URL, not {url!r}.")
+        links = email_links_for(prospect, message_id=message_id, url=url)
+        if json:
+            self.stdout.write(_dumps(links.as_dict()))
+            return
+        self.stdout.write(f"ak:    {links.ak}")
+        self.stdout.write(f"pixel: {links.pixel_url}")
+        self.stdout.write(f"link:  {links.link_url or '(give --url to get a tracked link)'}")
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data)

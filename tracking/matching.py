@@ -1,0 +1,200 @@
+"""Which prospect is behind an anonymous visitor.
+
+Strongest first: personal link token (ak) -> exact email -> the email's company domain -> the
+referrer's domain -> IP rules. A weaker method never replaces a stronger match; a method that points
+at several prospects at once (two prospects share a domain) is ambiguous and matches nobody.
+"""
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from prospects.domains import company_domain_of_email, domain_of_url
+from prospects.models import Prospect
+from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, Visitor, VisitEvent
+
+
+@dataclass
+class ProspectDirectory:
+    """The whole list, indexed for matching. The list is small (tens to hundreds), so one query
+    loads it and every lookup is a dict access."""
+
+    by_ak: dict[str, int] = field(default_factory=dict)
+    by_email: dict[str, int] = field(default_factory=dict)
+    by_domain: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    networks: list[tuple] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> "ProspectDirectory":
+        directory = cls()
+        rows = Prospect.objects.values_list("pk", "identity_token", "email", "company_domains", "ip_ranges")
+        for pk, token, email, domains, ip_ranges in rows:
+            directory.by_ak[token] = pk
+            directory.by_email[email.lower()] = pk
+            for domain in domains.split():
+                directory.by_domain[domain].add(pk)
+            for part in (ip_ranges or "").replace(",", "\n").split():
+                try:
+                    directory.networks.append((ipaddress.ip_network(part, strict=False), pk))
+                except ValueError:
+                    continue
+        return directory
+
+    def _one(self, ids: set[int]) -> int | None:
+        return next(iter(ids)) if len(ids) == 1 else None
+
+    def best_match(self, hints: "VisitorHints") -> tuple[int, str, dict] | None:
+        """(prospect id, method, evidence) for the strongest unambiguous hint, or None."""
+        for ak in sorted(hints.aks):
+            if ak in self.by_ak:
+                return self.by_ak[ak], MatchMethod.AK, {"ak": ak}
+        for email in sorted(hints.emails):
+            if email in self.by_email:
+                return self.by_email[email], MatchMethod.EMAIL, {"email": email}
+        for email in sorted(hints.emails):
+            domain = company_domain_of_email(email)
+            found = self._one(self.by_domain.get(domain, set())) if domain else None
+            if found:
+                return found, MatchMethod.COMPANY_DOMAIN, {"email": email, "domain": domain}
+        for referrer in sorted(hints.referrers):
+            domain = domain_of_url(referrer)
+            found = self._one(self.by_domain.get(domain, set())) if domain else None
+            if found:
+                return found, MatchMethod.REFERRER_DOMAIN, {"referrer": referrer[:300], "domain": domain}
+        for network in sorted(hints.networks):
+            try:
+                address = ipaddress.ip_address(network)
+            except ValueError:
+                continue
+            # The stored address is the visitor's /24 (or /48); a rule matches when it overlaps it.
+            visitor_net = ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 48}", strict=False)
+            ids = {pk for net, pk in self.networks if net.version == visitor_net.version and net.overlaps(visitor_net)}
+            found = self._one(ids)
+            if found:
+                return found, MatchMethod.IP, {"network": str(visitor_net)}
+        return None
+
+
+@dataclass
+class VisitorHints:
+    aks: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    referrers: set[str] = field(default_factory=set)
+    networks: set[str] = field(default_factory=set)
+
+
+def visitor_link(
+    *, visitor: Visitor, prospect: Prospect | int, method: str, evidence: dict, user=None
+) -> bool:
+    """Link a visitor to a prospect unless it already has an equal or stronger match.
+
+    Attributes all the visitor's events (earlier ones included) and stamps matched_at, which makes
+    the next detection cycle reconsider them. Returns True when the link changed.
+    """
+    prospect_id = prospect if isinstance(prospect, int) else prospect.pk
+    strength = MATCH_STRENGTH[MatchMethod(method)]
+    now = timezone.now()
+    with transaction.atomic():
+        # Conditional update: two workers matching the same visitor cannot both downgrade it.
+        weaker = Q(match_strength__lt=strength) | Q(prospect__isnull=True)
+        if method == MatchMethod.MANUAL:
+            weaker = Q()  # staff decide: a hand link replaces any automatic one
+        changed = (
+            Visitor.objects.filter(weaker, pk=visitor.pk)
+            .exclude(prospect_id=prospect_id, match_strength__gte=strength)
+            .update(
+                prospect_id=prospect_id, match_method=method, match_strength=strength,
+                match_evidence=evidence, matched_at=now, matched_by=user,
+            )
+        )
+        if not changed:
+            return False
+        attribute_visitor_events([visitor.visitor_id], prospect_id)
+    visitor.refresh_from_db()
+    return True
+
+
+def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
+    count = 0
+    for model in (VisitEvent, CtaClick):
+        count += (
+            model.objects.filter(visitor_id__in=visitor_ids)
+            .exclude(prospect_id=prospect_id)
+            .update(prospect_id=prospect_id)
+        )
+    return count
+
+
+def collect_hints(visitor_ids: Iterable[str], since=None) -> dict[str, VisitorHints]:
+    """The identity hints carried by these visitors' events (since a time, for incremental runs)."""
+    hints: dict[str, VisitorHints] = defaultdict(VisitorHints)
+    ids = list(visitor_ids)
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for model in (VisitEvent, CtaClick):
+            rows = model.objects.filter(visitor_id__in=chunk, is_bot=False)
+            if since is not None:
+                rows = rows.filter(received_at__gte=since)
+            for visitor_id, ak, email, referrer, network in rows.values_list(
+                "visitor_id", "ak", "email", "referrer", "client_network"
+            ).distinct():
+                hint = hints[visitor_id]
+                if ak:
+                    hint.aks.add(ak)
+                if email:
+                    hint.emails.add(email.lower())
+                if referrer:
+                    hint.referrers.add(referrer)
+                if network:
+                    hint.networks.add(network)
+    return hints
+
+
+def match_visitors(visitor_ids: Iterable[str], *, since=None, directory: ProspectDirectory | None = None) -> int:
+    """Create visitor records, match them from their events' hints, attribute their new events.
+
+    Returns how many visitors got a new or stronger link.
+    """
+    ids = sorted(set(visitor_ids))
+    if not ids:
+        return 0
+    directory = directory or ProspectDirectory.load()
+    existing = {v.visitor_id: v for v in Visitor.objects.filter(visitor_id__in=ids)}
+    missing = [Visitor(visitor_id=vid) for vid in ids if vid not in existing]
+    if missing:
+        # ignore_conflicts: a parallel cycle may create the same visitors.
+        Visitor.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {v.visitor_id: v for v in Visitor.objects.filter(visitor_id__in=ids)}
+    hints = collect_hints(ids, since=since)
+    linked = 0
+    by_prospect: dict[int, list[str]] = defaultdict(list)
+    for visitor_id in ids:
+        visitor = existing[visitor_id]
+        match = directory.best_match(hints.get(visitor_id, VisitorHints()))
+        if match and MATCH_STRENGTH[MatchMethod(match[1])] > visitor.match_strength:
+            if visitor_link(visitor=visitor, prospect=match[0], method=match[1], evidence=match[2]):
+                linked += 1
+                continue
+        if visitor.prospect_id:
+            by_prospect[visitor.prospect_id].append(visitor_id)
+    # New events of visitors matched earlier: one UPDATE per prospect.
+    for prospect_id, visitor_ids_of_prospect in by_prospect.items():
+        attribute_visitor_events(visitor_ids_of_prospect, prospect_id)
+    return linked
+
+
+def visitor_identify(*, visitor_id: str, email: str) -> Visitor:
+    """The identify endpoint: remember the address and link by email or company domain."""
+    visitor, _created = Visitor.objects.get_or_create(visitor_id=visitor_id)
+    if visitor.email != email:
+        Visitor.objects.filter(pk=visitor.pk).update(email=email)
+        visitor.email = email
+    match = ProspectDirectory.load().best_match(VisitorHints(emails={email}))
+    if match:
+        visitor_link(visitor=visitor, prospect=match[0], method=match[1], evidence={**match[2], "via": "identify"})
+    return visitor

@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchMethod(models.TextChoices):
+    # Ordered weakest to strongest; MATCH_STRENGTH gives the order matching relies on.
+    IP = "ip", _("IP rule")
+    REFERRER_DOMAIN = "referrer_domain", _("Referrer domain")
+    COMPANY_DOMAIN = "company_domain", _("Company email domain")
+    EMAIL = "email", _("Email")
+    AK = "ak", _("Personal link token")
+    MANUAL = "manual", _("Linked by hand")
+
+
+MATCH_STRENGTH = {
+    MatchMethod.IP: 10,
+    MatchMethod.REFERRER_DOMAIN: 20,
+    MatchMethod.COMPANY_DOMAIN: 30,
+    MatchMethod.EMAIL: 40,
+    MatchMethod.AK: 50,
+    MatchMethod.MANUAL: 100,
+}
+
+
+class Visitor(models.Model):
+    """An anonymous browser (its `visitor_id`) and, once known, the prospect behind it."""
+
+    visitor_id = models.CharField(_("visitor id"), max_length=128, unique=True)
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="visitors",
+    )
+    match_method = models.CharField(_("match method"), max_length=20, choices=MatchMethod.choices, blank=True)
+    match_strength = models.PositiveSmallIntegerField(_("match strength"), default=0)
+    match_evidence = models.JSONField(_("match evidence"), default=dict, blank=True)
+    matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("matched by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    email = models.EmailField(_("email given"), blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        indexes = [
+            # The detection cycle reconsiders visitors matched since its last window.
+            models.Index(fields=["matched_at"], name="visitor_matched_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(prospect__isnull=True) | ~models.Q(match_method=""),
+                name="visitor_match_has_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class BrowserEvent(models.Model):
+    """What every event sent by tracker.js carries. Events are evidence: written once, never edited."""
+
+    visitor_id = models.CharField(_("visitor id"), max_length=128)
+    page_view_id = models.CharField(_("page view id"), max_length=128, blank=True)
+    page = models.CharField(_("page"), max_length=2048, blank=True)
+    referrer = models.CharField(_("referrer"), max_length=2048, blank=True)
+    ak = models.CharField(_("identity token"), max_length=64, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), null=True, blank=True, on_delete=models.SET_NULL,
+    )
+    is_bot = models.BooleanField(_("bot"), default=False)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    # Truncated (/24, /48) before it is stored: the raw address is never kept.
+    client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class VisitEvent(BrowserEvent):
+    class Kind(models.TextChoices):
+        PAGEVIEW = "pageview", _("Page view")
+        HEARTBEAT = "heartbeat", _("Heartbeat")
+        LEAVE = "leave", _("Leave")
+
+    event = models.CharField(_("event"), max_length=10, choices=Kind.choices, default=Kind.HEARTBEAT)
+    engaged_ms = models.BigIntegerField(_("engaged ms (client)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("visit event")
+        verbose_name_plural = _("visit events")
+        indexes = [
+            # Incremental detection reads "what arrived since the last window".
+            models.Index(fields=["received_at"], name="visit_received_idx"),
+            # Dwell = last - first receive time of one page view.
+            models.Index(fields=["page_view_id", "received_at"], name="visit_pageview_idx"),
+            # Late matches attribute a visitor's earlier events.
+            models.Index(fields=["visitor_id"], name="visit_visitor_idx"),
+            models.Index(fields=["prospect", "received_at"], name="visit_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.visitor_id} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CtaClick(BrowserEvent):
+    cta_id = models.CharField(_("CTA id"), max_length=64)
+
+    class Meta:
+        verbose_name = _("CTA click")
+        verbose_name_plural = _("CTA clicks")
+        indexes = [
+            models.Index(fields=["received_at"], name="cta_received_idx"),
+            models.Index(fields=["visitor_id"], name="cta_visitor_idx"),
+            models.Index(fields=["prospect", "received_at"], name="cta_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cta_id} {self.visitor_id} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EmailEvent(models.Model):
+    class Kind(models.TextChoices):
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        OPENED = "opened", _("Opened")
+        CLICKED = "clicked", _("Clicked")
+        BOUNCED = "bounced", _("Bounced")
+
+    class Source(models.TextChoices):
+        API = "api", _("Email sender (API)")
+        PIXEL = "pixel", _("Open pixel")
+        LINK = "link", _("Tracked link")
+
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
+    )
+    message_id = models.CharField(_("message id"), max_length=200)
+    event = models.CharField(_("event"), max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"))
+    source = models.CharField(_("source"), max_length=5, choices=Source.choices, default=Source.API)
+    is_machine = models.BooleanField(_("machine"), default=False)
+    machine_reason = models.CharField(_("why machine"), max_length=200, blank=True)
+    url = models.CharField(_("link destination"), max_length=2048, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("email event")
+        verbose_name_plural = _("email events")
+        indexes = [
+            models.Index(fields=["received_at"], name="email_received_idx"),
+            # Reopen detection and machine-open checks look up a message's sent/delivered event.
+            models.Index(fields=["message_id", "event"], name="email_message_idx"),
+            models.Index(fields=["prospect", "occurred_at"], name="email_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.message_id}"

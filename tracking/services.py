@@ -1,0 +1,155 @@
+"""Writes of the tracking app: store one event cheaply, and say when detection should look now.
+
+The request path is: validate, one INSERT, answer. Matching and detection run in django-q2; the
+request only enqueues a detection when its event may complete a signal (a listed CTA, a page view
+crossing the dwell threshold, a human email open).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from prospects.models import Prospect
+from tracking.models import CtaClick, EmailEvent, VisitEvent
+from tracking.request_info import anonymize_ip, clean_header, is_bot_user_agent
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip: str | None
+    user_agent: str
+    dnt: bool = False
+
+    @property
+    def network(self) -> str | None:
+        return anonymize_ip(self.ip)
+
+    @property
+    def is_bot(self) -> bool:
+        return is_bot_user_agent(self.user_agent)
+
+
+def _request_detection(reason: str) -> None:
+    from alerts.tasks import enqueue_detection
+
+    # After commit: the worker must find the row this request wrote.
+    transaction.on_commit(lambda: enqueue_detection(reason))
+
+
+def _browser_fields(data: dict, client: ClientInfo, now: datetime) -> dict:
+    return {
+        "visitor_id": data["visitor_id"],
+        "page_view_id": data.get("page_view_id") or "",
+        "page": clean_header(data.get("page") or "", 2048),
+        "referrer": clean_header(data.get("referrer") or "", 2048),
+        "ak": data.get("ak") or "",
+        "email": data.get("email") or "",
+        "received_at": now,
+        "is_bot": client.is_bot,
+        "user_agent": clean_header(client.user_agent),
+        "client_network": client.network,
+    }
+
+
+def visit_event_record(*, data: dict, client: ClientInfo, now: datetime | None = None) -> VisitEvent:
+    now = now or timezone.now()
+    event = VisitEvent(**_browser_fields(data, client, now), event=data["event"], engaged_ms=data.get("engaged_ms"))
+    crossing = False
+    if event.page_view_id and event.event != VisitEvent.Kind.PAGEVIEW and not event.is_bot:
+        # One index range scan on (page_view_id, received_at): did this event carry the page view
+        # across the dwell threshold? Only then is detection asked to look right away.
+        span = VisitEvent.objects.filter(page_view_id=event.page_view_id).aggregate(
+            first=Min("received_at"), last=Max("received_at")
+        )
+        threshold = timedelta(seconds=settings.SIGNAL_DWELL_SECONDS)
+        if span["first"] is not None:
+            crossing = now - span["first"] >= threshold and span["last"] - span["first"] < threshold
+    event.save(force_insert=True)
+    if crossing:
+        _request_detection("dwell")
+    return event
+
+
+def cta_click_record(*, data: dict, client: ClientInfo, now: datetime | None = None) -> CtaClick:
+    now = now or timezone.now()
+    click = CtaClick.objects.create(**_browser_fields(data, client, now), cta_id=data["cta_id"])
+    if click.cta_id in settings.SIGNAL_CTA_IDS and not click.is_bot:
+        _request_detection("cta")
+    return click
+
+
+# --- Email ------------------------------------------------------------------------------------
+
+# Prefetchers and link scanners that fetch on delivery, without a human (kept short on purpose:
+# timing catches most of them; these catch the ones that come later).
+MACHINE_UA_MARKERS = (
+    "barracuda", "mimecast", "proofpoint", "symantec", "trendmicro", "forcepoint", "cisco",
+    "microsoft office existence discovery", "safelinks", "urldefense", "googleimageproxy-prefetch",
+)
+APPLE_MPP_NETWORKS = ("17.",)  # Apple Mail Privacy Protection fetches from Apple's 17.0.0.0/8
+
+
+def classify_email_machine(
+    *, prospect: Prospect, message_id: str, event: str, occurred_at: datetime, client: ClientInfo | None
+) -> str:
+    """Why this open/click is a machine's, or "" when it may be a human's."""
+    if event not in (EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED):
+        return ""
+    if client is not None:
+        user_agent = client.user_agent.lower()
+        if client.ip and client.ip.startswith(APPLE_MPP_NETWORKS):
+            return "Apple Mail Privacy Protection (Apple network)"
+        marker = next((m for m in MACHINE_UA_MARKERS if m in user_agent), None)
+        if marker:
+            return f"security scanner or prefetch ({marker})"
+        if client.user_agent and is_bot_user_agent(client.user_agent):
+            return "crawler user agent"
+    window = timedelta(seconds=settings.EMAIL_MACHINE_WINDOW_SECONDS)
+    delivered = (
+        EmailEvent.objects.filter(
+            prospect=prospect, message_id=message_id,
+            event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED],
+        )
+        .aggregate(last=Max("occurred_at"))["last"]
+    )
+    if delivered is not None and timedelta(0) <= occurred_at - delivered < window:
+        seconds = int((occurred_at - delivered).total_seconds())
+        return f"{seconds}s after delivery"
+    return ""
+
+
+def email_event_record(
+    *,
+    prospect: Prospect,
+    message_id: str,
+    event: str,
+    occurred_at: datetime | None = None,
+    source: str = EmailEvent.Source.API,
+    client: ClientInfo | None = None,
+    url: str = "",
+) -> EmailEvent:
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    reason = classify_email_machine(
+        prospect=prospect, message_id=message_id, event=event, occurred_at=occurred_at, client=client
+    )
+    record = EmailEvent.objects.create(
+        prospect=prospect,
+        message_id=message_id,
+        event=event,
+        occurred_at=occurred_at,
+        received_at=now,
+        source=source,
+        is_machine=bool(reason),
+        machine_reason=reason,
+        url=url[:2048],
+        user_agent=clean_header(client.user_agent) if client else "",
+        client_network=client.network if client else None,
+    )
+    if event == EmailEvent.Kind.OPENED and not reason:
+        _request_detection("email_open")
+    return record

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from tracking import views
+
+app_name = "tracking"
+
+urlpatterns = [
+    path("api/track/visit", views.track_visit, name="visit"),
+    path("api/track_visitor_audit_gratuit", views.track_visit, name="visit-legacy"),
+    path("api/track/cta", views.track_cta, name="cta"),
+    path("api/track_cta_click", views.track_cta, name="cta-legacy"),
+    path("api/track/identify", views.track_identify, name="identify"),
+    path("api/track/email", views.track_email, name="email"),
+    path("t/o/<str:token>.gif", views.open_pixel, name="pixel"),
+    path("t/c/<str:token>", views.tracked_link, name="link"),
+    path("audit-gratuit-monitoring.html", views.landing_demo, name="landing-demo"),
+]

@@ -1,0 +1,202 @@
+"""Public tracking endpoints (CONTRACT §1–2). Thin: check the request, validate, call a service.
+
+Every answer is JSON with a sentence; no input, however malformed, reaches a 5xx.
+"""
+
+import base64
+import hmac
+import json
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from prospects.models import Prospect
+from tracking import forms
+from tracking.matching import visitor_identify
+from tracking.models import EmailEvent
+from tracking.request_info import client_ip, is_rate_limited
+from tracking.services import (
+    ClientInfo,
+    _request_detection,
+    cta_click_record,
+    email_event_record,
+    visit_event_record,
+)
+from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url, read_token
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain", "")
+TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _error(status: int, message: str, fields: dict | None = None) -> JsonResponse:
+    body = {"error": message}
+    if fields is not None:
+        body["fields"] = fields
+    return JsonResponse(body, status=status)
+
+
+def _client(request: HttpRequest) -> ClientInfo:
+    return ClientInfo(
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
+    )
+
+
+def _read_json_object(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
+    """The request's JSON object, or the 4xx answer that says what is wrong with it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None, _error(400, _("The Content-Length header is not a number."))
+    limit = settings.TRACKING_MAX_BODY_BYTES
+    if declared > limit:
+        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    content_type = request.content_type or ""
+    if content_type not in ACCEPTED_CONTENT_TYPES:
+        return None, _error(415, _("Send the event as JSON, with Content-Type application/json or text/plain."))
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    if len(body) > limit:
+        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, _error(400, _("The body is not valid JSON."))
+    if not isinstance(data, dict):
+        return None, _error(400, _("The body must be a JSON object."))
+    return data, None
+
+
+def _guard(request: HttpRequest) -> JsonResponse | None:
+    if request.method != "POST":
+        response = _error(405, _("Use POST for this endpoint."))
+        response["Allow"] = "POST"
+        return response
+    if is_rate_limited(f"ip:{client_ip(request)}"):
+        return _error(429, _("Too many events from this client; slow down and retry later."))
+    return None
+
+
+def _ingest(request: HttpRequest, form_class, record: Callable) -> JsonResponse:
+    refused = _guard(request)
+    if refused:
+        return refused
+    data, refused = _read_json_object(request)
+    if refused:
+        return refused
+    form = form_class(data)
+    if not form.is_valid():
+        return JsonResponse(forms.form_error_payload(form), status=400)
+    client = _client(request)
+    if client.dnt and settings.TRACKING_HONOR_DNT:
+        # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
+        return JsonResponse({"ok": True}, status=202)
+    record(data=form.cleaned_data, client=client)
+    return JsonResponse({"ok": True}, status=202)
+
+
+@csrf_exempt
+@never_cache
+def track_visit(request: HttpRequest) -> JsonResponse:
+    return _ingest(request, forms.VisitForm, visit_event_record)
+
+
+@csrf_exempt
+@never_cache
+def track_cta(request: HttpRequest) -> JsonResponse:
+    return _ingest(request, forms.CtaForm, cta_click_record)
+
+
+def _identify(*, data: dict, client: ClientInfo) -> None:
+    visitor = visitor_identify(visitor_id=data["visitor_id"], email=data["email"])
+    if visitor.prospect_id:
+        _request_detection("identify")
+
+
+@csrf_exempt
+@never_cache
+def track_identify(request: HttpRequest) -> JsonResponse:
+    return _ingest(request, forms.IdentifyForm, _identify)
+
+
+@csrf_exempt
+@never_cache
+def track_email(request: HttpRequest) -> JsonResponse:
+    refused = _guard(request)
+    if refused:
+        return refused
+    expected = settings.TRACKING_API_KEY
+    given = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, key = given.partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected.encode()):
+        return _error(401, _("A valid “Authorization: Bearer <TRACKING_API_KEY>” header is required."))
+    data, refused = _read_json_object(request)
+    if refused:
+        return refused
+    form = forms.EmailEventForm(data)
+    if not form.is_valid():
+        return JsonResponse(forms.form_error_payload(form), status=400)
+    values = form.cleaned_data
+    prospect = Prospect.objects.filter(email=values["email"]).first()
+    if prospect is None:
+        return _error(404, _("No prospect has this email address; nothing was stored."), {"email": _("unknown")})
+    client = ClientInfo(ip=None, user_agent=values.get("user_agent") or "") if values.get("user_agent") else None
+    email_event_record(
+        prospect=prospect, message_id=values["message_id"], event=values["event"],
+        occurred_at=values["occurred_at"], source=EmailEvent.Source.API, client=client,
+    )
+    return JsonResponse({"ok": True}, status=202)
+
+
+@never_cache
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    """Always the GIF: a forged token, a deleted prospect or a rate-limited client store nothing."""
+    payload = read_token(token, salt=PIXEL_SALT)
+    if payload is not None and not is_rate_limited(f"ip:{client_ip(request)}"):
+        prospect = Prospect.objects.filter(pk=payload["p"]).first()
+        if prospect is not None:
+            email_event_record(
+                prospect=prospect, message_id=payload["m"][:200], event=EmailEvent.Kind.OPENED,
+                source=EmailEvent.Source.PIXEL, client=_client(request),
+            )
+    response = HttpResponse(TRANSPARENT_GIF, content_type="image/gif")
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+@never_cache
+def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
+    payload = read_token(token, salt=LINK_SALT)
+    if payload is None or not isinstance(payload.get("u"), str) or not is_http_url(payload["u"]):
+        raise Http404(_("This link is not valid."))
+    prospect = Prospect.objects.filter(pk=payload["p"]).first()
+    if prospect is None:
+        raise Http404(_("This link is no longer valid."))
+    if not is_rate_limited(f"ip:{client_ip(request)}"):
+        email_event_record(
+            prospect=prospect, message_id=payload["m"][:200], event=EmailEvent.Kind.CLICKED,
+            source=EmailEvent.Source.LINK, client=_client(request), url=payload["u"],
+        )
+    return HttpResponseRedirect(add_query_param(payload["u"], "ak", prospect.identity_token))
+
+
+def landing_demo(request: HttpRequest) -> HttpResponse:
+    """The demo landing page: the audit offer with tracker.js and the "Réserver audit" CTA."""
+    return render(
+        request,
+        "tracking/audit-gratuit-monitoring.html",
+        {"heartbeat_seconds": settings.TRACKING_HEARTBEAT_SECONDS, "honor_dnt": settings.TRACKING_HONOR_DNT},
+    )
