@@ -26,8 +26,18 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
     date_hierarchy = "detected_at"
     inlines = [AlertDeliveryInline]
-    readonly_fields = ["prospect", "signal", "dedup_key", "occurred_at", "detected_at", "evidence", "message",
-                       "status", "acknowledged_by", "acknowledged_at"]
+    readonly_fields = [
+        "prospect",
+        "signal",
+        "dedup_key",
+        "occurred_at",
+        "detected_at",
+        "evidence",
+        "message",
+        "status",
+        "acknowledged_by",
+        "acknowledged_at",
+    ]
     fields = readonly_fields + ["call_outcome", "note"]
 
     def has_add_permission(self, request) -> bool:
@@ -43,8 +53,16 @@ class AlertAdmin(admin.ModelAdmin):
 class DetectionRunAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ["started_at", "trigger", "events_scanned", "visitors_matched", "signals_found",
-                    "alerts_created", "finished_at", "error"]
+    list_display = [
+        "started_at",
+        "trigger",
+        "events_scanned",
+        "visitors_matched",
+        "signals_found",
+        "alerts_created",
+        "finished_at",
+        "error",
+    ]
     list_filter = ["trigger"]
     ordering = ["-started_at"]
     readonly_fields = [f.name for f in DetectionRun._meta.fields]

@@ -17,8 +17,9 @@ def signal_summary(signal: str, evidence: dict) -> str:
     if signal == Signal.PAGE_DWELL:
         return _("On the offer page for %(seconds)ss") % {"seconds": evidence.get("dwell_seconds", "?")}
     if signal == Signal.CTA_CLICK:
-        return _("Clicked %(cta)s") % {"cta": _("Book audit") if evidence.get("cta_id") == "cta_reserver_audit"
-                                       else evidence.get("cta_id", "CTA")}
+        return _("Clicked %(cta)s") % {
+            "cta": _("Book audit") if evidence.get("cta_id") == "cta_reserver_audit" else evidence.get("cta_id", "CTA")
+        }
     if signal == Signal.EMAIL_REOPEN:
         return _("Reopened the email (%(hours)sh later)") % {"hours": evidence.get("hours_after_sent", "?")}
     return signal
@@ -29,7 +30,14 @@ def lead_short_url(alert_id: int) -> str:
 
 
 def compose_alert_sms(
-    *, signal: str, evidence: dict, name: str, company: str, phone: str, pain_point: str, alert_id: int | None,
+    *,
+    signal: str,
+    evidence: dict,
+    name: str,
+    company: str,
+    phone: str,
+    pain_point: str,
+    alert_id: int | None,
     max_units: int | None = None,
 ) -> str:
     budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS

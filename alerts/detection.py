@@ -18,7 +18,7 @@ from django.utils import timezone
 from alerts.models import Alert, DetectionRun, Signal
 from alerts.services import DetectedSignal, alert_record_signal
 from tracking.matching import match_visitors
-from tracking.models import CtaClick, EmailEvent, Visitor, VisitEvent
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
 # Covers the gap between an event's received_at (set in the request) and its commit.
 WINDOW_OVERLAP = timedelta(seconds=60)
@@ -62,7 +62,9 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
     found = []
     for chunk in _chunks(sorted(page_view_ids)):
         spans = (
-            VisitEvent.objects.filter(page_view_id__in=chunk, is_bot=False, prospect__isnull=False, received_at__lte=now)
+            VisitEvent.objects.filter(
+                page_view_id__in=chunk, is_bot=False, prospect__isnull=False, received_at__lte=now
+            )
             .values("page_view_id", "prospect_id")
             .annotate(first=Min("received_at"), last=Max("received_at"), visitor_id=Max("visitor_id"))
         )
@@ -99,8 +101,12 @@ def find_cta_signals(clicks) -> list[DetectedSignal]:
                 signal=Signal.CTA_CLICK,
                 dedup_key=f"cta_click:{click.prospect_id}:{scope}:{click.cta_id}",
                 occurred_at=click.received_at,
-                evidence={"cta_id": click.cta_id, "page": click.page[:300], "visitor_id": click.visitor_id,
-                          "click_id": click.pk},
+                evidence={
+                    "cta_id": click.cta_id,
+                    "page": click.page[:300],
+                    "visitor_id": click.visitor_id,
+                    "click_id": click.pk,
+                },
             )
         )
     return found
@@ -130,9 +136,13 @@ def find_reopen_signals(opens) -> list[DetectedSignal]:
                 signal=Signal.EMAIL_REOPEN,
                 dedup_key=f"email_reopen:{event.prospect_id}:{event.message_id}"[:300],
                 occurred_at=event.occurred_at,
-                evidence={"message_id": event.message_id, "sent_at": sent.isoformat(),
-                          "opened_at": event.occurred_at.isoformat(), "hours_after_sent": round(hours, 1),
-                          "email_event_id": event.pk},
+                evidence={
+                    "message_id": event.message_id,
+                    "sent_at": sent.isoformat(),
+                    "opened_at": event.occurred_at.isoformat(),
+                    "hours_after_sent": round(hours, 1),
+                    "email_event_id": event.pk,
+                },
             )
         )
     return found
@@ -156,7 +166,9 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     page_views = {pv for _, pv in visit_rows if pv}
     for chunk in _chunks(sorted(relinked)):
         page_views |= set(
-            VisitEvent.objects.filter(visitor_id__in=chunk).exclude(page_view_id="").values_list("page_view_id", flat=True)
+            VisitEvent.objects.filter(visitor_id__in=chunk)
+            .exclude(page_view_id="")
+            .values_list("page_view_id", flat=True)
         )
     signals = find_dwell_signals(page_views, now)
 
@@ -197,8 +209,11 @@ def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: 
         DetectionRun.objects.filter(pk=run.pk).update(error=repr(exc)[:2000], finished_at=timezone.now())
         raise
     DetectionRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(), events_scanned=report.events_scanned, visitors_matched=report.visitors_matched,
-        signals_found=len(report.signals), alerts_created=len(report.alerts),
+        finished_at=timezone.now(),
+        events_scanned=report.events_scanned,
+        visitors_matched=report.visitors_matched,
+        signals_found=len(report.signals),
+        alerts_created=len(report.alerts),
     )
     _relay_left_behind_deliveries()
     return report
@@ -211,16 +226,27 @@ def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> 
     for detected in signals:
         by_key.setdefault(detected.dedup_key, detected)
     for detected in by_key.values():
-        entry = {"prospect_id": detected.prospect_id, "signal": detected.signal,
-                 "occurred_at": detected.occurred_at.isoformat(), "evidence": detected.evidence,
-                 "new": detected.dedup_key not in known}
+        entry = {
+            "prospect_id": detected.prospect_id,
+            "signal": detected.signal,
+            "occurred_at": detected.occurred_at.isoformat(),
+            "evidence": detected.evidence,
+            "new": detected.dedup_key not in known,
+        }
         report.signals.append(entry)
         if detected.dedup_key in known:
             continue
         alert = alert_record_signal(detected=detected, now=now)
         if alert is not None:
-            report.alerts.append({"alert_id": None if dry_run else alert.pk, "prospect_id": alert.prospect_id,
-                                  "signal": alert.signal, "status": alert.status, "message": alert.message})
+            report.alerts.append(
+                {
+                    "alert_id": None if dry_run else alert.pk,
+                    "prospect_id": alert.prospect_id,
+                    "signal": alert.signal,
+                    "status": alert.status,
+                    "message": alert.message,
+                }
+            )
 
 
 def _relay_left_behind_deliveries() -> None:
@@ -240,4 +266,3 @@ def detection_is_late(now: datetime | None = None) -> tuple[datetime | None, boo
     last = DetectionRun.objects.filter(finished_at__isnull=False).aggregate(last=Max("finished_at"))["last"]
     interval = timedelta(minutes=settings.DETECTION_INTERVAL_MINUTES)
     return last, last is None or now - last > 3 * interval
-

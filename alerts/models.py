@@ -41,8 +41,12 @@ class Alert(models.Model):
     message = models.CharField(_("SMS text"), max_length=480, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     call_outcome = models.CharField(_("call outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
@@ -60,7 +64,8 @@ class Alert(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(signal__in=Signal.values), name="alert_signal_valid"),
             models.CheckConstraint(
-                condition=models.Q(acknowledged_at__isnull=True) | models.Q(acknowledged_at__gte=models.F("occurred_at")),
+                condition=models.Q(acknowledged_at__isnull=True)
+                | models.Q(acknowledged_at__gte=models.F("occurred_at")),
                 name="alert_ack_after_signal",
             ),
         ]

@@ -26,16 +26,30 @@ def monitoring_status() -> dict:
     alerts = Alert.objects.select_related("prospect").order_by("-occurred_at")
     for alert in alerts.iterator(chunk_size=500):
         prospect = alert.prospect
-        lead = leads.setdefault(prospect.pk, {
-            "prospect_id": prospect.pk, "prospect": prospect.name or prospect.email, "email": prospect.email,
-            "company": prospect.company, "phone": prospect.phone, "status": prospect.status,
-            "signals": [], "acknowledged": True,
-        })
-        lead["signals"].append({
-            "signal": alert.signal, "at": _iso(alert.occurred_at), "alert_id": alert.pk,
-            "alert_status": alert.status, "acknowledged_at": _iso(alert.acknowledged_at),
-            "call_outcome": alert.call_outcome or None, "evidence": alert.evidence,
-        })
+        lead = leads.setdefault(
+            prospect.pk,
+            {
+                "prospect_id": prospect.pk,
+                "prospect": prospect.name or prospect.email,
+                "email": prospect.email,
+                "company": prospect.company,
+                "phone": prospect.phone,
+                "status": prospect.status,
+                "signals": [],
+                "acknowledged": True,
+            },
+        )
+        lead["signals"].append(
+            {
+                "signal": alert.signal,
+                "at": _iso(alert.occurred_at),
+                "alert_id": alert.pk,
+                "alert_status": alert.status,
+                "acknowledged_at": _iso(alert.acknowledged_at),
+                "call_outcome": alert.call_outcome or None,
+                "evidence": alert.evidence,
+            }
+        )
         lead["acknowledged"] = lead["acknowledged"] and alert.acknowledged_at is not None
     return {
         "monitoring_start": _iso(first),

@@ -63,8 +63,12 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(
-                    prospect=prospect, signal=detected.signal, dedup_key=detected.dedup_key[:300],
-                    occurred_at=detected.occurred_at, evidence=detected.evidence, status=Alert.Status.QUEUED,
+                    prospect=prospect,
+                    signal=detected.signal,
+                    dedup_key=detected.dedup_key[:300],
+                    occurred_at=detected.occurred_at,
+                    evidence=detected.evidence,
+                    status=Alert.Status.QUEUED,
                 )
         except IntegrityError:
             return None
@@ -76,8 +80,13 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
             alert.status = Alert.Status.COOLDOWN
         else:
             alert.message = compose_alert_sms(
-                signal=detected.signal, evidence=detected.evidence, name=prospect.name, company=prospect.company,
-                phone=prospect.phone, pain_point=prospect.pain_point, alert_id=alert.pk,
+                signal=detected.signal,
+                evidence=detected.evidence,
+                name=prospect.name,
+                company=prospect.company,
+                phone=prospect.phone,
+                pain_point=prospect.pain_point,
+                alert_id=alert.pk,
             )
             recipients = list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
             AlertDelivery.objects.bulk_create([AlertDelivery(alert=alert, recipient=r) for r in recipients])
@@ -96,7 +105,9 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
 
 def _claim_delivery(delivery_id: int, now: datetime) -> bool:
     return bool(
-        AlertDelivery.objects.filter(pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY])
+        AlertDelivery.objects.filter(
+            pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
+        )
         .filter(attempts__lt=settings.SMS_MAX_ATTEMPTS)
         .update(status=AlertDelivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + DELIVERY_LEASE)
     )
@@ -118,28 +129,45 @@ def delivery_send(*, delivery_id: int, backend=None) -> str:
             if delivery.needs_check:
                 already = backend.find_sent(message) if backend.can_check_sent else None
                 if already:
-                    _finish(delivery, status=AlertDelivery.Status.SENT, provider_ids=already, sent_at=timezone.now(),
-                            needs_check=False)
+                    _finish(
+                        delivery,
+                        status=AlertDelivery.Status.SENT,
+                        provider_ids=already,
+                        sent_at=timezone.now(),
+                        needs_check=False,
+                    )
                     return AlertDelivery.Status.SENT
                 if already is None:
-                    raise SmsError("an earlier attempt may have been sent and the provider cannot tell: "
-                                   "not re-sent, to avoid a duplicate SMS", permanent=True)
+                    raise SmsError(
+                        "an earlier attempt may have been sent and the provider cannot tell: "
+                        "not re-sent, to avoid a duplicate SMS",
+                        permanent=True,
+                    )
             result = backend.send(message)
         except SmsError as exc:
             final = exc.permanent or delivery.attempts >= settings.SMS_MAX_ATTEMPTS
             status = AlertDelivery.Status.FAILED if final else AlertDelivery.Status.RETRY
-            _finish(delivery, status=status, last_error=str(exc)[:2000], needs_check=exc.ambiguous or delivery.needs_check)
+            _finish(
+                delivery, status=status, last_error=str(exc)[:2000], needs_check=exc.ambiguous or delivery.needs_check
+            )
             logger.warning("SMS delivery %s attempt %s failed: %s", delivery_id, delivery.attempts, exc)
             if final:
                 return status
             time.sleep(settings.SMS_RETRY_BACKOFF_SECONDS * 3 ** (delivery.attempts - 1))
             continue
         except Exception as exc:  # a bug or an unexpected library error: never leave the row SENDING
-            _finish(delivery, status=AlertDelivery.Status.RETRY, last_error=f"unexpected: {exc!r}"[:2000],
-                    needs_check=True)
+            _finish(
+                delivery, status=AlertDelivery.Status.RETRY, last_error=f"unexpected: {exc!r}"[:2000], needs_check=True
+            )
             raise
-        _finish(delivery, status=AlertDelivery.Status.SENT, provider_ids=result.provider_ids, sent_at=timezone.now(),
-                last_error="", needs_check=False)
+        _finish(
+            delivery,
+            status=AlertDelivery.Status.SENT,
+            provider_ids=result.provider_ids,
+            sent_at=timezone.now(),
+            last_error="",
+            needs_check=False,
+        )
         return AlertDelivery.Status.SENT
 
 

@@ -14,15 +14,8 @@ class ProspectImportForm(forms.Form):
     dry_run = forms.BooleanField(label=_("Dry run (check only, save nothing)"), required=False)
 
 
-class ProspectAdminForm(forms.ModelForm):
-    class Meta:
-        model = Prospect
-        fields = "__all__"
-
-
 @admin.register(Prospect)
 class ProspectAdmin(admin.ModelAdmin):
-    form = ProspectAdminForm
     list_display = ["name", "company", "title", "email", "phone_link", "status", "created_at"]
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "company", "company_domains"]
@@ -49,9 +42,7 @@ class ProspectAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark as do not contact"), permissions=["change"])
     def mark_do_not_contact(self, request, queryset):
-        count = prospects_set_status(
-            prospect_ids=list(queryset.values_list("pk", flat=True)), status="do_not_contact"
-        )
+        count = prospects_set_status(prospect_ids=list(queryset.values_list("pk", flat=True)), status="do_not_contact")
         self.message_user(request, _("%(count)d prospect(s) marked as do not contact.") % {"count": count})
 
     def get_urls(self):

@@ -44,8 +44,10 @@ def email_domain(email: str) -> str:
 
 def is_free_mail_domain(domain: str) -> bool:
     domain = domain.lower()
-    return domain in _FREE_MAIL_DOMAINS or domain in _EXTRA_FREE_MAIL or (
-        (registrable_domain(domain) or domain) in _FREE_MAIL_DOMAINS
+    return (
+        domain in _FREE_MAIL_DOMAINS
+        or domain in _EXTRA_FREE_MAIL
+        or ((registrable_domain(domain) or domain) in _FREE_MAIL_DOMAINS)
     )
 
 

@@ -107,6 +107,12 @@ class Prospect(models.Model):
         label = self.name or self.email
         return f"{label} ({self.company})" if self.company else label
 
+    def save(self, *args, **kwargs) -> None:
+        # Derived, never user input: recomputed on every save so it cannot drift from its sources.
+        self.email = (self.email or "").strip().lower()
+        self.company_domains = " ".join(self.compute_company_domains())
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("admin:prospects_prospect_change", args=[self.pk])
 
@@ -123,12 +129,6 @@ class Prospect(models.Model):
             errors["ip_ranges"] = exc.messages
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        # Derived, never user input: recomputed on every save so it cannot drift from its sources.
-        self.email = (self.email or "").strip().lower()
-        self.company_domains = " ".join(self.compute_company_domains())
-        super().save(*args, **kwargs)
 
     def compute_company_domains(self) -> list[str]:
         domains = []

@@ -6,7 +6,9 @@ from django.utils import timezone
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 
-BROWSER_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+)
 
 
 class ProspectFactory(factory.django.DjangoModelFactory):

@@ -8,8 +8,13 @@ from tracking.models import Visitor
 pytestmark = pytest.mark.django_db
 
 CHANGELISTS = [
-    "prospects_prospect", "tracking_visitevent", "tracking_ctaclick", "tracking_emailevent", "tracking_visitor",
-    "alerts_alert", "alerts_detectionrun",
+    "prospects_prospect",
+    "tracking_visitevent",
+    "tracking_ctaclick",
+    "tracking_emailevent",
+    "tracking_visitor",
+    "alerts_alert",
+    "alerts_detectionrun",
 ]
 
 
@@ -20,10 +25,17 @@ def some_data():
     CtaClickFactory(prospect=prospect)
     EmailEventFactory(prospect=prospect)
     Visitor.objects.create(visitor_id="visitor-abc", prospect=prospect, match_method="ak", match_strength=50)
-    alert = Alert.objects.create(prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=prospect.created_at,
-                                 status=Alert.Status.SENT, message="hello")
+    alert = Alert.objects.create(
+        prospect=prospect,
+        signal="cta_click",
+        dedup_key="k1",
+        occurred_at=prospect.created_at,
+        status=Alert.Status.SENT,
+        message="hello",
+    )
     AlertDelivery.objects.create(alert=alert, recipient="+33199001234", status="sent")
     from django.utils import timezone
+
     DetectionRun.objects.create(started_at=timezone.now(), window_end=timezone.now(), finished_at=timezone.now())
     return prospect, alert
 
@@ -81,13 +93,16 @@ def test_the_admin_upload_imports_through_the_same_code(staff_client):
     assert "1 created" in content or "1 créé" in content
     assert ">3<" in content  # the bad row's line
     from prospects.models import Prospect
+
     assert Prospect.objects.filter(email="new@new-co.example").exists()
 
 
 def test_bulk_actions_set_the_status(staff_client):
     a, b = ProspectFactory(), ProspectFactory()
-    staff_client.post(reverse("admin:prospects_prospect_changelist"),
-                      {"action": "mark_do_not_contact", "_selected_action": [a.pk, b.pk]})
+    staff_client.post(
+        reverse("admin:prospects_prospect_changelist"),
+        {"action": "mark_do_not_contact", "_selected_action": [a.pk, b.pk]},
+    )
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.status == b.status == "do_not_contact"

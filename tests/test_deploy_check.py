@@ -14,9 +14,14 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECRET_KEY="k" * 20 + "-production-like-secret-0123456789-abcdefghij",
-        ALLOWED_HOSTS="track.example.com", PUBLIC_BASE_URL="https://track.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="k" * 20 + "-production-like-secret-0123456789-abcdefghij",
+        ALLOWED_HOSTS="track.example.com",
+        PUBLIC_BASE_URL="https://track.example.com",
         DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from arkwatch.admin_tools import CappedCountPaginator, EvidenceAdmin
-from tracking.models import CtaClick, EmailEvent, MatchMethod, Visitor, VisitEvent
+from tracking.models import CtaClick, EmailEvent, MatchMethod, VisitEvent, Visitor
 
 
 @admin.register(VisitEvent)
@@ -42,10 +42,25 @@ class VisitorAdmin(admin.ModelAdmin):
     search_fields = ["=visitor_id", "email", "prospect__email", "prospect__company"]
     autocomplete_fields = ["prospect"]
     date_hierarchy = "first_seen_at"
-    fields = ["visitor_id", "prospect", "match_method", "match_evidence", "matched_at", "matched_by", "email",
-              "first_seen_at"]
-    readonly_fields = ["visitor_id", "match_method", "match_evidence", "matched_at", "matched_by", "email",
-                       "first_seen_at"]
+    fields = [
+        "visitor_id",
+        "prospect",
+        "match_method",
+        "match_evidence",
+        "matched_at",
+        "matched_by",
+        "email",
+        "first_seen_at",
+    ]
+    readonly_fields = [
+        "visitor_id",
+        "match_method",
+        "match_evidence",
+        "matched_at",
+        "matched_by",
+        "email",
+        "first_seen_at",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -59,8 +74,11 @@ class VisitorAdmin(admin.ModelAdmin):
             prospect = obj.prospect
             obj.prospect_id = form.initial.get("prospect")
             visitor_link(
-                visitor=obj, prospect=prospect, method=MatchMethod.MANUAL,
-                evidence={"by": request.user.get_username()}, user=request.user,
+                visitor=obj,
+                prospect=prospect,
+                method=MatchMethod.MANUAL,
+                evidence={"by": request.user.get_username()},
+                user=request.user,
             )
             self.message_user(request, _("Visitor linked; detection will reconsider its events."))
         else:

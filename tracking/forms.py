@@ -132,4 +132,3 @@ def form_error_payload(form: forms.Form) -> dict:
     fields = {name: " ".join(str(m) for m in errors) for name, errors in form.errors.items()}
     names = ", ".join(fields)
     return {"error": str(_("The event was not stored: check %(fields)s.") % {"fields": names}), "fields": fields}
-

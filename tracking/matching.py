@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from prospects.domains import company_domain_of_email, domain_of_url
 from prospects.models import Prospect
-from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, Visitor, VisitEvent
+from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, VisitEvent, Visitor
 
 
 @dataclass
@@ -88,9 +88,7 @@ class VisitorHints:
     networks: set[str] = field(default_factory=set)
 
 
-def visitor_link(
-    *, visitor: Visitor, prospect: Prospect | int, method: str, evidence: dict, user=None
-) -> bool:
+def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evidence: dict, user=None) -> bool:
     """Link a visitor to a prospect unless it already has an equal or stronger match.
 
     Attributes all the visitor's events (earlier ones included) and stamps matched_at, which makes
@@ -108,8 +106,12 @@ def visitor_link(
             Visitor.objects.filter(weaker, pk=visitor.pk)
             .exclude(prospect_id=prospect_id, match_strength__gte=strength)
             .update(
-                prospect_id=prospect_id, match_method=method, match_strength=strength,
-                match_evidence=evidence, matched_at=now, matched_by=user,
+                prospect_id=prospect_id,
+                match_method=method,
+                match_strength=strength,
+                match_evidence=evidence,
+                matched_at=now,
+                matched_by=user,
             )
         )
         if not changed:

@@ -28,8 +28,12 @@ class Visitor(models.Model):
 
     visitor_id = models.CharField(_("visitor id"), max_length=128, unique=True)
     prospect = models.ForeignKey(
-        "prospects.Prospect", verbose_name=_("prospect"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="visitors",
+        "prospects.Prospect",
+        verbose_name=_("prospect"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visitors",
     )
     match_method = models.CharField(_("match method"), max_length=20, choices=MatchMethod.choices, blank=True)
     match_strength = models.PositiveSmallIntegerField(_("match strength"), default=0)
@@ -70,7 +74,11 @@ class BrowserEvent(models.Model):
     email = models.EmailField(_("email"), blank=True)
     received_at = models.DateTimeField(_("received at"))
     prospect = models.ForeignKey(
-        "prospects.Prospect", verbose_name=_("prospect"), null=True, blank=True, on_delete=models.SET_NULL,
+        "prospects.Prospect",
+        verbose_name=_("prospect"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     is_bot = models.BooleanField(_("bot"), default=False)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)

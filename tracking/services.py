@@ -87,8 +87,17 @@ def cta_click_record(*, data: dict, client: ClientInfo, now: datetime | None = N
 # Prefetchers and link scanners that fetch on delivery, without a human (kept short on purpose:
 # timing catches most of them; these catch the ones that come later).
 MACHINE_UA_MARKERS = (
-    "barracuda", "mimecast", "proofpoint", "symantec", "trendmicro", "forcepoint", "cisco",
-    "microsoft office existence discovery", "safelinks", "urldefense", "googleimageproxy-prefetch",
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+    "symantec",
+    "trendmicro",
+    "forcepoint",
+    "cisco",
+    "microsoft office existence discovery",
+    "safelinks",
+    "urldefense",
+    "googleimageproxy-prefetch",
 )
 APPLE_MPP_NETWORKS = ("17.",)  # Apple Mail Privacy Protection fetches from Apple's 17.0.0.0/8
 
@@ -109,13 +118,11 @@ def classify_email_machine(
         if client.user_agent and is_bot_user_agent(client.user_agent):
             return "crawler user agent"
     window = timedelta(seconds=settings.EMAIL_MACHINE_WINDOW_SECONDS)
-    delivered = (
-        EmailEvent.objects.filter(
-            prospect=prospect, message_id=message_id,
-            event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED],
-        )
-        .aggregate(last=Max("occurred_at"))["last"]
-    )
+    delivered = EmailEvent.objects.filter(
+        prospect=prospect,
+        message_id=message_id,
+        event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED],
+    ).aggregate(last=Max("occurred_at"))["last"]
     if delivered is not None and timedelta(0) <= occurred_at - delivered < window:
         seconds = int((occurred_at - delivered).total_seconds())
         return f"{seconds}s after delivery"

@@ -154,8 +154,12 @@ def track_email(request: HttpRequest) -> JsonResponse:
         return _error(404, _("No prospect has this email address; nothing was stored."), {"email": _("unknown")})
     client = ClientInfo(ip=None, user_agent=values.get("user_agent") or "") if values.get("user_agent") else None
     email_event_record(
-        prospect=prospect, message_id=values["message_id"], event=values["event"],
-        occurred_at=values["occurred_at"], source=EmailEvent.Source.API, client=client,
+        prospect=prospect,
+        message_id=values["message_id"],
+        event=values["event"],
+        occurred_at=values["occurred_at"],
+        source=EmailEvent.Source.API,
+        client=client,
     )
     return JsonResponse({"ok": True}, status=202)
 
@@ -168,8 +172,11 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
         prospect = Prospect.objects.filter(pk=payload["p"]).first()
         if prospect is not None:
             email_event_record(
-                prospect=prospect, message_id=payload["m"][:200], event=EmailEvent.Kind.OPENED,
-                source=EmailEvent.Source.PIXEL, client=_client(request),
+                prospect=prospect,
+                message_id=payload["m"][:200],
+                event=EmailEvent.Kind.OPENED,
+                source=EmailEvent.Source.PIXEL,
+                client=_client(request),
             )
     response = HttpResponse(TRANSPARENT_GIF, content_type="image/gif")
     response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
@@ -187,8 +194,12 @@ def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404(_("This link is no longer valid."))
     if not is_rate_limited(f"ip:{client_ip(request)}"):
         email_event_record(
-            prospect=prospect, message_id=payload["m"][:200], event=EmailEvent.Kind.CLICKED,
-            source=EmailEvent.Source.LINK, client=_client(request), url=payload["u"],
+            prospect=prospect,
+            message_id=payload["m"][:200],
+            event=EmailEvent.Kind.CLICKED,
+            source=EmailEvent.Source.LINK,
+            client=_client(request),
+            url=payload["u"],
         )
     return HttpResponseRedirect(add_query_param(payload["u"], "ak", prospect.identity_token))
 

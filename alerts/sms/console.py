@@ -17,6 +17,8 @@ class ConsoleSmsBackend(BaseSmsBackend):
     def send(self, message: SmsMessage) -> SendResult:
         provider_id = f"console-{next(_ids)}"
         with _lock:
-            self.stream.write(f"--- SMS to {message.to} [{message.tag}] ({len(message.body)} chars)\n{message.body}\n---\n")
+            self.stream.write(
+                f"--- SMS to {message.to} [{message.tag}] ({len(message.body)} chars)\n{message.body}\n---\n"
+            )
             self.stream.flush()
         return SendResult(provider_ids=[provider_id])

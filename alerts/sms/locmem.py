@@ -13,6 +13,7 @@ class LocmemSmsBackend(BaseSmsBackend):
 
     def find_sent(self, message: SmsMessage) -> list[str] | None:
         return [
-            f"locmem-{i}" for i, sent in enumerate(sms.outbox, start=1)
+            f"locmem-{i}"
+            for i, sent in enumerate(sms.outbox, start=1)
             if sent.tag == message.tag and sent.to == message.to
         ]

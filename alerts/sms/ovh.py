@@ -72,7 +72,9 @@ class OvhSmsBackend(BaseSmsBackend):
         except AMBIGUOUS_ERRORS as exc:
             raise SmsError(f"OVH did not answer clearly: {exc}", ambiguous=True) from exc
         except ovh_errors.APIError as exc:
-            raise SmsError(f"OVH error: {exc}") from exc
+            status = getattr(getattr(exc, "response", None), "status_code", 500)
+            # Other 4xx answers (but 429) will not change on retry; 5xx and 429 may.
+            raise SmsError(f"OVH error {status}: {exc}", permanent=400 <= status < 500 and status != 429) from exc
         if not isinstance(answer, dict):
             raise SmsError(f"OVH answered something unexpected: {answer!r}"[:300], ambiguous=True)
         if message.to in (answer.get("invalidReceivers") or []):

@@ -27,8 +27,10 @@ class Command(BaseCommand):
             f"found {len(report.signals)} signals, recorded {len(report.alerts)} alerts."
         )
         for alert in report.alerts:
-            self.stdout.write(f"  {alert['signal']} prospect #{alert['prospect_id']}: {alert['status']}"
-                              + (f" — {alert['message']}" if alert["message"] else ""))
+            self.stdout.write(
+                f"  {alert['signal']} prospect #{alert['prospect_id']}: {alert['status']}"
+                + (f" — {alert['message']}" if alert["message"] else "")
+            )
 
 
 def _json_dumps(data: dict) -> str:

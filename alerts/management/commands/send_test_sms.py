@@ -26,11 +26,18 @@ class Command(BaseCommand):
             backend = get_sms_backend()
             for number in recipients:
                 stamp = timezone.localtime().strftime("%H:%M:%S")
-                result = backend.send(SmsMessage(to=number, body=f"ArkWatch: SMS de test ({stamp}). Tout va bien.",
-                                                 tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}"))
-                self.stdout.write(self.style.SUCCESS(
-                    f"Sent to {number} via {settings.SMS_BACKEND} (ids: {', '.join(result.provider_ids) or '-'})"
-                ))
+                result = backend.send(
+                    SmsMessage(
+                        to=number,
+                        body=f"ArkWatch: SMS de test ({stamp}). Tout va bien.",
+                        tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}",
+                    )
+                )
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Sent to {number} via {settings.SMS_BACKEND} (ids: {', '.join(result.provider_ids) or '-'})"
+                    )
+                )
         except SmsError as exc:
             kind = "permanent" if exc.permanent else "temporary"
             raise CommandError(f"The SMS was not sent ({kind} error): {exc}") from exc

@@ -24,9 +24,11 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(12)
         users.objects.create_superuser(username=username, email=env("ADMIN_EMAIL", default=""), password=password)
         if generated:
-            self.stdout.write(self.style.WARNING(
-                f"Created admin account “{username}” with password: {password}\n"
-                "It is shown only this once: write it down, or set ADMIN_PASSWORD next time."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created admin account “{username}” with password: {password}\n"
+                    "It is shown only this once: write it down, or set ADMIN_PASSWORD next time."
+                )
+            )
         else:
             self.stdout.write(f"Created admin account “{username}” (password from ADMIN_PASSWORD).")

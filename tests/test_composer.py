@@ -1,0 +1,80 @@
+import pytest
+from django.test import override_settings
+
+from alerts.composer import compose_alert_sms
+from alerts.gsm import gsm7_units, is_gsm7, to_gsm7
+
+
+def compose(**overrides) -> str:
+    values = {
+        "signal": "cta_click",
+        "evidence": {"cta_id": "cta_reserver_audit"},
+        "name": "Camille Martin",
+        "company": "Exemple Logistique",
+        "phone": "+33199001234",
+        "pain_point": "Alertes trop tardives",
+        "alert_id": 42,
+    }
+    return compose_alert_sms(**{**values, **overrides})
+
+
+def assert_one_segment(text: str) -> None:
+    assert is_gsm7(text), text
+    assert gsm7_units(text) <= 160, (gsm7_units(text), text)
+
+
+def test_it_says_who_why_the_number_and_the_link_in_french():
+    text = compose()
+    assert_one_segment(text)
+    assert "Camille Martin" in text and "Exemple Logistique" in text and "+33199001234" in text
+    assert "Réserver audit" in text or "Reserver audit" in text
+    assert "Appeler" in text
+    assert text.endswith("https://track.example.com/l/42")
+
+
+@pytest.mark.parametrize(
+    ("signal", "evidence", "expected"),
+    [("page_dwell", {"dwell_seconds": 95}, "95"), ("email_reopen", {"hours_after_sent": 26.5}, "26.5")],
+)
+def test_each_signal_is_explained(signal, evidence, expected):
+    text = compose(signal=signal, evidence=evidence)
+    assert expected in text
+    assert_one_segment(text)
+
+
+def test_characters_outside_gsm7_are_replaced_not_sent_as_ucs2():
+    text = compose(name="Hélène Françoise Dîner 🚀", company="Crêperie “Ça va” — Œuvre ✨")
+    assert_one_segment(text)
+    assert "Hélène" in text, "é is in GSM-7 and must stay"
+    assert "Francoise" in text and "Diner" in text and "Creperie" in text
+    assert "🚀" not in text and "✨" not in text
+
+
+def test_very_long_names_and_companies_still_fit_keeping_the_essentials():
+    text = compose(
+        name="Jean-Baptiste " * 12,
+        company="Société Internationale de Logistique " * 8,
+        pain_point="Très long point de douleur " * 20,
+    )
+    assert_one_segment(text)
+    assert "+33199001234" in text and "https://track.example.com/l/42" in text
+    assert "Jean-Baptiste" in text
+
+
+def test_extension_characters_count_double():
+    assert gsm7_units("{}[]€") == 10
+    text = compose(pain_point="{" * 200)
+    assert_one_segment(text)
+
+
+def test_no_phone_says_so():
+    assert "Pas de" in compose(phone="") or "No phone" in compose(phone="")
+
+
+@override_settings(LANGUAGE_CODE="en")
+def test_the_language_follows_the_settings():
+    assert "Call +33199001234" in compose()
+
+
+def test_to_gsm7_keeps_plain_text_intact():
+    assert to_gsm7("Bonjour à tous, ça va?") == "Bonjour à tous, ca va?"

@@ -1,0 +1,220 @@
+"""Signal thresholds, cooldown and late matches, with a frozen clock."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import override_settings
+
+from alerts import sms
+from alerts.detection import run_detection_cycle
+from alerts.models import Alert
+from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory, aware
+from tracking.models import Visitor
+
+pytestmark = pytest.mark.django_db
+T0 = aware(2026, 11, 24, 9, 0, 0)
+
+
+@pytest.fixture
+def cycle(django_capture_on_commit_callbacks):
+    def run(at, **kwargs):
+        with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return run_detection_cycle(**kwargs)
+
+    return run
+
+
+def page_view(prospect, start, seconds, *, pv="pv-000001", visitor="visitor-1", **fields):
+    VisitEventFactory(
+        visitor_id=visitor,
+        page_view_id=pv,
+        event="pageview",
+        received_at=start,
+        ak=prospect.identity_token if prospect else "",
+        **fields,
+    )
+    VisitEventFactory(
+        visitor_id=visitor, page_view_id=pv, event="heartbeat", received_at=start + timedelta(seconds=seconds), **fields
+    )
+
+
+@pytest.mark.parametrize(("seconds", "alerts"), [(89, 0), (90, 1), (400, 1)])
+def test_dwell_fires_at_90_seconds_of_server_time(cycle, seconds, alerts):
+    prospect = ProspectFactory()
+    page_view(prospect, T0, seconds)
+    cycle(T0 + timedelta(seconds=seconds + 1))
+    assert Alert.objects.filter(signal="page_dwell").count() == alerts
+    assert len(sms.outbox) == alerts
+    if alerts:
+        assert Alert.objects.get().evidence["dwell_seconds"] == seconds
+
+
+def test_the_client_engaged_ms_alone_is_not_trusted(cycle):
+    prospect = ProspectFactory()
+    VisitEventFactory(
+        visitor_id="visitor-1", page_view_id="pv-000001", ak=prospect.identity_token, received_at=T0, engaged_ms=600_000
+    )
+    cycle(T0 + timedelta(seconds=5))
+    assert Alert.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("after", "alerts"),
+    [
+        (timedelta(hours=23, minutes=59), 0),
+        (timedelta(hours=24), 1),
+        (timedelta(hours=48), 1),
+        (timedelta(hours=48, minutes=1), 0),
+    ],
+)
+def test_email_reopen_fires_between_24_and_48_hours(cycle, after, alerts):
+    prospect = ProspectFactory()
+    EmailEventFactory(prospect=prospect, message_id="m1", event="sent", occurred_at=T0)
+    EmailEventFactory(
+        prospect=prospect, message_id="m1", event="opened", occurred_at=T0 + after, received_at=T0 + after
+    )
+    cycle(T0 + after + timedelta(seconds=1))
+    assert Alert.objects.filter(signal="email_reopen").count() == alerts
+    assert len(sms.outbox) == alerts
+
+
+def test_machine_opens_never_count(cycle):
+    prospect = ProspectFactory()
+    EmailEventFactory(prospect=prospect, message_id="m1", event="sent", occurred_at=T0)
+    when = T0 + timedelta(hours=30)
+    EmailEventFactory(
+        prospect=prospect,
+        message_id="m1",
+        event="opened",
+        occurred_at=when,
+        received_at=when,
+        is_machine=True,
+        machine_reason="Apple",
+    )
+    cycle(when + timedelta(seconds=1))
+    assert Alert.objects.count() == 0
+
+
+def test_a_listed_cta_fires_and_an_unlisted_one_does_not(cycle):
+    prospect = ProspectFactory()
+    Visitor.objects.create(visitor_id="visitor-1", prospect=prospect, match_method="ak", match_strength=50)
+    CtaClickFactory(visitor_id="visitor-1", cta_id="cta_newsletter", received_at=T0)
+    cycle(T0 + timedelta(seconds=1))
+    assert Alert.objects.count() == 0
+    CtaClickFactory(visitor_id="visitor-1", cta_id="cta_reserver_audit", received_at=T0 + timedelta(seconds=2))
+    cycle(T0 + timedelta(seconds=3))
+    alert = Alert.objects.get()
+    assert (alert.signal, alert.status, alert.evidence["cta_id"]) == ("cta_click", "sent", "cta_reserver_audit")
+    assert sms.outbox[0].to == "+33600000001"
+
+
+def test_bots_never_count(cycle):
+    prospect = ProspectFactory()
+    page_view(prospect, T0, 300, is_bot=True)
+    CtaClickFactory(visitor_id="visitor-1", ak=prospect.identity_token, received_at=T0, is_bot=True)
+    cycle(T0 + timedelta(seconds=301))
+    assert Alert.objects.count() == 0
+
+
+def test_cooldown_is_per_signal_and_expires_after_24_hours(cycle):
+    prospect = ProspectFactory()
+    Visitor.objects.create(visitor_id="visitor-1", prospect=prospect, match_method="ak", match_strength=50)
+    CtaClickFactory(visitor_id="visitor-1", page_view_id="pv-000001", received_at=T0)
+    cycle(T0 + timedelta(seconds=1))
+    CtaClickFactory(visitor_id="visitor-1", page_view_id="pv-000002", received_at=T0 + timedelta(minutes=10))
+    cycle(T0 + timedelta(minutes=10, seconds=1))
+    assert list(Alert.objects.order_by("pk").values_list("status", flat=True)) == ["sent", "cooldown"]
+    assert len(sms.outbox) == 1
+    # Another signal for the same prospect texts at once.
+    page_view(prospect, T0 + timedelta(minutes=11), 95, pv="pv-000003")
+    cycle(T0 + timedelta(minutes=13))
+    assert Alert.objects.get(signal="page_dwell").status == "sent" and len(sms.outbox) == 2
+    # 24 h later the same signal texts again.
+    later = T0 + timedelta(hours=24, minutes=1)
+    CtaClickFactory(visitor_id="visitor-1", page_view_id="pv-000004", received_at=later)
+    cycle(later + timedelta(seconds=1))
+    assert len(sms.outbox) == 3
+
+
+def test_a_second_run_changes_nothing(cycle):
+    prospect = ProspectFactory()
+    page_view(prospect, T0, 120)
+    cycle(T0 + timedelta(seconds=121))
+    before = list(Alert.objects.values_list("pk", "status"))
+    report = cycle(T0 + timedelta(seconds=122))
+    assert report.alerts == [] and list(Alert.objects.values_list("pk", "status")) == before
+    # Even a run that re-reads the whole history (no cursor) records nothing new.
+    from alerts.models import DetectionRun
+
+    DetectionRun.objects.all().delete()
+    assert cycle(T0 + timedelta(seconds=123)).alerts == [] and len(sms.outbox) == 1
+
+
+def test_a_late_match_raises_the_signals_earlier_events_earned(cycle):
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    page_view(None, T0, 100, visitor="visitor-9")  # anonymous long visit
+    cycle(T0 + timedelta(seconds=101))
+    assert Alert.objects.count() == 0
+    # Ten minutes later the same browser comes back through the personal link.
+    VisitEventFactory(
+        visitor_id="visitor-9",
+        page_view_id="pv-000777",
+        event="pageview",
+        ak=prospect.identity_token,
+        received_at=T0 + timedelta(minutes=10),
+    )
+    cycle(T0 + timedelta(minutes=10, seconds=1))
+    alert = Alert.objects.get()
+    assert (alert.prospect, alert.signal, alert.status) == (prospect, "page_dwell", "sent")
+
+
+def test_stale_evidence_is_recorded_but_nobody_is_texted(cycle):
+    prospect = ProspectFactory()
+    page_view(None, T0, 100, visitor="visitor-9")
+    VisitEventFactory(
+        visitor_id="visitor-9",
+        page_view_id="pv-000777",
+        ak=prospect.identity_token,
+        received_at=T0 + timedelta(minutes=61, seconds=40),
+    )
+    cycle(T0 + timedelta(minutes=62))
+    alert = Alert.objects.get()
+    assert alert.status == "stale" and sms.outbox == []
+
+
+def test_do_not_contact_prospects_are_recorded_but_not_texted(cycle):
+    prospect = ProspectFactory(status="do_not_contact")
+    page_view(prospect, T0, 100)
+    cycle(T0 + timedelta(seconds=101))
+    assert Alert.objects.get().status == "muted" and sms.outbox == []
+
+
+def test_a_signal_makes_a_new_prospect_hot(cycle):
+    prospect = ProspectFactory(status="contacted")
+    page_view(prospect, T0, 100)
+    cycle(T0 + timedelta(seconds=101))
+    prospect.refresh_from_db()
+    assert prospect.status == "hot"
+
+
+def test_dry_run_writes_nothing_and_sends_nothing(cycle, capsys):
+    prospect = ProspectFactory()
+    page_view(prospect, T0, 100)
+    with time_machine.travel(T0 + timedelta(seconds=101), tick=False):
+        call_command("detect_signals", "--dry-run", "--json")
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["dry_run"] is True and len(report["alerts"]) == 1
+    assert Alert.objects.count() == 0 and Visitor.objects.count() == 0 and sms.outbox == []
+
+
+@override_settings(SIGNAL_DWELL_SECONDS=30, SIGNAL_CTA_IDS=["cta_a", "cta_b"])
+def test_thresholds_come_from_the_settings(cycle):
+    prospect = ProspectFactory()
+    page_view(prospect, T0, 30)
+    CtaClickFactory(visitor_id="visitor-1", cta_id="cta_b", received_at=T0)
+    cycle(T0 + timedelta(seconds=31))
+    assert sorted(Alert.objects.values_list("signal", flat=True)) == ["cta_click", "page_dwell"]

@@ -1,0 +1,102 @@
+import pytest
+
+from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory
+from tracking.matching import ProspectDirectory, VisitorHints, match_visitors, visitor_link
+from tracking.models import Visitor
+
+pytestmark = pytest.mark.django_db
+
+
+def match(visitor_id="visitor-1", **event_fields):
+    VisitEventFactory(visitor_id=visitor_id, **event_fields)
+    match_visitors([visitor_id])
+    return Visitor.objects.get(visitor_id=visitor_id)
+
+
+def test_ak_token_matches():
+    prospect = ProspectFactory()
+    visitor = match(ak=prospect.identity_token)
+    assert (visitor.prospect, visitor.match_method, visitor.match_evidence) == (
+        prospect,
+        "ak",
+        {"ak": prospect.identity_token},
+    )
+
+
+def test_exact_email_matches():
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    assert match(email="cto@acme-corp.example").match_method == "email"
+    assert Visitor.objects.get().prospect == prospect
+
+
+def test_company_domain_uses_the_registrable_domain():
+    prospect = ProspectFactory(email="cto@malt.com")
+    visitor = match(email="someone@wiki.malt.com")
+    assert (visitor.prospect, visitor.match_method) == (prospect, "company_domain")
+
+
+def test_free_mail_never_matches_by_domain():
+    ProspectFactory(email="cto@gmail.com")
+    assert match(email="another@gmail.com").prospect is None
+
+
+def test_referrer_domain_matches_the_company_domains():
+    prospect = ProspectFactory(email="cto@acme-corp.example", website="https://acme-corp.example")
+    visitor = match(referrer="https://intranet.acme-corp.example/wiki/page")
+    assert (visitor.prospect, visitor.match_method) == (prospect, "referrer_domain")
+
+
+def test_ip_rules_match_the_stored_network():
+    prospect = ProspectFactory(ip_ranges="203.0.113.0/25")
+    visitor = match(client_network="203.0.113.0")
+    assert (visitor.prospect, visitor.match_method) == (prospect, "ip")
+
+
+def test_a_domain_shared_by_two_prospects_is_ambiguous_and_matches_nobody():
+    ProspectFactory(email="a@shared-co.example")
+    ProspectFactory(email="b@shared-co.example")
+    assert match(email="c@shared-co.example").prospect is None
+
+
+def test_the_strongest_hint_wins_when_they_conflict():
+    by_email = ProspectFactory(email="cto@acme-corp.example")
+    by_ak = ProspectFactory()
+    visitor = match(email=by_email.email, ak=by_ak.identity_token)
+    assert visitor.prospect == by_ak and visitor.match_method == "ak"
+
+
+def test_a_weaker_match_never_overwrites_a_stronger_one():
+    first = ProspectFactory()
+    other = ProspectFactory(email="x@other-co.example")
+    match(ak=first.identity_token)
+    visitor = match(email="someone@other-co.example")  # later event, weaker method, other prospect
+    assert (visitor.prospect, visitor.match_method) == (first, "ak")
+    assert visitor_link(visitor=visitor, prospect=other, method="referrer_domain", evidence={}) is False
+
+
+def test_a_stronger_match_upgrades_and_reattributes_events():
+    weak = ProspectFactory(email="a@weak-co.example")
+    strong = ProspectFactory()
+    match(email="z@weak-co.example")
+    visitor = match(ak=strong.identity_token)
+    assert visitor.prospect == strong
+    assert weak.visitevent_set.count() == 0 and strong.visitevent_set.count() == 2
+
+
+def test_once_matched_earlier_and_later_events_are_attributed():
+    prospect = ProspectFactory()
+    VisitEventFactory(visitor_id="visitor-1")  # anonymous, before the match
+    match(ak=prospect.identity_token)
+    CtaClickFactory(visitor_id="visitor-1")  # after the match, carries no hint
+    match_visitors(["visitor-1"])
+    assert prospect.visitevent_set.count() == 2 and prospect.ctaclick_set.count() == 1
+
+
+def test_bot_events_give_no_hints():
+    prospect = ProspectFactory()
+    assert match(ak=prospect.identity_token, is_bot=True).prospect is None
+
+
+def test_directory_best_match_returns_none_without_hints():
+    ProspectFactory()
+    assert ProspectDirectory.load().best_match(VisitorHints()) is None
