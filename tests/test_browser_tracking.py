@@ -10,7 +10,7 @@ from alerts import sms
 from alerts.detection import run_detection_cycle
 from tests.browser import browser_page
 from tests.factories import ProspectFactory
-from tracking.models import CtaClick, Visitor, VisitEvent
+from tracking.models import CtaClick, VisitEvent, Visitor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
