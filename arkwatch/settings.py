@@ -194,6 +194,9 @@ OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
 OVH_TIMEOUT_SECONDS = env.float("OVH_TIMEOUT_SECONDS", default=10)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
+if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:
+    # Development: alerts are printed in the terminal of `make run` under this name.
+    ALERT_SMS_RECIPIENTS = ["console"]
 
 # --- Production hardening (check --deploy is clean with DEBUG off) ----------------------------
 if not DEBUG:

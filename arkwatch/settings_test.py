@@ -10,7 +10,12 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
 
 from arkwatch.settings import *  # noqa: E402,F403
-from arkwatch.settings import Q_CLUSTER  # noqa: E402
+from arkwatch.settings import DATABASES, DATA_DIR, Q_CLUSTER  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not the in-memory default: WAL and the busy timeout then apply, so the concurrency
+    # tests see real SQLite locking, and a qcluster subprocess can open the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-arkwatch.sqlite3")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_BACKEND = "locmem"
