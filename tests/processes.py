@@ -1,0 +1,61 @@
+"""Start the product's real processes (qcluster, gunicorn) against a given database, for end-to-end
+tests and benchmarks."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of the database Django is connected to (the test database during tests)."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+def product_env(**overrides: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST")}
+    env.update({"DJANGO_SETTINGS_MODULE": "arkwatch.settings", "DEBUG": "true", "PYTHONUNBUFFERED": "1"})
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def running(cmd: list[str], env: dict, log_path: Path, ready=None, timeout: float = 30.0):
+    log = open(log_path, "wb")
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while ready is not None and not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[:3]} did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()
+
+
+def qcluster_cmd() -> list[str]:
+    return [sys.executable, "manage.py", "qcluster"]
+
+
+def log_contains(path: Path, text: str):
+    return lambda: path.exists() and text in path.read_text(errors="replace")
