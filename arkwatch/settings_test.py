@@ -10,7 +10,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
 
 from arkwatch.settings import *  # noqa: E402,F403
-from arkwatch.settings import DATABASES, DATA_DIR, Q_CLUSTER  # noqa: E402
+from arkwatch.settings import DATA_DIR, DATABASES, Q_CLUSTER  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the in-memory default: WAL and the busy timeout then apply, so the concurrency
@@ -33,3 +33,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Threads of the live server and of the concurrency tests must not keep connections past a request.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -45,5 +45,10 @@ def browser_page(base_url: str):
             finally:
                 context.close()
                 browser.close()
+                # ORM calls made inside Playwright's context got their own connection (Django's
+                # connections are context-local): close it, or the test database cannot be dropped.
+                from django.db import connections
+
+                connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

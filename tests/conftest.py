@@ -3,12 +3,18 @@ from django.core.cache import cache
 
 from alerts import sms
 from tests.factories import BROWSER_UA
+from tracking.request_info import shared_redis
 
 
 @pytest.fixture(autouse=True)
 def _clean_state():
     sms.outbox.clear()
-    cache.clear()  # rate-limit counters
+    cache.clear()  # rate-limit counters and page-view stamps (local cache)
+    redis = shared_redis()
+    if redis is not None:  # the same, when REDIS_URL points the hot path at Redis
+        keys = list(redis.scan_iter("arkwatch:*", count=1000))
+        if keys:
+            redis.delete(*keys)
     yield
     sms.outbox.clear()
 

@@ -34,11 +34,14 @@ def test_a_visit_through_the_personal_link_is_tracked_and_matched(live_server):
         page.get_by_role("button", name="Réserver audit").click()
         assert page.get_by_text("Merci").is_visible()
         assert wait_for(lambda: CtaClick.objects.filter(prospect=prospect).exists()), "click not matched"
+        page.close(run_before_unload=True)
+        # pagehide sends `leave` with sendBeacon.
+        assert wait_for(lambda: VisitEvent.objects.filter(event="leave").exists()), "no leave event"
 
     # Heartbeats that arrived after the click's immediate cycle are attributed by the next one.
     run_detection_cycle(trigger="schedule")
     kinds = list(VisitEvent.objects.values_list("event", flat=True))
-    assert kinds.count("pageview") == 1 and kinds.count("heartbeat") >= 2
+    assert kinds.count("pageview") == 1 and kinds.count("heartbeat") >= 2 and kinds.count("leave") == 1
     assert set(VisitEvent.objects.values_list("prospect_id", flat=True)) == {prospect.pk}
     assert len(set(VisitEvent.objects.values_list("page_view_id", flat=True))) == 1
     click = CtaClick.objects.get()

@@ -22,15 +22,25 @@ def seed(prospects: int) -> None:
     for n in range(prospects):
         prospect = ProspectFactory()
         visitor = f"visitor-c{n:04d}"
-        VisitEventFactory(visitor_id=visitor, page_view_id=f"pv-c{n:04d}", event="pageview",
-                          ak=prospect.identity_token, received_at=now - timedelta(seconds=120))
+        VisitEventFactory(
+            visitor_id=visitor,
+            page_view_id=f"pv-c{n:04d}",
+            event="pageview",
+            ak=prospect.identity_token,
+            received_at=now - timedelta(seconds=120),
+        )
         VisitEventFactory(visitor_id=visitor, page_view_id=f"pv-c{n:04d}", received_at=now - timedelta(seconds=5))
         CtaClickFactory(visitor_id=visitor, page_view_id=f"pv-c{n:04d}", received_at=now - timedelta(seconds=4))
         # A second click in another page view: same signal, must not text twice.
         CtaClickFactory(visitor_id=visitor, page_view_id=f"pv-d{n:04d}", received_at=now - timedelta(seconds=3))
         EmailEventFactory(prospect=prospect, message_id=f"m{n}", event="sent", occurred_at=now - timedelta(hours=30))
-        EmailEventFactory(prospect=prospect, message_id=f"m{n}", event="opened", occurred_at=now - timedelta(seconds=2),
-                          received_at=now - timedelta(seconds=2))
+        EmailEventFactory(
+            prospect=prospect,
+            message_id=f"m{n}",
+            event="opened",
+            occurred_at=now - timedelta(seconds=2),
+            received_at=now - timedelta(seconds=2),
+        )
 
 
 def test_parallel_detection_runs_text_once_per_prospect_and_signal():

@@ -218,3 +218,28 @@ def test_thresholds_come_from_the_settings(cycle):
     CtaClickFactory(visitor_id="visitor-1", cta_id="cta_b", received_at=T0)
     cycle(T0 + timedelta(seconds=31))
     assert sorted(Alert.objects.values_list("signal", flat=True)) == ["cta_click", "page_dwell"]
+
+
+def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_the_schedule(
+    client, django_capture_on_commit_callbacks
+):
+    import json
+
+    prospect = ProspectFactory()
+    body = {"visitor_id": "visitor-live1", "page_view_id": "pv-live0001", "page": "/audit"}
+    headers = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", "content_type": "text/plain"}
+    for seconds, event in [
+        (0, "pageview"),
+        (45, "heartbeat"),
+        (89, "heartbeat"),
+        (91, "heartbeat"),
+        (106, "heartbeat"),
+    ]:
+        payload = {**body, "event": event, **({"ak": prospect.identity_token} if event == "pageview" else {})}
+        with time_machine.travel(T0 + timedelta(seconds=seconds), tick=False):
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                assert client.post("/api/track/visit", json.dumps(payload), **headers).status_code == 202
+        # Only the heartbeat that carries the page view past 90 s asks for detection.
+        assert bool(callbacks) == (seconds == 91), seconds
+        if seconds == 91:
+            assert len(sms.outbox) == 1 and Alert.objects.get().evidence["dwell_seconds"] == 91

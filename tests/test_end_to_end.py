@@ -24,19 +24,33 @@ def test_a_cta_click_reaches_the_founders_phone_within_seconds(live_server, tmp_
     queue = f"arkwatch-e2e-{uuid.uuid4().hex[:8]}"  # a fresh queue: nothing left over from other runs
     with OvhDouble() as ovh:
         env = product_env(
-            DATABASE_URL=database_url(connection.settings_dict), Q_CLUSTER_NAME=queue,
-            ALERT_SMS_RECIPIENTS="+33600000001", SMS_RETRY_BACKOFF_SECONDS="0.2",
+            DATABASE_URL=database_url(connection.settings_dict),
+            Q_CLUSTER_NAME=queue,
+            ALERT_SMS_RECIPIENTS="+33600000001",
+            SMS_RETRY_BACKOFF_SECONDS="0.2",
             **{k: str(v) for k, v in ovh_settings(ovh).items()},
         )
         log = tmp_path / "qcluster.log"
-        with running(qcluster_cmd(), env, log, ready=log_contains(log, "Q Cluster")), \
-                mock.patch.object(Conf, "SYNC", False), mock.patch.object(Conf, "PREFIX", queue), \
-                mock.patch.object(Conf, "CLUSTER_NAME", queue):
-            body = {"visitor_id": "visitor-e2e-1", "page_view_id": "pv-e2e-0001", "page": "/audit",
-                    "ak": prospect.identity_token, "cta_id": "cta_reserver_audit"}
+        with (
+            running(qcluster_cmd(), env, log, ready=log_contains(log, "Q Cluster")),
+            mock.patch.object(Conf, "SYNC", False),
+            mock.patch.object(Conf, "PREFIX", queue),
+            mock.patch.object(Conf, "CLUSTER_NAME", queue),
+        ):
+            body = {
+                "visitor_id": "visitor-e2e-1",
+                "page_view_id": "pv-e2e-0001",
+                "page": "/audit",
+                "ak": prospect.identity_token,
+                "cta_id": "cta_reserver_audit",
+            }
             started = time.monotonic()
-            response = requests.post(f"{live_server.url}/api/track/cta", data=json.dumps(body),
-                                     headers={"Content-Type": "text/plain", "User-Agent": BROWSER_UA}, timeout=5)
+            response = requests.post(
+                f"{live_server.url}/api/track/cta",
+                data=json.dumps(body),
+                headers={"Content-Type": "text/plain", "User-Agent": BROWSER_UA},
+                timeout=5,
+            )
             assert response.status_code == 202
             while not ovh.jobs and time.monotonic() - started < 20:
                 time.sleep(0.05)

@@ -29,9 +29,12 @@ def _parse_ip(value: str):
 
 def client_ip(request) -> str | None:
     """REMOTE_ADDR, or the right-most untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
-    peer = _parse_ip(request.META.get("REMOTE_ADDR", ""))
     proxies = _trusted_proxies()
-    if peer is None or not proxies or not any(peer in net for net in proxies):
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not proxies:  # the common case, kept cheap: the WSGI server sets REMOTE_ADDR itself
+        return remote or None
+    peer = _parse_ip(remote)
+    if peer is None or not any(peer in net for net in proxies):
         return str(peer) if peer else None
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         address = _parse_ip(hop)
@@ -42,6 +45,7 @@ def client_ip(request) -> str | None:
     return str(peer)
 
 
+@lru_cache(maxsize=4096)
 def anonymize_ip(ip: str | None) -> str | None:
     """Keep the network, drop the host: IPv4 /24, IPv6 /48. The raw address is never stored."""
     address = _parse_ip(ip or "")
@@ -79,11 +83,35 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(multiplier or 1) * _PERIODS[unit]
 
 
+@lru_cache(maxsize=1)
+def shared_redis():
+    """One Redis client per process (its own connection pool) when REDIS_URL is set, else None.
+
+    The hot path talks to Redis directly: Django's cache builds a client object per call, which
+    costs more than the round trip itself."""
+    if not settings.REDIS_URL:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+
+
 def is_rate_limited(key: str, rate: str | None = None) -> bool:
-    """Fixed-window counter in the cache: atomic INCR on Redis, per process on the local cache."""
+    """Fixed-window counter: one atomic round trip on Redis (INCR + EXPIRE NX pipelined), shared by
+    every process; add/incr on the local-memory cache (per process) without Redis."""
     limit, period = parse_rate(rate or settings.TRACKING_RATE_LIMIT)
     window = int(time.time() // period)
-    cache_key = f"rl:{key}:{window}"
+    cache_key = f"arkwatch:rl:{key}:{window}"
+    client = shared_redis()
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(cache_key)
+            pipe.expire(cache_key, period + 1, nx=True)
+            count, _ = pipe.execute()
+            return count > limit
+        except Exception:  # Redis down: let the event in rather than answer 5xx
+            return False
     if cache.add(cache_key, 1, timeout=period + 1):
         return limit < 1
     try:
@@ -91,3 +119,45 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(cache_key, 1, timeout=period + 1)
         return False
+
+
+def ingest_counters(
+    *, client_key: str, page_view_id: str | None, now_ts: float, dwell_seconds: int, memory_seconds: int
+) -> tuple[bool, bool]:
+    """(rate limited?, page view just crossed the dwell threshold?) in one Redis round trip.
+
+    The browser-event intake is the hottest path: its rate-limit counter and the page view's first
+    receive time share one pipeline. Without Redis the local cache does the same per process.
+    The dwell answer only decides whether to ask for a detection cycle now; detection itself
+    measures dwell from the stored events, so a forgotten stamp only delays the SMS to the next
+    scheduled cycle.
+    """
+    limit, period = parse_rate(settings.TRACKING_RATE_LIMIT)
+    rate_key = f"arkwatch:rl:{client_key}:{int(now_ts // period)}"
+    first_key = f"arkwatch:pv-first:{page_view_id}"
+    client = shared_redis()
+    if client is None:
+        limited = is_rate_limited(client_key)
+        if limited or not page_view_id:
+            return limited, False
+        cache.add(first_key, now_ts, timeout=memory_seconds)
+        first = cache.get(first_key, now_ts)
+        crossed = now_ts - first >= dwell_seconds and cache.add(f"{first_key}:crossed", 1, timeout=memory_seconds)
+        return False, bool(crossed)
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(rate_key)
+        pipe.expire(rate_key, period + 1, nx=True)
+        if page_view_id:
+            pipe.set(first_key, now_ts, nx=True, ex=memory_seconds)
+            pipe.get(first_key)
+            pipe.exists(f"{first_key}:crossed")
+        answers = pipe.execute()
+        if answers[0] > limit:
+            return True, False
+        if not page_view_id or answers[4] or now_ts - float(answers[3]) < dwell_seconds:
+            return False, False
+        # Only the first event past the threshold asks; the heartbeats after it do not.
+        return False, bool(client.set(f"{first_key}:crossed", 1, nx=True, ex=memory_seconds))
+    except Exception:  # Redis unavailable: accept the event rather than answer 5xx
+        return False, False

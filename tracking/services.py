@@ -7,15 +7,19 @@ crossing the dwell threshold, a human email open).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Min
+from django.db import connection, transaction
+from django.db.models import Max, Model
 from django.utils import timezone
 
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 from tracking.request_info import anonymize_ip, clean_header, is_bot_user_agent
+
+# How long the first receive time of a page view is remembered for the dwell trigger.
+PAGE_VIEW_MEMORY_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -33,19 +37,37 @@ class ClientInfo:
         return is_bot_user_agent(self.user_agent)
 
 
-def _request_detection(reason: str) -> None:
+def request_detection(reason: str) -> None:
     from alerts.tasks import enqueue_detection
 
     # After commit: the worker must find the row this request wrote.
     transaction.on_commit(lambda: enqueue_detection(reason))
 
 
+@lru_cache(maxsize=16)
+def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple]:
+    fields = tuple(model._meta.get_field(name) for name in names)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields
+
+
+def _insert_event(model: type[Model], values: dict) -> None:
+    """One INSERT of the given columns. Events are write-once evidence with no save() logic and no
+    signals, so the intake skips model instantiation: this is the hottest path of the product."""
+    sql, fields = _insert_sql(model, tuple(values))
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _browser_fields(data: dict, client: ClientInfo, now: datetime) -> dict:
     return {
         "visitor_id": data["visitor_id"],
         "page_view_id": data.get("page_view_id") or "",
-        "page": clean_header(data.get("page") or "", 2048),
-        "referrer": clean_header(data.get("referrer") or "", 2048),
+        "page": data.get("page") or "",
+        "referrer": data.get("referrer") or "",
         "ak": data.get("ak") or "",
         "email": data.get("email") or "",
         "received_at": now,
@@ -55,31 +77,18 @@ def _browser_fields(data: dict, client: ClientInfo, now: datetime) -> dict:
     }
 
 
-def visit_event_record(*, data: dict, client: ClientInfo, now: datetime | None = None) -> VisitEvent:
-    now = now or timezone.now()
-    event = VisitEvent(**_browser_fields(data, client, now), event=data["event"], engaged_ms=data.get("engaged_ms"))
-    crossing = False
-    if event.page_view_id and event.event != VisitEvent.Kind.PAGEVIEW and not event.is_bot:
-        # One index range scan on (page_view_id, received_at): did this event carry the page view
-        # across the dwell threshold? Only then is detection asked to look right away.
-        span = VisitEvent.objects.filter(page_view_id=event.page_view_id).aggregate(
-            first=Min("received_at"), last=Max("received_at")
-        )
-        threshold = timedelta(seconds=settings.SIGNAL_DWELL_SECONDS)
-        if span["first"] is not None:
-            crossing = now - span["first"] >= threshold and span["last"] - span["first"] < threshold
-    event.save(force_insert=True)
-    if crossing:
-        _request_detection("dwell")
-    return event
+def visit_event_record(*, data: dict, client: ClientInfo, now: datetime, crossed_dwell: bool = False) -> None:
+    values = _browser_fields(data, client, now)
+    _insert_event(VisitEvent, {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")})
+    if crossed_dwell and not values["is_bot"]:
+        request_detection("dwell")
 
 
-def cta_click_record(*, data: dict, client: ClientInfo, now: datetime | None = None) -> CtaClick:
-    now = now or timezone.now()
-    click = CtaClick.objects.create(**_browser_fields(data, client, now), cta_id=data["cta_id"])
-    if click.cta_id in settings.SIGNAL_CTA_IDS and not click.is_bot:
-        _request_detection("cta")
-    return click
+def cta_click_record(*, data: dict, client: ClientInfo, now: datetime, crossed_dwell: bool = False) -> None:
+    values = _browser_fields(data, client, now)
+    _insert_event(CtaClick, {**values, "cta_id": data["cta_id"]})
+    if data["cta_id"] in settings.SIGNAL_CTA_IDS and not values["is_bot"]:
+        request_detection("cta")
 
 
 # --- Email ------------------------------------------------------------------------------------
@@ -158,5 +167,5 @@ def email_event_record(
         client_network=client.network if client else None,
     )
     if event == EmailEvent.Kind.OPENED and not reason:
-        _request_detection("email_open")
+        request_detection("email_open")
     return record

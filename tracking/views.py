@@ -13,20 +13,22 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from prospects.models import Prospect
-from tracking import forms
+from tracking import schemas
 from tracking.matching import visitor_identify
 from tracking.models import EmailEvent
-from tracking.request_info import client_ip, is_rate_limited
+from tracking.request_info import client_ip, ingest_counters, is_rate_limited
 from tracking.services import (
+    PAGE_VIEW_MEMORY_SECONDS,
     ClientInfo,
-    _request_detection,
     cta_click_record,
     email_event_record,
+    request_detection,
     visit_event_record,
 )
 from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url, read_token
@@ -34,6 +36,8 @@ from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url,
 logger = logging.getLogger(__name__)
 
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain", "")
+# The answer to every accepted event, built once.
+ACCEPTED = b'{"ok": true}'
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
@@ -42,14 +46,6 @@ def _error(status: int, message: str, fields: dict | None = None) -> JsonRespons
     if fields is not None:
         body["fields"] = fields
     return JsonResponse(body, status=status)
-
-
-def _client(request: HttpRequest) -> ClientInfo:
-    return ClientInfo(
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
-    )
 
 
 def _read_json_object(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
@@ -79,89 +75,116 @@ def _read_json_object(request: HttpRequest) -> tuple[dict | None, JsonResponse |
     return data, None
 
 
-def _guard(request: HttpRequest) -> JsonResponse | None:
-    if request.method != "POST":
-        response = _error(405, _("Use POST for this endpoint."))
-        response["Allow"] = "POST"
-        return response
-    if is_rate_limited(f"ip:{client_ip(request)}"):
-        return _error(429, _("Too many events from this client; slow down and retry later."))
-    return None
+def _refuse_method(request: HttpRequest) -> JsonResponse | None:
+    if request.method == "POST":
+        return None
+    response = _error(405, _("Use POST for this endpoint."))
+    response["Allow"] = "POST"
+    return response
 
 
-def _ingest(request: HttpRequest, form_class, record: Callable) -> JsonResponse:
-    refused = _guard(request)
+def _too_many() -> JsonResponse:
+    return _error(429, _("Too many events from this client; slow down and retry later."))
+
+
+def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> JsonResponse:
+    refused = _refuse_method(request)
     if refused:
         return refused
+    ip = client_ip(request)
     data, refused = _read_json_object(request)
-    if refused:
-        return refused
-    form = form_class(data)
-    if not form.is_valid():
-        return JsonResponse(forms.form_error_payload(form), status=400)
-    client = _client(request)
+    values, problems = schema.validate(data) if refused is None else ({}, {})
+    if refused is not None or problems:
+        # Rejected requests count against the client's rate limit too.
+        if is_rate_limited(f"ip:{ip}"):
+            return _too_many()
+        return refused or JsonResponse(schemas.error_payload(problems), status=400)
+    now = timezone.now()
+    limited, crossed_dwell = ingest_counters(
+        client_key=f"ip:{ip}",
+        # Only visit events measure dwell; a page view's first event stamps its start.
+        page_view_id=values.get("page_view_id") if schema is schemas.VISIT else None,
+        now_ts=now.timestamp(),
+        dwell_seconds=settings.SIGNAL_DWELL_SECONDS,
+        memory_seconds=PAGE_VIEW_MEMORY_SECONDS,
+    )
+    if limited:
+        return _too_many()
+    client = ClientInfo(
+        ip=ip,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
+    )
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
-        return JsonResponse({"ok": True}, status=202)
-    record(data=form.cleaned_data, client=client)
-    return JsonResponse({"ok": True}, status=202)
+        return _accepted()
+    record(data=values, client=client, now=now, crossed_dwell=crossed_dwell)
+    return _accepted()
+
+
+def _accepted() -> HttpResponse:
+    return HttpResponse(ACCEPTED, content_type="application/json", status=202)
 
 
 @csrf_exempt
 @never_cache
 def track_visit(request: HttpRequest) -> JsonResponse:
-    return _ingest(request, forms.VisitForm, visit_event_record)
+    return _ingest(request, schemas.VISIT, visit_event_record)
 
 
 @csrf_exempt
 @never_cache
 def track_cta(request: HttpRequest) -> JsonResponse:
-    return _ingest(request, forms.CtaForm, cta_click_record)
+    return _ingest(request, schemas.CTA, cta_click_record)
 
 
-def _identify(*, data: dict, client: ClientInfo) -> None:
+def _identify(*, data: dict, client: ClientInfo, now, crossed_dwell: bool) -> None:
     visitor = visitor_identify(visitor_id=data["visitor_id"], email=data["email"])
     if visitor.prospect_id:
-        _request_detection("identify")
+        request_detection("identify")
 
 
 @csrf_exempt
 @never_cache
 def track_identify(request: HttpRequest) -> JsonResponse:
-    return _ingest(request, forms.IdentifyForm, _identify)
+    return _ingest(request, schemas.IDENTIFY, _identify)
 
 
 @csrf_exempt
 @never_cache
 def track_email(request: HttpRequest) -> JsonResponse:
-    refused = _guard(request)
+    refused = _refuse_method(request)
     if refused:
         return refused
+    if is_rate_limited(f"ip:{client_ip(request)}"):
+        return _too_many()
     expected = settings.TRACKING_API_KEY
-    given = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _sep, key = given.partition(" ")
+    scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected.encode()):
         return _error(401, _("A valid “Authorization: Bearer <TRACKING_API_KEY>” header is required."))
     data, refused = _read_json_object(request)
     if refused:
         return refused
-    form = forms.EmailEventForm(data)
-    if not form.is_valid():
-        return JsonResponse(forms.form_error_payload(form), status=400)
-    values = form.cleaned_data
+    values, problems = schemas.EMAIL_EVENT.validate(data)
+    if problems:
+        return JsonResponse(schemas.error_payload(problems), status=400)
     prospect = Prospect.objects.filter(email=values["email"]).first()
     if prospect is None:
         return _error(404, _("No prospect has this email address; nothing was stored."), {"email": _("unknown")})
-    client = ClientInfo(ip=None, user_agent=values.get("user_agent") or "") if values.get("user_agent") else None
+    user_agent = values.get("user_agent")
     email_event_record(
         prospect=prospect,
         message_id=values["message_id"],
         event=values["event"],
-        occurred_at=values["occurred_at"],
+        occurred_at=values.get("occurred_at"),
         source=EmailEvent.Source.API,
-        client=client,
+        client=ClientInfo(ip=None, user_agent=user_agent) if user_agent else None,
     )
-    return JsonResponse({"ok": True}, status=202)
+    return _accepted()
+
+
+def _client(request: HttpRequest) -> ClientInfo:
+    return ClientInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
 @never_cache

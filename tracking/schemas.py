@@ -1,0 +1,189 @@
+"""Validation of the public payloads (CONTRACT §1–2).
+
+Strict about types — a JSON number, list or object where a string is expected is an error, never
+silently turned into text — and cheap: the browser events are the hottest path of the product, so
+each field is one type check and one precompiled regex or bound check (Django forms cost ~10× more
+per request, mostly in copying their fields).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from tracking.models import EmailEvent, VisitEvent
+
+_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
+_CTA = re.compile(r"[a-z0-9_-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Invalid(Exception):
+    """One field's problem, as a sentence."""
+
+
+def _string(value) -> str:
+    if not isinstance(value, str):
+        raise Invalid(_("Must be a string."))
+    return value
+
+
+def identifier(value) -> str:
+    if not _ID.fullmatch(_string(value)):
+        raise Invalid(_("Use 8 to 128 characters among letters, digits, “_” and “-”."))
+    return value
+
+
+def cta_id(value) -> str:
+    if not _CTA.fullmatch(_string(value)):
+        raise Invalid(_("Use 1 to 64 characters among a-z, 0-9, “_” and “-”."))
+    return value
+
+
+def identity_token(value) -> str:
+    if not _TOKEN.fullmatch(_string(value)):
+        raise Invalid(_("This is not an identity token."))
+    return value
+
+
+def http_url(value) -> str:
+    value = _string(value)
+    if len(value) > 2048:
+        raise Invalid(_("At most 2048 characters."))
+    if _CONTROL.search(value):
+        raise Invalid(_("The URL contains control characters."))
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise Invalid(_("This is not a valid URL.")) from exc
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(_("Give an absolute http(s) URL."))
+    return value
+
+
+def page(value) -> str:
+    value = _string(value)
+    if value.startswith("/") and not value.startswith("//"):
+        if len(value) > 2048:
+            raise Invalid(_("At most 2048 characters."))
+        if _CONTROL.search(value):
+            raise Invalid(_("The path contains control characters."))
+        return value
+    return http_url(value)
+
+
+def email(value) -> str:
+    value = _string(value).strip()
+    if len(value) > 254:
+        raise Invalid(_("At most 254 characters."))
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise Invalid(_("Enter a valid email address.")) from exc
+    return value.lower()
+
+
+def choice(*allowed: str) -> Callable:
+    def check(value) -> str:
+        if _string(value) not in allowed:
+            raise Invalid(_("Use one of: %(choices)s.") % {"choices": ", ".join(allowed)})
+        return value
+
+    return check
+
+
+def non_negative_int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(_("Must be a whole number."))
+    if not 0 <= value <= 10**12:
+        raise Invalid(_("Must be between 0 and 10^12."))
+    return value
+
+
+def message_id(value) -> str:
+    value = _string(value)
+    if not 1 <= len(value) <= 200 or not value.strip() or _CONTROL.search(value):
+        raise Invalid(_("Give the message id as 1 to 200 printable characters."))
+    return value
+
+
+def aware_datetime(value) -> datetime:
+    try:
+        parsed = parse_datetime(_string(value))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise Invalid(_("Give an ISO 8601 date and time with its offset, e.g. 2026-11-24T09:14:00+01:00."))
+    if not 2000 <= parsed.year <= 2100:
+        raise Invalid(_("This date is out of range."))
+    if parsed > timezone.now() + timedelta(minutes=5):
+        raise Invalid(_("This time is more than 5 minutes in the future."))
+    return parsed
+
+
+def short_text(value) -> str:
+    value = _string(value)
+    return value[:512]
+
+
+@dataclass(frozen=True)
+class Schema:
+    required: dict[str, Callable]
+    optional: dict[str, Callable]
+    defaults: dict[str, object]
+
+    def validate(self, data: dict) -> tuple[dict, dict[str, str]]:
+        """(clean values, {field: problem}). Unknown keys are ignored (the contract may grow)."""
+        clean: dict = dict(self.defaults)
+        problems: dict[str, str] = {}
+        for name, check in self.required.items():
+            value = data.get(name)
+            if value is None or value == "":
+                problems[name] = _("This field is required.")
+                continue
+            try:
+                clean[name] = check(value)
+            except Invalid as exc:
+                problems[name] = str(exc)
+        for name, check in self.optional.items():
+            value = data.get(name)
+            if value is None or value == "":
+                continue
+            try:
+                clean[name] = check(value)
+            except Invalid as exc:
+                problems[name] = str(exc)
+        return clean, problems
+
+
+_BROWSER_OPTIONAL = {"page_view_id": identifier, "ak": identity_token, "email": email, "referrer": http_url}
+
+VISIT = Schema(
+    required={"visitor_id": identifier, "page": page},
+    optional={**_BROWSER_OPTIONAL, "event": choice(*VisitEvent.Kind.values), "engaged_ms": non_negative_int},
+    defaults={"event": VisitEvent.Kind.HEARTBEAT},
+)
+CTA = Schema(
+    required={"visitor_id": identifier, "page": page, "cta_id": cta_id}, optional=_BROWSER_OPTIONAL, defaults={}
+)
+IDENTIFY = Schema(required={"visitor_id": identifier, "email": email}, optional={"page": page}, defaults={})
+EMAIL_EVENT = Schema(
+    required={"email": email, "message_id": message_id, "event": choice(*EmailEvent.Kind.values)},
+    optional={"occurred_at": aware_datetime, "user_agent": short_text},
+    defaults={},
+)
+
+
+def error_payload(problems: dict[str, str]) -> dict:
+    return {
+        "error": _("The event was not stored: check %(fields)s.") % {"fields": ", ".join(problems)},
+        "fields": problems,
+    }
