@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, AlertDelivery, DetectionRun
+from alerts.models import Alert, AlertDelivery, Call, DetectionRun
 from arkwatch.admin_tools import CappedCountPaginator
 
 
@@ -47,6 +47,20 @@ class AlertAdmin(admin.ModelAdmin):
         from alerts.services import alert_record_call
 
         alert_record_call(alert=obj, user=request.user, outcome=obj.call_outcome, note=obj.note)
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["called_at", "prospect", "outcome", "called_by", "note"]
+    list_filter = ["outcome"]
+    list_select_related = ["prospect", "called_by"]
+    search_fields = ["prospect__name", "prospect__email", "prospect__company", "note"]
+    date_hierarchy = "called_at"
+    readonly_fields = ["prospect", "called_by", "called_at", "outcome"]
+    fields = readonly_fields + ["note"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # calls are recorded from the hot-leads page or the timeline
 
 
 @admin.register(DetectionRun)

@@ -74,6 +74,32 @@ class Alert(models.Model):
         return f"{self.get_signal_display()} — {self.prospect}"
 
 
+class Call(models.Model):
+    """A call made to a prospect, and what came of it (recorded from the hot-leads page)."""
+
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="calls"
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("called by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    called_at = models.DateTimeField(_("called at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-called_at"]
+        indexes = [
+            models.Index(fields=["prospect", "-called_at"], name="call_prospect_idx"),
+            models.Index(fields=["-called_at"], name="call_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect} — {self.get_outcome_display()}"
+
+
 class AlertDelivery(models.Model):
     """One SMS to one recipient for one alert; claimed by a conditional UPDATE before each send."""
 

@@ -40,6 +40,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @staff_member_required
 def lead_short_link(request: HttpRequest, alert_id: int):
-    """The short link in the SMS: straight to the lead's page in the back office (login first)."""
+    """The short link in the SMS: straight to the lead's timeline, with the number to call and the
+    call form (login first)."""
     alert = get_object_or_404(Alert.objects.only("prospect_id"), pk=alert_id)
-    return redirect("admin:prospects_prospect_change", alert.prospect_id)
+    return redirect("backoffice-timeline", alert.prospect_id)

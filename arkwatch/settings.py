@@ -153,6 +153,8 @@ LOGIN_URL = f"/{ADMIN_URL}login/"
 
 # --- Public tracking endpoints ----------------------------------------------------------------
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Destination of the tracked link shown on a prospect's page (the offer's landing page).
+LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")

@@ -111,8 +111,8 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
 
     results = []
     for size in sizes:
-        reset_database(database_url)
         connection.close()
+        reset_database(database_url)
         call_command("migrate", verbosity=0)
         from alerts.detection import run_detection_cycle
         from alerts.models import DetectionRun

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +16,7 @@ class ProspectImportForm(forms.Form):
 
 @admin.register(Prospect)
 class ProspectAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "title", "email", "phone_link", "status", "created_at"]
+    list_display = ["name", "company", "title", "email", "phone_link", "status", "timeline_link", "created_at"]
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "company", "company_domains"]
     date_hierarchy = "created_at"
@@ -34,6 +34,10 @@ class ProspectAdmin(admin.ModelAdmin):
     @admin.display(description=_("phone"), ordering="phone")
     def phone_link(self, obj: Prospect):
         return format_html('<a href="tel:{}">{}</a>', obj.phone, obj.phone) if obj.phone else "—"
+
+    @admin.display(description=_("timeline"))
+    def timeline_link(self, obj: Prospect):
+        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Timeline"))
 
     @admin.action(description=_("Mark as contacted"), permissions=["change"])
     def mark_contacted(self, request, queryset):

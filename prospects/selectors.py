@@ -1,5 +1,6 @@
 """Reads about one prospect, for the admin pages."""
 
+from django.conf import settings
 from django.utils import timezone
 
 from prospects.models import Prospect
@@ -11,12 +12,15 @@ def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict:
     from tracking.tokens import email_links_for
 
     message_id = f"next-{timezone.localdate():%Y%m%d}"
+    links = email_links_for(prospect, message_id=message_id, url=settings.LANDING_PAGE_URL)
+    if not limit:
+        return {"email_links": links, "email_links_message_id": message_id}
     return {
         "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],
         "recent_alerts": Alert.objects.filter(prospect=prospect).order_by("-detected_at")[:limit],
         "linked_visitors": Visitor.objects.filter(prospect=prospect).order_by("-matched_at")[:limit],
-        "email_links": email_links_for(prospect, message_id=message_id, url="https://example.com/"),
+        "email_links": links,
         "email_links_message_id": message_id,
     }

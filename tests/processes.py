@@ -46,7 +46,7 @@ def running(cmd: list[str], env: dict, log_path: Path, ready=None, timeout: floa
         log.close()
 
 
-def stop_group(process: subprocess.Popen, grace: float = 15.0) -> None:
+def stop_group(process: subprocess.Popen, grace: float = 5.0) -> None:
     """SIGTERM the whole process group (qcluster forks workers), wait until every member is gone."""
     try:
         os.killpg(process.pid, signal.SIGTERM)

@@ -56,10 +56,11 @@ def test_a_cta_click_reaches_the_founders_phone_within_seconds(live_server, tmp_
                 time.sleep(0.05)
             elapsed = time.monotonic() - started
             assert ovh.jobs, log.read_text(errors="replace")[-3000:]
-    assert elapsed < 10, f"SMS took {elapsed:.1f}s"
+            assert elapsed < 10, f"SMS took {elapsed:.1f}s"
+            # While the cluster still runs: the worker marks the delivery and the alert sent.
+            deadline = time.monotonic() + 10
+            while Alert.objects.get().status != "sent" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert Alert.objects.get().status == "sent", log.read_text(errors="replace")[-3000:]
     assert len(ovh.jobs) == 1 and ovh.bad_signatures == 0
     assert "Camille Martin" in ovh.jobs[0]["message"] and ovh.jobs[0]["receivers"] == ["+33600000001"]
-    deadline = time.monotonic() + 5
-    while Alert.objects.get().status != "sent" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert Alert.objects.get().status == "sent"

@@ -1,0 +1,185 @@
+"""Back-office pages inside the admin: hot leads, funnel, unmatched hot visitors, prospect timeline.
+
+Thin views: a permission check, a selector from alerts/backoffice.py, a template; writes go through
+alerts.services / tracking.matching.
+"""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from alerts.backoffice import funnel, hot_leads, prospect_timeline, unmatched_hot_visitors
+from alerts.models import CallOutcome
+from alerts.services import call_record
+from prospects.models import Prospect
+from prospects.selectors import prospect_recent_activity
+from tracking.matching import visitor_link
+from tracking.models import MatchMethod, Visitor
+
+POLL_SECONDS = 15
+
+
+def _require(request: HttpRequest, *perms: str) -> None:
+    if not request.user.has_perms(perms):
+        raise PermissionDenied
+
+
+def _context(request: HttpRequest, title: str, **extra) -> dict:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+def hot_leads_page(request: HttpRequest) -> HttpResponse:
+    _require(request, "alerts.view_alert")
+    leads = hot_leads()
+    return render(
+        request,
+        "admin/backoffice/hot_leads.html",
+        _context(
+            request,
+            _("Hot leads"),
+            leads=leads,
+            outcomes=CallOutcome.choices,
+            poll_seconds=POLL_SECONDS,
+            can_call=request.user.has_perm("alerts.add_call"),
+        ),
+    )
+
+
+def hot_leads_json(request: HttpRequest) -> JsonResponse:
+    """The polling endpoint: each lead's info block and a version, so the page replaces only what
+    changed and never the call form someone is typing in."""
+    _require(request, "alerts.view_alert")
+    leads = [
+        {
+            "id": lead.prospect.pk,
+            "version": lead.version,
+            "html": render_to_string("admin/backoffice/_lead_info.html", {"lead": lead}, request=request),
+        }
+        for lead in hot_leads()
+    ]
+    return JsonResponse({"leads": leads, "generated_at": timezone.now().isoformat()})
+
+
+@require_POST
+def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
+    _require(request, "alerts.add_call")
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    outcome = request.POST.get("outcome", "")
+    if outcome not in CallOutcome.values:
+        messages.error(request, _("Choose the outcome of the call."))
+    else:
+        call_record(prospect=prospect, user=request.user, outcome=outcome, note=request.POST.get("note", "")[:5000])
+        messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
+    return redirect(request.POST.get("next") or "backoffice-hot-leads")
+
+
+def funnel_page(request: HttpRequest) -> HttpResponse:
+    _require(request, "alerts.view_alert")
+    today = timezone.localdate()
+    end = parse_date(request.GET.get("end") or "") or today
+    start = parse_date(request.GET.get("start") or "") or end - timedelta(days=29)
+    if start > end:
+        start, end = end, start
+    result = funnel(start, end)
+    top = max([step.count for step in result.steps] + [1])
+    bars = [
+        {"step": step, "width": round(560 * step.count / top), "y": 10 + i * 44} for i, step in enumerate(result.steps)
+    ]
+    presets = [
+        (label, today - timedelta(days=days - 1), today)
+        for label, days in [(_("7 days"), 7), (_("30 days"), 30), (_("90 days"), 90)]
+    ]
+    return render(
+        request,
+        "admin/backoffice/funnel.html",
+        _context(
+            request,
+            _("Funnel"),
+            funnel=result,
+            bars=bars,
+            chart_height=10 + len(bars) * 44,
+            presets=presets,
+            start=start,
+            end=end,
+        ),
+    )
+
+
+def unmatched_page(request: HttpRequest) -> HttpResponse:
+    _require(request, "tracking.view_visitor")
+    can_link = request.user.has_perm("tracking.change_visitor")
+    if request.method == "POST":
+        if not can_link:
+            raise PermissionDenied
+        visitor, _created = Visitor.objects.get_or_create(visitor_id=request.POST.get("visitor_id", "")[:128])
+        prospect = Prospect.objects.filter(pk=request.POST.get("prospect") or 0).first()
+        if prospect is None:
+            messages.error(request, _("Choose a prospect."))
+        else:
+            visitor_link(
+                visitor=visitor,
+                prospect=prospect,
+                method=MatchMethod.MANUAL,
+                evidence={"by": request.user.get_username()},
+                user=request.user,
+            )
+            from tracking.services import request_detection
+
+            request_detection("manual_link")
+            messages.success(
+                request, _("Visitor linked to %(who)s; detection is reconsidering its events.") % {"who": prospect}
+            )
+        return redirect("backoffice-unmatched")
+    return render(
+        request,
+        "admin/backoffice/unmatched.html",
+        _context(
+            request,
+            _("Unmatched hot visitors"),
+            visits=unmatched_hot_visitors(),
+            can_link=can_link,
+            prospects=Prospect.objects.order_by("company", "name").only("pk", "name", "company", "email"),
+        ),
+    )
+
+
+def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
+    _require(request, "prospects.view_prospect")
+    prospect = get_object_or_404(Prospect, pk=prospect_id)
+    activity = prospect_recent_activity(prospect, limit=0)
+    return render(
+        request,
+        "admin/backoffice/timeline.html",
+        _context(
+            request,
+            _("Timeline of %(who)s") % {"who": prospect},
+            prospect=prospect,
+            entries=prospect_timeline(prospect),
+            email_links=activity["email_links"],
+            email_links_message_id=activity["email_links_message_id"],
+            outcomes=CallOutcome.choices,
+            can_call=request.user.has_perm("alerts.add_call"),
+        ),
+    )
+
+
+def backoffice_urls():
+    from django.urls import path
+
+    view = admin.site.admin_view
+    return [
+        path("hot-leads/", view(hot_leads_page), name="backoffice-hot-leads"),
+        path("hot-leads.json", view(hot_leads_json), name="backoffice-hot-leads-json"),
+        path("hot-leads/<int:prospect_id>/call/", view(record_call), name="backoffice-record-call"),
+        path("funnel/", view(funnel_page), name="backoffice-funnel"),
+        path("unmatched/", view(unmatched_page), name="backoffice-unmatched"),
+        path("timeline/<int:prospect_id>/", view(timeline_page), name="backoffice-timeline"),
+    ]

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from alerts.roles import CALLER_GROUP, ensure_caller_group
+
+
+class Command(BaseCommand):
+    help = f"Create or refresh the “{CALLER_GROUP}” group and its permissions (migrate also does it)."
+
+    def handle(self, *args, **options):
+        group = ensure_caller_group()
+        self.stdout.write(f"Group “{group.name}”: {group.permissions.count()} permissions.")

@@ -1,0 +1,32 @@
+"""Roles: the "Caller" group sees prospects, events and hot leads and records calls; it cannot edit
+or delete events, identity tokens or SMS delivery data. Superusers do the rest."""
+
+from django.contrib.auth.models import Group, Permission
+
+CALLER_GROUP = "Caller"
+CALLER_PERMISSIONS = [
+    ("prospects", "view_prospect"),
+    ("tracking", "view_visitevent"),
+    ("tracking", "view_ctaclick"),
+    ("tracking", "view_emailevent"),
+    ("tracking", "view_visitor"),
+    ("alerts", "view_alert"),
+    ("alerts", "view_alertdelivery"),
+    ("alerts", "view_call"),
+    ("alerts", "add_call"),
+]
+
+
+def ensure_caller_group() -> Group:
+    group, _created = Group.objects.get_or_create(name=CALLER_GROUP)
+    wanted = []
+    for app_label, codename in CALLER_PERMISSIONS:
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if permission is not None:
+            wanted.append(permission)
+    group.permissions.set(wanted)
+    return group
+
+
+def ensure_roles_after_migrate(**kwargs) -> None:
+    ensure_caller_group()

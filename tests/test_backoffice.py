@@ -1,0 +1,241 @@
+"""The back office: hot leads, calls, timeline, funnel, unmatched visitors, and who may do what."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts.models import Alert, AlertDelivery, Call
+from alerts.roles import CALLER_GROUP
+from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tracking.models import Visitor
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["backoffice-hot-leads", "backoffice-hot-leads-json", "backoffice-funnel", "backoffice-unmatched"]
+
+
+def make_alert(prospect, signal="cta_click", minutes_ago=5, **fields) -> Alert:
+    when = timezone.now() - timedelta(minutes=minutes_ago)
+    alert = Alert.objects.create(
+        prospect=prospect,
+        signal=signal,
+        dedup_key=f"{signal}:{prospect.pk}:{minutes_ago}",
+        occurred_at=when,
+        status=Alert.Status.SENT,
+        evidence={"cta_id": "cta_reserver_audit"},
+        **fields,
+    )
+    AlertDelivery.objects.create(alert=alert, recipient="+33600000001", status="sent")
+    return alert
+
+
+@pytest.fixture
+def caller_client(client, django_user_model):
+    user = django_user_model.objects.create_user("caller", password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=CALLER_GROUP))
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def staff_without_roles(client, django_user_model):
+    user = django_user_model.objects.create_user("intern", password="pw-for-tests-only", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+def test_hot_leads_lists_recent_signals_newest_first_with_what_a_caller_needs(staff_client):
+    older = ProspectFactory(
+        name="Alice Older", phone="+33199001234", pain_point="Trop d'alertes", call_script="Parler de l'astreinte"
+    )
+    newer = ProspectFactory(name="Bob Newer")
+    make_alert(older, minutes_ago=30)
+    make_alert(newer, signal="page_dwell", minutes_ago=2)
+    make_alert(ProspectFactory(name="Carl Stale"), minutes_ago=60 * 49)
+    content = staff_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert content.index("Bob Newer") < content.index("Alice Older")
+    assert "Carl Stale" not in content
+    assert 'href="tel:+33199001234"' in content
+    assert "Trop d&#x27;alertes" in content and "Parler de l&#x27;astreinte" in content
+    assert "cta_reserver_audit" in content
+
+
+def test_the_polling_json_gives_each_lead_its_html_and_version(staff_client):
+    prospect = ProspectFactory(name="Alice")
+    make_alert(prospect)
+    first = staff_client.get(reverse("backoffice-hot-leads-json")).json()["leads"]
+    assert [lead["id"] for lead in first] == [prospect.pk] and "Alice" in first[0]["html"]
+    make_alert(prospect, signal="page_dwell", minutes_ago=1)
+    second = staff_client.get(reverse("backoffice-hot-leads-json")).json()["leads"]
+    assert second[0]["version"] != first[0]["version"]
+
+
+def test_recording_a_call_acknowledges_alerts_and_moves_the_prospect(caller_client):
+    prospect = ProspectFactory(status="hot")
+    alerts = [make_alert(prospect), make_alert(prospect, signal="page_dwell", minutes_ago=3)]
+    response = caller_client.post(
+        reverse("backoffice-record-call", args=[prospect.pk]), {"outcome": "meeting_booked", "note": "Mardi 10h"}
+    )
+    assert response.status_code == 302
+    call = Call.objects.get()
+    assert (call.prospect, call.outcome, call.note, call.called_by) == (
+        prospect,
+        "meeting_booked",
+        "Mardi 10h",
+        caller_client.user,
+    )
+    for alert in alerts:
+        alert.refresh_from_db()
+        assert alert.acknowledged_by == caller_client.user and alert.call_outcome == "meeting_booked"
+    prospect.refresh_from_db()
+    assert prospect.status == "meeting_booked"
+
+
+def test_a_call_without_outcome_is_refused(caller_client):
+    prospect = ProspectFactory()
+    caller_client.post(reverse("backoffice-record-call", args=[prospect.pk]), {"outcome": "maybe"})
+    assert Call.objects.count() == 0
+
+
+def test_the_timeline_shows_everything_in_order(staff_client):
+    prospect = ProspectFactory()
+    now = timezone.now()
+    VisitEventFactory(prospect=prospect, page_view_id="pv-t1", received_at=now - timedelta(minutes=10))
+    VisitEventFactory(prospect=prospect, page_view_id="pv-t1", received_at=now - timedelta(minutes=8))
+    CtaClickFactory(prospect=prospect, received_at=now - timedelta(minutes=7))
+    EmailEventFactory(
+        prospect=prospect,
+        event="opened",
+        occurred_at=now - timedelta(hours=30),
+        is_machine=True,
+        machine_reason="Apple",
+    )
+    make_alert(prospect, minutes_ago=6)
+    Call.objects.create(prospect=prospect, outcome="voicemail", note="rappeler")
+    content = staff_client.get(reverse("backoffice-timeline", args=[prospect.pk])).content.decode()
+    assert "120 s" in content  # the visit's dwell
+    order = [content.index(marker) for marker in ["rappeler", "cta_reserver_audit", "120 s", "Apple"]]
+    assert order == sorted(order)
+    assert prospect.identity_token in content and "/t/o/" in content
+
+
+def test_the_funnel_counts_prospects_per_step_with_conversion_rates(staff_client):
+    now = timezone.now()
+    prospects = [ProspectFactory() for _ in range(4)]
+    for p in prospects:
+        EmailEventFactory(prospect=p, event="sent", occurred_at=now - timedelta(days=2))
+    for p in prospects[:2]:
+        VisitEventFactory(prospect=p, received_at=now - timedelta(days=1))
+    make_alert(prospects[0])
+    Call.objects.create(prospect=prospects[0], outcome="meeting_booked")
+    response = staff_client.get(reverse("backoffice-funnel"))
+    steps = {s.key: (s.count, s.rate) for s in response.context["funnel"].steps}
+    assert steps["contacted"] == (4, None)
+    assert steps["visited"] == (2, 0.5)
+    assert steps["signal"][0] == steps["alert"][0] == steps["called"][0] == steps["meeting"][0] == 1
+    assert "<svg" in response.content.decode()
+    # An earlier period does not count today's activity.
+    earlier = staff_client.get(reverse("backoffice-funnel"), {"start": "2020-01-01", "end": "2020-01-31"})
+    assert all(step.count == 0 for step in earlier.context["funnel"].steps)
+
+
+def test_unmatched_hot_visitors_can_be_linked_by_hand(staff_client):
+    now = timezone.now()
+    VisitEventFactory(visitor_id="anon-0001", page_view_id="pv-anon1", received_at=now - timedelta(minutes=5))
+    VisitEventFactory(visitor_id="anon-0001", page_view_id="pv-anon1", received_at=now - timedelta(minutes=3))
+    VisitEventFactory(visitor_id="short-0001", page_view_id="pv-short", received_at=now - timedelta(minutes=3))
+    content = staff_client.get(reverse("backoffice-unmatched")).content.decode()
+    assert "anon-0001" in content and "short-0001" not in content
+    prospect = ProspectFactory()
+    staff_client.post(reverse("backoffice-unmatched"), {"visitor_id": "anon-0001", "prospect": prospect.pk})
+    visitor = Visitor.objects.get(visitor_id="anon-0001")
+    assert (visitor.prospect, visitor.match_method) == (prospect, "manual")
+    assert prospect.visitevent_set.count() == 2
+    assert "anon-0001" not in staff_client.get(reverse("backoffice-unmatched")).content.decode()
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_users_are_sent_to_the_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_anonymous_users_cannot_record_calls(client):
+    prospect = ProspectFactory()
+    client.post(reverse("backoffice-record-call", args=[prospect.pk]), {"outcome": "reached"})
+    assert Call.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["backoffice-hot-leads", "backoffice-funnel"])
+def test_staff_without_a_role_cannot_see_the_back_office(staff_without_roles, name):
+    assert staff_without_roles.get(reverse(name)).status_code == 403
+
+
+def test_callers_see_hot_leads_prospects_and_events_and_record_calls(caller_client):
+    prospect = ProspectFactory()
+    make_alert(prospect)
+    for url in [
+        reverse("backoffice-hot-leads"),
+        reverse("backoffice-timeline", args=[prospect.pk]),
+        reverse("admin:prospects_prospect_changelist"),
+        reverse("admin:tracking_visitevent_changelist"),
+        reverse("admin:tracking_emailevent_changelist"),
+        reverse("admin:alerts_alert_changelist"),
+    ]:
+        assert caller_client.get(url).status_code == 200, url
+    page = caller_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert reverse("backoffice-record-call", args=[prospect.pk]) in page
+
+
+def test_callers_cannot_change_prospects_tokens_events_or_delivery_data(caller_client):
+    prospect = ProspectFactory()
+    alert = make_alert(prospect)
+    event = VisitEventFactory(prospect=prospect)
+    change = caller_client.post(
+        reverse("admin:prospects_prospect_change", args=[prospect.pk]),
+        {"email": "hijack@evil.example", "status": "won"},
+    )
+    assert change.status_code == 403
+    assert (
+        caller_client.post(reverse("admin:tracking_visitevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert (
+        caller_client.post(
+            reverse("admin:alerts_alert_change", args=[alert.pk]), {"note": "x", "call_outcome": "reached"}
+        ).status_code
+        == 403
+    )
+    assert caller_client.post(reverse("admin:alerts_alert_delete", args=[alert.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        caller_client.post(
+            reverse("backoffice-unmatched"), {"visitor_id": "x" * 8, "prospect": prospect.pk}
+        ).status_code
+        == 403
+    )
+    prospect.refresh_from_db()
+    assert prospect.email != "hijack@evil.example" and AlertDelivery.objects.get().status == "sent"
+
+
+def test_the_sms_short_link_opens_the_leads_timeline_after_login(staff_client):
+    from django.test import Client
+
+    alert = make_alert(ProspectFactory())
+    url = reverse("lead-short-link", args=[alert.pk])
+    assert "/login/" in Client().get(url)["Location"]
+    response = staff_client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("backoffice-timeline", args=[alert.prospect_id])
+
+
+def test_the_admin_index_links_to_the_back_office(staff_client):
+    content = staff_client.get(reverse("admin:index")).content.decode()
+    for name in ["backoffice-hot-leads", "backoffice-funnel", "backoffice-unmatched"]:
+        assert reverse(name) in content
