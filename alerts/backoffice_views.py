@@ -6,6 +6,7 @@ alerts.services / tracking.matching.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,8 +24,6 @@ from prospects.models import Prospect
 from prospects.selectors import prospect_recent_activity
 from tracking.matching import visitor_link
 from tracking.models import MatchMethod, Visitor
-
-POLL_SECONDS = 15
 
 
 def _require(request: HttpRequest, *perms: str) -> None:
@@ -47,7 +46,7 @@ def hot_leads_page(request: HttpRequest) -> HttpResponse:
             _("Hot leads"),
             leads=leads,
             outcomes=CallOutcome.choices,
-            poll_seconds=POLL_SECONDS,
+            poll_seconds=settings.BACKOFFICE_POLL_SECONDS,
             can_call=request.user.has_perm("alerts.add_call"),
         ),
     )

@@ -149,6 +149,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+# How often the hot-leads page polls for new leads.
+BACKOFFICE_POLL_SECONDS = env.int("BACKOFFICE_POLL_SECONDS", default=15)
 LOGIN_URL = f"/{ADMIN_URL}login/"
 
 # --- Public tracking endpoints ----------------------------------------------------------------

@@ -18,7 +18,8 @@
     section.appendChild(info);
     if (template) {
       var form = template.content.firstElementChild.cloneNode(true);
-      form.action = form.action.replace(/\/0\/call\/$/, "/" + lead.id + "/call/");
+      // getAttribute: inside a <template> the resolved `action` property is empty.
+      form.setAttribute("action", form.getAttribute("action").replace(/\/0\/call\/$/, "/" + lead.id + "/call/"));
       section.appendChild(form);
     }
     return section;
