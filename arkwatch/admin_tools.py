@@ -16,7 +16,11 @@ class CappedCountPaginator(Paginator):
 
 
 class EvidenceAdmin(admin.ModelAdmin):
-    """Events are evidence: listed and searchable, never added, edited or deleted by hand."""
+    """Events are evidence: listed and searchable, never added, edited or deleted by hand.
+
+    No date_hierarchy here: its year/month links come from SELECT DISTINCT over the whole table
+    (4 s at a million rows). A date filter (today, 7 days, this month…) uses the time index instead.
+    """
 
     paginator = CappedCountPaginator
     show_full_result_count = False

@@ -8,27 +8,24 @@ from tracking.models import CtaClick, EmailEvent, MatchMethod, VisitEvent, Visit
 @admin.register(VisitEvent)
 class VisitEventAdmin(EvidenceAdmin):
     list_display = ["received_at", "event", "visitor_id", "page_view_id", "prospect", "page", "engaged_ms", "is_bot"]
-    list_filter = ["event", "is_bot"]
+    list_filter = [("received_at", admin.DateFieldListFilter), "event", "is_bot"]
     search_fields = ["=visitor_id", "=page_view_id"]
-    date_hierarchy = "received_at"
     ordering = ["-received_at"]
 
 
 @admin.register(CtaClick)
 class CtaClickAdmin(EvidenceAdmin):
     list_display = ["received_at", "cta_id", "visitor_id", "prospect", "page", "is_bot"]
-    list_filter = ["cta_id", "is_bot"]
+    list_filter = [("received_at", admin.DateFieldListFilter), "cta_id", "is_bot"]
     search_fields = ["=visitor_id", "=cta_id"]
-    date_hierarchy = "received_at"
     ordering = ["-received_at"]
 
 
 @admin.register(EmailEvent)
 class EmailEventAdmin(EvidenceAdmin):
     list_display = ["occurred_at", "event", "prospect", "message_id", "source", "is_machine", "machine_reason"]
-    list_filter = ["event", "source", "is_machine"]
+    list_filter = [("occurred_at", admin.DateFieldListFilter), "event", "source", "is_machine"]
     search_fields = ["=message_id", "prospect__email"]
-    date_hierarchy = "occurred_at"
     ordering = ["-occurred_at"]
 
 
