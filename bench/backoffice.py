@@ -23,7 +23,9 @@ from bench.detection import analyze_tables, bulk_events, django_setup, reset_dat
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default=f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-backoffice.sqlite3")
+    parser.add_argument(
+        "--database-url", default=f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-backoffice.sqlite3"
+    )
     args = parser.parse_args()
     django_setup(args.database_url)
 
@@ -40,28 +42,48 @@ def main() -> None:
     connection.close()
     reset_database(args.database_url)
     call_command("migrate", verbosity=0)
-    prospects = [Prospect.objects.create(email=f"cto{n}@company{n}.example", name=f"CTO {n}", company=f"Company {n}",
-                                         phone="+33199001234") for n in range(55)]
+    prospects = [
+        Prospect.objects.create(
+            email=f"cto{n}@company{n}.example", name=f"CTO {n}", company=f"Company {n}", phone="+33199001234"
+        )
+        for n in range(55)
+    ]
     ids = [p.pk for p in prospects]
     now = timezone.now()
     started = time.perf_counter()
     bulk_events(args.events, start=now - timedelta(days=60), spread=timedelta(days=60), prefix="b", prospects=ids)
-    EmailEvent.objects.bulk_create([
-        EmailEvent(prospect_id=pk, message_id=f"m{pk}-{n}", event=kind, occurred_at=now - timedelta(days=n),
-                   received_at=now - timedelta(days=n))
-        for pk in ids for n in range(20) for kind in ("sent", "opened")
-    ])
+    EmailEvent.objects.bulk_create(
+        [
+            EmailEvent(
+                prospect_id=pk,
+                message_id=f"m{pk}-{n}",
+                event=kind,
+                occurred_at=now - timedelta(days=n),
+                received_at=now - timedelta(days=n),
+            )
+            for pk in ids
+            for n in range(20)
+            for kind in ("sent", "opened")
+        ]
+    )
     for n, pk in enumerate(ids):
-        alert = Alert.objects.create(prospect_id=pk, signal="cta_click", dedup_key=f"bench:{pk}",
-                                     occurred_at=now - timedelta(minutes=n * 40), status="sent",
-                                     evidence={"cta_id": "cta_reserver_audit"})
+        alert = Alert.objects.create(
+            prospect_id=pk,
+            signal="cta_click",
+            dedup_key=f"bench:{pk}",
+            occurred_at=now - timedelta(minutes=n * 40),
+            status="sent",
+            evidence={"cta_id": "cta_reserver_audit"},
+        )
         if n % 3 == 0:
             Call.objects.create(prospect_id=pk, outcome="reached")
             alert.acknowledged_at = now
             alert.save()
     analyze_tables()
-    print(f"{args.events:,} visit events (+ CTA clicks, 2,200 email events, 55 alerts) loaded in "
-          f"{time.perf_counter() - started:.0f} s on {args.database_url.split(':')[0]}")
+    print(
+        f"{args.events:,} visit events (+ CTA clicks, 2,200 email events, 55 alerts) loaded in "
+        f"{time.perf_counter() - started:.0f} s on {args.database_url.split(':')[0]}"
+    )
 
     from django.contrib.auth import get_user_model
 
@@ -75,7 +97,8 @@ def main() -> None:
         "prospect timeline": reverse("backoffice-timeline", args=[busiest]),
         "funnel (30 days)": reverse("backoffice-funnel"),
         "visit events changelist": reverse("admin:tracking_visitevent_changelist"),
-        "visit events, filtered": reverse("admin:tracking_visitevent_changelist") + "?event__exact=heartbeat&is_bot__exact=0",
+        "visit events, filtered": reverse("admin:tracking_visitevent_changelist")
+        + "?event__exact=heartbeat&is_bot__exact=0",
         "CTA clicks changelist": reverse("admin:tracking_ctaclick_changelist"),
         "email events changelist": reverse("admin:tracking_emailevent_changelist"),
         "prospect change page": reverse("admin:prospects_prospect_change", args=[busiest]),
