@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, AlertDelivery, Call, DetectionRun
+from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
 from arkwatch.admin_tools import CappedCountPaginator
 
 
@@ -63,10 +63,34 @@ class CallAdmin(admin.ModelAdmin):
         return False  # calls are recorded from the hot-leads page or the timeline
 
 
-@admin.register(DetectionRun)
-class DetectionRunAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["updated_at", "alert", "recipient", "status", "attempts", "provider_ids", "last_error"]
+    list_filter = ["status"]
+    list_select_related = ["alert__prospect"]
+    search_fields = ["recipient", "alert__prospect__name", "alert__prospect__company"]
+
+
+@admin.register(SignalCooldown)
+class SignalCooldownAdmin(ReadOnlyAdmin):
+    list_display = ["prospect", "signal", "last_alerted_at"]
+    list_filter = ["signal"]
+    list_select_related = ["prospect"]
+
+
+@admin.register(DetectionRun)
+class DetectionRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "trigger",
@@ -80,12 +104,6 @@ class DetectionRunAdmin(admin.ModelAdmin):
     list_filter = ["trigger"]
     ordering = ["-started_at"]
     readonly_fields = [f.name for f in DetectionRun._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.site_header = _("ArkWatch — back office")

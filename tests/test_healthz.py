@@ -1,0 +1,45 @@
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from alerts.models import Alert, AlertDelivery, DetectionRun
+from tests.factories import ProspectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def record_run(minutes_ago: float) -> None:
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    DetectionRun.objects.create(started_at=at, window_end=at, finished_at=at)
+
+
+def test_healthy_when_detection_ran_recently(client):
+    record_run(minutes_ago=2)
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["database"] == "ok" and body["detection_late"] is False and body["last_detection_run"]
+
+
+def test_503_when_detection_is_more_than_three_intervals_late(client):
+    record_run(minutes_ago=16)  # interval 5 min
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["detection_late"] is True
+
+
+def test_503_when_the_database_is_unreachable(client):
+    with mock.patch("alerts.views.connection.cursor", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["database"] == "unreachable"
+
+
+def test_failed_sms_are_reported(client):
+    record_run(minutes_ago=1)
+    alert = Alert.objects.create(
+        prospect=ProspectFactory(), signal="cta_click", dedup_key="k", occurred_at=timezone.now(), status="failed"
+    )
+    AlertDelivery.objects.create(alert=alert, recipient="+33600000001", status="failed", last_error="OVH 500")
+    assert client.get("/healthz").json()["sms_failed_last_24h"] == 1
