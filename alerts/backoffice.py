@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome
@@ -75,7 +75,12 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         VisitEvent.objects.filter(prospect=prospect)
         .exclude(page_view_id="")
         .values("page_view_id", "page")
-        .annotate(first=Min("received_at"), last=Max("received_at"), events=Count("pk"), bot=Max("is_bot"))
+        .annotate(
+            first=Min("received_at"),
+            last=Max("received_at"),
+            events=Count("pk"),
+            bot=Count("pk", filter=Q(is_bot=True)),
+        )
         .order_by("-first")[:limit]
     )
     for view in page_views:
