@@ -22,8 +22,8 @@ from alerts.models import CallOutcome
 from alerts.services import call_record
 from prospects.models import Prospect
 from prospects.selectors import prospect_recent_activity
-from tracking.matching import visitor_link
-from tracking.models import MatchMethod, Visitor
+from tracking.matching import visitor_link_by_hand
+from tracking.models import Visitor
 
 
 def _require(request: HttpRequest, *perms: str) -> None:
@@ -123,16 +123,7 @@ def unmatched_page(request: HttpRequest) -> HttpResponse:
         if prospect is None:
             messages.error(request, _("Choose a prospect."))
         else:
-            visitor_link(
-                visitor=visitor,
-                prospect=prospect,
-                method=MatchMethod.MANUAL,
-                evidence={"by": request.user.get_username()},
-                user=request.user,
-            )
-            from tracking.services import request_detection
-
-            request_detection("manual_link")
+            visitor_link_by_hand(visitor=visitor, prospect=prospect, user=request.user)
             messages.success(
                 request, _("Visitor linked to %(who)s; detection is reconsidering its events.") % {"who": prospect}
             )

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from arkwatch.admin_tools import CappedCountPaginator, EvidenceAdmin
-from tracking.models import CtaClick, EmailEvent, MatchMethod, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
 
 @admin.register(VisitEvent)
@@ -65,18 +65,12 @@ class VisitorAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Visitor, form, change: bool) -> None:
         # Linking by hand goes through the same service as automatic matching, so the visitor's
         # earlier events are attributed and detection reconsiders them.
-        from tracking.matching import visitor_link
+        from tracking.matching import visitor_link_by_hand
 
         if "prospect" in form.changed_data and obj.prospect_id:
             prospect = obj.prospect
             obj.prospect_id = form.initial.get("prospect")
-            visitor_link(
-                visitor=obj,
-                prospect=prospect,
-                method=MatchMethod.MANUAL,
-                evidence={"by": request.user.get_username()},
-                user=request.user,
-            )
+            visitor_link_by_hand(visitor=obj, prospect=prospect, user=request.user)
             self.message_user(request, _("Visitor linked; detection will reconsider its events."))
         else:
             super().save_model(request, obj, form, change)

@@ -121,6 +121,17 @@ def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evi
     return True
 
 
+def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user) -> None:
+    """Staff link a visitor to a prospect (admin or back office): it replaces any automatic match,
+    attributes the visitor's events, and asks detection to reconsider them now."""
+    from tracking.services import request_detection
+
+    visitor_link(
+        visitor=visitor, prospect=prospect, method=MatchMethod.MANUAL, evidence={"by": user.get_username()}, user=user
+    )
+    request_detection("manual_link")
+
+
 def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
     count = 0
     for model in (VisitEvent, CtaClick):
