@@ -1,0 +1,87 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from django_q.models import Schedule
+
+from alerts import sms
+from alerts.models import Alert, DetectionRun
+from alerts.schedules import DETECTION_SCHEDULE
+from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tracking.models import CtaClick, EmailEvent, VisitEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_monitoring_status_json_has_the_contract_fields(capsys):
+    prospect = ProspectFactory(name="Alice", company="Acme")
+    at = timezone.now()
+    DetectionRun.objects.create(started_at=at, window_end=at, finished_at=at)
+    Alert.objects.create(prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=at, status="sent")
+    Alert.objects.create(prospect=prospect, signal="page_dwell", dedup_key="k2", occurred_at=at, status="failed")
+    call_command("monitoring_status", "--json")
+    status = json.loads(capsys.readouterr().out)
+    for key in [
+        "monitoring_start",
+        "total_prospects_tracked",
+        "hot_signals_detected",
+        "alerts_sent",
+        "alerts_failed",
+        "last_detection_run",
+        "leads",
+    ]:
+        assert key in status
+    assert (status["hot_signals_detected"], status["alerts_sent"], status["alerts_failed"]) == (2, 1, 1)
+    lead = status["leads"][0]
+    assert (lead["prospect"], lead["company"], lead["acknowledged"]) == ("Alice", "Acme", False)
+    assert {s["signal"] for s in lead["signals"]} == {"cta_click", "page_dwell"}
+
+
+def test_monitoring_status_text_says_who_to_call(capsys):
+    prospect = ProspectFactory(name="Alice", company="Acme")
+    Alert.objects.create(
+        prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=timezone.now(), status="sent"
+    )
+    call_command("monitoring_status")
+    out = capsys.readouterr().out
+    assert "TO CALL" in out and "Alice (Acme)" in out and "last detection never" in out
+
+
+def test_detect_signals_prints_what_it_found_and_alerted(capsys, django_capture_on_commit_callbacks):
+    prospect = ProspectFactory()
+    CtaClickFactory(ak=prospect.identity_token, visitor_id="visitor-cmd1")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("detect_signals")
+    out = capsys.readouterr().out
+    assert "found 1 signals, recorded 1 alerts" in out and "cta_click" in out and "queued" in out
+    assert len(sms.outbox) == 1 and sms.outbox[0].body in out
+
+
+def test_purge_events_deletes_only_old_events(capsys):
+    old = timezone.now() - timedelta(days=40)
+    VisitEventFactory(received_at=old)
+    VisitEventFactory()
+    CtaClickFactory(received_at=old)
+    EmailEventFactory(received_at=old)
+    call_command("purge_events", "--older-than", "30", "--dry-run")
+    assert VisitEvent.objects.count() == 2
+    call_command("purge_events", "--older-than", "30")
+    assert (VisitEvent.objects.count(), CtaClick.objects.count(), EmailEvent.objects.count()) == (1, 0, 0)
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("purge_events", "--older-than", "0")
+
+
+def test_the_detection_schedule_exists_once_and_keeps_its_next_run(settings):
+    schedule = Schedule.objects.get(name=DETECTION_SCHEDULE)
+    assert (schedule.func, schedule.minutes) == ("alerts.tasks.run_detection_cycle_task", 5)
+    later = timezone.now() + timedelta(minutes=3)
+    Schedule.objects.filter(pk=schedule.pk).update(next_run=later)
+    settings.DETECTION_INTERVAL_MINUTES = 2
+    call_command("setup_schedules")
+    call_command("migrate", verbosity=0)
+    schedule = Schedule.objects.get(name=DETECTION_SCHEDULE)
+    assert Schedule.objects.filter(name=DETECTION_SCHEDULE).count() == 1
+    assert schedule.minutes == 2 and schedule.next_run == later
