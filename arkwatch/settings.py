@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "arkwatch.middleware.AdminLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,6 +153,7 @@ ADMIN_URL = env("ADMIN_URL", default="admin/")
 # How often the hot-leads page polls for new leads.
 BACKOFFICE_POLL_SECONDS = env.int("BACKOFFICE_POLL_SECONDS", default=15)
 LOGIN_URL = f"/{ADMIN_URL}login/"
+ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", default="10/m")
 
 # --- Public tracking endpoints ----------------------------------------------------------------
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -118,3 +118,15 @@ def test_linking_a_visitor_by_hand_attributes_its_events(staff_client):
     visitor.refresh_from_db()
     assert visitor.prospect == prospect and visitor.match_method == "manual"
     assert prospect.visitevent_set.count() == 1
+
+
+def test_admin_login_is_throttled_per_address(client):
+    codes = [
+        client.post(
+            reverse("admin:login"), {"username": "x", "password": f"guess{n}"}, REMOTE_ADDR="203.0.113.50"
+        ).status_code
+        for n in range(12)
+    ]
+    assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
+    other = client.post(reverse("admin:login"), {"username": "x", "password": "y"}, REMOTE_ADDR="203.0.113.51")
+    assert other.status_code == 200
