@@ -77,7 +77,7 @@ def to_gsm7(text: str) -> str:
 
 
 def truncate_units(text: str, units: int) -> str:
-    """Longest prefix of text that costs at most `units`, with "." marking a cut."""
+    """Longest prefix of text that costs at most `units`, cut at a word boundary when one is near."""
     if gsm7_units(text) <= units:
         return text
     if units <= 0:
@@ -85,8 +85,12 @@ def truncate_units(text: str, units: int) -> str:
     kept, used = [], 0
     for ch in text:
         cost = 2 if ch in GSM7_EXTENSION else 1
-        if used + cost > units - 1:
+        if used + cost > units:
             break
         kept.append(ch)
         used += cost
-    return "".join(kept).rstrip() + "."
+    cut = "".join(kept)
+    space = cut.rfind(" ")
+    if space >= len(cut) // 2:  # drop the half-word rather than leave "tardives l"
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-")
