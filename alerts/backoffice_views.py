@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from alerts.backoffice import funnel, hot_leads, prospect_timeline, unmatched_hot_visitors
 from alerts.models import CallOutcome
@@ -35,6 +37,7 @@ def _context(request: HttpRequest, title: str, **extra) -> dict:
     return {**admin.site.each_context(request), "title": title, **extra}
 
 
+@require_safe
 def hot_leads_page(request: HttpRequest) -> HttpResponse:
     _require(request, "alerts.view_alert")
     leads = hot_leads()
@@ -77,7 +80,12 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
     else:
         call_record(prospect=prospect, user=request.user, outcome=outcome, note=request.POST.get("note", "")[:5000])
         messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
-    return redirect(request.POST.get("next") or "backoffice-hot-leads")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("backoffice-hot-leads")  # never an open redirect
+    return redirect(target)
 
 
 def funnel_page(request: HttpRequest) -> HttpResponse:

@@ -239,3 +239,17 @@ def test_the_admin_index_links_to_the_back_office(staff_client):
     content = staff_client.get(reverse("admin:index")).content.decode()
     for name in ["backoffice-hot-leads", "backoffice-funnel", "backoffice-unmatched"]:
         assert reverse(name) in content
+
+
+def test_recording_a_call_never_redirects_off_site(caller_client):
+    prospect = ProspectFactory()
+    response = caller_client.post(
+        reverse("backoffice-record-call", args=[prospect.pk]),
+        {"outcome": "reached", "next": "https://evil.example/phish"},
+    )
+    assert response["Location"] == reverse("backoffice-hot-leads")
+    back = caller_client.post(
+        reverse("backoffice-record-call", args=[prospect.pk]),
+        {"outcome": "reached", "next": reverse("backoffice-timeline", args=[prospect.pk])},
+    )
+    assert back["Location"] == reverse("backoffice-timeline", args=[prospect.pk])
