@@ -109,12 +109,17 @@ def _claim_delivery(delivery_id: int, now: datetime) -> bool:
             pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
         )
         .filter(attempts__lt=settings.SMS_MAX_ATTEMPTS)
-        .update(status=AlertDelivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + DELIVERY_LEASE)
+        .update(
+            status=AlertDelivery.Status.SENDING,
+            attempts=F("attempts") + 1,
+            lease_until=now + DELIVERY_LEASE,
+            updated_at=now,  # QuerySet.update() does not touch auto_now fields
+        )
     )
 
 
 def _finish(delivery: AlertDelivery, **fields) -> None:
-    AlertDelivery.objects.filter(pk=delivery.pk).update(lease_until=None, **fields)
+    AlertDelivery.objects.filter(pk=delivery.pk).update(lease_until=None, updated_at=timezone.now(), **fields)
 
 
 def delivery_send(*, delivery_id: int, backend=None) -> str:
@@ -205,8 +210,11 @@ def deliveries_needing_relay(now: datetime | None = None) -> list[int]:
     whose task was lost. The detection cycle hands them to delivery again."""
     now = now or timezone.now()
     expired = AlertDelivery.objects.filter(status=AlertDelivery.Status.SENDING, lease_until__lt=now)
-    # The SMS may have left before the crash: check with the provider before any re-send.
-    expired.update(status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None)
+    # The SMS may have left before the crash: check with the provider before any re-send. Dated in the
+    # past so that the query below hands it over at once.
+    expired.update(
+        status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, updated_at=now - timedelta(minutes=2)
+    )
     forgotten = AlertDelivery.objects.filter(
         status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY],
         updated_at__lt=now - timedelta(minutes=1),

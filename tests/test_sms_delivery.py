@@ -131,3 +131,28 @@ def test_send_test_sms_explains_a_provider_refusal(ovh):
     with override_settings(**ovh_settings(ovh, OVH_CONSUMER_KEY="revoked")):
         with pytest.raises(CommandError, match="permanent"):
             call_command("send_test_sms", "--to", "+33600000001")
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_the_next_cycle(
+    django_capture_on_commit_callbacks,
+):
+    from datetime import timedelta
+
+    from alerts.detection import run_detection_cycle
+
+    crashed_after_send, crashed_before_send = make_alert(), make_alert()
+    expired = timezone.now() - timedelta(minutes=5)
+    for alert in (crashed_after_send, crashed_before_send):
+        AlertDelivery.objects.filter(alert=alert).update(status="sending", attempts=1, lease_until=expired)
+    # The first worker had reached OVH before dying: its SMS is out, with the delivery's tag.
+    delivery = crashed_after_send.deliveries.get()
+    sms.outbox.append(SmsMessage(to=delivery.recipient, body=crashed_after_send.message, tag=delivery.tag))
+    AlertDelivery.objects.all().update(updated_at=expired)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_detection_cycle(trigger="schedule")
+
+    assert [d.status for d in AlertDelivery.objects.order_by("pk")] == ["sent", "sent"]
+    tags = [m.tag for m in sms.outbox]
+    assert tags.count(delivery.tag) == 1, "found by its tag, not sent again"
+    assert tags.count(crashed_before_send.deliveries.get().tag) == 1, "never sent before: sent now"
