@@ -121,13 +121,33 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
         return False
 
 
+# One script, one round trip, atomic: the rate-limit counter, and the page view's first receive time
+# with a "crossed" flag set by the first event past the dwell threshold.
+INGEST_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if KEYS[2] == '' then return {count, 0} end
+redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3])
+local first = tonumber(redis.call('GET', KEYS[2]))
+if tonumber(ARGV[2]) - first < tonumber(ARGV[4]) then return {count, 0} end
+local crossed = redis.call('SET', KEYS[2] .. ':crossed', 1, 'NX', 'EX', ARGV[3])
+if crossed then return {count, 1} end
+return {count, 0}
+"""
+
+
+@lru_cache(maxsize=1)
+def _ingest_script(client):
+    return client.register_script(INGEST_SCRIPT)
+
+
 def ingest_counters(
     *, client_key: str, page_view_id: str | None, now_ts: float, dwell_seconds: int, memory_seconds: int
 ) -> tuple[bool, bool]:
     """(rate limited?, page view just crossed the dwell threshold?) in one Redis round trip.
 
     The browser-event intake is the hottest path: its rate-limit counter and the page view's first
-    receive time share one pipeline. Without Redis the local cache does the same per process.
+    receive time share one Lua script. Without Redis the local cache does the same per process.
     The dwell answer only decides whether to ask for a detection cycle now; detection itself
     measures dwell from the stored events, so a forgotten stamp only delays the SMS to the next
     scheduled cycle.
@@ -145,19 +165,10 @@ def ingest_counters(
         crossed = now_ts - first >= dwell_seconds and cache.add(f"{first_key}:crossed", 1, timeout=memory_seconds)
         return False, bool(crossed)
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(rate_key)
-        pipe.expire(rate_key, period + 1, nx=True)
-        if page_view_id:
-            pipe.set(first_key, now_ts, nx=True, ex=memory_seconds)
-            pipe.get(first_key)
-            pipe.exists(f"{first_key}:crossed")
-        answers = pipe.execute()
-        if answers[0] > limit:
-            return True, False
-        if not page_view_id or answers[4] or now_ts - float(answers[3]) < dwell_seconds:
-            return False, False
-        # Only the first event past the threshold asks; the heartbeats after it do not.
-        return False, bool(client.set(f"{first_key}:crossed", 1, nx=True, ex=memory_seconds))
+        count, crossed = _ingest_script(client)(
+            keys=[rate_key, first_key if page_view_id else ""],
+            args=[period + 1, now_ts, memory_seconds, dwell_seconds],
+        )
+        return int(count) > limit, bool(crossed)
     except Exception:  # Redis unavailable: accept the event rather than answer 5xx
         return False, False
