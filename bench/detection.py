@@ -33,7 +33,7 @@ def django_setup(database_url: str) -> None:
         DEBUG="true",
         DATABASE_URL=database_url,
         SMS_BACKEND="locmem",
-        ALERT_SMS_RECIPIENTS="+33600000001",
+        ALERT_SMS_RECIPIENTS="+33199000001",
         LOG_LEVEL="WARNING",
         Q_LOG_LEVEL="WARNING",
     )
@@ -166,7 +166,7 @@ def bench_latency(clicks: int) -> None:
         DATABASE_URL="",
         REDIS_URL="",
         SMS_BACKEND="console",
-        ALERT_SMS_RECIPIENTS="+33600000001",
+        ALERT_SMS_RECIPIENTS="+33199000001",
         LOG_LEVEL="WARNING",
         Q_LOG_LEVEL="INFO",
     )

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Send one test SMS through the configured SMS_BACKEND (default: to ALERT_SMS_RECIPIENTS)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--to", help="an E.164 number, e.g. +33612345678")
+        parser.add_argument("--to", help="an E.164 number, e.g. +447700900123")
 
     def handle(self, *args, to: str | None, **options):
         recipients = [to] if to else list(settings.ALERT_SMS_RECIPIENTS)
@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 if not phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
                     raise ValueError
             except (phonenumbers.NumberParseException, ValueError) as exc:
-                raise CommandError(f"{number!r} is not a valid E.164 number (e.g. +33612345678).") from exc
+                raise CommandError(f"{number!r} is not a valid E.164 number (e.g. +447700900123).") from exc
         try:
             backend = get_sms_backend()
             for number in recipients:
