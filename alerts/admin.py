@@ -38,15 +38,16 @@ class AlertAdmin(admin.ModelAdmin):
         "acknowledged_by",
         "acknowledged_at",
     ]
-    fields = readonly_fields + ["call_outcome", "note"]
+    readonly_fields += ["call_outcome", "note"]
+    fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    def save_model(self, request, obj: Alert, form, change: bool) -> None:
-        from alerts.services import alert_record_call
-
-        alert_record_call(alert=obj, user=request.user, outcome=obj.call_outcome, note=obj.note)
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Alerts are evidence; a call is recorded (and acknowledges them) from the hot-leads page
+        # or the prospect's timeline, through alerts.services.call_record only.
+        return False
 
 
 @admin.register(Call)

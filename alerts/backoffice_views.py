@@ -23,7 +23,7 @@ from alerts.backoffice import funnel, hot_leads, prospect_timeline, unmatched_ho
 from alerts.models import CallOutcome
 from alerts.services import call_record
 from prospects.models import Prospect
-from prospects.selectors import prospect_recent_activity
+from prospects.selectors import prospect_email_links
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
 
@@ -152,7 +152,6 @@ def unmatched_page(request: HttpRequest) -> HttpResponse:
 def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
     _require(request, "prospects.view_prospect")
     prospect = get_object_or_404(Prospect, pk=prospect_id)
-    activity = prospect_recent_activity(prospect, limit=0)
     return render(
         request,
         "admin/backoffice/timeline.html",
@@ -161,8 +160,7 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
             _("Timeline of %(who)s") % {"who": prospect},
             prospect=prospect,
             entries=prospect_timeline(prospect),
-            email_links=activity["email_links"],
-            email_links_message_id=activity["email_links_message_id"],
+            **prospect_email_links(prospect),
             outcomes=CallOutcome.choices,
             can_call=request.user.has_perm("alerts.add_call"),
         ),

@@ -248,15 +248,3 @@ def call_record(*, prospect: Prospect, user, outcome: str, note: str = "") -> Ca
         if outcome == CallOutcome.MEETING_BOOKED or prospect.status not in final:
             Prospect.objects.filter(pk=prospect.pk).update(status=OUTCOME_STATUS[outcome])
     return call
-
-
-def alert_record_call(*, alert: Alert, user, outcome: str, note: str) -> Alert:
-    """Record the call made about an alert; it also acknowledges the alert."""
-    now = timezone.now()
-    alert.call_outcome = outcome
-    alert.note = note
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = max(now, alert.occurred_at)
-        alert.acknowledged_by = user
-    alert.save(update_fields=["call_outcome", "note", "acknowledged_at", "acknowledged_by"])
-    return alert

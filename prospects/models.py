@@ -141,10 +141,3 @@ class Prospect(models.Model):
     @property
     def domain_list(self) -> list[str]:
         return self.company_domains.split()
-
-    @property
-    def networks(self):
-        try:
-            return parse_ip_ranges(self.ip_ranges)
-        except ValidationError:
-            return []

@@ -130,3 +130,13 @@ def test_admin_login_is_throttled_per_address(client):
     assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
     other = client.post(reverse("admin:login"), {"username": "x", "password": "y"}, REMOTE_ADDR="203.0.113.51")
     assert other.status_code == 200
+
+
+def test_alerts_are_evidence_even_for_superusers(staff_client, some_data):
+    _prospect, alert = some_data
+    response = staff_client.post(
+        reverse("admin:alerts_alert_change", args=[alert.pk]), {"call_outcome": "reached", "note": "edited by hand"}
+    )
+    assert response.status_code == 403
+    alert.refresh_from_db()
+    assert (alert.call_outcome, alert.note) == ("", "")

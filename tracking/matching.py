@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from prospects.domains import company_domain_of_email, domain_of_url
-from prospects.models import Prospect
+from prospects.models import Prospect, parse_ip_ranges
 from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, VisitEvent, Visitor
 
 
@@ -38,11 +39,10 @@ class ProspectDirectory:
             directory.by_email[email.lower()] = pk
             for domain in domains.split():
                 directory.by_domain[domain].add(pk)
-            for part in (ip_ranges or "").replace(",", "\n").split():
-                try:
-                    directory.networks.append((ipaddress.ip_network(part, strict=False), pk))
-                except ValueError:
-                    continue
+            try:
+                directory.networks += [(network, pk) for network in parse_ip_ranges(ip_ranges)]
+            except ValidationError:
+                continue  # validated on save; a bad legacy value just matches nobody
         return directory
 
     def _one(self, ids: set[int]) -> int | None:

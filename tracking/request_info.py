@@ -97,19 +97,16 @@ def shared_redis():
 
 
 def is_rate_limited(key: str, rate: str | None = None) -> bool:
-    """Fixed-window counter: one atomic round trip on Redis (INCR + EXPIRE NX pipelined), shared by
-    every process; add/incr on the local-memory cache (per process) without Redis."""
+    """Fixed-window counter: one atomic round trip on Redis (the intake script, without a page view),
+    shared by every process; add/incr on the local-memory cache (per process) without Redis."""
     limit, period = parse_rate(rate or settings.TRACKING_RATE_LIMIT)
     window = int(time.time() // period)
     cache_key = f"arkwatch:rl:{key}:{window}"
     client = shared_redis()
     if client is not None:
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(cache_key)
-            pipe.expire(cache_key, period + 1, nx=True)
-            count, _ = pipe.execute()
-            return count > limit
+            count, _crossed = _ingest_script(client)(keys=[cache_key, ""], args=[period + 1, 0, 0, 0])
+            return int(count) > limit
         except Exception:  # Redis down: let the event in rather than answer 5xx
             return False
     if cache.add(cache_key, 1, timeout=period + 1):

@@ -110,11 +110,7 @@ def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> J
     )
     if limited:
         return _too_many()
-    client = ClientInfo(
-        ip=ip,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
-    )
+    client = _client(request, ip)
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
         return _accepted()
@@ -183,8 +179,12 @@ def track_email(request: HttpRequest) -> JsonResponse:
     return _accepted()
 
 
-def _client(request: HttpRequest) -> ClientInfo:
-    return ClientInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+def _client(request: HttpRequest, ip: str | None = None) -> ClientInfo:
+    return ClientInfo(
+        ip=ip or client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
+    )
 
 
 @never_cache
