@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
-from arkwatch.admin_tools import CappedCountPaginator
+from core.admin import CappedCountPaginator
 
 
 class AlertDeliveryInline(admin.TabularInline):

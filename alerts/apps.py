@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,10 +7,9 @@ class AlertsConfig(AppConfig):
     verbose_name = _("Alerts")
 
     def ready(self) -> None:
-        from alerts.roles import ensure_roles_after_migrate
-        from alerts.schedules import ensure_schedules_after_migrate
+        from alerts import receivers
+        from tracking.signals import event_may_complete_signal, page_view_event
 
-        # Schedules (alerts/schedules.py) and the Caller role (alerts/roles.py) are (re)created after
-        # every migrate, once the permissions exist.
-        post_migrate.connect(ensure_schedules_after_migrate, sender=self)
-        post_migrate.connect(ensure_roles_after_migrate, sender=self)
+        # The seam: tracking announces events that may complete a signal; detection listens here.
+        event_may_complete_signal.connect(receivers.detect_now, dispatch_uid="alerts.detect_now")
+        page_view_event.connect(receivers.detect_when_dwell_crossed, dispatch_uid="alerts.dwell_crossed")

@@ -15,8 +15,11 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from alerts.delivery import relay_left_behind_deliveries
+from alerts.detected import DetectedSignal
+from alerts.dwell import find_dwell_signals
 from alerts.models import Alert, DetectionRun, Signal
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.services import alert_record_signal
 from tracking.matching import match_visitors
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
@@ -55,40 +58,6 @@ def _cursor() -> datetime | None:
 
 def _since(queryset, window_start):
     return queryset.filter(received_at__gte=window_start) if window_start else queryset
-
-
-def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:
-    threshold = settings.SIGNAL_DWELL_SECONDS
-    found = []
-    for chunk in _chunks(sorted(page_view_ids)):
-        spans = (
-            VisitEvent.objects.filter(
-                page_view_id__in=chunk, is_bot=False, prospect__isnull=False, received_at__lte=now
-            )
-            .values("page_view_id", "prospect_id")
-            .annotate(first=Min("received_at"), last=Max("received_at"), visitor_id=Max("visitor_id"))
-        )
-        for span in spans:
-            seconds = (span["last"] - span["first"]).total_seconds()
-            if seconds < threshold:
-                continue
-            found.append(
-                DetectedSignal(
-                    prospect_id=span["prospect_id"],
-                    signal=Signal.PAGE_DWELL,
-                    dedup_key=f"page_dwell:{span['prospect_id']}:{span['page_view_id']}",
-                    # The moment the threshold was crossed is when a human would have wanted the SMS.
-                    occurred_at=span["last"],
-                    evidence={
-                        "page_view_id": span["page_view_id"],
-                        "visitor_id": span["visitor_id"],
-                        "dwell_seconds": int(seconds),
-                        "first_seen": span["first"].isoformat(),
-                        "last_seen": span["last"].isoformat(),
-                    },
-                )
-            )
-    return found
 
 
 def find_cta_signals(clicks) -> list[DetectedSignal]:
@@ -215,7 +184,7 @@ def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: 
         signals_found=len(report.signals),
         alerts_created=len(report.alerts),
     )
-    _relay_left_behind_deliveries()
+    relay_left_behind_deliveries()
     return report
 
 
@@ -247,14 +216,6 @@ def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> 
                     "message": alert.message,
                 }
             )
-
-
-def _relay_left_behind_deliveries() -> None:
-    from alerts.services import deliveries_needing_relay
-    from alerts.tasks import enqueue_delivery
-
-    for alert_id in deliveries_needing_relay():
-        enqueue_delivery(alert_id)
 
 
 def prune_detection_runs(keep_days: int = 14) -> int:

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from tracking.request_info import client_ip, is_rate_limited
+from core.client import client_ip
+from core.ratelimit import is_rate_limited
 
 
 class AdminLoginThrottleMiddleware:

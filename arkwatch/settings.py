@@ -41,10 +41,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "django_q",
-    "arkwatch",
+    # One direction: core <- prospects <- tracking <- alerts <- backoffice <- arkwatch.
+    "core",
     "prospects",
     "tracking",
     "alerts",
+    "backoffice",
+    "arkwatch",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -16,14 +16,13 @@ class ProspectImportForm(forms.Form):
 
 @admin.register(Prospect)
 class ProspectAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "title", "email", "phone_link", "status", "timeline_link", "created_at"]
+    list_display = ["name", "company", "title", "email", "phone_link", "status", "created_at"]
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "company", "company_domains"]
     date_hierarchy = "created_at"
     readonly_fields = ["identity_token", "company_domains", "created_at", "updated_at"]
     actions = ["mark_contacted", "mark_do_not_contact"]
     change_list_template = "admin/prospects/prospect/change_list.html"
-    change_form_template = "admin/prospects/prospect/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "email", "company", "title", "sector", "phone", "status"]}),
         (_("Sales context"), {"fields": ["pain_point", "call_script"]}),
@@ -34,10 +33,6 @@ class ProspectAdmin(admin.ModelAdmin):
     @admin.display(description=_("phone"), ordering="phone")
     def phone_link(self, obj: Prospect):
         return format_html('<a href="tel:{}">{}</a>', obj.phone, obj.phone) if obj.phone else "—"
-
-    @admin.display(description=_("timeline"))
-    def timeline_link(self, obj: Prospect):
-        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Timeline"))
 
     @admin.action(description=_("Mark as contacted"), permissions=["change"])
     def mark_contacted(self, request, queryset):
@@ -80,12 +75,3 @@ class ProspectAdmin(admin.ModelAdmin):
             "title": _("Import prospects"),
         }
         return render(request, "admin/prospects/prospect/import.html", context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from prospects.selectors import prospect_recent_activity
-
-        prospect = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if prospect is not None:
-            extra_context.update(prospect_recent_activity(prospect))
-        return super().change_view(request, object_id, form_url, extra_context=extra_context)

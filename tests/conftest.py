@@ -2,8 +2,8 @@ import pytest
 from django.core.cache import cache
 
 from alerts import sms
+from core.ratelimit import shared_redis
 from tests.factories import BROWSER_UA
-from tracking.request_info import shared_redis
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call
-from alerts.roles import CALLER_GROUP
+from backoffice.roles import CALLER_GROUP
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
 from tracking.models import Visitor
 

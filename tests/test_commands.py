@@ -9,7 +9,7 @@ from django_q.models import Schedule
 
 from alerts import sms
 from alerts.models import Alert, DetectionRun
-from alerts.schedules import DETECTION_SCHEDULE
+from arkwatch.schedules import DETECTION_SCHEDULE
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 

@@ -1,6 +1,8 @@
+
 """Signal thresholds, cooldown and late matches, with a frozen clock."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -10,6 +12,7 @@ from django.test import override_settings
 from alerts import sms
 from alerts.detection import run_detection_cycle
 from alerts.models import Alert
+from alerts.tasks import enqueue_detection
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory, aware
 from tracking.models import Visitor
 
@@ -237,9 +240,11 @@ def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_th
     ]:
         payload = {**body, "event": event, **({"ak": prospect.identity_token} if event == "pageview" else {})}
         with time_machine.travel(T0 + timedelta(seconds=seconds), tick=False):
-            with django_capture_on_commit_callbacks(execute=True) as callbacks:
-                assert client.post("/api/track/visit", json.dumps(payload), **headers).status_code == 202
-        # Only the heartbeat that carries the page view past 90 s asks for detection.
-        assert bool(callbacks) == (seconds == 91), seconds
+            with mock.patch("alerts.receivers.enqueue_detection", wraps=enqueue_detection) as enqueued:
+                with django_capture_on_commit_callbacks(execute=True):
+                    assert client.post("/api/track/visit", json.dumps(payload), **headers).status_code == 202
+        # Only the heartbeat that carries the page view past 90 s asks for detection, and it texts.
+        assert enqueued.call_count == (1 if seconds == 91 else 0), seconds
+        assert len(sms.outbox) == (1 if seconds >= 91 else 0), seconds
         if seconds == 91:
-            assert len(sms.outbox) == 1 and Alert.objects.get().evidence["dwell_seconds"] == 91
+            assert Alert.objects.get().evidence["dwell_seconds"] == 91

@@ -31,7 +31,7 @@ def test_503_when_detection_is_more_than_three_intervals_late(client):
 
 
 def test_503_when_the_database_is_unreachable(client):
-    with mock.patch("alerts.views.connection.cursor", side_effect=OperationalError("connection refused")):
+    with mock.patch("arkwatch.health.connection.cursor", side_effect=OperationalError("connection refused")):
         response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["database"] == "unreachable"
 

@@ -8,8 +8,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from alerts import sms
+from alerts.delivery import alert_deliver
 from alerts.models import Alert, AlertDelivery
-from alerts.services import alert_deliver
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
 from tests.factories import ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings

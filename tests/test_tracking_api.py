@@ -138,7 +138,7 @@ def test_a_client_over_the_rate_limit_gets_429_and_others_do_not(client, browser
 
 @override_settings(TRACKING_RATE_LIMIT="2/m", TRACKING_TRUSTED_PROXIES=["10.0.0.1"])
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(client, browser_headers):
-    from tracking import request_info
+    from core import client as request_info
 
     request_info._trusted_proxies.cache_clear()
     try:

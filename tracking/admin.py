@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from arkwatch.admin_tools import CappedCountPaginator, EvidenceAdmin
+from core.admin import CappedCountPaginator, EvidenceAdmin
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
 

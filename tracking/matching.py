@@ -18,6 +18,7 @@ from django.utils import timezone
 from prospects.domains import company_domain_of_email, domain_of_url
 from prospects.models import Prospect, parse_ip_ranges
 from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, VisitEvent, Visitor
+from tracking.signals import announce_event
 
 
 @dataclass
@@ -124,12 +125,10 @@ def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evi
 def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user) -> None:
     """Staff link a visitor to a prospect (admin or back office): it replaces any automatic match,
     attributes the visitor's events, and asks detection to reconsider them now."""
-    from tracking.services import request_detection
-
     visitor_link(
         visitor=visitor, prospect=prospect, method=MatchMethod.MANUAL, evidence={"by": user.get_username()}, user=user
     )
-    request_detection("manual_link")
+    announce_event("manual_link")
 
 
 def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:

@@ -1,51 +1,26 @@
-"""Writes of the tracking app: store one event cheaply, and say when detection should look now.
+"""Writes of the tracking app: store one event cheaply, and announce the events that may complete a
+signal (tracking/signals.py: a listed CTA, a human page-view event, a human email open).
 
-The request path is: validate, one INSERT, answer. Matching and detection run in django-q2; the
-request only enqueues a detection when its event may complete a signal (a listed CTA, a page view
-crossing the dwell threshold, a human email open).
+The request path is: validate, one INSERT, answer. Matching and detection run in django-q2.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Model
+from django.db import connection
+from django.db.models import Field, Max, Model
 from django.utils import timezone
 
+from core.client import ClientInfo, clean_header, is_bot_user_agent
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, VisitEvent
-from tracking.request_info import anonymize_ip, clean_header, is_bot_user_agent
-
-# How long the first receive time of a page view is remembered for the dwell trigger.
-PAGE_VIEW_MEMORY_SECONDS = 6 * 3600
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    ip: str | None
-    user_agent: str
-    dnt: bool = False
-
-    @property
-    def network(self) -> str | None:
-        return anonymize_ip(self.ip)
-
-    @property
-    def is_bot(self) -> bool:
-        return is_bot_user_agent(self.user_agent)
-
-
-def request_detection(reason: str) -> None:
-    from alerts.tasks import enqueue_detection
-
-    # After commit: the worker must find the row this request wrote.
-    transaction.on_commit(lambda: enqueue_detection(reason))
+from tracking.signals import announce_event, announce_page_view_event
 
 
 @lru_cache(maxsize=16)
-def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple]:
+def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
     fields = tuple(model._meta.get_field(name) for name in names)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -53,7 +28,7 @@ def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple]
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields
 
 
-def _insert_event(model: type[Model], values: dict) -> None:
+def _insert_event(model: type[Model], values: dict[str, Any]) -> None:
     """One INSERT of the given columns. Events are write-once evidence with no save() logic and no
     signals, so the intake skips model instantiation: this is the hottest path of the product."""
     sql, fields = _insert_sql(model, tuple(values))
@@ -62,7 +37,7 @@ def _insert_event(model: type[Model], values: dict) -> None:
         cursor.execute(sql, params)
 
 
-def _browser_fields(data: dict, client: ClientInfo, now: datetime) -> dict:
+def _browser_fields(data: dict[str, Any], client: ClientInfo, now: datetime) -> dict[str, Any]:
     return {
         "visitor_id": data["visitor_id"],
         "page_view_id": data.get("page_view_id") or "",
@@ -77,18 +52,18 @@ def _browser_fields(data: dict, client: ClientInfo, now: datetime) -> dict:
     }
 
 
-def visit_event_record(*, data: dict, client: ClientInfo, now: datetime, crossed_dwell: bool = False) -> None:
+def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
     values = _browser_fields(data, client, now)
     _insert_event(VisitEvent, {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")})
-    if crossed_dwell and not values["is_bot"]:
-        request_detection("dwell")
+    if values["page_view_id"] and not values["is_bot"]:
+        announce_page_view_event(values["page_view_id"], now)
 
 
-def cta_click_record(*, data: dict, client: ClientInfo, now: datetime, crossed_dwell: bool = False) -> None:
+def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
     values = _browser_fields(data, client, now)
     _insert_event(CtaClick, {**values, "cta_id": data["cta_id"]})
     if data["cta_id"] in settings.SIGNAL_CTA_IDS and not values["is_bot"]:
-        request_detection("cta")
+        announce_event("cta")
 
 
 # --- Email ------------------------------------------------------------------------------------
@@ -167,5 +142,5 @@ def email_event_record(
         client_network=client.network if client else None,
     )
     if event == EmailEvent.Kind.OPENED and not reason:
-        request_detection("email_open")
+        announce_event("email_open")
     return record

@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -18,19 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from core.client import ClientInfo, client_info, client_ip
+from core.ratelimit import is_rate_limited
 from prospects.models import Prospect
 from tracking import schemas
 from tracking.matching import visitor_identify
 from tracking.models import EmailEvent
-from tracking.request_info import client_ip, ingest_counters, is_rate_limited
-from tracking.services import (
-    PAGE_VIEW_MEMORY_SECONDS,
-    ClientInfo,
-    cta_click_record,
-    email_event_record,
-    request_detection,
-    visit_event_record,
-)
+from tracking.services import cta_click_record, email_event_record, visit_event_record
+from tracking.signals import announce_event
 from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url, read_token
 
 logger = logging.getLogger(__name__)
@@ -99,22 +95,13 @@ def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> J
         if is_rate_limited(f"ip:{ip}"):
             return _too_many()
         return refused or JsonResponse(schemas.error_payload(problems), status=400)
-    now = timezone.now()
-    limited, crossed_dwell = ingest_counters(
-        client_key=f"ip:{ip}",
-        # Only visit events measure dwell; a page view's first event stamps its start.
-        page_view_id=values.get("page_view_id") if schema is schemas.VISIT else None,
-        now_ts=now.timestamp(),
-        dwell_seconds=settings.SIGNAL_DWELL_SECONDS,
-        memory_seconds=PAGE_VIEW_MEMORY_SECONDS,
-    )
-    if limited:
+    if is_rate_limited(f"ip:{ip}"):
         return _too_many()
-    client = _client(request, ip)
+    client = client_info(request, ip)
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
         return _accepted()
-    record(data=values, client=client, now=now, crossed_dwell=crossed_dwell)
+    record(data=values, client=client, now=timezone.now())
     return _accepted()
 
 
@@ -134,10 +121,10 @@ def track_cta(request: HttpRequest) -> JsonResponse:
     return _ingest(request, schemas.CTA, cta_click_record)
 
 
-def _identify(*, data: dict, client: ClientInfo, now, crossed_dwell: bool) -> None:
+def _identify(*, data: dict, client: ClientInfo, now: datetime) -> None:
     visitor = visitor_identify(visitor_id=data["visitor_id"], email=data["email"])
     if visitor.prospect_id:
-        request_detection("identify")
+        announce_event("identify")
 
 
 @csrf_exempt
@@ -179,14 +166,6 @@ def track_email(request: HttpRequest) -> JsonResponse:
     return _accepted()
 
 
-def _client(request: HttpRequest, ip: str | None = None) -> ClientInfo:
-    return ClientInfo(
-        ip=ip or client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
-    )
-
-
 @never_cache
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     """Always the GIF: a forged token, a deleted prospect or a rate-limited client store nothing."""
@@ -199,7 +178,7 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
                 message_id=payload["m"][:200],
                 event=EmailEvent.Kind.OPENED,
                 source=EmailEvent.Source.PIXEL,
-                client=_client(request),
+                client=client_info(request),
             )
     response = HttpResponse(TRANSPARENT_GIF, content_type="image/gif")
     response["Cache-Control"] = "no-store, no-cache, must-revalidate, max-age=0"
@@ -221,7 +200,7 @@ def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
             message_id=payload["m"][:200],
             event=EmailEvent.Kind.CLICKED,
             source=EmailEvent.Source.LINK,
-            client=_client(request),
+            client=client_info(request),
             url=payload["u"],
         )
     return HttpResponseRedirect(add_query_param(payload["u"], "ak", prospect.identity_token))

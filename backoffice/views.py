@@ -1,29 +1,37 @@
-"""Back-office pages inside the admin: hot leads, funnel, unmatched hot visitors, prospect timeline.
+"""Back-office pages inside the admin: hot leads, funnel, unmatched hot visitors, prospect timeline,
+and the short link of an SMS.
 
-Thin views: a permission check, a selector from alerts/backoffice.py, a template; writes go through
-alerts.services / tracking.matching.
+Thin views: a permission check, a selector from backoffice/selectors.py, a template; writes go through
+backoffice.services / tracking.matching.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from alerts.backoffice import funnel, hot_leads, prospect_timeline, unmatched_hot_visitors
-from alerts.models import CallOutcome
-from alerts.services import call_record
+from alerts.models import Alert, CallOutcome
+from backoffice.selectors import (
+    funnel,
+    hot_leads,
+    prospect_email_links,
+    prospect_timeline,
+    unmatched_hot_visitors,
+)
+from backoffice.services import call_record
 from prospects.models import Prospect
-from prospects.selectors import prospect_email_links
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
 
@@ -33,7 +41,7 @@ def _require(request: HttpRequest, *perms: str) -> None:
         raise PermissionDenied
 
 
-def _context(request: HttpRequest, title: str, **extra) -> dict:
+def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
     return {**admin.site.each_context(request), "title": title, **extra}
 
 
@@ -167,9 +175,15 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
     )
 
 
-def backoffice_urls():
-    from django.urls import path
+@staff_member_required
+def lead_short_link(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """The short link in the SMS: straight to the lead's timeline, with the number to call and the
+    call form (login first)."""
+    alert = get_object_or_404(Alert.objects.only("prospect_id"), pk=alert_id)
+    return redirect("backoffice-timeline", alert.prospect_id)
 
+
+def backoffice_urls() -> list[URLPattern]:
     view = admin.site.admin_view
     return [
         path("hot-leads/", view(hot_leads_page), name="backoffice-hot-leads"),

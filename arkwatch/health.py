@@ -1,10 +1,10 @@
+"""GET /healthz: is the product able to text the founder right now (database, detection, cluster)."""
+
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -48,11 +48,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "alerts_queued": queued,
     }
     return JsonResponse(body, status=503 if late else 200)
-
-
-@staff_member_required
-def lead_short_link(request: HttpRequest, alert_id: int):
-    """The short link in the SMS: straight to the lead's timeline, with the number to call and the
-    call form (login first)."""
-    alert = get_object_or_404(Alert.objects.only("prospect_id"), pk=alert_id)
-    return redirect("backoffice-timeline", alert.prospect_id)

@@ -1,7 +1,12 @@
 """Every periodic job of the product, created idempotently (django-q2's schedule() is not)."""
 
+from typing import Any
+
 from django.conf import settings
 from django_q.models import Schedule
+
+from alerts.tasks import run_detection_cycle_task, task_path
+from tracking.tasks import purge_events_task
 
 DETECTION_SCHEDULE = "arkwatch: detect signals"
 PURGE_SCHEDULE = "arkwatch: purge old events"
@@ -13,7 +18,7 @@ def ensure_schedules() -> list[str]:
     detection, created = Schedule.objects.get_or_create(
         name=DETECTION_SCHEDULE,
         defaults={
-            "func": "alerts.tasks.run_detection_cycle_task",
+            "func": task_path(run_detection_cycle_task),
             "schedule_type": Schedule.MINUTES,
             "minutes": settings.DETECTION_INTERVAL_MINUTES,
             "repeats": -1,
@@ -26,7 +31,7 @@ def ensure_schedules() -> list[str]:
         _, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,
             defaults={
-                "func": "tracking.tasks.purge_events_task",
+                "func": task_path(purge_events_task),
                 "schedule_type": Schedule.DAILY,
                 "repeats": -1,
             },
@@ -39,5 +44,5 @@ def ensure_schedules() -> list[str]:
     return changed
 
 
-def ensure_schedules_after_migrate(using: str = "default", **kwargs) -> None:
+def ensure_schedules_after_migrate(using: str = "default", **kwargs: Any) -> None:
     ensure_schedules()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from alerts.roles import CALLER_GROUP, ensure_caller_group
+from backoffice.roles import CALLER_GROUP, ensure_caller_group
 
 
 class Command(BaseCommand):

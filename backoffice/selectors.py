@@ -1,4 +1,5 @@
-"""Reads for the back office: hot leads, a prospect's timeline, the funnel, unmatched hot visitors.
+"""Reads for the back office: hot leads, a prospect's timeline and recent activity, the funnel,
+unmatched hot visitors.
 
 Every query here is bounded by an index: alerts by detected_at, events by (prospect, received_at),
 the funnel by one EXISTS probe per prospect (the list is small; the events are not).
@@ -6,14 +7,17 @@ the funnel by one EXISTS probe per prospect (the list is small; the events are n
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, VisitEvent
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.tokens import email_links_for
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -128,8 +132,6 @@ class Funnel:
 
 
 def funnel(start: date, end: date) -> Funnel:
-    from django.utils.translation import gettext as _
-
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
@@ -202,3 +204,21 @@ def unmatched_hot_visitors(now: datetime | None = None, days: int = 7, limit: in
         found.append(UnmatchedVisit(visitor_id, "cta", at, cta))
     found.sort(key=lambda v: v.at, reverse=True)
     return found[:limit]
+
+
+def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
+    """The ak, open pixel and tracked link to put in the next email to this prospect."""
+    message_id = f"next-{timezone.localdate():%Y%m%d}"
+    links = email_links_for(prospect, message_id=message_id, url=settings.LANDING_PAGE_URL)
+    return {"email_links": links, "email_links_message_id": message_id}
+
+
+def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict[str, Any]:
+    return {
+        **prospect_email_links(prospect),
+        "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],
+        "recent_alerts": Alert.objects.filter(prospect=prospect).order_by("-detected_at")[:limit],
+        "linked_visitors": Visitor.objects.filter(prospect=prospect).order_by("-matched_at")[:limit],
+    }

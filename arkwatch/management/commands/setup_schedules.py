@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from alerts.schedules import ensure_schedules
+from arkwatch.schedules import ensure_schedules
 
 
 class Command(BaseCommand):

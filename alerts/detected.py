@@ -1,0 +1,15 @@
+"""What detection hands to the alert writer: one detected signal and its evidence."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DetectedSignal:
+    prospect_id: int
+    signal: str
+    # One alert per piece of evidence: the unique key that makes detection idempotent.
+    dedup_key: str
+    occurred_at: datetime
+    evidence: dict[str, Any]

@@ -1,0 +1,17 @@
+"""Where intake meets detection: receivers of tracking's signals (tracking/signals.py), connected in
+AlertsConfig.ready(). They run in the request, after its commit, so they only decide and enqueue."""
+
+from datetime import datetime
+from typing import Any
+
+from alerts.dwell import page_view_crossed_threshold
+from alerts.tasks import enqueue_detection
+
+
+def detect_now(*, reason: str, **kwargs: Any) -> None:
+    enqueue_detection(reason)
+
+
+def detect_when_dwell_crossed(*, page_view_id: str, received_at: datetime, **kwargs: Any) -> None:
+    if page_view_crossed_threshold(page_view_id, received_at):
+        enqueue_detection("dwell")

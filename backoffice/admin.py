@@ -1,0 +1,37 @@
+"""The prospect's admin page, extended with what the other apps know about the prospect: its recent
+events, alerts, visitors and the links to put in the next email. The prospects app registers the
+plain admin; the back office, which may read every app, re-registers it with this activity."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.selectors import prospect_recent_activity
+from prospects.admin import ProspectAdmin
+from prospects.models import Prospect
+
+admin.site.unregister(Prospect)
+
+
+@admin.register(Prospect)
+class ProspectWithActivityAdmin(ProspectAdmin):
+    change_form_template = "admin/prospects/prospect/change_form.html"
+    list_display = [*ProspectAdmin.list_display[:-1], "timeline_link", ProspectAdmin.list_display[-1]]
+
+    @admin.display(description=_("timeline"))
+    def timeline_link(self, obj: Prospect) -> SafeString:
+        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Timeline"))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        prospect = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if prospect is not None:
+            extra_context.update(prospect_recent_activity(prospect))
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)

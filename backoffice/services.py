@@ -1,0 +1,33 @@
+"""Writes of the back office: recording a call, and what it means for the prospect's pipeline."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert, Call, CallOutcome
+from prospects.models import Prospect
+
+# What a call's outcome says about the prospect's place in the pipeline.
+OUTCOME_STATUS = {
+    CallOutcome.REACHED: Prospect.Status.CALLED,
+    CallOutcome.VOICEMAIL: Prospect.Status.CALLED,
+    CallOutcome.MEETING_BOOKED: Prospect.Status.MEETING_BOOKED,
+    CallOutcome.NOT_INTERESTED: Prospect.Status.LOST,
+    CallOutcome.WRONG_PERSON: Prospect.Status.CALLED,
+}
+
+
+def call_record(*, prospect: Prospect, user, outcome: str, note: str = "") -> Call:
+    """Record a call: who, when, what came of it. It acknowledges the prospect's open alerts and
+    moves the prospect along the pipeline (never back from won/lost/do-not-contact)."""
+    if outcome not in CallOutcome.values:
+        raise ValueError(f"unknown call outcome {outcome!r}")
+    now = timezone.now()
+    with transaction.atomic():
+        call = Call.objects.create(prospect=prospect, called_by=user, outcome=outcome, note=note)
+        Alert.objects.filter(prospect=prospect, acknowledged_at__isnull=True, occurred_at__lte=now).update(
+            acknowledged_at=now, acknowledged_by=user, call_outcome=outcome, note=note
+        )
+        final = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
+        if outcome == CallOutcome.MEETING_BOOKED or prospect.status not in final:
+            Prospect.objects.filter(pk=prospect.pk).update(status=OUTCOME_STATUS[outcome])
+    return call

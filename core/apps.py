@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Ground helpers shared by the apps (client identity, rate-limit counters, admin mixins).
+
+    It imports no other app of the product; every app may import it."""
+
+    name = "core"
+    verbose_name = "ArkWatch core"

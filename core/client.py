@@ -1,0 +1,96 @@
+"""Who is asking: the client's IP (trusting X-Forwarded-For only from our proxies), its anonymised
+network, cleaned headers, and whether its user agent is a crawler or a script."""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crawlerdetect import CrawlerDetect
+from django.conf import settings
+from django.http import HttpRequest
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=1)
+def _trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in settings.TRACKING_TRUSTED_PROXIES)
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR, or the right-most untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
+    proxies = _trusted_proxies()
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not proxies:  # the common case, kept cheap: the WSGI server sets REMOTE_ADDR itself
+        return remote or None
+    peer = _parse_ip(remote)
+    if peer is None or not any(peer in net for net in proxies):
+        return str(peer) if peer else None
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _parse_ip(hop)
+        if address is None:
+            break
+        if not any(address in net for net in proxies):
+            return str(address)
+    return str(peer)
+
+
+@lru_cache(maxsize=4096)
+def anonymize_ip(ip: str | None) -> str | None:
+    """Keep the network, drop the host: IPv4 /24, IPv6 /48. The raw address is never stored."""
+    address = _parse_ip(ip or "")
+    if address is None:
+        return None
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def clean_header(value: str, limit: int = 512) -> str:
+    # No CR/LF or other control characters reach a log line or the admin (CWE-117).
+    return _CONTROL_CHARS.sub(" ", value or "")[:limit]
+
+
+@lru_cache(maxsize=1)
+def _crawler_detect() -> CrawlerDetect:
+    return CrawlerDetect()
+
+
+@lru_cache(maxsize=4096)
+def is_bot_user_agent(user_agent: str) -> bool:
+    """Crawlers, scripts and headless browsers (crawlerdetect's maintained patterns). No UA is a bot."""
+    if not user_agent.strip():
+        return True
+    return _crawler_detect().is_crawler(user_agent)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What a request tells about its sender, computed once per request."""
+
+    ip: str | None
+    user_agent: str
+    dnt: bool = False
+
+    @property
+    def network(self) -> str | None:
+        return anonymize_ip(self.ip)
+
+    @property
+    def is_bot(self) -> bool:
+        return is_bot_user_agent(self.user_agent)
+
+
+def client_info(request: HttpRequest, ip: str | None = None) -> ClientInfo:
+    return ClientInfo(
+        ip=ip or client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        dnt=request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1",
+    )

@@ -1,0 +1,30 @@
+"""The one seam between intake and detection.
+
+`tracking` never imports `alerts`: when an event it stored may complete a signal, it sends one of
+these Django signals after the event's transaction commits, and whoever detects signals listens.
+`alerts.apps.AlertsConfig.ready()` connects the receivers (the project's wiring); with no receiver
+connected, events are stored and the scheduled detection cycle still finds them.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# Sent with reason="cta" | "email_open" | "identify" | "manual_link": look for signals now.
+event_may_complete_signal = Signal()
+
+# Sent for every human page-view event with page_view_id and received_at, so that dwell detection
+# can notice the event that carries the page view across its threshold.
+page_view_event = Signal()
+
+
+def announce_event(reason: str) -> None:
+    """After commit: a receiver that enqueues work must find the row this request wrote."""
+    transaction.on_commit(lambda: event_may_complete_signal.send(sender=None, reason=reason))
+
+
+def announce_page_view_event(page_view_id: str, received_at: datetime) -> None:
+    transaction.on_commit(
+        lambda: page_view_event.send(sender=None, page_view_id=page_view_id, received_at=received_at)
+    )
