@@ -20,9 +20,9 @@ class AlertDeliveryInline(admin.TabularInline):
 class AlertAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ["detected_at", "signal", "prospect", "status", "acknowledged_at", "call_outcome"]
-    list_filter = ["signal", "status", "call_outcome"]
-    list_select_related = ["prospect", "acknowledged_by"]
+    list_display = ["detected_at", "signal", "prospect", "status", "call"]
+    list_filter = ["signal", "status", ("call", admin.EmptyFieldListFilter)]
+    list_select_related = ["prospect", "call"]
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
     date_hierarchy = "detected_at"
     inlines = [AlertDeliveryInline]
@@ -35,10 +35,8 @@ class AlertAdmin(admin.ModelAdmin):
         "evidence",
         "message",
         "status",
-        "acknowledged_by",
-        "acknowledged_at",
+        "call",
     ]
-    readonly_fields += ["call_outcome", "note"]
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
@@ -46,7 +44,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Alerts are evidence; a call is recorded (and acknowledges them) from the hot-leads page
-        # or the prospect's timeline, through alerts.services.call_record only.
+        # or the prospect's timeline, through backoffice.services.call_record only.
         return False
 
 

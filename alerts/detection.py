@@ -149,7 +149,7 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     signals += find_cta_signals(sorted(clicks.values(), key=lambda c: c.pk))
 
     opens = _since(
-        EmailEvent.objects.filter(event=EmailEvent.Kind.OPENED, is_machine=False, received_at__lte=now), window_start
+        EmailEvent.objects.filter(event=EmailEvent.Kind.OPENED, machine_reason="", received_at__lte=now), window_start
     )
     signals += find_reopen_signals(opens)
     return signals

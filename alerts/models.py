@@ -40,17 +40,15 @@ class Alert(models.Model):
     evidence = models.JSONField(_("evidence"), default=dict)
     message = models.CharField(_("SMS text"), max_length=480, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("acknowledged by"),
+    # The call that handled this alert (who, when, outcome, note live on the Call): set = acknowledged.
+    call = models.ForeignKey(
+        "Call",
+        verbose_name=_("handled by call"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="alerts",
     )
-    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    call_outcome = models.CharField(_("call outcome"), max_length=20, choices=CallOutcome.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("alert")
@@ -63,15 +61,14 @@ class Alert(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(signal__in=Signal.values), name="alert_signal_valid"),
-            models.CheckConstraint(
-                condition=models.Q(acknowledged_at__isnull=True)
-                | models.Q(acknowledged_at__gte=models.F("occurred_at")),
-                name="alert_ack_after_signal",
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_signal_display()} — {self.prospect}"
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.call_id is not None
 
 
 class Call(models.Model):

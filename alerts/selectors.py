@@ -23,7 +23,7 @@ def monitoring_status() -> dict:
         failed=Count("pk", filter=Q(status=Alert.Status.FAILED)),
     )
     leads: dict[int, dict] = {}
-    alerts = Alert.objects.select_related("prospect").order_by("-occurred_at")
+    alerts = Alert.objects.select_related("prospect", "call").order_by("-occurred_at")
     for alert in alerts.iterator(chunk_size=500):
         prospect = alert.prospect
         lead = leads.setdefault(
@@ -45,12 +45,12 @@ def monitoring_status() -> dict:
                 "at": _iso(alert.occurred_at),
                 "alert_id": alert.pk,
                 "alert_status": alert.status,
-                "acknowledged_at": _iso(alert.acknowledged_at),
-                "call_outcome": alert.call_outcome or None,
+                "acknowledged_at": _iso(alert.call.called_at) if alert.call else None,
+                "call_outcome": alert.call.outcome if alert.call else None,
                 "evidence": alert.evidence,
             }
         )
-        lead["acknowledged"] = lead["acknowledged"] and alert.acknowledged_at is not None
+        lead["acknowledged"] = lead["acknowledged"] and alert.call_id is not None
     return {
         "monitoring_start": _iso(first),
         "total_prospects_tracked": Prospect.objects.exclude(status=Prospect.Status.DO_NOT_CONTACT).count(),

@@ -34,12 +34,12 @@ class HotLead:
 
     @property
     def to_call(self) -> bool:
-        return any(a.acknowledged_at is None for a in self.alerts)
+        return any(a.call_id is None for a in self.alerts)
 
     @property
     def version(self) -> str:
         """Changes whenever what the card shows changes (new signal, SMS state, a call)."""
-        parts = [f"{a.pk}:{a.status}:{a.acknowledged_at}" for a in self.alerts]
+        parts = [f"{a.pk}:{a.status}:{a.call_id}" for a in self.alerts]
         for alert in self.alerts:
             parts += [f"{d.pk}:{d.status}" for d in alert.deliveries.all()]
         return "|".join(parts + [str(self.last_call.pk if self.last_call else "")])
@@ -49,7 +49,7 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     now = now or timezone.now()
     alerts = (
         Alert.objects.filter(occurred_at__gte=now - HOT_WINDOW)
-        .select_related("prospect", "acknowledged_by")
+        .select_related("prospect", "call__called_by")
         .prefetch_related(Prefetch("deliveries", queryset=AlertDelivery.objects.order_by("pk")))
         .order_by("-occurred_at")
     )
@@ -101,8 +101,10 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
     for click in CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
         entries.append(TimelineEntry(click.received_at, "cta", click.cta_id, click.page, machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        detail = event.message_id + (f" · {event.machine_reason}" if event.is_machine else "")
-        entries.append(TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, event.is_machine))
+        detail = event.message_id + (f" · {event.machine_reason}" if event.machine_reason else "")
+        entries.append(
+            TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
+        )
     for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         entries.append(
             TimelineEntry(alert.occurred_at, "alert", alert.get_signal_display(), alert.get_status_display())
@@ -219,6 +221,8 @@ def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict[str
         "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],
-        "recent_alerts": Alert.objects.filter(prospect=prospect).order_by("-detected_at")[:limit],
+        "recent_alerts": Alert.objects.filter(prospect=prospect)
+        .select_related("call")
+        .order_by("-detected_at")[:limit],
         "linked_visitors": Visitor.objects.filter(prospect=prospect).order_by("-matched_at")[:limit],
     }

@@ -24,9 +24,7 @@ def call_record(*, prospect: Prospect, user, outcome: str, note: str = "") -> Ca
     now = timezone.now()
     with transaction.atomic():
         call = Call.objects.create(prospect=prospect, called_by=user, outcome=outcome, note=note)
-        Alert.objects.filter(prospect=prospect, acknowledged_at__isnull=True, occurred_at__lte=now).update(
-            acknowledged_at=now, acknowledged_by=user, call_outcome=outcome, note=note
-        )
+        Alert.objects.filter(prospect=prospect, call__isnull=True, occurred_at__lte=now).update(call=call)
         final = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
         if outcome == CallOutcome.MEETING_BOOKED or prospect.status not in final:
             Prospect.objects.filter(pk=prospect.pk).update(status=OUTCOME_STATUS[outcome])

@@ -76,8 +76,7 @@ def main() -> None:
             evidence={"cta_id": "cta_reserver_audit"},
         )
         if n % 3 == 0:
-            Call.objects.create(prospect_id=pk, outcome="reached")
-            alert.acknowledged_at = now
+            alert.call = Call.objects.create(prospect_id=pk, outcome="reached")
             alert.save()
     analyze_tables()
     print(

@@ -24,7 +24,7 @@ def some_data():
     VisitEventFactory(prospect=prospect)
     CtaClickFactory(prospect=prospect)
     EmailEventFactory(prospect=prospect)
-    Visitor.objects.create(visitor_id="visitor-abc", prospect=prospect, match_method="ak", match_strength=50)
+    Visitor.objects.create(visitor_id="visitor-abc", prospect=prospect, match_method="ak")
     alert = Alert.objects.create(
         prospect=prospect,
         signal="cta_click",
@@ -134,9 +134,10 @@ def test_admin_login_is_throttled_per_address(client):
 
 def test_alerts_are_evidence_even_for_superusers(staff_client, some_data):
     _prospect, alert = some_data
+    before = Alert.objects.get(pk=alert.pk)
     response = staff_client.post(
-        reverse("admin:alerts_alert_change", args=[alert.pk]), {"call_outcome": "reached", "note": "edited by hand"}
+        reverse("admin:alerts_alert_change", args=[alert.pk]), {"status": "sent", "message": "edited by hand"}
     )
     assert response.status_code == 403
     alert.refresh_from_db()
-    assert (alert.call_outcome, alert.note) == ("", "")
+    assert (alert.status, alert.message) == (before.status, before.message)

@@ -90,7 +90,7 @@ def test_recording_a_call_acknowledges_alerts_and_moves_the_prospect(caller_clie
     )
     for alert in alerts:
         alert.refresh_from_db()
-        assert alert.acknowledged_by == caller_client.user and alert.call_outcome == "meeting_booked"
+        assert alert.call.called_by == caller_client.user and alert.call.outcome == "meeting_booked"
     prospect.refresh_from_db()
     assert prospect.status == "meeting_booked"
 
@@ -111,7 +111,6 @@ def test_the_timeline_shows_everything_in_order(staff_client):
         prospect=prospect,
         event="opened",
         occurred_at=now - timedelta(hours=30),
-        is_machine=True,
         machine_reason="Apple",
     )
     make_alert(prospect, minutes_ago=6)
@@ -209,7 +208,7 @@ def test_callers_cannot_change_prospects_tokens_events_or_delivery_data(caller_c
     )
     assert (
         caller_client.post(
-            reverse("admin:alerts_alert_change", args=[alert.pk]), {"note": "x", "call_outcome": "reached"}
+            reverse("admin:alerts_alert_change", args=[alert.pk]), {"call": ""}
         ).status_code
         == 403
     )

@@ -111,6 +111,6 @@ def test_a_new_lead_appears_by_itself_and_the_call_is_recorded(live_server, djan
 
     call = Call.objects.get()
     assert (call.prospect, call.outcome, call.called_by.username) == (newcomer, "meeting_booked", "founder")
-    assert Alert.objects.get(prospect=newcomer).acknowledged_at is not None
+    assert Alert.objects.get(prospect=newcomer).call_id is not None
     newcomer.refresh_from_db()
     assert newcomer.status == "meeting_booked"

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
@@ -21,10 +23,27 @@ class CtaClickAdmin(EvidenceAdmin):
     ordering = ["-received_at"]
 
 
+class MachineFilter(admin.SimpleListFilter):
+    """Human or machine, from the one stored record of it: the machine reason."""
+
+    title = _("fetched by")
+    parameter_name = "machine"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("no", _("possibly a person")), ("yes", _("a machine"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[EmailEvent]) -> QuerySet[EmailEvent]:
+        if self.value() == "no":
+            return queryset.filter(machine_reason="")
+        if self.value() == "yes":
+            return queryset.exclude(machine_reason="")
+        return queryset
+
+
 @admin.register(EmailEvent)
 class EmailEventAdmin(EvidenceAdmin):
-    list_display = ["occurred_at", "event", "prospect", "message_id", "source", "is_machine", "machine_reason"]
-    list_filter = [("occurred_at", admin.DateFieldListFilter), "event", "source", "is_machine"]
+    list_display = ["occurred_at", "event", "prospect", "message_id", "source", "machine_reason"]
+    list_filter = [("occurred_at", admin.DateFieldListFilter), "event", "source", MachineFilter]
     search_fields = ["=message_id", "prospect__email"]
     ordering = ["-occurred_at"]
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from prospects.domains import company_domain_of_email, domain_of_url
 from prospects.models import Prospect, parse_ip_ranges
-from tracking.models import MATCH_STRENGTH, CtaClick, MatchMethod, VisitEvent, Visitor
+from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
 from tracking.signals import announce_event
 
 
@@ -96,20 +96,19 @@ def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evi
     the next detection cycle reconsider them. Returns True when the link changed.
     """
     prospect_id = prospect if isinstance(prospect, int) else prospect.pk
-    strength = MATCH_STRENGTH[MatchMethod(method)]
+    strength = match_strength(method)
     now = timezone.now()
     with transaction.atomic():
         # Conditional update: two workers matching the same visitor cannot both downgrade it.
-        weaker = Q(match_strength__lt=strength) | Q(prospect__isnull=True)
+        weaker = Q(match_method__in=methods_weaker_than(strength)) | Q(prospect__isnull=True)
         if method == MatchMethod.MANUAL:
             weaker = Q()  # staff decide: a hand link replaces any automatic one
         changed = (
             Visitor.objects.filter(weaker, pk=visitor.pk)
-            .exclude(prospect_id=prospect_id, match_strength__gte=strength)
+            .exclude(Q(prospect_id=prospect_id) & ~Q(match_method__in=methods_weaker_than(strength)))
             .update(
                 prospect_id=prospect_id,
                 match_method=method,
-                match_strength=strength,
                 match_evidence=evidence,
                 matched_at=now,
                 matched_by=user,
@@ -188,7 +187,7 @@ def match_visitors(visitor_ids: Iterable[str], *, since=None, directory: Prospec
     for visitor_id in ids:
         visitor = existing[visitor_id]
         match = directory.best_match(hints.get(visitor_id, VisitorHints()))
-        if match and MATCH_STRENGTH[MatchMethod(match[1])] > visitor.match_strength:
+        if match and match_strength(match[1]) > visitor.match_strength:
             if visitor_link(visitor=visitor, prospect=match[0], method=match[1], evidence=match[2]):
                 linked += 1
                 continue

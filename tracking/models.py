@@ -23,6 +23,15 @@ MATCH_STRENGTH = {
 }
 
 
+def match_strength(method: str) -> int:
+    """How much a match by `method` is worth; 0 for no match. Stored nowhere: it follows from the method."""
+    return MATCH_STRENGTH.get(MatchMethod(method), 0) if method else 0
+
+
+def methods_weaker_than(strength: int) -> list[str]:
+    return [method.value for method, value in MATCH_STRENGTH.items() if value < strength]
+
+
 class Visitor(models.Model):
     """An anonymous browser (its `visitor_id`) and, once known, the prospect behind it."""
 
@@ -36,7 +45,6 @@ class Visitor(models.Model):
         related_name="visitors",
     )
     match_method = models.CharField(_("match method"), max_length=20, choices=MatchMethod.choices, blank=True)
-    match_strength = models.PositiveSmallIntegerField(_("match strength"), default=0)
     match_evidence = models.JSONField(_("match evidence"), default=dict, blank=True)
     matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
     matched_by = models.ForeignKey(
@@ -61,6 +69,10 @@ class Visitor(models.Model):
 
     def __str__(self) -> str:
         return self.visitor_id
+
+    @property
+    def match_strength(self) -> int:
+        return match_strength(self.match_method)
 
 
 class BrowserEvent(models.Model):
@@ -152,7 +164,7 @@ class EmailEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"))
     source = models.CharField(_("source"), max_length=5, choices=Source.choices, default=Source.API)
-    is_machine = models.BooleanField(_("machine"), default=False)
+    # Empty for a possible human; otherwise why a machine fetched it. The one record of "machine".
     machine_reason = models.CharField(_("why machine"), max_length=200, blank=True)
     url = models.CharField(_("link destination"), max_length=2048, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
@@ -170,3 +182,7 @@ class EmailEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.message_id}"
+
+    @property
+    def is_machine(self) -> bool:
+        return bool(self.machine_reason)

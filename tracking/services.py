@@ -135,7 +135,6 @@ def email_event_record(
         occurred_at=occurred_at,
         received_at=now,
         source=source,
-        is_machine=bool(reason),
         machine_reason=reason,
         url=url[:2048],
         user_agent=clean_header(client.user_agent) if client else "",
