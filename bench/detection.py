@@ -158,7 +158,7 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
 
 
 def bench_latency(clicks: int) -> None:
-    from tests.processes import log_contains, product_env, qcluster_cmd, running
+    from bench.processes import log_contains, product_env, qcluster_cmd, running
 
     workdir = Path(tempfile.mkdtemp(prefix="arkwatch-latency-"))
     env = product_env(

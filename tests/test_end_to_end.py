@@ -12,9 +12,9 @@ from django.db import connection
 from django_q.conf import Conf
 
 from alerts.models import Alert
+from bench.processes import database_url, log_contains, product_env, qcluster_cmd, running
 from tests.factories import BROWSER_UA, ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings
-from tests.processes import database_url, log_contains, product_env, qcluster_cmd, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

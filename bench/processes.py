@@ -1,5 +1,5 @@
-"""Start the product's real processes (qcluster, gunicorn) against a given database, for end-to-end
-tests and benchmarks."""
+"""Start the product's real processes (qcluster, gunicorn) against a given database, for benchmarks and
+the end-to-end tests (which import it from here: bench/ imports nothing from tests/)."""
 
 import os
 import signal
