@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
+from tracking.matching import visitor_link_by_hand
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
 
@@ -84,8 +85,6 @@ class VisitorAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Visitor, form, change: bool) -> None:
         # Linking by hand goes through the same service as automatic matching, so the visitor's
         # earlier events are attributed and detection reconsiders them.
-        from tracking.matching import visitor_link_by_hand
-
         if "prospect" in form.changed_data and obj.prospect_id:
             prospect = obj.prospect
             obj.prospect_id = form.initial.get("prospect")
