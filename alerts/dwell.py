@@ -13,12 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Max, Min
 
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
-from core.ratelimit import shared_redis
+from core.ratelimit import claim_once, redis_failed, usable_redis
 from tracking.models import VisitEvent
 
 # How long the first receive time of a page view is remembered for the crossing.
@@ -42,19 +41,29 @@ def _crossing_script(client: Any) -> Any:
 
 
 def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> bool:
-    """True once per page view: for the first event at least SIGNAL_DWELL_SECONDS after its first."""
+    """True once per page view: for the first event at least SIGNAL_DWELL_SECONDS after its first.
+
+    With Redis: one script round trip. Without it (or while it is down) every process asks the same
+    database: the first receive time is read from the stored events (one index seek on
+    visit_pageview_idx), and the crossing is claimed once in core's shared counters."""
     now_ts = received_at.timestamp()
     threshold = settings.SIGNAL_DWELL_SECONDS
     first_key = f"arkwatch:pv-first:{page_view_id}"
-    client = shared_redis()
+    client = usable_redis()
     if client is not None:
         try:
             return bool(_crossing_script(client)(keys=[first_key], args=[now_ts, PAGE_VIEW_MEMORY_SECONDS, threshold]))
-        except Exception:  # Redis unavailable: the scheduled cycle still finds the dwell
-            return False
-    cache.add(first_key, now_ts, timeout=PAGE_VIEW_MEMORY_SECONDS)
-    first = cache.get(first_key, now_ts)
-    return now_ts - first >= threshold and cache.add(f"{first_key}:crossed", 1, timeout=PAGE_VIEW_MEMORY_SECONDS)
+        except Exception as exc:
+            redis_failed(exc)
+    first = (
+        VisitEvent.objects.filter(page_view_id=page_view_id, is_bot=False)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    if first is None or (received_at - first).total_seconds() < threshold:
+        return False
+    return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
 
 
 def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
+from core.ratelimit import redis_problem
 
 
 def cluster_alive(detection_late: bool) -> bool:
@@ -37,8 +38,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         queued = Alert.objects.filter(status=Alert.Status.QUEUED).count()
     except DatabaseError as exc:
         return JsonResponse({"ok": False, "database": "unreachable", "error": str(exc)[:200]}, status=503)
+    # Ingest keeps accepting without Redis (limits fall back to the database), but the operator must
+    # know: the broker is down too, so tasks wait, and every process pays the fallback.
+    redis_down = redis_problem()
     body = {
-        "ok": not late,
+        "ok": not late and not redis_down,
         "database": "ok",
         "last_detection_run": last_run.isoformat() if last_run else None,
         "detection_late": late,
@@ -46,5 +50,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "cluster_alive": cluster_alive(late),
         "sms_failed_last_24h": failed,
         "alerts_queued": queued,
+        "redis": "not configured" if not settings.REDIS_URL else ("unreachable" if redis_down else "ok"),
     }
-    return JsonResponse(body, status=503 if late else 200)
+    reasons = [r for r in (redis_down, late and "detection is more than 3 intervals late") if r]
+    if reasons:
+        body["reason"] = "; ".join(reasons)
+    return JsonResponse(body, status=503 if reasons else 200)

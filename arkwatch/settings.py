@@ -103,7 +103,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and broker -------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    # A shared cache makes the rate limit count across processes (atomic INCR).
+    # Rate limits and the dwell crossing talk to Redis directly (core/ratelimit.py); the cache is
+    # shared for django-q2's cluster stats and anything else that caches.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -164,7 +165,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
+# Per reader (visitor id + IP), see core/ratelimit.py and the README's "Shared state and limits" ...
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
+# ... under a ceiling per client network (IPv4 address, IPv6 /64): an office of 100 readers behind one
+# NAT sends about 500 events a minute (a heartbeat every 15 s), far below it; a flood is stopped.
+TRACKING_NETWORK_RATE_LIMIT = env("TRACKING_NETWORK_RATE_LIMIT", default="3000/m")
 TRACKING_MAX_BODY_BYTES = 8 * 1024
 # X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs).
 TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])

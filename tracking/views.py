@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.client import ClientInfo, client_info, client_ip
-from core.ratelimit import is_rate_limited
+from core.ratelimit import network_of, rate_limited
 from prospects.models import Prospect
 from tracking import schemas
 from tracking.matching import visitor_identify
@@ -79,6 +79,16 @@ def _refuse_method(request: HttpRequest) -> JsonResponse | None:
     return response
 
 
+def _limited(ip: str | None, visitor_id: str = "") -> bool:
+    """Per reader (visitor id + IP) under a per-network ceiling: an office of 100 readers behind one
+    IP is not starved by the per-client limit, and a single flooding client is stopped by it. A request
+    without a valid visitor id counts as the IP's anonymous client."""
+    return rate_limited(
+        (f"c:{ip}:{visitor_id}", settings.TRACKING_RATE_LIMIT),
+        (f"n:{network_of(ip)}", settings.TRACKING_NETWORK_RATE_LIMIT),
+    )
+
+
 def _too_many() -> JsonResponse:
     return _error(429, _("Too many events from this client; slow down and retry later."))
 
@@ -92,10 +102,10 @@ def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> J
     values, problems = schema.validate(data) if refused is None else ({}, {})
     if refused is not None or problems:
         # Rejected requests count against the client's rate limit too.
-        if is_rate_limited(f"ip:{ip}"):
+        if _limited(ip):
             return _too_many()
         return refused or JsonResponse(schemas.error_payload(problems), status=400)
-    if is_rate_limited(f"ip:{ip}"):
+    if _limited(ip, values["visitor_id"]):
         return _too_many()
     client = client_info(request, ip)
     if client.dnt and settings.TRACKING_HONOR_DNT:
@@ -139,7 +149,7 @@ def track_email(request: HttpRequest) -> JsonResponse:
     refused = _refuse_method(request)
     if refused:
         return refused
-    if is_rate_limited(f"ip:{client_ip(request)}"):
+    if _limited(client_ip(request)):
         return _too_many()
     expected = settings.TRACKING_API_KEY
     scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -170,7 +180,7 @@ def track_email(request: HttpRequest) -> JsonResponse:
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     """Always the GIF: a forged token, a deleted prospect or a rate-limited client store nothing."""
     payload = read_token(token, salt=PIXEL_SALT)
-    if payload is not None and not is_rate_limited(f"ip:{client_ip(request)}"):
+    if payload is not None and not _limited(client_ip(request)):
         prospect = Prospect.objects.filter(pk=payload["p"]).first()
         if prospect is not None:
             email_event_record(
@@ -194,7 +204,7 @@ def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
     prospect = Prospect.objects.filter(pk=payload["p"]).first()
     if prospect is None:
         raise Http404(_("This link is no longer valid."))
-    if not is_rate_limited(f"ip:{client_ip(request)}"):
+    if not _limited(client_ip(request)):
         email_event_record(
             prospect=prospect,
             message_id=payload["m"][:200],

@@ -1,0 +1,200 @@
+"""Limits every process shares, without Redis (core_sharedcounter), and with Redis down.
+
+In-process tests for the rules; the end of the file starts gunicorn with 3 workers on SQLite and no
+Redis, and counts what a client sees across processes."""
+
+import json
+import socket
+import sys
+from collections.abc import Iterator
+
+import pytest
+import requests
+import time_machine
+from django.db import connection
+from django.test import override_settings
+from django_q.models import OrmQ
+
+from bench.processes import database_url, product_env, running
+from core import ratelimit
+from tests.factories import BROWSER_UA
+from tracking.models import VisitEvent
+
+CLOSED_REDIS = "redis://127.0.0.1:1/4"  # nothing listens on port 1
+
+
+def visit(visitor: str, n: int = 0) -> dict:
+    return {
+        "visitor_id": visitor,
+        "page_view_id": f"pv-{visitor}",
+        "page": "/audit",
+        "event": "heartbeat",
+        "engaged_ms": n * 15000,
+    }
+
+
+def post(client, body: dict, ip: str = "198.51.100.23"):
+    return client.post(
+        "/api/track/visit", data=json.dumps(body), content_type="text/plain", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=ip
+    )
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    """All requests of a test fall in one rate-limit window, whatever minute it runs."""
+    with time_machine.travel("2026-03-02 10:00:05 +00:00", tick=False):
+        yield
+
+
+@pytest.fixture
+def redis_down() -> Iterator[None]:
+    """REDIS_URL points at a closed port, as when the Redis server is stopped."""
+    with override_settings(REDIS_URL=CLOSED_REDIS):
+        ratelimit.shared_redis.cache_clear()
+        ratelimit._RedisBreaker.down_until = 0.0
+        yield
+    ratelimit.shared_redis.cache_clear()
+    ratelimit._RedisBreaker.down_until = 0.0
+
+
+@pytest.mark.django_db
+def test_an_office_of_100_readers_behind_one_ip_loses_nothing_at_the_default_limits(client):
+    # A pageview and four heartbeats each: a minute of reading for 100 colleagues behind one NAT.
+    codes = [
+        post(client, visit(f"office-reader-{r:03d}", n), ip="203.0.113.50").status_code
+        for n in range(5)
+        for r in range(100)
+    ]
+    assert codes.count(202) == 500
+    assert VisitEvent.objects.count() == 500
+
+
+@pytest.mark.django_db
+@override_settings(TRACKING_RATE_LIMIT="5/m", TRACKING_NETWORK_RATE_LIMIT="12/m")
+def test_a_flooding_reader_is_stopped_without_starving_its_colleagues(client):
+    flood = [post(client, visit("flooding-reader"), ip="203.0.113.50").status_code for _ in range(30)]
+    assert flood == [202] * 5 + [429] * 25
+    # The flood's refused requests did not eat the network's ceiling: a colleague still gets through.
+    assert post(client, visit("quiet-colleague"), ip="203.0.113.50").status_code == 202
+
+
+@pytest.mark.django_db
+@override_settings(TRACKING_RATE_LIMIT="5/m", TRACKING_NETWORK_RATE_LIMIT="12/m")
+def test_rotating_visitor_ids_hits_the_network_ceiling(client):
+    codes = [post(client, visit(f"rotating-{n:04d}"), ip="203.0.113.60").status_code for n in range(20)]
+    assert codes == [202] * 12 + [429] * 8
+    assert post(client, visit("elsewhere-1"), ip="192.0.2.10").status_code == 202
+
+
+@pytest.mark.django_db
+@override_settings(TRACKING_NETWORK_RATE_LIMIT="3/m")
+def test_ipv6_clients_of_one_subscriber_share_a_ceiling(client):
+    codes = [post(client, visit(f"v6-reader-{n}"), ip=f"2001:db8:1:2::{n + 1:x}").status_code for n in range(5)]
+    assert codes == [202, 202, 202, 429, 429]
+
+
+@pytest.mark.django_db
+@override_settings(TRACKING_RATE_LIMIT="3/m")
+def test_with_redis_down_events_are_accepted_and_the_limit_still_holds(client, redis_down):
+    codes = [post(client, visit("reader-redis-down")).status_code for _ in range(5)]
+    assert codes == [202, 202, 202, 429, 429]
+    assert VisitEvent.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down):
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["redis"] == "unreachable" and body["reason"].startswith("Redis unreachable")
+
+
+@pytest.fixture
+def no_redis() -> Iterator[None]:
+    with override_settings(REDIS_URL=""):
+        ratelimit.shared_redis.cache_clear()
+        yield
+    ratelimit.shared_redis.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_claim_in_the_database_is_given_once_until_it_expires(no_redis):
+    assert [ratelimit.claim_once("pv-crossed:x", 60) for _ in range(3)] == [True, False, False]
+    with time_machine.travel("2026-03-02 10:01:06 +00:00", tick=False):
+        assert ratelimit.claim_once("pv-crossed:x", 60) is True
+
+
+# --- Three real web processes on SQLite, no Redis ----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def three_workers(tmp_path) -> Iterator[str]:
+    port = free_port()
+    env = product_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL="",
+        # Hourly windows: a test of a few seconds does not straddle a window's end by bad luck.
+        TRACKING_RATE_LIMIT="10/h",
+        TRACKING_NETWORK_RATE_LIMIT="15/h",
+        ADMIN_LOGIN_RATE_LIMIT="5/h",
+        SIGNAL_DWELL_SECONDS="0",
+        LOG_LEVEL="WARNING",
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return requests.get(f"{url}/healthz", timeout=1).status_code in (200, 503)
+        except requests.RequestException:
+            return False
+
+    cmd = ["gunicorn", "arkwatch.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "3"]
+    with running([sys.executable, "-m", *cmd], env, tmp_path / "gunicorn.log", ready=ready):
+        yield url
+
+
+def spread(url: str, path: str, bodies: list[dict], **headers: str) -> list[int]:
+    """One new connection per request, so gunicorn hands them to all three workers."""
+    codes = []
+    for body in bodies:
+        response = requests.post(
+            f"{url}{path}",
+            data=json.dumps(body),
+            timeout=10,
+            headers={"Content-Type": "text/plain", "User-Agent": BROWSER_UA, "Connection": "close", **headers},
+        )
+        codes.append(response.status_code)
+    return codes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_limits_are_exact_across_three_web_processes_without_redis(three_workers):
+    url = three_workers
+    # Per reader: 10 an hour, whichever process answers.
+    assert spread(url, "/api/track/visit", [visit("one-reader")] * 24).count(202) == 10
+    # Per network: 15 an hour; the reader's 14 refused requests did not count against it.
+    rotating = spread(url, "/api/track/visit", [visit(f"rotating-{n:03d}") for n in range(24)])
+    assert rotating.count(202) == 5  # the network had used 10 of its 15 for "one-reader"
+    # The admin login throttle: 5 attempts an hour, then 429 (the others fail on CSRF, as a script would).
+    logins = [
+        requests.post(
+            f"{url}/admin/login/", data={"username": "a", "password": "b"}, timeout=10, headers={"Connection": "close"}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert logins.count(429) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dwell_crossing_is_claimed_once_across_three_web_processes(three_workers):
+    # Threshold 0: the page view's first event crosses; the five after it, in any process, must not.
+    events = [{**visit("dwell-reader", n), "event": "pageview" if n == 0 else "heartbeat"} for n in range(6)]
+    assert spread(three_workers, "/api/track/visit", events) == [202] * 6
+    # The receiver queues in the request, after its commit: the task is there when the answer is.
+    assert OrmQ.objects.count() == 1
