@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install bench-ingest bench-detection clean
+.PHONY: run serve test lint install bench-ingest bench-detection clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 ## Run the product on embedded defaults (SQLite, ORM broker, console SMS): web + worker + scheduler.
 run: install
 	bin/run
+
+## Production on one server: gunicorn (WEB_WORKERS, default 3) + django-q2 cluster, DEBUG off; needs
+## SECRET_KEY and ALLOWED_HOSTS (environment or .env). README "One server".
+serve: install
+	bin/serve
 
 ## Run the test suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
 test: install
