@@ -8,11 +8,12 @@ Two halves of the same rule live here:
 - `find_dwell_signals` is what detection asks: it measures the span from the stored events.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max, Min
 
 from alerts.detected import DetectedSignal
@@ -44,8 +45,8 @@ def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> boo
     """True once per page view: for the first event at least SIGNAL_DWELL_SECONDS after its first.
 
     With Redis: one script round trip. Without it (or while it is down) every process asks the same
-    database: the first receive time is read from the stored events (one index seek on
-    visit_pageview_idx), and the crossing is claimed once in core's shared counters."""
+    database: whether the page view's stored events started a threshold ago, and if so the crossing
+    is claimed once in core's shared counters."""
     now_ts = received_at.timestamp()
     threshold = settings.SIGNAL_DWELL_SECONDS
     first_key = f"arkwatch:pv-first:{page_view_id}"
@@ -55,15 +56,30 @@ def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> boo
             return bool(_crossing_script(client)(keys=[first_key], args=[now_ts, PAGE_VIEW_MEMORY_SECONDS, threshold]))
         except Exception as exc:
             redis_failed(exc)
-    first = (
-        VisitEvent.objects.filter(page_view_id=page_view_id, is_bot=False)
-        .order_by("received_at")
-        .values_list("received_at", flat=True)
-        .first()
-    )
-    if first is None or (received_at - first).total_seconds() < threshold:
+    if not _page_view_started_by(page_view_id, received_at - timedelta(seconds=threshold)):
         return False
     return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
+
+
+@lru_cache(maxsize=1)
+def _started_by_sql() -> str:
+    meta = VisitEvent._meta
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("page_view_id", "is_bot", "received_at")}
+    return (
+        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {column['page_view_id']} = %s AND {column['is_bot']} = %s "
+        f"AND {column['received_at']} <= %s LIMIT 1"
+    )
+
+
+def _page_view_started_by(page_view_id: str, moment: datetime) -> bool:
+    """Has a human event of this page view been received at or before `moment`? One index seek on
+    visit_pageview_idx; raw SQL because this runs for every heartbeat, and compiling the ORM query
+    cost more than running it."""
+    received_at = VisitEvent._meta.get_field("received_at")
+    with connection.cursor() as cursor:
+        cursor.execute(_started_by_sql(), [page_view_id, False, received_at.get_db_prep_value(moment, connection)])
+        return cursor.fetchone() is not None
 
 
 def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:

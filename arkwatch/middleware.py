@@ -1,5 +1,10 @@
+import re
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse
+from django.urls import resolve
 from django.utils.translation import gettext as _
 
 from core.client import client_ip
@@ -23,3 +28,36 @@ class AdminLoginThrottleMiddleware:
                     content_type="text/plain; charset=utf-8",
                 )
         return self.get_response(request)
+
+
+class TrackingFastPath:
+    """The public tracking endpoints (LEAN_URLS_REGEX) skip the rest of the middleware stack: they
+    have no session, no user, no CSRF token (csrf_exempt), no trailing-slash redirects and no HTML to
+    frame. Everything above this middleware (CORS, security headers and HTTPS redirect, static files,
+    the language) still applies.
+
+    They also skip Django's per-request connection health check (CONN_HEALTH_CHECKS, a `SELECT 1`
+    before the first query): instead, a request whose connection turns out dead (the database
+    restarted) reconnects and runs once more. Its first statement is the rate-limit counter, so a
+    dead connection fails before anything is stored; only a database that dies between the INSERT and
+    the dwell check could store one event twice, which detection's evidence keys absorb."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.lean = re.compile(settings.LEAN_URLS_REGEX)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.lean.match(request.path_info):
+            return self.get_response(request)
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        connection.health_check_done = True
+        try:
+            response = match.func(request, *match.args, **match.kwargs)
+        except (InterfaceError, OperationalError):
+            connection.close()
+            response = match.func(request, *match.args, **match.kwargs)
+        if not response.streaming and not response.has_header("Content-Length"):
+            # What CommonMiddleware would add: keep-alive clients need it.
+            response.headers["Content-Length"] = str(len(response.content))
+        return response

@@ -55,8 +55,10 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The tracking endpoints stop here: nothing below is theirs (see the class).
+    "arkwatch.middleware.TrackingFastPath",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -183,6 +185,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/(api/track|api/track_visitor_audit_gratuit|api/track_cta_click|t)(/.*)?$"
+# Paths that skip the session/auth/CSRF middleware and the per-request connection health check.
+LEAN_URLS_REGEX = CORS_URLS_REGEX
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 

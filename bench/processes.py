@@ -73,3 +73,68 @@ def qcluster_cmd() -> list[str]:
 
 def log_contains(path: Path, text: str):
     return lambda: path.exists() and text in path.read_text(errors="replace")
+
+
+BENCH_SECRET = "bench-only-" + "x" * 60
+
+
+def production_env(database_url: str, redis_url: str = "", **overrides: str) -> dict:
+    """The environment of `make serve` (DEBUG off) on loopback, with the bench's reference views."""
+    env = product_env(
+        DEBUG="false",
+        SECRET_KEY=BENCH_SECRET,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        LOG_LEVEL="WARNING",
+        Q_LOG_LEVEL="WARNING",
+    )
+    env.update(overrides)
+    return env
+
+
+def serve_cmd(part: str) -> list[str]:
+    """`bin/serve prepare|web|worker`, the production command itself."""
+    return [str(ROOT / "bin" / "serve"), part]
+
+
+def reset_database(database_url: str) -> None:
+    """A fresh, empty database: delete the SQLite file, or drop and create the PostgreSQL database."""
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(database_url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path[1:]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parts.path[1:]}"')
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            total += (int(stats[current][11]) + int(stats[current][12])) / tick
+        todo += children.get(current, [])
+    return total

@@ -1,0 +1,75 @@
+"""The tracking endpoints take the short way through the stack: no session, no per-request `SELECT 1`
+connection health check, and a connection that died since the last request is reopened, not a 5xx."""
+
+import json
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connection
+
+from tests.factories import BROWSER_UA
+from tracking import services
+from tracking.models import VisitEvent
+
+pytestmark = pytest.mark.django_db
+
+VISIT = {"visitor_id": "visitor-lean-1", "page_view_id": "pv-lean-0001", "page": "/audit", "event": "pageview"}
+
+
+def post(client):
+    return client.post(
+        "/api/track/visit",
+        data=json.dumps(VISIT),
+        content_type="text/plain",
+        HTTP_USER_AGENT=BROWSER_UA,
+        REMOTE_ADDR="198.51.100.23",
+    )
+
+
+def test_tracking_endpoints_skip_the_connection_health_check_other_pages_keep_it(client):
+    connection.ensure_connection()
+    with (
+        mock.patch.object(connection, "health_check_enabled", True),
+        mock.patch.object(connection, "is_usable", return_value=True) as is_usable,
+    ):
+        # What Django's request_started does in production (the test client leaves it out).
+        connection.health_check_done = False
+        assert post(client).status_code == 202
+        assert is_usable.call_count == 0
+        connection.health_check_done = False
+        client.get("/healthz")
+        assert is_usable.call_count == 1
+
+
+def test_a_dead_connection_is_reopened_and_the_event_stored_once(client):
+    dead = OperationalError("server closed the connection unexpectedly")
+    real_insert = services._insert_event
+    calls = []
+
+    def insert_once_dead(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise dead
+        return real_insert(*args, **kwargs)
+
+    with (
+        mock.patch("tracking.services._insert_event", side_effect=insert_once_dead),
+        mock.patch.object(connection, "close") as close,
+    ):
+        response = post(client)
+    assert response.status_code == 202 and close.call_count == 1
+    assert VisitEvent.objects.count() == 1
+
+
+def test_tracking_answers_carry_no_session_or_frame_headers_but_keep_cors(client, settings):
+    response = client.post(
+        "/api/track/visit",
+        data=json.dumps(VISIT),
+        content_type="text/plain",
+        HTTP_USER_AGENT=BROWSER_UA,
+        HTTP_ORIGIN="https://landing.example.com",
+    )
+    assert response.status_code == 202
+    assert response["Access-Control-Allow-Origin"] == "https://landing.example.com"
+    assert "X-Frame-Options" not in response and "Set-Cookie" not in response
+    assert response["Content-Length"] == str(len(response.content))
