@@ -8,12 +8,12 @@ Two halves of the same rule live here:
 - `find_dwell_signals` is what detection asks: it measures the span from the stored events.
 """
 
-from datetime import datetime, timedelta
+import threading
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Max, Min
 
 from alerts.detected import DetectedSignal
@@ -25,61 +25,68 @@ from tracking.models import VisitEvent
 PAGE_VIEW_MEMORY_SECONDS = 6 * 3600
 CHUNK = 500
 
-# One atomic round trip: stamp the page view's first receive time (if new), and set the "crossed"
-# flag once, by the first event at or past the threshold.
-CROSSING_SCRIPT = """
+# One atomic round trip: stamp the page view's first receive time if it has none, and return it.
+FIRST_SEEN_SCRIPT = """
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
-local first = tonumber(redis.call('GET', KEYS[1]))
-if tonumber(ARGV[1]) - first < tonumber(ARGV[3]) then return 0 end
-if redis.call('SET', KEYS[1] .. ':crossed', 1, 'NX', 'EX', ARGV[2]) then return 1 end
-return 0
+return redis.call('GET', KEYS[1])
 """
+# Page views whose first receive time this process already knows (bounded; oldest forgotten first).
+MEMORY_SIZE = 20_000
+
+
+class _FirstSeen:
+    """Per process: page view id -> first receive time (epoch seconds). A page view's first event
+    does not change once stored, so each process asks the shared store once per page view instead
+    of once per heartbeat."""
+
+    lock = threading.Lock()
+    times: dict[str, float] = {}
+
+
+def forget_page_views() -> None:
+    """Empty this process's memory of page views (tests; it refills itself from the shared store)."""
+    with _FirstSeen.lock:
+        _FirstSeen.times.clear()
 
 
 @lru_cache(maxsize=1)
-def _crossing_script(client: Any) -> Any:
-    return client.register_script(CROSSING_SCRIPT)
+def _first_seen_script(client: Any) -> Any:
+    return client.register_script(FIRST_SEEN_SCRIPT)
 
 
-def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> bool:
-    """True once per page view: for the first event at least SIGNAL_DWELL_SECONDS after its first.
-
-    With Redis: one script round trip. Without it (or while it is down) every process asks the same
-    database: whether the page view's stored events started a threshold ago, and if so the crossing
-    is claimed once in core's shared counters."""
+def _first_seen(page_view_id: str, received_at: datetime) -> float:
+    """The page view's first receive time, as every process sees it: Redis's stamp, or without Redis
+    (or while it is down) the earliest stored human event of the page view (visit_pageview_idx)."""
+    with _FirstSeen.lock:
+        known = _FirstSeen.times.get(page_view_id)
+    if known is not None:
+        return known
     now_ts = received_at.timestamp()
-    threshold = settings.SIGNAL_DWELL_SECONDS
-    first_key = f"arkwatch:pv-first:{page_view_id}"
+    first = None
     client = usable_redis()
     if client is not None:
         try:
-            return bool(_crossing_script(client)(keys=[first_key], args=[now_ts, PAGE_VIEW_MEMORY_SECONDS, threshold]))
+            key = f"arkwatch:pv-first:{page_view_id}"
+            first = float(_first_seen_script(client)(keys=[key], args=[now_ts, PAGE_VIEW_MEMORY_SECONDS]))
         except Exception as exc:
             redis_failed(exc)
-    if not _page_view_started_by(page_view_id, received_at - timedelta(seconds=threshold)):
+    if first is None:
+        stored = VisitEvent.objects.filter(page_view_id=page_view_id, is_bot=False).aggregate(first=Min("received_at"))
+        first = stored["first"].timestamp() if stored["first"] else now_ts
+    with _FirstSeen.lock:
+        if len(_FirstSeen.times) >= MEMORY_SIZE:
+            del _FirstSeen.times[next(iter(_FirstSeen.times))]
+        _FirstSeen.times[page_view_id] = first
+    return first
+
+
+def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> bool:
+    """True once per page view, in any process: for the first event at least SIGNAL_DWELL_SECONDS
+    after the page view's first event. The crossing is claimed in core's shared counters (Redis, or
+    the database), so a heartbeat that lands on another web process than the first one still fires."""
+    if received_at.timestamp() - _first_seen(page_view_id, received_at) < settings.SIGNAL_DWELL_SECONDS:
         return False
     return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
-
-
-@lru_cache(maxsize=1)
-def _started_by_sql() -> str:
-    meta = VisitEvent._meta
-    quote = connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("page_view_id", "is_bot", "received_at")}
-    return (
-        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {column['page_view_id']} = %s AND {column['is_bot']} = %s "
-        f"AND {column['received_at']} <= %s LIMIT 1"
-    )
-
-
-def _page_view_started_by(page_view_id: str, moment: datetime) -> bool:
-    """Has a human event of this page view been received at or before `moment`? One index seek on
-    visit_pageview_idx; raw SQL because this runs for every heartbeat, and compiling the ORM query
-    cost more than running it."""
-    received_at = VisitEvent._meta.get_field("received_at")
-    with connection.cursor() as cursor:
-        cursor.execute(_started_by_sql(), [page_view_id, False, received_at.get_db_prep_value(moment, connection)])
-        return cursor.fetchone() is not None
 
 
 def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.detection import analyze_tables, bulk_events, django_setup, reset_database  # noqa: E402
+from bench.detection import analyze_tables, bulk_events, django_setup  # noqa: E402
+from bench.processes import reset_database  # noqa: E402
 
 
 def main() -> None:

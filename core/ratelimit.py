@@ -133,24 +133,31 @@ def _windowed(limits: Sequence[tuple[str, str]], now: float) -> list[tuple[str, 
     return windowed
 
 
-@lru_cache(maxsize=1)
-def _upsert_sql() -> str:
-    table = connection.ops.quote_name(SharedCounter._meta.db_table)
-    key, value, expires = (
-        connection.ops.quote_name(SharedCounter._meta.get_field(f).column) for f in ("key", "value", "expires_at")
-    )
+def _columns() -> tuple[str, str, str, str]:
+    quote = connection.ops.quote_name
+    meta = SharedCounter._meta
+    return (quote(meta.db_table), *(quote(meta.get_field(f).column) for f in ("key", "value", "expires_at")))
+
+
+@lru_cache(maxsize=4)
+def _upsert_sql(rows: int) -> str:
+    table, key, value, expires = _columns()
+    values = ", ".join(["(%s, 1, %s)"] * rows)
     return (
-        f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES (%s, 1, %s) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {value} = {table}.{value} + 1 RETURNING {value}"
+        f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES {values} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {value} = {table}.{value} + 1 RETURNING {key}, {value}"
     )
+
+
+@lru_cache(maxsize=4)
+def _uncount_sql(rows: int) -> str:
+    table, key, value, _expires = _columns()
+    return f"UPDATE {table} SET {value} = {value} - 1 WHERE {key} IN ({', '.join(['%s'] * rows)})"
 
 
 @lru_cache(maxsize=1)
 def _claim_sql() -> str:
-    table = connection.ops.quote_name(SharedCounter._meta.db_table)
-    key, value, expires = (
-        connection.ops.quote_name(SharedCounter._meta.get_field(f).column) for f in ("key", "value", "expires_at")
-    )
+    table, key, value, expires = _columns()
     # A row comes back only when this statement inserted the key, or took over an expired one.
     return (
         f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES (%s, 1, %s) "
@@ -170,11 +177,21 @@ def _purge_expired(now: float) -> None:
 
 
 def _database_limited(windowed: list[tuple[str, int, int]], now: float) -> bool:
+    """All counters in one statement (one write, one round trip); in the rare case a counter is over
+    its limit, the counters after it are given their hit back, so that a refused request counts
+    against nothing after the limit that refused it."""
+    params: list[Any] = []
+    for key, _limit, period in windowed:
+        params += [key, now + period + 1]
     with connection.cursor() as cursor:
-        for key, limit, period in windowed:
-            cursor.execute(_upsert_sql(), [key, now + period + 1])
-            # fetchall, not fetchone: SQLite ends the statement (and its write) only once it is read out.
-            if cursor.fetchall()[0][0] > limit:
+        cursor.execute(_upsert_sql(len(windowed)), params)
+        # fetchall, not fetchone: SQLite ends the statement (and its write) only once it is read out.
+        counts = dict(cursor.fetchall())
+        for position, (key, limit, _period) in enumerate(windowed):
+            if counts[key] > limit:
+                after = [k for k, _l, _p in windowed[position + 1 :]]
+                if after:
+                    cursor.execute(_uncount_sql(len(after)), after)
                 return True
     _purge_expired(now)
     return False

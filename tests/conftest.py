@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from alerts import sms
+from alerts.dwell import forget_page_views
 from core.ratelimit import shared_redis
 from tests.factories import BROWSER_UA
 
@@ -9,7 +10,8 @@ from tests.factories import BROWSER_UA
 @pytest.fixture(autouse=True)
 def _clean_state():
     sms.outbox.clear()
-    cache.clear()  # rate-limit counters and page-view stamps (local cache)
+    cache.clear()
+    forget_page_views()  # this process's memory of page views' first events
     redis = shared_redis()
     if redis is not None:  # the same, when REDIS_URL points the hot path at Redis
         keys = list(redis.scan_iter("arkwatch:*", count=1000))

@@ -6,6 +6,7 @@ Redis, and counts what a client sees across processes."""
 import json
 import socket
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from django_q.models import OrmQ
 
+from alerts.dwell import forget_page_views, page_view_crossed_threshold
 from bench.processes import database_url, product_env, running
 from core import ratelimit
 from tests.factories import BROWSER_UA
@@ -198,3 +200,24 @@ def test_the_dwell_crossing_is_claimed_once_across_three_web_processes(three_wor
     assert spread(three_workers, "/api/track/visit", events) == [202] * 6
     # The receiver queues in the request, after its commit: the task is there when the answer is.
     assert OrmQ.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_that_crosses_the_dwell_threshold_fires_once_whichever_process_gets_it(client):
+    start = time.time()
+
+    def arrive(n: int, seconds: float) -> bool:
+        """One event, stored, then the seam's check as a web process that saw none of the others would run it."""
+        with time_machine.travel(start + seconds, tick=False):
+            event = "pageview" if n == 0 else "heartbeat"
+            assert post(client, {**visit("reader-dwell", n), "event": event}).status_code == 202
+            forget_page_views()
+            return page_view_crossed_threshold("pv-reader-dwell", VisitEvent.objects.latest("id").received_at)
+
+    assert [arrive(0, 0), arrive(1, 15), arrive(2, 60), arrive(3, 91), arrive(4, 105)] == [
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]

@@ -1,0 +1,89 @@
+"""A local OVH API double for benchmarks: answers what the `ovh` library asks when it sends an SMS
+and notes when each SMS arrives. It does not check signatures (tests/ovh_double.py does, for the
+tests; bench imports nothing from tests)."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+SERVICE = "sms-bench00-1"
+
+
+class OvhSink:
+    """`with OvhSink() as ovh:` … `ovh.arrivals` is a list of (epoch seconds, message)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, str]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/1.0"
+
+    def settings(self) -> dict[str, str]:
+        """The product's environment that sends its SMS here."""
+        return {
+            "SMS_BACKEND": "ovh",
+            "OVH_ENDPOINT": self.base_url,
+            "OVH_APPLICATION_KEY": "bench-ak",
+            "OVH_APPLICATION_SECRET": "bench-as",
+            "OVH_CONSUMER_KEY": "bench-ck",
+            "OVH_SMS_SERVICE_NAME": SERVICE,
+        }
+
+    def __enter__(self) -> "OvhSink":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, payload: Any) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                if path == "/1.0/auth/time":
+                    return self._answer(200, int(time.time()))
+                if path.startswith(f"/1.0/sms/{SERVICE}/outgoing"):
+                    return self._answer(200, [])
+                return self._answer(404, {"message": "Not found"})
+
+            def do_POST(self) -> None:
+                arrived = time.time()
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if urlsplit(self.path).path != f"/1.0/sms/{SERVICE}/jobs":
+                    return self._answer(404, {"message": "Not found"})
+                data = json.loads(body)
+                with sink.lock:
+                    sink.arrivals.append((arrived, data.get("message", "")))
+                    job_id = len(sink.arrivals)
+                self._answer(
+                    200,
+                    {
+                        "ids": [job_id],
+                        "validReceivers": data.get("receivers", []),
+                        "invalidReceivers": [],
+                        "totalCreditsRemoved": 1,
+                    },
+                )
+
+        return Handler
