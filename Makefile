@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint install bench-ingest bench-detection clean
+.PHONY: run serve test lint install bench-ingest bench-detection bench-latency bench-capacity clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,6 +38,12 @@ bench-ingest: install
 
 bench-detection: install
 	$(BIN)/python bench/detection.py
+
+bench-latency: install
+	$(BIN)/python bench/latency.py
+
+bench-capacity: install
+	$(BIN)/python bench/capacity.py
 
 clean:
 	rm -rf $(VENV) data staticfiles .pytest_cache

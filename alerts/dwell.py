@@ -9,11 +9,12 @@ Two halves of the same rule live here:
 """
 
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max, Min
 
 from alerts.detected import DetectedSignal
@@ -71,13 +72,35 @@ def _first_seen(page_view_id: str, received_at: datetime) -> float:
         except Exception as exc:
             redis_failed(exc)
     if first is None:
-        stored = VisitEvent.objects.filter(page_view_id=page_view_id, is_bot=False).aggregate(first=Min("received_at"))
-        first = stored["first"].timestamp() if stored["first"] else now_ts
+        first = _stored_first_seen(page_view_id) or now_ts
     with _FirstSeen.lock:
         if len(_FirstSeen.times) >= MEMORY_SIZE:
             del _FirstSeen.times[next(iter(_FirstSeen.times))]
         _FirstSeen.times[page_view_id] = first
     return first
+
+
+@lru_cache(maxsize=1)
+def _first_seen_sql() -> str:
+    meta = VisitEvent._meta
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("page_view_id", "is_bot", "received_at")}
+    return (
+        f"SELECT MIN({column['received_at']}) FROM {quote(meta.db_table)} "
+        f"WHERE {column['page_view_id']} = %s AND {column['is_bot']} = %s"
+    )
+
+
+def _stored_first_seen(page_view_id: str) -> float | None:
+    """The earliest stored human event of the page view (one index seek on visit_pageview_idx). Raw
+    SQL: this runs once per page view and web process, and compiling the ORM query costs more than
+    running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_first_seen_sql(), [page_view_id, False])
+        first = cursor.fetchone()[0]
+    if isinstance(first, str):  # SQLite keeps UTC datetimes as ISO text; an aggregate skips the converter
+        first = datetime.fromisoformat(first).replace(tzinfo=UTC)
+    return first.timestamp() if first else None
 
 
 def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> bool:

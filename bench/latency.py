@@ -194,12 +194,19 @@ def bench(deployment: str, samples: int) -> None:
     label = "SQLite + ORM broker" if deployment == "sqlite" else "PostgreSQL + Redis"
     print(f"signal → SMS at the OVH double, {label}, bin/serve (3 web workers + 1 cluster), {samples} each:")
     for kind, values in results.items():
+        # A missing SMS counts as slower than any that arrived (it waits for the scheduled cycle).
+        timed = values + [float("inf")] * missing[kind]
         if not values:
-            print(f"  {kind:7s} no SMS arrived ({missing[kind]} missing; logs in {workdir})")
+            print(f"  {kind:7s} no SMS arrived within 20 s ({missing[kind]} missing; logs in {workdir})")
             continue
+
+        def show(seconds: float) -> str:
+            return f"{seconds:5.2f} s" if seconds != float("inf") else "> 20 s "
+
+        lost = f"  {missing[kind]} of {samples} without SMS in 20 s" if missing[kind] else ""
         print(
-            f"  {kind:7s} p50 {statistics.median(values):5.2f} s  p95 {p95(values):5.2f} s  max {max(values):5.2f} s"
-            f"  (target p95 ≤ {target} s){f'  {missing[kind]} missing' if missing[kind] else ''}"
+            f"  {kind:7s} p50 {show(statistics.median(timed))}  p95 {show(p95(timed))}  max {show(max(timed))}"
+            f"  (target p95 ≤ {target} s){lost}"
         )
 
 
