@@ -60,7 +60,7 @@ def payload(rng: random.Random, n: int) -> tuple[bytes, dict[str, str]]:
     reader = rng.randrange(2000)
     body: dict = {
         "visitor_id": f"reader-{reader:05d}",
-        "page_view_id": f"pv-{reader:05d}-{n // 20:06d}",
+        "page_view_id": f"pv-{reader:05d}-{n // 200:04d}",  # a page view lasts: ~10-40 events each
         "page": rng.choice(PAGES),
         "event": rng.choices(["heartbeat", "pageview", "leave"], weights=[8, 1, 1])[0],
         "engaged_ms": rng.randrange(0, 600_000),
