@@ -9,6 +9,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -130,14 +131,16 @@ def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user) -> None:
     announce_event("manual_link")
 
 
-def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
+def attribute_visitor_events(visitor_ids: list[str], prospect_id: int, since: datetime | None = None) -> int:
+    """Give these visitors' events to the prospect; with `since`, only the events received since then
+    (the earlier ones were given when the visitor was linked), so that a returning visitor's history
+    is not read again by every cycle."""
     count = 0
     for model in (VisitEvent, CtaClick):
-        count += (
-            model.objects.filter(visitor_id__in=visitor_ids)
-            .exclude(prospect_id=prospect_id)
-            .update(prospect_id=prospect_id)
-        )
+        events = model.objects.filter(visitor_id__in=visitor_ids)
+        if since is not None:
+            events = events.filter(received_at__gte=since)
+        count += events.exclude(prospect_id=prospect_id).update(prospect_id=prospect_id)
     return count
 
 
@@ -195,7 +198,7 @@ def match_visitors(visitor_ids: Iterable[str], *, since=None, directory: Prospec
             by_prospect[visitor.prospect_id].append(visitor_id)
     # New events of visitors matched earlier: one UPDATE per prospect.
     for prospect_id, visitor_ids_of_prospect in by_prospect.items():
-        attribute_visitor_events(visitor_ids_of_prospect, prospect_id)
+        attribute_visitor_events(visitor_ids_of_prospect, prospect_id, since=since)
     return linked
 
 
