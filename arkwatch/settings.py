@@ -133,7 +133,14 @@ Q_CLUSTER = {
     "label": "Django Q",
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    # Bounded waits: a Redis that hangs (rather than refusing) must not hold a web request forever
+    # when it enqueues detection; the broker's own BLPOP waits 1 s, so reads get 5 s.
+    _separator = "&" if "?" in REDIS_URL else "?"
+    Q_CLUSTER["redis"] = (
+        REDIS_URL
+        if "socket_timeout" in REDIS_URL
+        else f"{REDIS_URL}{_separator}socket_connect_timeout=1&socket_timeout=5"
+    )
 else:
     Q_CLUSTER["orm"] = "default"
 
