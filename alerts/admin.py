@@ -9,7 +9,7 @@ class AlertDeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
     can_delete = False
-    fields = ["recipient", "status", "attempts", "provider_ids", "last_error", "sent_at"]
+    fields = ("recipient", "status", "attempts", "provider_ids", "last_error", "sent_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -26,7 +26,7 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
     date_hierarchy = "detected_at"
     inlines = [AlertDeliveryInline]
-    readonly_fields = [
+    readonly_fields = (
         "prospect",
         "signal",
         "dedup_key",
@@ -36,7 +36,7 @@ class AlertAdmin(admin.ModelAdmin):
         "message",
         "status",
         "call",
-    ]
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
@@ -55,8 +55,8 @@ class CallAdmin(admin.ModelAdmin):
     list_select_related = ["prospect", "called_by"]
     search_fields = ["prospect__name", "prospect__email", "prospect__company", "note"]
     date_hierarchy = "called_at"
-    readonly_fields = ["prospect", "called_by", "called_at", "outcome"]
-    fields = readonly_fields + ["note"]
+    readonly_fields = ("prospect", "called_by", "called_at", "outcome")
+    fields = (*readonly_fields, "note")
 
     def has_add_permission(self, request) -> bool:
         return False  # calls are recorded from the hot-leads page or the timeline

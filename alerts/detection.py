@@ -191,7 +191,7 @@ def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: 
 def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> None:
     signals = _collect(report.window_start, now, report)
     known = set(Alert.objects.filter(dedup_key__in=[s.dedup_key for s in signals]).values_list("dedup_key", flat=True))
-    by_key = {}
+    by_key: dict[str, DetectedSignal] = {}
     for detected in signals:
         by_key.setdefault(detected.dedup_key, detected)
     for detected in by_key.values():

@@ -20,6 +20,7 @@ from django.db.models import Max, Min
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
 from core.ratelimit import claim_once, redis_failed, usable_redis
+from core.sql import quoted_column, quoted_table
 from tracking.models import VisitEvent
 
 # How long the first receive time of a page view is remembered for the crossing.
@@ -82,11 +83,9 @@ def _first_seen(page_view_id: str, received_at: datetime) -> float:
 
 @lru_cache(maxsize=1)
 def _first_seen_sql() -> str:
-    meta = VisitEvent._meta
-    quote = connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("page_view_id", "is_bot", "received_at")}
+    column = {name: quoted_column(VisitEvent, name) for name in ("page_view_id", "is_bot", "received_at")}
     return (
-        f"SELECT MIN({column['received_at']}) FROM {quote(meta.db_table)} "
+        f"SELECT MIN({column['received_at']}) FROM {quoted_table(VisitEvent)} "
         f"WHERE {column['page_view_id']} = %s AND {column['is_bot']} = %s"
     )
 

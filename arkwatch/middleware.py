@@ -51,7 +51,7 @@ class TrackingFastPath:
             return self.get_response(request)
         match = resolve(request.path_info)
         request.resolver_match = match
-        connection.health_check_done = True
+        connection.health_check_done = True  # type: ignore[attr-defined]  # Django's private flag
         try:
             response = match.func(request, *match.args, **match.kwargs)
         except (InterfaceError, OperationalError):

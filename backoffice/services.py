@@ -27,5 +27,5 @@ def call_record(*, prospect: Prospect, user, outcome: str, note: str = "") -> Ca
         Alert.objects.filter(prospect=prospect, call__isnull=True, occurred_at__lte=now).update(call=call)
         final = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
         if outcome == CallOutcome.MEETING_BOOKED or prospect.status not in final:
-            Prospect.objects.filter(pk=prospect.pk).update(status=OUTCOME_STATUS[outcome])
+            Prospect.objects.filter(pk=prospect.pk).update(status=OUTCOME_STATUS[CallOutcome(outcome)])
     return call

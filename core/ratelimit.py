@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from core.models import SharedCounter
+from core.sql import quoted_column, quoted_table
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +135,12 @@ def _windowed(limits: Sequence[tuple[str, str]], now: float) -> list[tuple[str, 
 
 
 def _columns() -> tuple[str, str, str, str]:
-    quote = connection.ops.quote_name
-    meta = SharedCounter._meta
-    return (quote(meta.db_table), *(quote(meta.get_field(f).column) for f in ("key", "value", "expires_at")))
+    return (
+        quoted_table(SharedCounter),
+        quoted_column(SharedCounter, "key"),
+        quoted_column(SharedCounter, "value"),
+        quoted_column(SharedCounter, "expires_at"),
+    )
 
 
 @lru_cache(maxsize=4)

@@ -160,10 +160,11 @@ def _csv_rows(text: str) -> list[tuple[int, Any]]:
 
 def read_prospect_rows(content: bytes | str, filename: str) -> list[tuple[int, Any]]:
     if isinstance(content, bytes):
+        raw = content
         try:
-            content = content.decode("utf-8-sig")
+            content = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            content = content.decode("cp1252")  # Excel's CSV on French Windows
+            content = raw.decode("cp1252")  # Excel's CSV on French Windows
     if filename.lower().endswith(".json") or content.lstrip().startswith(("[", "{")):
         return _json_rows(content)
     if filename.lower().endswith((".csv", ".txt")) or "," in content or ";" in content:

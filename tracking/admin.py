@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -30,7 +32,7 @@ class MachineFilter(admin.SimpleListFilter):
     title = _("fetched by")
     parameter_name = "machine"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         return [("no", _("possibly a person")), ("yes", _("a machine"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[EmailEvent]) -> QuerySet[EmailEvent]:
@@ -85,8 +87,8 @@ class VisitorAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Visitor, form, change: bool) -> None:
         # Linking by hand goes through the same service as automatic matching, so the visitor's
         # earlier events are attributed and detection reconsiders them.
-        if "prospect" in form.changed_data and obj.prospect_id:
-            prospect = obj.prospect
+        prospect = obj.prospect
+        if "prospect" in form.changed_data and prospect is not None:
             obj.prospect_id = form.initial.get("prospect")
             visitor_link_by_hand(visitor=obj, prospect=prospect, user=request.user)
             self.message_user(request, _("Visitor linked; detection will reconsider its events."))

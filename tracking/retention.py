@@ -10,8 +10,8 @@ def purge_events(*, older_than_days: int, dry_run: bool = False) -> dict[str, in
     if older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    counts = {}
+    counts: dict[str, int] = {}
     for model in (VisitEvent, CtaClick, EmailEvent):
         old = model.objects.filter(received_at__lt=cutoff)
-        counts[model._meta.model_name] = old.count() if dry_run else old.delete()[0]
+        counts[model._meta.label_lower.split(".")[1]] = old.count() if dry_run else old.delete()[0]
     return counts

@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -37,8 +38,8 @@ ACCEPTED = b'{"ok": true}'
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _error(status: int, message: str, fields: dict | None = None) -> JsonResponse:
-    body = {"error": message}
+def _error(status: int, message: str, fields: dict[str, str] | None = None) -> JsonResponse:
+    body: dict[str, Any] = {"error": message}
     if fields is not None:
         body["fields"] = fields
     return JsonResponse(body, status=status)
@@ -93,13 +94,13 @@ def _too_many() -> JsonResponse:
     return _error(429, _("Too many events from this client; slow down and retry later."))
 
 
-def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> JsonResponse:
+def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> HttpResponse:
     refused = _refuse_method(request)
     if refused:
         return refused
     ip = client_ip(request)
     data, refused = _read_json_object(request)
-    values, problems = schema.validate(data) if refused is None else ({}, {})
+    values, problems = schema.validate(data) if data is not None else ({}, {})
     if refused is not None or problems:
         # Rejected requests count against the client's rate limit too.
         if _limited(ip):
@@ -121,13 +122,13 @@ def _accepted() -> HttpResponse:
 
 @csrf_exempt
 @never_cache
-def track_visit(request: HttpRequest) -> JsonResponse:
+def track_visit(request: HttpRequest) -> HttpResponse:
     return _ingest(request, schemas.VISIT, visit_event_record)
 
 
 @csrf_exempt
 @never_cache
-def track_cta(request: HttpRequest) -> JsonResponse:
+def track_cta(request: HttpRequest) -> HttpResponse:
     return _ingest(request, schemas.CTA, cta_click_record)
 
 
@@ -139,13 +140,13 @@ def _identify(*, data: dict, client: ClientInfo, now: datetime) -> None:
 
 @csrf_exempt
 @never_cache
-def track_identify(request: HttpRequest) -> JsonResponse:
+def track_identify(request: HttpRequest) -> HttpResponse:
     return _ingest(request, schemas.IDENTIFY, _identify)
 
 
 @csrf_exempt
 @never_cache
-def track_email(request: HttpRequest) -> JsonResponse:
+def track_email(request: HttpRequest) -> HttpResponse:
     refused = _refuse_method(request)
     if refused:
         return refused
@@ -158,7 +159,7 @@ def track_email(request: HttpRequest) -> JsonResponse:
     data, refused = _read_json_object(request)
     if refused:
         return refused
-    values, problems = schemas.EMAIL_EVENT.validate(data)
+    values, problems = schemas.EMAIL_EVENT.validate(data or {})
     if problems:
         return JsonResponse(schemas.error_payload(problems), status=400)
     prospect = Prospect.objects.filter(email=values["email"]).first()

@@ -1,0 +1,22 @@
+"""Table and column names taken from the models, for the few hand-written statements on hot paths
+(an event INSERT, a counter upsert, an index seek): a renamed field cannot leave stale SQL behind."""
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+
+
+def concrete_field(model: type[Model], name: str) -> "Field[Any, Any]":
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"{model.__name__}.{name} is not a concrete column")
+    return field
+
+
+def quoted_column(model: type[Model], name: str) -> str:
+    return connection.ops.quote_name(str(concrete_field(model, name).column))
+
+
+def quoted_table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
