@@ -1,8 +1,17 @@
 import pytest
 from django.urls import reverse
 
-from alerts.models import Alert, AlertDelivery, DetectionRun
-from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from alerts.models import Alert
+from tests.factories import (
+    AlertDeliveryFactory,
+    AlertFactory,
+    CtaClickFactory,
+    DetectionRunFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+    VisitorFactory,
+)
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -24,19 +33,10 @@ def some_data():
     VisitEventFactory(prospect=prospect)
     CtaClickFactory(prospect=prospect)
     EmailEventFactory(prospect=prospect)
-    Visitor.objects.create(visitor_id="visitor-abc", prospect=prospect, match_method="ak")
-    alert = Alert.objects.create(
-        prospect=prospect,
-        signal="cta_click",
-        dedup_key="k1",
-        occurred_at=prospect.created_at,
-        status=Alert.Status.SENT,
-        message="hello",
-    )
-    AlertDelivery.objects.create(alert=alert, recipient="+33199001234", status="sent")
-    from django.utils import timezone
-
-    DetectionRun.objects.create(started_at=timezone.now(), window_end=timezone.now(), finished_at=timezone.now())
+    VisitorFactory(visitor_id="visitor-abc", prospect=prospect)
+    alert = AlertFactory(prospect=prospect, occurred_at=prospect.created_at, message="hello")
+    AlertDeliveryFactory(alert=alert, recipient="+33199001234")
+    DetectionRunFactory()
     return prospect, alert
 
 
@@ -110,7 +110,7 @@ def test_bulk_actions_set_the_status(staff_client):
 
 def test_linking_a_visitor_by_hand_attributes_its_events(staff_client):
     prospect = ProspectFactory()
-    visitor = Visitor.objects.create(visitor_id="anon-visitor-1")
+    visitor = VisitorFactory(visitor_id="anon-visitor-1")
     VisitEventFactory(visitor_id="anon-visitor-1")
     url = reverse("admin:tracking_visitor_change", args=[visitor.pk])
     response = staff_client.post(url, {"prospect": prospect.pk})

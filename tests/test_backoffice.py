@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call
 from backoffice.roles import CALLER_GROUP
-from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tests.factories import (
+    AlertDeliveryFactory,
+    CallFactory,
+    CtaClickFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+)
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -19,17 +26,12 @@ PAGES = ["backoffice-hot-leads", "backoffice-hot-leads-json", "backoffice-funnel
 
 def make_alert(prospect, signal="cta_click", minutes_ago=5, **fields) -> Alert:
     when = timezone.now() - timedelta(minutes=minutes_ago)
-    alert = Alert.objects.create(
-        prospect=prospect,
-        signal=signal,
-        dedup_key=f"{signal}:{prospect.pk}:{minutes_ago}",
-        occurred_at=when,
-        status=Alert.Status.SENT,
-        evidence={"cta_id": "cta_reserver_audit"},
-        **fields,
-    )
-    AlertDelivery.objects.create(alert=alert, recipient="+33600000001", status="sent")
-    return alert
+    return AlertDeliveryFactory(
+        alert__prospect=prospect,
+        alert__signal=signal,
+        alert__occurred_at=when,
+        **{f"alert__{name}": value for name, value in fields.items()},
+    ).alert
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_the_timeline_shows_everything_in_order(staff_client):
         machine_reason="Apple",
     )
     make_alert(prospect, minutes_ago=6)
-    Call.objects.create(prospect=prospect, outcome="voicemail", note="rappeler")
+    CallFactory(prospect=prospect, outcome="voicemail", note="rappeler")
     content = staff_client.get(reverse("backoffice-timeline", args=[prospect.pk])).content.decode()
     assert "120 s" in content  # the visit's dwell
     order = [content.index(marker) for marker in ["rappeler", "cta_reserver_audit", "120 s", "Apple"]]
@@ -130,7 +132,7 @@ def test_the_funnel_counts_prospects_per_step_with_conversion_rates(staff_client
     for p in prospects[:2]:
         VisitEventFactory(prospect=p, received_at=now - timedelta(days=1))
     make_alert(prospects[0])
-    Call.objects.create(prospect=prospects[0], outcome="meeting_booked")
+    CallFactory(prospect=prospects[0], outcome="meeting_booked")
     response = staff_client.get(reverse("backoffice-funnel"))
     steps = {s.key: (s.count, s.rate) for s in response.context["funnel"].steps}
     assert steps["contacted"] == (4, None)
@@ -206,12 +208,7 @@ def test_callers_cannot_change_prospects_tokens_events_or_delivery_data(caller_c
         caller_client.post(reverse("admin:tracking_visitevent_delete", args=[event.pk]), {"post": "yes"}).status_code
         == 403
     )
-    assert (
-        caller_client.post(
-            reverse("admin:alerts_alert_change", args=[alert.pk]), {"call": ""}
-        ).status_code
-        == 403
-    )
+    assert caller_client.post(reverse("admin:alerts_alert_change", args=[alert.pk]), {"call": ""}).status_code == 403
     assert caller_client.post(reverse("admin:alerts_alert_delete", args=[alert.pk]), {"post": "yes"}).status_code == 403
     assert (
         caller_client.post(

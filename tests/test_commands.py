@@ -8,9 +8,15 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from alerts import sms
-from alerts.models import Alert, DetectionRun
 from arkwatch.schedules import DETECTION_SCHEDULE
-from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tests.factories import (
+    AlertFactory,
+    CtaClickFactory,
+    DetectionRunFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+)
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +25,9 @@ pytestmark = pytest.mark.django_db
 def test_monitoring_status_json_has_the_contract_fields(capsys):
     prospect = ProspectFactory(name="Alice", company="Acme")
     at = timezone.now()
-    DetectionRun.objects.create(started_at=at, window_end=at, finished_at=at)
-    Alert.objects.create(prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=at, status="sent")
-    Alert.objects.create(prospect=prospect, signal="page_dwell", dedup_key="k2", occurred_at=at, status="failed")
+    DetectionRunFactory(started_at=at)
+    AlertFactory(prospect=prospect, signal="cta_click", occurred_at=at, status="sent")
+    AlertFactory(prospect=prospect, signal="page_dwell", occurred_at=at, status="failed")
     call_command("monitoring_status", "--json")
     status = json.loads(capsys.readouterr().out)
     for key in [
@@ -42,9 +48,7 @@ def test_monitoring_status_json_has_the_contract_fields(capsys):
 
 def test_monitoring_status_text_says_who_to_call(capsys):
     prospect = ProspectFactory(name="Alice", company="Acme")
-    Alert.objects.create(
-        prospect=prospect, signal="cta_click", dedup_key="k1", occurred_at=timezone.now(), status="sent"
-    )
+    AlertFactory(prospect=prospect, signal="cta_click", occurred_at=timezone.now(), status="sent")
     call_command("monitoring_status")
     out = capsys.readouterr().out
     assert "TO CALL" in out and "Alice (Acme)" in out and "last detection never" in out

@@ -1,4 +1,3 @@
-
 """Signal thresholds, cooldown and late matches, with a frozen clock."""
 
 from datetime import timedelta
@@ -13,7 +12,13 @@ from alerts import sms
 from alerts.detection import run_detection_cycle
 from alerts.models import Alert
 from alerts.tasks import enqueue_detection
-from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory, aware
+from tests.factories import (
+    CtaClickFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+    aware,
+)
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db

@@ -5,15 +5,14 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from alerts.models import Alert, AlertDelivery, DetectionRun
-from tests.factories import ProspectFactory
+from tests.factories import AlertDeliveryFactory, DetectionRunFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def record_run(minutes_ago: float) -> None:
     at = timezone.now() - timedelta(minutes=minutes_ago)
-    DetectionRun.objects.create(started_at=at, window_end=at, finished_at=at)
+    DetectionRunFactory(started_at=at)
 
 
 def test_healthy_when_detection_ran_recently(client):
@@ -38,8 +37,5 @@ def test_503_when_the_database_is_unreachable(client):
 
 def test_failed_sms_are_reported(client):
     record_run(minutes_ago=1)
-    alert = Alert.objects.create(
-        prospect=ProspectFactory(), signal="cta_click", dedup_key="k", occurred_at=timezone.now(), status="failed"
-    )
-    AlertDelivery.objects.create(alert=alert, recipient="+33600000001", status="failed", last_error="OVH 500")
+    AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
     assert client.get("/healthz").json()["sms_failed_last_24h"] == 1

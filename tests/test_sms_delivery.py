@@ -11,23 +11,16 @@ from alerts import sms
 from alerts.delivery import alert_deliver
 from alerts.models import Alert, AlertDelivery
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
-from tests.factories import ProspectFactory
+from tests.factories import AlertDeliveryFactory, AlertFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
 pytestmark = pytest.mark.django_db
 
 
 def make_alert(recipients=("+33600000001",)) -> Alert:
-    alert = Alert.objects.create(
-        prospect=ProspectFactory(),
-        signal="cta_click",
-        dedup_key=f"k{timezone.now()}",
-        occurred_at=timezone.now(),
-        status=Alert.Status.QUEUED,
-        message="Clic: Alice. Appeler",
-    )
+    alert = AlertFactory(status=Alert.Status.QUEUED, message="Clic: Alice. Appeler")
     for r in recipients:
-        AlertDelivery.objects.create(alert=alert, recipient=r)
+        AlertDeliveryFactory(alert=alert, recipient=r, status=AlertDelivery.Status.PENDING)
     return alert
 
 
