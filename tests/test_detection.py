@@ -17,6 +17,7 @@ from tests.factories import (
     EmailEventFactory,
     ProspectFactory,
     VisitEventFactory,
+    VisitorFactory,
     aware,
 )
 from tracking.models import Visitor
@@ -106,7 +107,7 @@ def test_machine_opens_never_count(cycle):
 
 def test_a_listed_cta_fires_and_an_unlisted_one_does_not(cycle):
     prospect = ProspectFactory()
-    Visitor.objects.create(visitor_id="visitor-1", prospect=prospect, match_method="ak")
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-1", cta_id="cta_newsletter", received_at=T0)
     cycle(T0 + timedelta(seconds=1))
     assert Alert.objects.count() == 0
@@ -127,7 +128,7 @@ def test_bots_never_count(cycle):
 
 def test_cooldown_is_per_signal_and_expires_after_24_hours(cycle):
     prospect = ProspectFactory()
-    Visitor.objects.create(visitor_id="visitor-1", prospect=prospect, match_method="ak")
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-1", page_view_id="pv-000001", received_at=T0)
     cycle(T0 + timedelta(seconds=1))
     CtaClickFactory(visitor_id="visitor-1", page_view_id="pv-000002", received_at=T0 + timedelta(minutes=10))
