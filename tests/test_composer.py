@@ -68,12 +68,38 @@ def test_extension_characters_count_double():
 
 
 def test_no_phone_says_so():
-    assert "Pas de" in compose(phone="") or "No phone" in compose(phone="")
+    assert "Pas de numéro" in compose(phone="")
 
 
 @override_settings(LANGUAGE_CODE="en")
 def test_the_language_follows_the_settings():
     assert "Call +33199001234" in compose()
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "units"),
+    [
+        ("ê", "e", 1),
+        ("ç", "c", 1),
+        ("ô", "o", 1),
+        ("ï", "i", 1),
+        ("Ç", "Ç", 1),  # in GSM-7: kept
+        ("É", "É", 1),
+        ("ñ", "ñ", 1),
+        ("“Ça va”", '"Ça va"', 7),
+        ("…", "...", 3),
+        ("–", "-", 1),
+        ("œuvre", "oeuvre", 6),
+        ("Hugo\u00a0Martin", "Hugo Martin", 11),
+        ("€", "€", 2),  # extension character: two units
+        ("🚀 go", "go", 2),
+        ("a\nb", "a b", 3),
+    ],
+)
+def test_gsm7_conversion_character_by_character(text, sent, units):
+    assert to_gsm7(text) == sent
+    assert gsm7_units(sent) == units
+    assert is_gsm7(sent)
 
 
 def test_to_gsm7_keeps_plain_text_intact():

@@ -49,7 +49,7 @@ def page_view(prospect, start, seconds, *, pv="pv-000001", visitor="visitor-1", 
     )
 
 
-@pytest.mark.parametrize(("seconds", "alerts"), [(89, 0), (90, 1), (400, 1)])
+@pytest.mark.parametrize(("seconds", "alerts"), [(1, 0), (60, 0), (89, 0), (90, 1), (91, 1), (400, 1)])
 def test_dwell_fires_at_90_seconds_of_server_time(cycle, seconds, alerts):
     prospect = ProspectFactory()
     page_view(prospect, T0, seconds)
@@ -72,10 +72,16 @@ def test_the_client_engaged_ms_alone_is_not_trusted(cycle):
 @pytest.mark.parametrize(
     ("after", "alerts"),
     [
+        (timedelta(minutes=5), 0),
+        (timedelta(hours=23), 0),
         (timedelta(hours=23, minutes=59), 0),
         (timedelta(hours=24), 1),
+        (timedelta(hours=24, minutes=1), 1),
+        (timedelta(hours=36), 1),
+        (timedelta(hours=47, minutes=59), 1),
         (timedelta(hours=48), 1),
         (timedelta(hours=48, minutes=1), 0),
+        (timedelta(hours=72), 0),
     ],
 )
 def test_email_reopen_fires_between_24_and_48_hours(cycle, after, alerts):

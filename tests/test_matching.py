@@ -40,6 +40,20 @@ def test_free_mail_never_matches_by_domain():
     assert match(email="another@gmail.com").prospect is None
 
 
+def test_a_prospect_with_a_free_mail_website_does_not_catch_every_gmail_visitor():
+    ProspectFactory(email="cto@acme-corp.example", website="https://mail.google.com", extra_domains="gmail.com")
+    assert match(email="someone.else@gmail.com").prospect is None
+
+
+def test_matching_itself_refuses_a_free_mail_domain_even_if_the_directory_holds_one():
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    directory = ProspectDirectory()
+    directory.by_domain["gmail.com"].add(prospect.pk)
+    assert directory.best_match(VisitorHints(emails={"someone.else@gmail.com"})) is None
+    directory.by_domain["acme-corp.example"].add(prospect.pk)
+    assert directory.best_match(VisitorHints(emails={"someone.else@acme-corp.example"}))[0] == prospect.pk
+
+
 def test_referrer_domain_matches_the_company_domains():
     prospect = ProspectFactory(email="cto@acme-corp.example", website="https://acme-corp.example")
     visitor = match(referrer="https://intranet.acme-corp.example/wiki/page")

@@ -185,8 +185,9 @@ def test_cors_allows_only_the_listed_origins(client, browser_headers):
 
 
 def test_control_characters_never_reach_stored_headers(client):
-    post(client, "/api/track/visit", VISIT, HTTP_USER_AGENT="Mozilla/5.0\r\nInjected: yes")
-    assert "\n" not in VisitEvent.objects.get().user_agent
+    post(client, "/api/track/visit", VISIT, HTTP_USER_AGENT="Mozilla/5.0\r\nInjected: yes\tx\x1b[31m\x7fz")
+    # CR, LF, TAB, ESC and DEL each become a space: a log line or an admin cell cannot be forged.
+    assert VisitEvent.objects.get().user_agent == "Mozilla/5.0  Injected: yes x [31m z"
 
 
 # --- identify ---------------------------------------------------------------------------------
