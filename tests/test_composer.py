@@ -27,7 +27,7 @@ def test_it_says_who_why_the_number_and_the_link_in_french():
     text = compose()
     assert_one_segment(text)
     assert "Camille Martin" in text and "Exemple Logistique" in text and "+33199001234" in text
-    assert "Réserver audit" in text or "Reserver audit" in text
+    assert "Réserver audit" in text
     assert "Appeler" in text
     assert text.endswith("https://track.example.com/l/42")
 

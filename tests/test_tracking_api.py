@@ -1,14 +1,19 @@
 """Every status-code path of CONTRACT §1–2, and that a rejected request stores nothing."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import override_settings
 
 from tests.factories import ProspectFactory
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
 pytestmark = pytest.mark.django_db
+
+# Rate-limit tests run in one fixed window: a real minute boundary mid-test would reset the counters.
+MID_MINUTE = datetime(2026, 11, 24, 10, 0, 30, tzinfo=UTC)
 
 VISIT = {
     "visitor_id": "visitor-0001",
@@ -126,6 +131,7 @@ def test_get_gets_405(client):
 
 
 @override_settings(TRACKING_RATE_LIMIT="3/m")
+@time_machine.travel(MID_MINUTE, tick=False)  # one rate window for the whole test, whatever the real clock
 def test_a_client_over_the_rate_limit_gets_429_and_others_do_not(client, browser_headers):
     codes = [post(client, "/api/track/visit", VISIT, **browser_headers).status_code for _ in range(5)]
     assert codes == [202, 202, 202, 429, 429]
@@ -137,6 +143,7 @@ def test_a_client_over_the_rate_limit_gets_429_and_others_do_not(client, browser
 
 
 @override_settings(TRACKING_RATE_LIMIT="2/m", TRACKING_TRUSTED_PROXIES=["10.0.0.1"])
+@time_machine.travel(MID_MINUTE, tick=False)
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(client, browser_headers):
     from core import client as request_info
 
