@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint typecheck install bench-ingest bench-detection bench-latency bench-capacity clean
+.PHONY: run serve test lint typecheck mutants install bench-ingest bench-detection bench-latency bench-capacity clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## Mutation testing of detection, matching, delivery, tokens, composer, validation (see pyproject).
+mutants: install
+	$(BIN)/mutmut run --max-children 2; $(BIN)/mutmut results
 
 ## Static types of the product code (mypy + django-stubs; config in pyproject.toml).
 typecheck: install
