@@ -2,7 +2,7 @@ import pytest
 from django.test import override_settings
 
 from alerts.composer import compose_alert_sms
-from alerts.gsm import gsm7_units, is_gsm7, to_gsm7
+from alerts.gsm import gsm7_units, is_gsm7, to_gsm7, truncate_units
 
 
 def compose(**overrides) -> str:
@@ -100,6 +100,27 @@ def test_gsm7_conversion_character_by_character(text, sent, units):
     assert to_gsm7(text) == sent
     assert gsm7_units(sent) == units
     assert is_gsm7(sent)
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "kept"),
+    [
+        ("abc", 3, "abc"),  # fits exactly: untouched
+        ("abc", 2, "ab"),
+        ("abc", 0, ""),
+        ("a{b", 2, "a"),  # "{" costs two units: it does not fit in the second one
+        ("{{{", 4, "{{"),
+        ("{{{", 5, "{{"),
+        ("Alertes trop tardives le soir", 23, "Alertes trop tardives"),  # no "l" left dangling
+        ("abcdef ghij", 8, "abcdef"),
+        ("ab cdefghij", 8, "ab cdefg"),  # the last space is too early: cut inside the word
+        ("Bonjour, monde", 9, "Bonjour"),  # no trailing comma or space
+        ("x y-z", 4, "x y"),
+    ],
+)
+def test_shortening_keeps_whole_words_within_the_budget(text, units, kept):
+    assert truncate_units(text, units) == kept
+    assert gsm7_units(kept) <= units
 
 
 def test_to_gsm7_keeps_plain_text_intact():

@@ -1,0 +1,66 @@
+"""A refused event says, in French by default, exactly what is wrong with which field."""
+
+import json
+
+import pytest
+
+from tests.factories import BROWSER_UA, ProspectFactory
+from tracking.models import EmailEvent, VisitEvent
+
+pytestmark = pytest.mark.django_db
+
+VISIT = {"visitor_id": "visitor-abcdef", "page_view_id": "pv-abcdef01", "page": "/audit", "event": "pageview"}
+
+
+def refusal(client, path: str, body: dict, **headers) -> dict:
+    response = client.post(
+        path, json.dumps(body), content_type="application/json", HTTP_USER_AGENT=BROWSER_UA, **headers
+    )
+    assert response.status_code == 400, response.content
+    return response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("referrer", "https://example.com/" + "a" * 2100, "2048 caractères au plus."),
+        ("referrer", "https://example.com/\x07bell", "L'URL contient des caractères de contrôle."),
+        ("referrer", "http://[::1", "Ce n'est pas une URL valide."),
+        ("referrer", "ftp://example.com/file", "Donnez une URL http(s) absolue."),
+        ("referrer", "HTTPS://example.com/", None),  # accepted: schemes are case-insensitive
+        ("page", "/a\x01b", "Le chemin contient des caractères de contrôle."),
+        ("visitor_id", "short", "Utilisez 8 à 128 caractères parmi lettres, chiffres, « _ » et « - »."),
+        ("event", "scroll", "Utilisez une valeur parmi : pageview, heartbeat, leave."),
+        ("engaged_ms", -1, "Doit être entre 0 et 10^12."),
+    ],
+)
+def test_each_bad_field_is_named_with_its_problem_and_nothing_is_stored(client, field, value, message):
+    body = {**VISIT, field: value}
+    if message is None:
+        response = client.post(
+            "/api/track/visit", json.dumps(body), content_type="text/plain", HTTP_USER_AGENT=BROWSER_UA
+        )
+        assert response.status_code == 202
+        return
+    assert refusal(client, "/api/track/visit", body) == {field: message}
+    assert VisitEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "message"),
+    [
+        ("hier", "Donnez une date ISO 8601 avec son décalage, par ex. 2026-11-24T09:14:00+01:00."),
+        (
+            "2026-11-24T09:14:00",
+            "Donnez une date ISO 8601 avec son décalage, par ex. 2026-11-24T09:14:00+01:00.",
+        ),
+        ("9999-12-31T23:59:59-23:59", "Cette date est hors limites."),
+    ],
+)
+@pytest.mark.parametrize("key", ["k" * 32])
+def test_the_email_api_names_a_bad_date(client, settings, key, occurred_at, message):
+    settings.TRACKING_API_KEY = key
+    prospect = ProspectFactory()
+    body = {"email": prospect.email, "message_id": "m1", "event": "sent", "occurred_at": occurred_at}
+    assert refusal(client, "/api/track/email", body, HTTP_AUTHORIZATION=f"Bearer {key}") == {"occurred_at": message}
+    assert EmailEvent.objects.count() == 0
