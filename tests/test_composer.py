@@ -61,6 +61,12 @@ def test_very_long_names_and_companies_still_fit_keeping_the_essentials():
     assert "Jean-Baptiste" in text
 
 
+@override_settings(SMS_MAX_SEGMENTS=2)
+def test_a_second_segment_when_allowed_keeps_more_of_the_pain_point():
+    text = compose(pain_point="Très long point de douleur " * 20)
+    assert 160 < gsm7_units(text) <= 320
+
+
 def test_extension_characters_count_double():
     assert gsm7_units("{}[]€") == 10
     text = compose(pain_point="{" * 200)

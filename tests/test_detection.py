@@ -9,11 +9,12 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert
+from alerts.detection import prune_detection_runs, run_detection_cycle
+from alerts.models import Alert, DetectionRun
 from alerts.tasks import enqueue_detection
 from tests.factories import (
     CtaClickFactory,
+    DetectionRunFactory,
     EmailEventFactory,
     ProspectFactory,
     VisitEventFactory,
@@ -259,3 +260,24 @@ def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_th
         assert len(sms.outbox) == (1 if seconds >= 91 else 0), seconds
         if seconds == 91:
             assert Alert.objects.get().evidence["dwell_seconds"] == 91
+
+
+def test_an_open_outside_the_window_does_not_hide_another_message_reopened_inside_it(cycle):
+    early, due = ProspectFactory(), ProspectFactory()
+    for prospect, message, after in [(early, "m-early", timedelta(hours=2)), (due, "m-due", timedelta(hours=30))]:
+        EmailEventFactory(prospect=prospect, message_id=message, event="sent", occurred_at=T0)
+        EmailEventFactory(
+            prospect=prospect, message_id=message, event="opened", occurred_at=T0 + after, received_at=T0 + after
+        )
+    cycle(T0 + timedelta(hours=30, seconds=1))
+    assert list(Alert.objects.values_list("prospect", "signal")) == [(due.pk, "email_reopen")]
+    assert len(sms.outbox) == 1
+
+
+def test_detection_runs_are_kept_14_days_then_pruned():
+    with time_machine.travel(T0, tick=False):
+        old = DetectionRunFactory(started_at=T0 - timedelta(days=14, minutes=1))
+        kept = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23))
+        assert prune_detection_runs() == 1
+    assert list(DetectionRun.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert old.pk != kept.pk

@@ -136,6 +136,13 @@ def test_the_link_redirects_to_its_sealed_destination_with_ak(client, prospect):
     assert (event.event, event.url) == ("clicked", "https://www.example.com/offre?x=1")
 
 
+def test_a_plain_http_destination_is_followed_too(client, prospect):
+    token = make_link_token(prospect_id=prospect.pk, message_id="m1", url="http://intranet.example.com/offre")
+    response = client.get(f"/t/c/{token}", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 302
+    assert response["Location"] == f"http://intranet.example.com/offre?ak={prospect.identity_token}"
+
+
 def test_a_forged_link_gets_404_and_stores_nothing(client, prospect):
     token = make_link_token(prospect_id=prospect.pk, message_id="m1", url="https://www.example.com/")
     response = client.get(f"/t/c/{token[:-3]}abc")
