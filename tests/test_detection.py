@@ -9,8 +9,10 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from alerts import sms
+from alerts.detected import DetectedSignal
 from alerts.detection import prune_detection_runs, run_detection_cycle
 from alerts.models import Alert, DetectionRun
+from alerts.services import alert_record_signal
 from alerts.tasks import enqueue_detection
 from tests.factories import (
     CtaClickFactory,
@@ -281,3 +283,17 @@ def test_detection_runs_are_kept_14_days_then_pruned():
         assert prune_detection_runs() == 1
     assert list(DetectionRun.objects.values_list("pk", flat=True)) == [kept.pk]
     assert old.pk != kept.pk
+
+
+@pytest.mark.parametrize(
+    ("age", "status"), [(timedelta(minutes=60), "queued"), (timedelta(minutes=60, seconds=1), "stale")]
+)
+def test_evidence_up_to_an_hour_old_still_texts(age, status, django_capture_on_commit_callbacks):
+    prospect = ProspectFactory()
+    signal = DetectedSignal(
+        prospect_id=prospect.pk, signal="cta_click", dedup_key=f"age:{age}", occurred_at=T0 - age, evidence={}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = alert_record_signal(detected=signal, now=T0)
+    assert alert.status == status
+    assert len(sms.outbox) == (1 if status == "queued" else 0)
