@@ -45,11 +45,9 @@ def django_setup(database_url: str) -> None:
 
 def _insert_sql(model, names: tuple[str, ...]) -> str:
     """INSERT of the given fields, table and columns taken from the model."""
-    from django.db import connection
+    from core.sql import insert_sql  # after django.setup(), like the bench's other product imports
 
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
+    return insert_sql(model, names)
 
 
 BROWSER_FIELDS = (

@@ -16,6 +16,7 @@ from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from core.sql import insert_sql as core_insert_sql
 from tracking.models import VisitEvent
 
 ACCEPTED = b'{"ok": true}'
@@ -37,10 +38,7 @@ COLUMNS = (
 
 @lru_cache(maxsize=1)
 def insert_sql() -> str:
-    meta = VisitEvent._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in COLUMNS)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+    return core_insert_sql(VisitEvent, tuple(COLUMNS))
 
 
 def _row(request: HttpRequest, data: dict) -> list:

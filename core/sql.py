@@ -20,3 +20,9 @@ def quoted_column(model: type[Model], name: str) -> str:
 
 def quoted_table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def insert_sql(model: type[Model], names: tuple[str, ...]) -> str:
+    """INSERT INTO the model's table of the named fields' columns, one %s placeholder each."""
+    columns = ", ".join(quoted_column(model, name) for name in names)
+    return f"INSERT INTO {quoted_table(model)} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"

@@ -14,7 +14,7 @@ from django.db.models import Field, Max, Model
 from django.utils import timezone
 
 from core.client import ClientInfo, clean_header, is_bot_user_agent
-from core.sql import concrete_field, quoted_column, quoted_table
+from core.sql import concrete_field, insert_sql
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 from tracking.signals import announce_event, announce_page_view_event
@@ -36,10 +36,8 @@ _PLAIN_TYPES = {
 def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Field | None, ...]]:
     """The INSERT, and for each column the field whose preparation its value needs (None: none)."""
     fields = tuple(concrete_field(model, name) for name in names)
-    columns = ", ".join(quoted_column(model, name) for name in names)
-    placeholders = ", ".join(["%s"] * len(fields))
     prepare = tuple(None if f.get_internal_type() in _PLAIN_TYPES else f for f in fields)
-    return f"INSERT INTO {quoted_table(model)} ({columns}) VALUES ({placeholders})", prepare
+    return insert_sql(model, names), prepare
 
 
 def _insert_event(model: type[Model], values: dict[str, Any]) -> None:
