@@ -32,6 +32,9 @@ def refusal(client, path: str, body: dict, **headers) -> dict:
         ("visitor_id", "short", "Utilisez 8 à 128 caractères parmi lettres, chiffres, « _ » et « - »."),
         ("event", "scroll", "Utilisez une valeur parmi : pageview, heartbeat, leave."),
         ("engaged_ms", -1, "Doit être entre 0 et 10^12."),
+        ("ak", "not a token!", "Ce n'est pas un jeton d'identité."),
+        ("email", "x" * 250 + "@a.fr", "254 caractères au plus."),
+        ("email", "pas-une-adresse", "Saisissez une adresse email valide."),
     ],
 )
 def test_each_bad_field_is_named_with_its_problem_and_nothing_is_stored(client, field, value, message):
@@ -55,6 +58,7 @@ def test_each_bad_field_is_named_with_its_problem_and_nothing_is_stored(client, 
             "Donnez une date ISO 8601 avec son décalage, par ex. 2026-11-24T09:14:00+01:00.",
         ),
         ("9999-12-31T23:59:59-23:59", "Cette date est hors limites."),
+        ("2099-01-01T00:00:00+00:00", "Cette heure est plus de 5 minutes dans le futur."),
     ],
 )
 @pytest.mark.parametrize("key", ["k" * 32])
@@ -64,3 +68,19 @@ def test_the_email_api_names_a_bad_date(client, settings, key, occurred_at, mess
     body = {"email": prospect.email, "message_id": "m1", "event": "sent", "occurred_at": occurred_at}
     assert refusal(client, "/api/track/email", body, HTTP_AUTHORIZATION=f"Bearer {key}") == {"occurred_at": message}
     assert EmailEvent.objects.count() == 0
+
+
+def test_a_bad_cta_id_is_named(client):
+    body = {**VISIT, "cta_id": "Réserver audit"}
+    assert refusal(client, "/api/track/cta", body) == {
+        "cta_id": "Utilisez 1 à 64 caractères parmi a-z, 0-9, « _ » et « - »."
+    }
+
+
+def test_a_bad_message_id_is_named(client, settings):
+    settings.TRACKING_API_KEY = "k" * 32
+    prospect = ProspectFactory()
+    body = {"email": prospect.email, "message_id": "m" * 201, "event": "sent"}
+    assert refusal(client, "/api/track/email", body, HTTP_AUTHORIZATION="Bearer " + "k" * 32) == {
+        "message_id": "Donnez l'identifiant de message en 1 à 200 caractères imprimables."
+    }
