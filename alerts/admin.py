@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
@@ -12,7 +14,7 @@ class AlertDeliveryInline(admin.TabularInline):
     fields = ("recipient", "status", "attempts", "provider_ids", "last_error", "sent_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -39,10 +41,10 @@ class AlertAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Alerts are evidence; a call is recorded (and acknowledges them) from the hot-leads page
         # or the prospect's timeline, through backoffice.services.call_record only.
         return False
@@ -58,7 +60,7 @@ class CallAdmin(admin.ModelAdmin):
     readonly_fields = ("prospect", "called_by", "called_at", "outcome")
     fields = (*readonly_fields, "note")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # calls are recorded from the hot-leads page or the timeline
 
 
@@ -66,10 +68,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

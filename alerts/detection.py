@@ -7,12 +7,14 @@ Idempotent and safe in parallel: each signal has an evidence key with a unique c
 SMS cooldown is a conditional UPDATE (alerts.services). Running it twice changes nothing.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Model, QuerySet
 from django.utils import timezone
 
 from alerts.delivery import relay_left_behind_deliveries
@@ -22,6 +24,9 @@ from alerts.models import Alert, DetectionRun, Signal
 from alerts.services import alert_record_signal
 from tracking.matching import match_visitors
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # Covers the gap between an event's received_at (set in the request) and its commit.
 WINDOW_OVERLAP = timedelta(seconds=60)
@@ -46,7 +51,7 @@ class CycleReport:
         return data
 
 
-def _chunks(items: list, size: int = CHUNK):
+def _chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -56,13 +61,15 @@ def _cursor() -> datetime | None:
     return last - WINDOW_OVERLAP if last else None
 
 
-def _since(queryset, window_start):
+def _since(queryset: QuerySet[M], window_start: datetime | None) -> QuerySet[M]:
     return queryset.filter(received_at__gte=window_start) if window_start else queryset
 
 
-def find_cta_signals(clicks) -> list[DetectedSignal]:
+def find_cta_signals(clicks: Iterable[CtaClick]) -> list[DetectedSignal]:
     found = []
     for click in clicks:
+        if click.prospect_id is None:  # callers pass matched clicks only; an unmatched one texts nobody
+            continue
         scope = click.page_view_id or f"click{click.pk}"
         found.append(
             DetectedSignal(
@@ -81,7 +88,7 @@ def find_cta_signals(clicks) -> list[DetectedSignal]:
     return found
 
 
-def find_reopen_signals(opens) -> list[DetectedSignal]:
+def find_reopen_signals(opens: Iterable[EmailEvent]) -> list[DetectedSignal]:
     opens = list(opens)
     low = timedelta(hours=settings.SIGNAL_EMAIL_REOPEN_MIN_HOURS)
     high = timedelta(hours=settings.SIGNAL_EMAIL_REOPEN_MAX_HOURS)
@@ -155,7 +162,7 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     return signals
 
 
-def _since_matched(window_start: datetime | None):
+def _since_matched(window_start: datetime | None) -> QuerySet[Visitor]:
     visitors = Visitor.objects.filter(prospect__isnull=False)
     return visitors.filter(matched_at__gte=window_start) if window_start else visitors
 

@@ -15,11 +15,11 @@ class AdminLoginThrottleMiddleware:
     """At most ADMIN_LOGIN_RATE_LIMIT login attempts per client IP on the admin's login form
     (password guessing against the back office)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.login_path = f"/{settings.ADMIN_URL}login/"
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path == self.login_path:
             if is_rate_limited(f"login:{client_ip(request)}", settings.ADMIN_LOGIN_RATE_LIMIT):
                 return HttpResponse(

@@ -1,6 +1,8 @@
 """Roles: the "Caller" group sees prospects, events and hot leads and records calls; it cannot edit
 or delete events, identity tokens or SMS delivery data. Superusers do the rest."""
 
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission
 
 CALLER_GROUP = "Caller"
@@ -28,5 +30,5 @@ def ensure_caller_group() -> Group:
     return group
 
 
-def ensure_roles_after_migrate(**kwargs) -> None:
+def ensure_roles_after_migrate(**kwargs: Any) -> None:
     ensure_caller_group()

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,7 +139,7 @@ def funnel(start: date, end: date) -> Funnel:
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     prospects = Prospect.objects.all()
 
-    def having(queryset) -> int:
+    def having(queryset: QuerySet[Any]) -> int:
         return prospects.filter(Exists(queryset.filter(prospect=OuterRef("pk")))).count()
 
     counts = [

@@ -1,5 +1,6 @@
 """Writes of the back office: recording a call, and what it means for the prospect's pipeline."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ OUTCOME_STATUS = {
 }
 
 
-def call_record(*, prospect: Prospect, user, outcome: str, note: str = "") -> Call:
+def call_record(*, prospect: Prospect, user: User, outcome: str, note: str = "") -> Call:
     """Record a call: who, when, what came of it. It acknowledges the prospect's open alerts and
     moves the prospect along the pipeline (never back from won/lost/do-not-contact)."""
     if outcome not in CallOutcome.values:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,9 +37,12 @@ from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
 
 
-def _require(request: HttpRequest, *perms: str) -> None:
-    if not request.user.has_perms(perms):
+def _require(request: HttpRequest, *perms: str) -> User:
+    """The signed-in user holding these permissions, or 403."""
+    user = request.user
+    if not isinstance(user, User) or not user.has_perms(perms):
         raise PermissionDenied
+    return user
 
 
 def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
@@ -80,13 +84,13 @@ def hot_leads_json(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
-    _require(request, "alerts.add_call")
+    caller = _require(request, "alerts.add_call")
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     outcome = request.POST.get("outcome", "")
     if outcome not in CallOutcome.values:
         messages.error(request, _("Choose the outcome of the call."))
     else:
-        call_record(prospect=prospect, user=request.user, outcome=outcome, note=request.POST.get("note", "")[:5000])
+        call_record(prospect=prospect, user=caller, outcome=outcome, note=request.POST.get("note", "")[:5000])
         messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
@@ -28,11 +30,11 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_select_related = ["prospect"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

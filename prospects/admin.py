@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -31,26 +33,26 @@ class ProspectAdmin(admin.ModelAdmin):
     ]
 
     @admin.display(description=_("phone"), ordering="phone")
-    def phone_link(self, obj: Prospect):
+    def phone_link(self, obj: Prospect) -> str:
         return format_html('<a href="tel:{}">{}</a>', obj.phone, obj.phone) if obj.phone else "—"
 
     @admin.action(description=_("Mark as contacted"), permissions=["change"])
-    def mark_contacted(self, request, queryset):
+    def mark_contacted(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
         count = prospects_set_status(prospect_ids=list(queryset.values_list("pk", flat=True)), status="contacted")
         self.message_user(request, _("%(count)d prospect(s) marked as contacted.") % {"count": count})
 
     @admin.action(description=_("Mark as do not contact"), permissions=["change"])
-    def mark_do_not_contact(self, request, queryset):
+    def mark_do_not_contact(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
         count = prospects_set_status(prospect_ids=list(queryset.values_list("pk", flat=True)), status="do_not_contact")
         self.message_user(request, _("%(count)d prospect(s) marked as do not contact.") % {"count": count})
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         custom = [
             path("import/", self.admin_site.admin_view(self.import_view), name="prospects_prospect_import"),
         ]
         return custom + super().get_urls()
 
-    def import_view(self, request):
+    def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request) or not self.has_change_permission(request):
             messages.error(request, _("You may not import prospects."))
             return redirect("admin:prospects_prospect_changelist")

@@ -1,5 +1,6 @@
 import ipaddress
 import secrets
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -107,7 +108,7 @@ class Prospect(models.Model):
         label = self.name or self.email
         return f"{label} ({self.company})" if self.company else label
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived, never user input: recomputed on every save so it cannot drift from its sources.
         self.email = (self.email or "").strip().lower()
         self.company_domains = " ".join(self.compute_company_domains())

@@ -81,10 +81,10 @@ class VisitorAdmin(admin.ModelAdmin):
         "first_seen_at",
     ]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def save_model(self, request, obj: Visitor, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Visitor, form: Any, change: bool) -> None:
         # Linking by hand goes through the same service as automatic matching, so the visitor's
         # earlier events are attributed and detection reconsiders them.
         prospect = obj.prospect

@@ -10,7 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -90,7 +92,14 @@ class VisitorHints:
     networks: set[str] = field(default_factory=set)
 
 
-def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evidence: dict, user=None) -> bool:
+def visitor_link(
+    *,
+    visitor: Visitor,
+    prospect: Prospect | int,
+    method: str,
+    evidence: dict[str, Any],
+    user: AbstractBaseUser | AnonymousUser | None = None,
+) -> bool:
     """Link a visitor to a prospect unless it already has an equal or stronger match.
 
     Attributes all the visitor's events (earlier ones included) and stamps matched_at, which makes
@@ -122,7 +131,7 @@ def visitor_link(*, visitor: Visitor, prospect: Prospect | int, method: str, evi
     return True
 
 
-def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user) -> None:
+def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user: AbstractBaseUser | AnonymousUser) -> None:
     """Staff link a visitor to a prospect (admin or back office): it replaces any automatic match,
     attributes the visitor's events, and asks detection to reconsider them now."""
     visitor_link(
@@ -144,7 +153,7 @@ def attribute_visitor_events(visitor_ids: list[str], prospect_id: int, since: da
     return count
 
 
-def collect_hints(visitor_ids: Iterable[str], since=None) -> dict[str, VisitorHints]:
+def collect_hints(visitor_ids: Iterable[str], since: datetime | None = None) -> dict[str, VisitorHints]:
     """The identity hints carried by these visitors' events (since a time, for incremental runs)."""
     hints: dict[str, VisitorHints] = defaultdict(VisitorHints)
     ids = list(visitor_ids)
@@ -169,7 +178,9 @@ def collect_hints(visitor_ids: Iterable[str], since=None) -> dict[str, VisitorHi
     return hints
 
 
-def match_visitors(visitor_ids: Iterable[str], *, since=None, directory: ProspectDirectory | None = None) -> int:
+def match_visitors(
+    visitor_ids: Iterable[str], *, since: datetime | None = None, directory: ProspectDirectory | None = None
+) -> int:
     """Create visitor records, match them from their events' hints, attribute their new events.
 
     Returns how many visitors got a new or stronger link.

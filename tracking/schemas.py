@@ -30,31 +30,34 @@ class Invalid(Exception):
     """One field's problem, as a sentence."""
 
 
-def _string(value) -> str:
+def _string(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid(_("Must be a string."))
     return value
 
 
-def identifier(value) -> str:
-    if not _ID.fullmatch(_string(value)):
+def identifier(value: object) -> str:
+    text = _string(value)
+    if not _ID.fullmatch(text):
         raise Invalid(_("Use 8 to 128 characters among letters, digits, “_” and “-”."))
-    return value
+    return text
 
 
-def cta_id(value) -> str:
-    if not _CTA.fullmatch(_string(value)):
+def cta_id(value: object) -> str:
+    text = _string(value)
+    if not _CTA.fullmatch(text):
         raise Invalid(_("Use 1 to 64 characters among a-z, 0-9, “_” and “-”."))
-    return value
+    return text
 
 
-def identity_token(value) -> str:
-    if not _TOKEN.fullmatch(_string(value)):
+def identity_token(value: object) -> str:
+    text = _string(value)
+    if not _TOKEN.fullmatch(text):
         raise Invalid(_("This is not an identity token."))
-    return value
+    return text
 
 
-def http_url(value) -> str:
+def http_url(value: object) -> str:
     value = _string(value)
     if len(value) > 2048:
         raise Invalid(_("At most 2048 characters."))
@@ -69,7 +72,7 @@ def http_url(value) -> str:
     return value
 
 
-def page(value) -> str:
+def page(value: object) -> str:
     value = _string(value)
     if value.startswith("/") and not value.startswith("//"):
         if len(value) > 2048:
@@ -80,7 +83,7 @@ def page(value) -> str:
     return http_url(value)
 
 
-def email(value) -> str:
+def email(value: object) -> str:
     value = _string(value).strip()
     if len(value) > 254:
         raise Invalid(_("At most 254 characters."))
@@ -92,15 +95,16 @@ def email(value) -> str:
 
 
 def choice(*allowed: str) -> Callable:
-    def check(value) -> str:
-        if _string(value) not in allowed:
+    def check(value: object) -> str:
+        text = _string(value)
+        if text not in allowed:
             raise Invalid(_("Use one of: %(choices)s.") % {"choices": ", ".join(allowed)})
-        return value
+        return text
 
     return check
 
 
-def non_negative_int(value) -> int:
+def non_negative_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(_("Must be a whole number."))
     if not 0 <= value <= 10**12:
@@ -108,14 +112,14 @@ def non_negative_int(value) -> int:
     return value
 
 
-def message_id(value) -> str:
+def message_id(value: object) -> str:
     value = _string(value)
     if not 1 <= len(value) <= 200 or not value.strip() or _CONTROL.search(value):
         raise Invalid(_("Give the message id as 1 to 200 printable characters."))
     return value
 
 
-def aware_datetime(value) -> datetime:
+def aware_datetime(value: object) -> datetime:
     try:
         parsed = parse_datetime(_string(value))
     except ValueError:
@@ -129,7 +133,7 @@ def aware_datetime(value) -> datetime:
     return parsed
 
 
-def short_text(value) -> str:
+def short_text(value: object) -> str:
     value = _string(value)
     return value[:512]
 

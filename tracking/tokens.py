@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from prospects.models import Prospect
+
 PIXEL_SALT = "arkwatch.tracking.pixel"
 LINK_SALT = "arkwatch.tracking.link"
 
@@ -61,7 +63,7 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def email_links_for(prospect, *, message_id: str, url: str | None = None) -> EmailLinks:
+def email_links_for(prospect: Prospect, *, message_id: str, url: str | None = None) -> EmailLinks:
     """What an email sender puts in the next message to this prospect."""
     base = settings.PUBLIC_BASE_URL
     pixel = make_pixel_token(prospect_id=prospect.pk, message_id=message_id)

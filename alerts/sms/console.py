@@ -1,6 +1,7 @@
 import sys
 import threading
 from itertools import count
+from typing import TextIO
 
 from alerts.sms.base import BaseSmsBackend, SendResult, SmsMessage
 
@@ -11,7 +12,7 @@ _lock = threading.Lock()
 class ConsoleSmsBackend(BaseSmsBackend):
     """Development: prints the SMS instead of sending it."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
     def send(self, message: SmsMessage) -> SendResult:

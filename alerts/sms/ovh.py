@@ -43,7 +43,7 @@ def build_client() -> ovh.Client:
 class OvhSmsBackend(BaseSmsBackend):
     can_check_sent = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.service = settings.OVH_SMS_SERVICE_NAME
         if not self.service:
             raise SmsError("OVH_SMS_SERVICE_NAME is not set.", permanent=True)

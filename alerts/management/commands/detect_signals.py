@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from alerts.detection import run_detection_cycle
@@ -9,11 +10,11 @@ from alerts.detection import run_detection_cycle
 class Command(BaseCommand):
     help = "Run one detection cycle now: match visitors, find signals, record alerts and queue their SMS."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="report what would happen; write and send nothing")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args, dry_run: bool, json: bool, **options):
+    def handle(self, *args: Any, dry_run: bool, json: bool, **options: Any) -> None:
         try:
             report = run_detection_cycle(dry_run=dry_run, trigger="command")
         except DatabaseError as exc:

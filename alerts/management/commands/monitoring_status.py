@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from alerts.selectors import monitoring_status
@@ -9,10 +10,10 @@ from alerts.selectors import monitoring_status
 class Command(BaseCommand):
     help = "Print the live monitoring state: counts, last detection run, and every lead with a signal."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             status = monitoring_status()
         except DatabaseError as exc:

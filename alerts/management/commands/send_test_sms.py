@@ -1,6 +1,8 @@
+from typing import Any
+
 import phonenumbers
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
@@ -9,10 +11,10 @@ from alerts.sms import SmsError, SmsMessage, get_sms_backend
 class Command(BaseCommand):
     help = "Send one test SMS through the configured SMS_BACKEND (default: to ALERT_SMS_RECIPIENTS)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--to", help="an E.164 number, e.g. +447700900123")
 
-    def handle(self, *args, to: str | None, **options):
+    def handle(self, *args: Any, to: str | None, **options: Any) -> None:
         recipients = [to] if to else list(settings.ALERT_SMS_RECIPIENTS)
         if not recipients:
             raise CommandError("No recipient: pass --to or set ALERT_SMS_RECIPIENTS.")

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prospects.services import ImportFileError, prospects_import
 
@@ -8,11 +9,11 @@ from prospects.services import ImportFileError, prospects_import
 class Command(BaseCommand):
     help = "Import prospects from a JSON or CSV file (upsert by email). Bad rows are reported and skipped."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="file.json or file.csv")
         parser.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
 
-    def handle(self, *args, path: str, dry_run: bool, **options):
+    def handle(self, *args: Any, path: str, dry_run: bool, **options: Any) -> None:
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prospects.models import Prospect
 from tracking.tokens import email_links_for, is_http_url
@@ -9,13 +10,13 @@ from tracking.tokens import email_links_for, is_http_url
 class Command(BaseCommand):
     help = "Print the open pixel, the tracked link and the ak token to put in an email to a prospect."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True, help="the prospect's email address")
         parser.add_argument("--message-id", required=True, help="the email's message id (1-200 characters)")
         parser.add_argument("--url", help="destination of the tracked link (http or https)")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args, email: str, message_id: str, url: str | None, json: bool, **options):
+    def handle(self, *args: Any, email: str, message_id: str, url: str | None, json: bool, **options: Any) -> None:
         prospect = Prospect.objects.filter(email=email.strip().lower()).first()
         if prospect is None:
             raise CommandError(f"No prospect has the email {email!r}. Import it first (import_prospects).")
