@@ -120,6 +120,7 @@ def test_linking_a_visitor_by_hand_attributes_its_events(staff_client):
     assert response.status_code == 302
     visitor.refresh_from_db()
     assert visitor.prospect == prospect and visitor.match_method == "manual"
+    assert visitor.matched_by == staff_client.user  # the admin shows who linked it
     assert prospect.visitevent_set.count() == 1
 
 

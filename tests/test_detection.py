@@ -125,6 +125,7 @@ def test_a_listed_cta_fires_and_an_unlisted_one_does_not(cycle):
     alert = Alert.objects.get()
     assert (alert.signal, alert.status, alert.evidence["cta_id"]) == ("cta_click", "sent", "cta_reserver_audit")
     assert sms.outbox[0].to == "+33600000001"
+    assert prospect.phone in sms.outbox[0].body  # the number to call is in the SMS itself
 
 
 def test_bots_never_count(cycle):
