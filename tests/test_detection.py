@@ -23,6 +23,7 @@ from tests.factories import (
     VisitorFactory,
     aware,
 )
+from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +169,20 @@ def test_a_second_run_changes_nothing(cycle):
 
     DetectionRun.objects.all().delete()
     assert cycle(T0 + timedelta(seconds=123)).alerts == [] and len(sms.outbox) == 1
+
+
+def test_a_visitor_linked_by_hand_later_gets_its_earlier_long_read_reconsidered(cycle, django_user_model):
+    prospect = ProspectFactory()
+    page_view(None, T0, 100, visitor="visitor-7")  # anonymous long visit, already scanned once
+    cycle(T0 + timedelta(seconds=101))
+    cycle(T0 + timedelta(minutes=5))  # the window has moved past those events
+    assert Alert.objects.count() == 0
+    staff = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw-for-tests-only")
+    with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
+        visitor_link_by_hand(visitor=Visitor.objects.get(visitor_id="visitor-7"), prospect=prospect, user=staff)
+    cycle(T0 + timedelta(minutes=10, seconds=1))
+    alert = Alert.objects.get()
+    assert (alert.prospect, alert.signal, alert.status) == (prospect, "page_dwell", "sent")
 
 
 def test_a_late_match_raises_the_signals_earlier_events_earned(cycle):

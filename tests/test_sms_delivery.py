@@ -8,9 +8,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from alerts import sms
-from alerts.delivery import alert_deliver
+from alerts.delivery import alert_deliver, delivery_send
 from alerts.models import Alert, AlertDelivery
-from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 from tests.factories import AlertDeliveryFactory, AlertFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
@@ -149,3 +149,22 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_th
     tags = [m.tag for m in sms.outbox]
     assert tags.count(delivery.tag) == 1, "found by its tag, not sent again"
     assert tags.count(crashed_before_send.deliveries.get().tag) == 1, "never sent before: sent now"
+
+
+class BrokenBackend(BaseSmsBackend):
+    """A library bug mid-send: nobody knows whether the SMS left."""
+
+    def send(self, message: SmsMessage) -> SendResult:
+        raise RuntimeError("boom")
+
+
+def test_an_unexpected_error_mid_send_is_checked_before_any_resend():
+    alert = make_alert()
+    with pytest.raises(RuntimeError):
+        delivery_send(delivery_id=alert.deliveries.get().pk, backend=BrokenBackend())
+    delivery = alert.deliveries.get()
+    assert (delivery.status, delivery.needs_check, delivery.last_error) == (
+        "retry",
+        True,
+        "unexpected: RuntimeError('boom')",
+    )
