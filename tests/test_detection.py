@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from alerts import sms
 from alerts.detected import DetectedSignal
-from alerts.detection import prune_detection_runs, run_detection_cycle
+from alerts.detection import detection_is_late, prune_detection_runs, run_detection_cycle
 from alerts.models import Alert, DetectionRun
 from alerts.services import alert_record_signal
 from alerts.tasks import enqueue_detection
@@ -313,3 +313,17 @@ def test_evidence_up_to_an_hour_old_still_texts(age, status, django_capture_on_c
         alert = alert_record_signal(detected=signal, now=T0)
     assert alert.status == status
     assert len(sms.outbox) == (1 if status == "queued" else 0)
+
+
+def test_a_cycle_records_its_run_so_health_knows_detection_is_alive(cycle):
+    cycle(T0)
+    second = cycle(T0 + timedelta(minutes=5), trigger="schedule")
+    run = DetectionRun.objects.order_by("started_at").last()
+    assert (run.trigger, run.finished_at, run.window_start) == (
+        "schedule",
+        T0 + timedelta(minutes=5),
+        second.window_start,
+    )
+    assert second.window_start == T0 - timedelta(seconds=60)  # the previous window end, minus the overlap
+    assert detection_is_late(now=T0 + timedelta(minutes=6)) == (T0 + timedelta(minutes=5), False)
+    assert detection_is_late(now=T0 + timedelta(minutes=21)) == (T0 + timedelta(minutes=5), True)

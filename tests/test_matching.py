@@ -114,3 +114,9 @@ def test_bot_events_give_no_hints():
 def test_directory_best_match_returns_none_without_hints():
     ProspectFactory()
     assert ProspectDirectory.load().best_match(VisitorHints()) is None
+
+
+def test_hints_from_unknown_companies_match_nobody():
+    ProspectFactory(email="cto@acme-corp.example", website="https://acme-corp.example")
+    visitor = match(email="someone@unknown-company.example", referrer="https://www.unknown-site.example/page")
+    assert (visitor.prospect, visitor.match_method) == (None, "")
