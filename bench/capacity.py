@@ -14,7 +14,6 @@ The server is the production command (`bin/serve web`).
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.processes import ROOT, production_env, reset_database, running, serve_cmd  # noqa: E402
+from bench.processes import ROOT, answers_ping, production_env, reset_database, running, serve_cmd  # noqa: E402
 
 PORT = 8440
 HEARTBEAT_SECONDS = 15.0
@@ -150,12 +149,7 @@ def main() -> None:
     subprocess.run(serve_cmd("prepare"), cwd=ROOT, env=env, check=True, capture_output=True)
 
     def ready() -> bool:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            c.request("GET", "/bench/ping")
-            return c.getresponse().status == 200
-        except OSError:
-            return False
+        return answers_ping(PORT)
 
     store = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     print(

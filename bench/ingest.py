@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.processes import (  # noqa: E402
     ROOT,
+    answers_ping,
     process_tree_cpu,
     production_env,
     reset_database,
@@ -172,12 +173,7 @@ def main() -> None:
     subprocess.run(serve_cmd("prepare"), cwd=ROOT, env=env, check=True, capture_output=True)
 
     def ready() -> bool:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            c.request("GET", "/bench/ping")
-            return c.getresponse().status == 200
-        except OSError:
-            return False
+        return answers_ping(PORT)
 
     results: dict[str, list[dict]] = {view: [] for view in views}
     log = Path(tempfile.gettempdir()) / "arkwatch-bench-ingest-web.log"

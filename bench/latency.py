@@ -29,7 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ovh_sink import OvhSink  # noqa: E402
-from bench.processes import ROOT, log_contains, production_env, reset_database, running, serve_cmd  # noqa: E402
+from bench.processes import (  # noqa: E402
+    ROOT,
+    answers_ping,
+    log_contains,
+    production_env,
+    reset_database,
+    running,
+    serve_cmd,
+)
 
 PORT = 8430
 API_KEY = "bench-api-key-" + "k" * 20
@@ -154,12 +162,7 @@ def bench(deployment: str, samples: int) -> None:
         )
 
         def web_ready() -> bool:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-                c.request("GET", "/bench/ping")
-                return c.getresponse().status == 200
-            except OSError:
-                return False
+            return answers_ping(PORT)
 
         worker_log, web_log = workdir / "worker.log", workdir / "web.log"
         results: dict[str, list[float]] = {kind: [] for kind in SIGNALS}

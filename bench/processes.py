@@ -138,3 +138,15 @@ def process_tree_cpu(pid: int) -> float:
             total += (int(stats[current][11]) + int(stats[current][12])) / tick
         todo += children.get(current, [])
     return total
+
+
+def answers_ping(port: int) -> bool:
+    """Whether the bench server on 127.0.0.1:<port> is up (its /bench/ping answers 200)."""
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        connection.request("GET", "/bench/ping")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
