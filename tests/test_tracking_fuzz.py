@@ -33,8 +33,16 @@ FIELDS = [
     "user_agent",
 ]
 
+# Text a JSON body can carry but no database column can hold: NUL and lone UTF-16 surrogates
+# (json.dumps writes them as \\u escapes, as an attacker or a broken client would).
+unstorable_text = st.builds(
+    lambda head, bad, tail: head + bad + tail,
+    st.text(max_size=20),
+    st.sampled_from(["\x00", "\ud800", "\udfff", "\udc80"]),
+    st.text(max_size=20),
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=300),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=300) | unstorable_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
@@ -99,3 +107,36 @@ def test_arbitrary_pixel_and_link_tokens_never_get_a_5xx(auth_client, token):
     pixel = auth_client.get(f"/t/o/{quote(token)}.gif")
     assert pixel.status_code == 200 and pixel["Content-Type"] == "image/gif"
     assert auth_client.get(f"/t/c/{quote(token)}").status_code in (302, 404)
+
+
+VALID = {
+    "/api/track/visit": {"visitor_id": "abcdefghij", "page": "/audit", "referrer": "https://www.example.org/"},
+    "/api/track/cta": {"visitor_id": "abcdefghij", "page": "/audit", "cta_id": "cta_reserver_audit"},
+    "/api/track/identify": {"visitor_id": "abcdefghij", "email": "cto@acme-corp.example", "page": "/audit"},
+    "/api/track/email": {"email": "cto@acme-corp.example", "message_id": "m1", "event": "opened", "user_agent": "x"},
+}
+UNSTORABLE_CASES = [
+    (url, field, bad)
+    for url, payload in VALID.items()
+    for field in ([*payload, "email"] if url in ("/api/track/visit", "/api/track/cta") else payload)
+    for bad in ("\ud800", "\x00")
+    if field not in ("cta_id", "event")
+]
+
+
+@pytest.mark.parametrize(("url", "field", "bad"), UNSTORABLE_CASES)
+def test_unstorable_characters_are_a_400_naming_the_field_and_nothing_is_stored(auth_client, url, field, bad):
+    from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+
+    payload = {**VALID[url], field: "/x" + bad if field == "page" else "ab" + bad + "cdefghij"}
+    response = auth_client.post(
+        url,
+        data=json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer test-api-key",
+        HTTP_USER_AGENT="Mozilla/5.0",
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+    stored = VisitEvent.objects.count() + CtaClick.objects.count() + EmailEvent.objects.count()
+    assert stored + Visitor.objects.count() == 0

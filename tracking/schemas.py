@@ -24,6 +24,9 @@ _ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
 _CTA = re.compile(r"[a-z0-9_-]{1,64}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What no database column can hold: NUL (PostgreSQL text refuses it) and lone UTF-16 surrogates
+# (a JSON "\\ud800" escape decodes to one; neither UTF-8 nor a driver can encode it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Invalid(Exception):
@@ -33,6 +36,8 @@ class Invalid(Exception):
 def _string(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid(_("Must be a string."))
+    if _UNSTORABLE.search(value):
+        raise Invalid(_("Contains a character that cannot be stored (a NUL byte or a lone UTF-16 surrogate)."))
     return value
 
 
