@@ -2,8 +2,14 @@
 
 At-most-once per (alert, recipient): each attempt first claims the delivery row with a conditional
 UPDATE, and after an ambiguous failure (timeout, broken answer) the provider is asked whether the
-tagged SMS already left before anything is sent again. When it cannot tell, the delivery is marked
-failed rather than risking a second SMS; the admin and /healthz show it.
+tagged SMS already left before anything is sent again.
+
+Never lost: a temporary failure (OVH unreachable, 5xx, 429), or a "was it sent?" check that cannot
+reach OVH, is retried with a growing backoff until SMS_GIVE_UP_AFTER_MINUTES after the delivery was
+created. The first tries happen inside the task; later ones are handed over by the relay schedule
+(every minute), so a worker never sleeps through a long outage. Only a permanent error, a provider
+that cannot tell whether an ambiguous send left, or the give-up time fails a delivery; /healthz then
+answers 503 until someone acknowledges it or resends it from the back office.
 """
 
 import logging
@@ -12,28 +18,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from alerts.models import Alert, AlertDelivery
-from alerts.sms import BaseSmsBackend, SmsError, SmsMessage, get_sms_backend
+from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 
 logger = logging.getLogger(__name__)
 
 DELIVERY_LEASE = timedelta(minutes=2)
+# Waits longer than this are left to the relay schedule rather than slept through in the worker.
+LONGEST_SLEEP_IN_TASK = 20.0
+WAITING = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
 
 
 def _claim_delivery(delivery_id: int, now: datetime) -> bool:
     return bool(
-        AlertDelivery.objects.filter(
-            pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
-        )
-        .filter(attempts__lt=settings.SMS_MAX_ATTEMPTS)
+        AlertDelivery.objects.filter(pk=delivery_id, status__in=WAITING)
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
         .update(
             status=AlertDelivery.Status.SENDING,
             attempts=F("attempts") + 1,
             lease_until=now + DELIVERY_LEASE,
+            retry_at=None,
             updated_at=now,  # QuerySet.update() does not touch auto_now fields
         )
     )
@@ -43,47 +51,65 @@ def _finish(delivery: AlertDelivery, **fields: Any) -> None:
     AlertDelivery.objects.filter(pk=delivery.pk).update(lease_until=None, updated_at=timezone.now(), **fields)
 
 
+def _backoff(attempts: int) -> float:
+    return min(settings.SMS_RETRY_BACKOFF_SECONDS * 3 ** max(attempts - 1, 0), settings.SMS_RETRY_MAX_BACKOFF_SECONDS)
+
+
+def _send_unless_already_sent(delivery: AlertDelivery, backend: BaseSmsBackend) -> SendResult:
+    message = SmsMessage(to=delivery.recipient, body=delivery.alert.message, tag=delivery.tag)
+    if delivery.needs_check:
+        # Raises a temporary SmsError when OVH cannot be reached: the check is retried, not skipped.
+        already = backend.find_sent(message) if backend.can_check_sent else None
+        if already:
+            return SendResult(provider_ids=already)
+        if already is None:
+            raise SmsError(
+                "an earlier attempt may have been sent and the provider cannot tell: "
+                "not re-sent, to avoid a duplicate SMS",
+                permanent=True,
+            )
+    return backend.send(message)
+
+
 def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) -> str:
-    """Send one SMS to one recipient, retrying temporary errors with backoff; returns the final status."""
+    """Send one SMS to one recipient; returns the status it is left in (sent, retry, failed, …)."""
     backend = backend or get_sms_backend()
     while True:
-        if not _claim_delivery(delivery_id, timezone.now()):
-            return AlertDelivery.objects.get(pk=delivery_id).status  # someone else has it, or it is done
+        now = timezone.now()
+        if not _claim_delivery(delivery_id, now):
+            return AlertDelivery.objects.get(pk=delivery_id).status  # someone else has it, not due, or done
         delivery = AlertDelivery.objects.select_related("alert").get(pk=delivery_id)
-        message = SmsMessage(to=delivery.recipient, body=delivery.alert.message, tag=delivery.tag)
         try:
-            if delivery.needs_check:
-                already = backend.find_sent(message) if backend.can_check_sent else None
-                if already:
-                    _finish(
-                        delivery,
-                        status=AlertDelivery.Status.SENT,
-                        provider_ids=already,
-                        sent_at=timezone.now(),
-                        needs_check=False,
-                    )
-                    return AlertDelivery.Status.SENT
-                if already is None:
-                    raise SmsError(
-                        "an earlier attempt may have been sent and the provider cannot tell: "
-                        "not re-sent, to avoid a duplicate SMS",
-                        permanent=True,
-                    )
-            result = backend.send(message)
+            result = _send_unless_already_sent(delivery, backend)
         except SmsError as exc:
-            final = exc.permanent or delivery.attempts >= settings.SMS_MAX_ATTEMPTS
-            status = AlertDelivery.Status.FAILED if final else AlertDelivery.Status.RETRY
+            needs_check = exc.ambiguous or delivery.needs_check
+            give_up_at = delivery.created_at + timedelta(minutes=settings.SMS_GIVE_UP_AFTER_MINUTES)
+            wait = _backoff(delivery.attempts)
+            if exc.permanent or now + timedelta(seconds=wait) > give_up_at:
+                reason = str(exc) if exc.permanent else f"gave up after {settings.SMS_GIVE_UP_AFTER_MINUTES} min: {exc}"
+                _finish(delivery, status=AlertDelivery.Status.FAILED, last_error=reason[:2000], needs_check=needs_check)
+                logger.error("SMS delivery %s failed for good: %s", delivery_id, reason)
+                return AlertDelivery.Status.FAILED
+            retry_at = now + timedelta(seconds=wait)
             _finish(
-                delivery, status=status, last_error=str(exc)[:2000], needs_check=exc.ambiguous or delivery.needs_check
+                delivery,
+                status=AlertDelivery.Status.RETRY,
+                last_error=str(exc)[:2000],
+                needs_check=needs_check,
+                retry_at=retry_at,
             )
             logger.warning("SMS delivery %s attempt %s failed: %s", delivery_id, delivery.attempts, exc)
-            if final:
-                return status
-            time.sleep(settings.SMS_RETRY_BACKOFF_SECONDS * 3 ** (delivery.attempts - 1))
+            if wait > LONGEST_SLEEP_IN_TASK or delivery.attempts >= settings.SMS_MAX_ATTEMPTS:
+                return AlertDelivery.Status.RETRY  # the relay schedule takes it from here
+            time.sleep(wait)
             continue
         except Exception as exc:  # a bug or an unexpected library error: never leave the row SENDING
             _finish(
-                delivery, status=AlertDelivery.Status.RETRY, last_error=f"unexpected: {exc!r}"[:2000], needs_check=True
+                delivery,
+                status=AlertDelivery.Status.RETRY,
+                last_error=f"unexpected: {exc!r}"[:2000],
+                needs_check=True,
+                retry_at=now + timedelta(seconds=_backoff(delivery.attempts)),
             )
             raise
         _finish(
@@ -108,15 +134,13 @@ def alert_refresh_status(alert_id: int) -> str:
         status = Alert.Status.SENT
     else:
         status = Alert.Status.FAILED
-    Alert.objects.filter(pk=alert_id).update(status=status)
+    Alert.objects.filter(pk=alert_id).exclude(status=status).update(status=status)
     return status
 
 
 def alert_deliver(*, alert_id: int) -> str:
     backend: BaseSmsBackend | None = None
-    for delivery_id in AlertDelivery.objects.filter(
-        alert_id=alert_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
-    ).values_list("pk", flat=True):
+    for delivery_id in AlertDelivery.objects.filter(alert_id=alert_id, status__in=WAITING).values_list("pk", flat=True):
         try:
             backend = backend or get_sms_backend()
         except SmsError as exc:  # misconfigured backend: permanent for every recipient
@@ -127,32 +151,58 @@ def alert_deliver(*, alert_id: int) -> str:
 
 
 def deliveries_needing_relay(now: datetime | None = None) -> list[int]:
-    """Alerts whose SMS were left behind: a worker died mid-send (lease expired), or a retry
-    whose task was lost. The detection cycle hands them to delivery again."""
+    """Alerts whose SMS wait for a worker: a retry whose time has come, a worker that died mid-send
+    (lease expired), or a queued delivery whose task was lost."""
     now = now or timezone.now()
     expired = AlertDelivery.objects.filter(status=AlertDelivery.Status.SENDING, lease_until__lt=now)
-    # The SMS may have left before the crash: check with the provider before any re-send. Dated in the
-    # past so that the query below hands it over at once.
-    expired.update(
-        status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, updated_at=now - timedelta(minutes=2)
+    # The SMS may have left before the crash: check with the provider before any re-send.
+    expired.update(status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, retry_at=now, updated_at=now)
+    due = AlertDelivery.objects.filter(status=AlertDelivery.Status.RETRY, retry_at__lte=now)
+    lost = AlertDelivery.objects.filter(
+        status__in=WAITING, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
     )
-    forgotten = AlertDelivery.objects.filter(
-        status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY],
-        updated_at__lt=now - timedelta(minutes=1),
-        attempts__lt=settings.SMS_MAX_ATTEMPTS,
-    )
-    return sorted(set(forgotten.values_list("alert_id", flat=True)))
+    return sorted(set(due.values_list("alert_id", flat=True)) | set(lost.values_list("alert_id", flat=True)))
 
 
 def enqueue_delivery(alert_id: int) -> None:
-    """Hand the alert's deliveries to a worker. Never fails the caller: the next detection cycle
-    relays deliveries whose task was lost (deliveries_needing_relay)."""
+    """Hand the alert's deliveries to a worker. Never fails the caller: the relay schedule hands
+    over deliveries whose task was lost (deliveries_needing_relay)."""
     try:
         async_task(alert_deliver, alert_id=alert_id, task_name=f"deliver:{alert_id}", group="delivery")
     except Exception:
-        logger.exception("could not enqueue delivery of alert %s; the next cycle relays it", alert_id)
+        logger.exception("could not enqueue delivery of alert %s; the relay schedule hands it over", alert_id)
 
 
-def relay_left_behind_deliveries() -> None:
-    for alert_id in deliveries_needing_relay():
+def relay_left_behind_deliveries() -> int:
+    alert_ids = deliveries_needing_relay()
+    for alert_id in alert_ids:
         enqueue_delivery(alert_id)
+    return len(alert_ids)
+
+
+def alert_resend(*, alert: Alert) -> bool:
+    """Try a failed alert's SMS again (back office). Still never twice: a delivery whose last try may
+    have left keeps `needs_check`, so the provider is asked by tag first. False when nothing failed."""
+    now = timezone.now()
+    resent = AlertDelivery.objects.filter(alert=alert, status=AlertDelivery.Status.FAILED).update(
+        status=AlertDelivery.Status.RETRY, attempts=0, created_at=now, retry_at=None, updated_at=now
+    )
+    if not resent:
+        return False
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.QUEUED, failure_acknowledged_at=None)
+    enqueue_delivery(alert.pk)
+    return True
+
+
+def alert_failure_acknowledge(*, alert: Alert) -> bool:
+    """Someone saw that this alert's SMS failed (back office): /healthz stops reporting it."""
+    return bool(
+        Alert.objects.filter(pk=alert.pk, status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True).update(
+            failure_acknowledged_at=timezone.now()
+        )
+    )
+
+
+def unacknowledged_failures() -> "QuerySet[Alert]":
+    """Alerts that reached nobody and that nobody has seen since: a call recorded for it counts."""
+    return Alert.objects.filter(status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True, call__isnull=True)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +41,8 @@ class Alert(models.Model):
     evidence = models.JSONField(_("evidence"), default=dict)
     message = models.CharField(_("SMS text"), max_length=480, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    # Its SMS finally failed and someone saw it: /healthz stops answering 503 for it.
+    failure_acknowledged_at = models.DateTimeField(_("failure acknowledged at"), null=True, blank=True)
     # The call that handled this alert (who, when, outcome, note live on the Call): set = acknowledged.
     call = models.ForeignKey(
         "Call",
@@ -117,6 +120,10 @@ class AlertDelivery(models.Model):
     needs_check = models.BooleanField(_("check before re-sending"), default=False)
     # While SENDING: the time after which the claim is considered abandoned (worker died mid-send).
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    # While RETRY: not before this time (backoff). The relay schedule hands it over when due.
+    retry_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    # Temporary failures are retried until SMS_GIVE_UP_AFTER_MINUTES after this (reset by a resend).
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django_q.tasks import async_task
 
+from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ def run_detection_cycle_task(trigger: str = "schedule") -> dict[str, int]:
     if trigger == "schedule":
         prune_detection_runs()
     return {"signals": len(report.signals), "alerts": len(report.alerts)}
+
+
+def relay_deliveries_task() -> int:
+    """Every minute: hand over the SMS whose retry time has come (an outage outlasts any in-task
+    backoff) and those a dead worker left behind."""
+    return relay_left_behind_deliveries()
 
 
 def enqueue_detection(reason: str) -> None:

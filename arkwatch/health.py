@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from alerts.delivery import unacknowledged_failures
 from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
 from core.ratelimit import redis_problem
@@ -28,7 +29,8 @@ def cluster_alive(detection_late: bool) -> bool:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers and detection ran within 3 intervals; 503 otherwise."""
+    """200 when the database answers, detection ran within 3 intervals, the shared store answers and
+    no alert failed unseen; 503 with the reason otherwise."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -36,13 +38,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         day_ago = timezone.now() - timedelta(days=1)
         failed = AlertDelivery.objects.filter(status=AlertDelivery.Status.FAILED, updated_at__gte=day_ago).count()
         queued = Alert.objects.filter(status=Alert.Status.QUEUED).count()
+        unseen_failures = unacknowledged_failures().count()
     except DatabaseError as exc:
         return JsonResponse({"ok": False, "database": "unreachable", "error": str(exc)[:200]}, status=503)
     # Ingest keeps accepting without Redis (limits fall back to the database), but the operator must
     # know: the broker is down too, so tasks wait, and every process pays the fallback.
     redis_down = redis_problem()
     body = {
-        "ok": not late and not redis_down,
+        "ok": not late and not redis_down and not unseen_failures,
         "database": "ok",
         "last_detection_run": last_run.isoformat() if last_run else None,
         "detection_late": late,
@@ -50,9 +53,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "cluster_alive": cluster_alive(late),
         "sms_failed_last_24h": failed,
         "alerts_queued": queued,
+        "alerts_failed_unacknowledged": unseen_failures,
         "redis": "not configured" if not settings.REDIS_URL else ("unreachable" if redis_down else "ok"),
     }
-    reasons = [r for r in (redis_down, late and "detection is more than 3 intervals late") if r]
+    failure = unseen_failures and (
+        f"{unseen_failures} alert(s) reached nobody (SMS failed); acknowledge or resend them on the hot-leads page"
+    )
+    reasons = [r for r in (redis_down, late and "detection is more than 3 intervals late", failure) if r]
     if reasons:
         body["reason"] = "; ".join(reasons)
     return JsonResponse(body, status=503 if reasons else 200)

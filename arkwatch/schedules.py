@@ -5,11 +5,12 @@ from typing import Any
 from django.conf import settings
 from django_q.models import Schedule
 
-from alerts.tasks import run_detection_cycle_task, task_path
+from alerts.tasks import relay_deliveries_task, run_detection_cycle_task, task_path
 from tracking.tasks import purge_events_task
 
 DETECTION_SCHEDULE = "arkwatch: detect signals"
 PURGE_SCHEDULE = "arkwatch: purge old events"
+RELAY_SCHEDULE = "arkwatch: retry SMS deliveries"
 
 
 def ensure_schedules() -> list[str]:
@@ -27,6 +28,17 @@ def ensure_schedules() -> list[str]:
     if created or detection.minutes != settings.DETECTION_INTERVAL_MINUTES:
         Schedule.objects.filter(pk=detection.pk).update(minutes=settings.DETECTION_INTERVAL_MINUTES)
         changed.append(DETECTION_SCHEDULE)
+    _, created = Schedule.objects.get_or_create(
+        name=RELAY_SCHEDULE,
+        defaults={
+            "func": task_path(relay_deliveries_task),
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    if created:
+        changed.append(RELAY_SCHEDULE)
     if settings.EVENT_RETENTION_DAYS:
         _, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,

@@ -212,6 +212,10 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=4)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # Backoff between attempts inside one delivery task: base * 3**(attempt-1) seconds.
 SMS_RETRY_BACKOFF_SECONDS = env.float("SMS_RETRY_BACKOFF_SECONDS", default=2)
+# Longest wait between two tries once the backoff has grown (the relay schedule runs every minute).
+SMS_RETRY_MAX_BACKOFF_SECONDS = env.float("SMS_RETRY_MAX_BACKOFF_SECONDS", default=60)
+# An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
+SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
 
 OVH_ENDPOINT = env("OVH_ENDPOINT", default="ovh-eu")
 OVH_APPLICATION_KEY = env("OVH_APPLICATION_KEY", default="")

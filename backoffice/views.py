@@ -21,8 +21,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from alerts.delivery import alert_failure_acknowledge, alert_resend
 from alerts.models import Alert, CallOutcome
 from backoffice.selectors import (
     funnel,
@@ -98,6 +100,27 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
     ):
         target = reverse("backoffice-hot-leads")  # never an open redirect
     return redirect(target)
+
+
+# What staff can do with one alert from the hot-leads page: the service, and what to say when done.
+ALERT_ACTIONS = {
+    "resend": (alert_resend, gettext_lazy("SMS sent again (checked with the provider first: never twice).")),
+    "acknowledge": (alert_failure_acknowledge, gettext_lazy("Failure acknowledged.")),
+}
+
+
+@require_POST
+def alert_action(request: HttpRequest, alert_id: int) -> HttpResponse:
+    _require(request, "alerts.add_call")  # whoever calls the leads handles their alerts
+    alert = get_object_or_404(Alert, pk=alert_id)
+    action = ALERT_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        messages.error(request, _("Unknown action."))
+    elif action[0](alert=alert):
+        messages.success(request, str(action[1]))
+    else:
+        messages.warning(request, _("Nothing to do: the alert has changed meanwhile."))
+    return redirect("backoffice-hot-leads")
 
 
 def funnel_page(request: HttpRequest) -> HttpResponse:
@@ -193,6 +216,7 @@ def backoffice_urls() -> list[URLPattern]:
         path("hot-leads/", view(hot_leads_page), name="backoffice-hot-leads"),
         path("hot-leads.json", view(hot_leads_json), name="backoffice-hot-leads-json"),
         path("hot-leads/<int:prospect_id>/call/", view(record_call), name="backoffice-record-call"),
+        path("alerts/<int:alert_id>/action/", view(alert_action), name="backoffice-alert-action"),
         path("funnel/", view(funnel_page), name="backoffice-funnel"),
         path("unmatched/", view(unmatched_page), name="backoffice-unmatched"),
         path("timeline/<int:prospect_id>/", view(timeline_page), name="backoffice-timeline"),

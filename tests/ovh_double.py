@@ -19,19 +19,35 @@ class OvhDouble:
         self.script: list = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.running = False
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/1.0"
+        return f"http://127.0.0.1:{self.port}/1.0"
 
     def __enter__(self):
         self.thread.start()
+        self.running = True
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.go_down()
+
+    def go_down(self) -> None:
+        """An outage: the port is closed, connections are refused. The SMS already sent are kept."""
+        if self.running:
+            self.server.shutdown()
+            self.server.server_close()
+            self.running = False
+
+    def come_back(self) -> None:
+        """OVH is back on the same address, remembering every SMS it sent before the outage."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.running = True
 
     def auth_error(self, method: str, url: str, body: str, headers) -> tuple[int, dict] | None:
         """What OVH answers to a request whose keys or signature are wrong; None when all is right."""

@@ -249,3 +249,30 @@ def test_recording_a_call_never_redirects_off_site(caller_client):
         {"outcome": "reached", "next": reverse("backoffice-timeline", args=[prospect.pk])},
     )
     assert back["Location"] == reverse("backoffice-timeline", args=[prospect.pk])
+
+
+def test_a_failed_alert_can_be_resent_or_acknowledged_from_hot_leads(caller_client, django_capture_on_commit_callbacks):
+    from alerts import sms
+
+    prospect = ProspectFactory(name="Alice Failed")
+    failed = make_alert(prospect, status=Alert.Status.FAILED, message="Clic: Alice. Appeler")
+    AlertDelivery.objects.filter(alert=failed).update(status="failed", last_error="OVH 500")
+    page = caller_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert reverse("backoffice-alert-action", args=[failed.pk]) in page
+    url = reverse("backoffice-alert-action", args=[failed.pk])
+    caller_client.post(url, {"action": "resend"})
+    failed.refresh_from_db()
+    assert failed.status == "sent" and [m.body for m in sms.outbox] == ["Clic: Alice. Appeler"]
+    assert caller_client.post(url, {"action": "resend"}).status_code == 302
+    assert len(sms.outbox) == 1, "a second click sends nothing more"
+
+    other = make_alert(ProspectFactory(), status=Alert.Status.FAILED)
+    caller_client.post(reverse("backoffice-alert-action", args=[other.pk]), {"action": "acknowledge"})
+    other.refresh_from_db()
+    assert other.failure_acknowledged_at is not None
+
+
+def test_alert_actions_need_the_caller_role(staff_without_roles):
+    alert = make_alert(ProspectFactory(), status=Alert.Status.FAILED)
+    response = staff_without_roles.post(reverse("backoffice-alert-action", args=[alert.pk]), {"action": "resend"})
+    assert response.status_code == 403

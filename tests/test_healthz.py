@@ -39,3 +39,17 @@ def test_failed_sms_are_reported(client):
     record_run(minutes_ago=1)
     AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
     assert client.get("/healthz").json()["sms_failed_last_24h"] == 1
+
+
+def test_503_while_a_failed_alert_is_unacknowledged_and_a_recorded_call_counts_as_seen(client):
+    from tests.factories import CallFactory
+
+    record_run(minutes_ago=1)
+    delivery = AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["reason"].startswith("1 alert(s) reached nobody")
+    alert = delivery.alert
+    alert.call = CallFactory(prospect=alert.prospect)
+    alert.save()
+    assert client.get("/healthz").status_code == 200

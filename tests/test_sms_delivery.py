@@ -1,17 +1,26 @@
 """SMS backends and delivery: the real `ovh` library over real HTTP against a signature-checking
 local double; retries on 5xx and timeouts still give exactly one SMS."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
 from alerts import sms
-from alerts.delivery import alert_deliver, delivery_send
+from alerts.delivery import (
+    alert_deliver,
+    alert_failure_acknowledge,
+    alert_resend,
+    delivery_send,
+    relay_left_behind_deliveries,
+)
 from alerts.models import Alert, AlertDelivery
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
-from tests.factories import AlertDeliveryFactory, AlertFactory
+from tests.factories import AlertDeliveryFactory, AlertFactory, DetectionRunFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
 pytestmark = pytest.mark.django_db
@@ -73,25 +82,102 @@ def test_a_timeout_after_ovh_accepted_is_checked_and_not_sent_twice(ovh):
     assert ("GET", f"/1.0/sms/{ovh.service}/outgoing") in ovh.requests
 
 
-def test_persistent_failure_is_bounded_then_failed(ovh):
-    ovh.script = ["500"] * 10
+def _after(minutes: float):
+    return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=True)
+
+
+def test_persistent_5xx_is_retried_until_the_give_up_time_then_failed_and_health_says_so(ovh, client):
+    ovh.script = ["500"] * 1000
     alert = make_alert()
     with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=3)):
-        assert alert_deliver(alert_id=alert.pk) == "failed"
-    delivery = alert.deliveries.get()
-    assert (delivery.status, delivery.attempts, ovh.jobs) == ("failed", 3, [])
-    assert delivery.last_error == "OVH error 500: Internal server error"  # what the admin shows
+        assert alert_deliver(alert_id=alert.pk) == "queued", "3 quick tries, then the relay schedule goes on"
+        delivery = alert.deliveries.get()
+        assert (delivery.status, delivery.attempts, ovh.jobs) == ("retry", 3, [])
+        assert delivery.last_error == "OVH error 500: Internal server error"  # what the admin shows
+        with _after(30):
+            assert relay_left_behind_deliveries() == 1 and alert_deliver(alert_id=alert.pk) == "queued"
+        with _after(61):
+            relay_left_behind_deliveries()
+            assert alert_deliver(alert_id=alert.pk) == "failed"
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.last_error.startswith("gave up after 60 min: OVH error 500")
+    DetectionRunFactory(started_at=timezone.now())
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "reached nobody" in health.json()["reason"]
     alert.refresh_from_db()
-    assert alert.status == "failed"
+    assert alert_failure_acknowledge(alert=alert)
+    assert client.get("/healthz").status_code == 200
 
 
-def test_an_unreachable_provider_that_cannot_be_checked_is_not_resent():
+def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(ovh, client):
+    """A refused connection never reached OVH: an ordinary retry, no "was it sent?" doubt."""
     alert = make_alert()
-    settings = {**ovh_settings(OvhDouble()), "OVH_ENDPOINT": "http://127.0.0.1:9/1.0", "OVH_TIMEOUT_SECONDS": 0.5}
-    with override_settings(**settings):
+    ovh.go_down()
+    with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=2)):
+        assert alert_deliver(alert_id=alert.pk) == "queued"
+        delivery = alert.deliveries.get()
+        assert (delivery.status, delivery.needs_check) == ("retry", False)
+        assert "could not be reached" in delivery.last_error
+        for minute in (2, 3, 4):  # the relay schedule keeps trying while OVH is down
+            with _after(minute):
+                relay_left_behind_deliveries()
+                assert alert_deliver(alert_id=alert.pk) == "queued"
+        assert client.get("/healthz").json()["alerts_failed_unacknowledged"] == 0, "not failed: still trying"
+        ovh.come_back()
+        with _after(6):
+            assert relay_left_behind_deliveries() == 1
+            assert alert_deliver(alert_id=alert.pk) == "sent"
+            assert relay_left_behind_deliveries() == 0
+    assert len(ovh.jobs) == 1 and alert.deliveries.get().status == "sent"
+
+
+def test_an_ambiguous_send_is_checked_again_while_ovh_is_down_and_never_sent_twice(ovh):
+    ovh.script = [("slow", 1.5)]  # accepted, but the answer comes after the client gave up
+    alert = make_alert()
+    with override_settings(**ovh_settings(ovh, OVH_TIMEOUT_SECONDS=0.5, SMS_MAX_ATTEMPTS=1)):
+        assert alert_deliver(alert_id=alert.pk) == "queued"
+        assert alert.deliveries.get().needs_check
+        ovh.go_down()
+        with _after(5):
+            relay_left_behind_deliveries()
+            assert alert_deliver(alert_id=alert.pk) == "queued", "the check could not reach OVH: asked again later"
+        assert "could not ask OVH" in alert.deliveries.get().last_error
+        ovh.come_back()
+        with _after(10):
+            relay_left_behind_deliveries()
+            assert alert_deliver(alert_id=alert.pk) == "sent"
+    assert len(ovh.jobs) == 1, "the SMS that left during the timeout was found by its tag"
+
+
+def test_a_failed_alert_can_be_resent_once_and_the_tag_check_still_prevents_a_duplicate(ovh):
+    alert = make_alert()
+    ovh.script = ["500"] * 1000
+    with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=1, SMS_GIVE_UP_AFTER_MINUTES=0)):
         assert alert_deliver(alert_id=alert.pk) == "failed"
+    ovh.script = []
+    alert.refresh_from_db()
+    with override_settings(**ovh_settings(ovh)):
+        assert alert_resend(alert=alert)
+        assert alert_deliver(alert_id=alert.pk) == "sent"
+        alert.refresh_from_db()
+        assert not alert_resend(alert=alert), "nothing failed any more: nothing to resend"
+    assert len(ovh.jobs) == 1
+
+
+class CannotCheckBackend(BaseSmsBackend):
+    """A provider without a "was it sent?" query (can_check_sent is False)."""
+
+    def send(self, message: SmsMessage) -> SendResult:
+        sms.outbox.append(message)
+        return SendResult(provider_ids=["x"])
+
+
+def test_a_provider_that_cannot_tell_whether_an_ambiguous_send_left_fails_rather_than_risk_a_duplicate():
+    alert = make_alert()
+    AlertDelivery.objects.filter(alert=alert).update(needs_check=True)
+    assert delivery_send(delivery_id=alert.deliveries.get().pk, backend=CannotCheckBackend()) == "failed"
     delivery = alert.deliveries.get()
-    assert delivery.attempts == 2 and "not re-sent" in delivery.last_error
+    assert "not re-sent" in delivery.last_error and sms.outbox == []
 
 
 def test_each_recipient_gets_one_sms_and_a_redelivery_sends_nothing_more():

@@ -9,6 +9,8 @@ import ovh
 import ovh.client
 from django.conf import settings
 from ovh import exceptions as ovh_errors
+from requests.exceptions import ConnectTimeout
+from urllib3.exceptions import NewConnectionError
 
 from alerts.sms.base import BaseSmsBackend, SendResult, SmsError, SmsMessage
 
@@ -25,6 +27,23 @@ PERMANENT_ERRORS = (
 )
 # The request may have reached OVH and the SMS left: check by tag before sending again.
 AMBIGUOUS_ERRORS = (ovh_errors.HTTPError, ovh_errors.NetworkError, ovh_errors.InvalidResponse)
+# Failures to open a connection at all (refused, unknown name, connect timeout): nothing reached OVH.
+NOT_CONNECTED = (NewConnectionError, ConnectTimeout)
+
+
+def never_reached_ovh(exc: BaseException) -> bool:
+    """True when the ovh library's HTTPError wraps a failure to connect: an ordinary retry, no check.
+    requests wraps urllib3's NewConnectionError (refused, name resolution) in a MaxRetryError's
+    `reason`, inside a ConnectionError: walk the chain."""
+    seen: list[object] = [exc]
+    while seen:
+        current = seen.pop()
+        if isinstance(current, NOT_CONNECTED):
+            return True
+        if isinstance(current, BaseException):
+            seen += [arg for arg in current.args if isinstance(arg, BaseException)]
+            seen += [getattr(current, "reason", None), current.__cause__]
+    return False
 
 
 def build_client() -> ovh.Client:
@@ -70,6 +89,8 @@ class OvhSmsBackend(BaseSmsBackend):
         except PERMANENT_ERRORS as exc:
             raise SmsError(f"OVH refused the SMS: {exc}", permanent=True) from exc
         except AMBIGUOUS_ERRORS as exc:
+            if never_reached_ovh(exc):
+                raise SmsError(f"OVH could not be reached: {exc}") from exc
             raise SmsError(f"OVH did not answer clearly: {exc}", ambiguous=True) from exc
         except ovh_errors.APIError as exc:
             status = getattr(getattr(exc, "response", None), "status_code", 500)
@@ -84,6 +105,9 @@ class OvhSmsBackend(BaseSmsBackend):
     def find_sent(self, message: SmsMessage) -> list[str] | None:
         try:
             ids = self.client.get(f"/sms/{self.service}/outgoing", tag=message.tag, receiver=message.to)
-        except ovh_errors.APIError:
-            return None  # e.g. the token lacks GET /sms/*/outgoing: we cannot know
+        except PERMANENT_ERRORS:
+            return None  # e.g. the token lacks GET /sms/*/outgoing: we cannot know, ever
+        except ovh_errors.APIError as exc:
+            # OVH unreachable or failing right now: ask again later (until SMS_GIVE_UP_AFTER_MINUTES).
+            raise SmsError(f"could not ask OVH whether the SMS already left: {exc}") from exc
         return [str(i) for i in ids] if isinstance(ids, list) else None
