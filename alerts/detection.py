@@ -22,6 +22,7 @@ from alerts.detected import DetectedSignal
 from alerts.dwell import find_dwell_signals
 from alerts.models import Alert, DetectionRun, Signal
 from alerts.services import alert_record_signal
+from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 
@@ -118,6 +119,7 @@ def find_reopen_signals(opens: Iterable[EmailEvent]) -> list[DetectedSignal]:
                     "opened_at": event.occurred_at.isoformat(),
                     "hours_after_sent": round(hours, 1),
                     "email_event_id": event.pk,
+                    "client": mail_client_name(event.user_agent),
                 },
             )
         )

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from prospects.models import Prospect
@@ -22,15 +23,35 @@ class ProspectAdmin(admin.ModelAdmin):
     list_filter = ["status", "sector"]
     search_fields = ["name", "email", "company", "company_domains"]
     date_hierarchy = "created_at"
-    readonly_fields = ["identity_token", "company_domains", "created_at", "updated_at"]
+    readonly_fields = ["identity_token", "company_domains", "left_out_domains", "created_at", "updated_at"]
     actions = ["mark_contacted", "mark_do_not_contact"]
     change_list_template = "admin/prospects/prospect/change_list.html"
     fieldsets = [
         (None, {"fields": ["name", "email", "company", "title", "sector", "phone", "status"]}),
         (_("Sales context"), {"fields": ["pain_point", "call_script"]}),
-        (_("Matching"), {"fields": ["website", "extra_domains", "company_domains", "ip_ranges", "identity_token"]}),
+        (
+            _("Matching"),
+            {
+                "fields": [
+                    "website",
+                    "extra_domains",
+                    "company_domains",
+                    "left_out_domains",
+                    "ip_ranges",
+                    "identity_token",
+                ]
+            },
+        ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("domains left out"))
+    def left_out_domains(self, obj: Prospect) -> str:
+        """Why a domain of the email or website matches nobody (free mail, a shared platform)."""
+        left_out = obj.domains_left_out() if obj.pk else []
+        if not left_out:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{} — {}", left_out)
 
     @admin.display(description=_("phone"), ordering="phone")
     def phone_link(self, obj: Prospect) -> str:

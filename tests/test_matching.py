@@ -30,8 +30,8 @@ def test_exact_email_matches():
 
 
 def test_company_domain_uses_the_registrable_domain():
-    prospect = ProspectFactory(email="cto@malt.com")
-    visitor = match(email="someone@wiki.malt.com")
+    prospect = ProspectFactory(email="cto@initech-tools.com")
+    visitor = match(email="someone@wiki.initech-tools.com")
     assert (visitor.prospect, visitor.match_method) == (prospect, "company_domain")
 
 

@@ -13,9 +13,10 @@ from django.db import connection
 from django.db.models import Field, Max, Model
 from django.utils import timezone
 
-from core.client import ClientInfo, clean_header, is_bot_user_agent
+from core.client import ClientInfo, clean_header
 from core.sql import concrete_field, insert_sql
 from prospects.models import Prospect
+from tracking.mail_fetchers import judge_mail_fetcher
 from tracking.models import CtaClick, EmailEvent, VisitEvent
 from tracking.signals import announce_event, announce_page_view_event
 
@@ -83,49 +84,48 @@ def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime)
 
 # --- Email ------------------------------------------------------------------------------------
 
-# Prefetchers and link scanners that fetch on delivery, without a human (kept short on purpose:
-# timing catches most of them; these catch the ones that come later).
-MACHINE_UA_MARKERS = (
-    "barracuda",
-    "mimecast",
-    "proofpoint",
-    "symantec",
-    "trendmicro",
-    "forcepoint",
-    "cisco",
-    "microsoft office existence discovery",
-    "safelinks",
-    "urldefense",
-    "googleimageproxy-prefetch",
-)
-APPLE_MPP_NETWORKS = ("17.",)  # Apple Mail Privacy Protection fetches from Apple's 17.0.0.0/8
+# Clicks on different links of one message this close together are a scanner following them all.
+LINK_BURST = timedelta(seconds=1)
 
 
 def classify_email_machine(
-    *, prospect: Prospect, message_id: str, event: str, occurred_at: datetime, client: ClientInfo | None
+    *,
+    prospect: Prospect,
+    message_id: str,
+    event: str,
+    occurred_at: datetime,
+    client: ClientInfo | None,
+    url: str = "",
 ) -> str:
-    """Why this open/click is a machine's, or "" when it may be a human's."""
+    """Why this open/click is a machine's, or "" when it may be a human's (tracking/mail_fetchers.py
+    for who fetched it; here, what the stored events of the message tell)."""
     if event not in (EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED):
         return ""
     if client is not None:
-        user_agent = client.user_agent.lower()
-        if client.ip and client.ip.startswith(APPLE_MPP_NETWORKS):
-            return "Apple Mail Privacy Protection (Apple network)"
-        marker = next((m for m in MACHINE_UA_MARKERS if m in user_agent), None)
-        if marker:
-            return f"security scanner or prefetch ({marker})"
-        if client.user_agent and is_bot_user_agent(client.user_agent):
-            return "crawler user agent"
+        reason = judge_mail_fetcher(user_agent=client.user_agent, ip=client.ip).machine_reason
+        if reason:
+            return reason
     window = timedelta(seconds=settings.EMAIL_MACHINE_WINDOW_SECONDS)
-    delivered = EmailEvent.objects.filter(
-        prospect=prospect,
-        message_id=message_id,
-        event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED],
-    ).aggregate(last=Max("occurred_at"))["last"]
+    message_events = EmailEvent.objects.filter(prospect=prospect, message_id=message_id)
+    delivered = message_events.filter(event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED]).aggregate(
+        last=Max("occurred_at")
+    )["last"]
     if delivered is not None and timedelta(0) <= occurred_at - delivered < window:
         seconds = int((occurred_at - delivered).total_seconds())
         return f"{seconds}s after delivery"
+    if event == EmailEvent.Kind.CLICKED and url:
+        burst = message_events.filter(
+            event=EmailEvent.Kind.CLICKED,
+            occurred_at__gte=occurred_at - LINK_BURST,
+            occurred_at__lte=occurred_at + LINK_BURST,
+        ).exclude(url=url)
+        # The earlier clicks of the burst were judged alone, before this one showed the pattern.
+        if burst.filter(machine_reason="").update(machine_reason=LINK_BURST_REASON) or burst.exists():
+            return LINK_BURST_REASON
     return ""
+
+
+LINK_BURST_REASON = "every link of the message clicked within a second"
 
 
 def email_event_record(
@@ -141,7 +141,7 @@ def email_event_record(
     now = timezone.now()
     occurred_at = occurred_at or now
     reason = classify_email_machine(
-        prospect=prospect, message_id=message_id, event=event, occurred_at=occurred_at, client=client
+        prospect=prospect, message_id=message_id, event=event, occurred_at=occurred_at, client=client, url=url
     )
     record = EmailEvent.objects.create(
         prospect=prospect,

@@ -1,0 +1,53 @@
+"""Shared platforms are not companies: a LinkedIn page, a GitHub Pages site or a Notion page given as a
+prospect's website never makes LinkedIn's, GitHub's or Notion's visitors that prospect."""
+
+import pytest
+
+from prospects.domains import company_domain_of_email, why_not_a_company_domain
+from tests.factories import ProspectFactory, VisitEventFactory
+from tracking.matching import match_visitors, visitor_identify
+from tracking.models import Visitor
+
+pytestmark = pytest.mark.django_db
+
+PLATFORM_WEBSITES = [
+    "https://www.linkedin.com/company/acme-corp",
+    "https://github.com/acme-corp",
+    "https://acme-corp.github.io",
+    "https://acme-corp.notion.site/About",
+    "https://medium.com/@acme",
+    "https://sites.google.com/view/acme-corp",
+    "https://acme.substack.com",
+    "https://acme.wixsite.com/home",
+    "https://acme.webflow.io",
+]
+
+
+@pytest.mark.parametrize("website", PLATFORM_WEBSITES)
+def test_a_platform_website_is_not_a_company_domain_and_the_admin_says_why(website, admin_client):
+    prospect = ProspectFactory(email="cto@gmail.com", website=website)
+    assert prospect.domain_list == []
+    left_out = dict(prospect.domains_left_out())
+    assert "gmail.com" in left_out and len(left_out) == 2
+    page = admin_client.get(f"/admin/prospects/prospect/{prospect.pk}/change/").content.decode()
+    assert "shared platform" in page or "plateforme partagée" in page
+
+
+@pytest.mark.parametrize("website", PLATFORM_WEBSITES)
+def test_a_visitor_coming_from_that_platform_matches_nobody(website):
+    ProspectFactory(email="cto@gmail.com", website=website)
+    VisitEventFactory(visitor_id="from-platform-1", referrer=website.rstrip("/") + "/feed")
+    match_visitors(["from-platform-1"])
+    assert Visitor.objects.get(visitor_id="from-platform-1").prospect is None
+
+
+def test_an_address_on_a_platform_domain_identifies_nobody():
+    ProspectFactory(email="cto@acme-corp.example", website="https://www.linkedin.com/company/acme")
+    visitor = visitor_identify(visitor_id="identify-me-1", email="someone@linkedin.com")
+    visitor.refresh_from_db()
+    assert visitor.prospect is None and company_domain_of_email("someone@linkedin.com") is None
+
+
+def test_a_real_company_website_still_counts():
+    prospect = ProspectFactory(email="cto@gmail.com", website="https://www.acme-corp.fr/contact")
+    assert prospect.domain_list == ["acme-corp.fr"] and why_not_a_company_domain("acme-corp.fr") == ""
