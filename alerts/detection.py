@@ -22,6 +22,7 @@ from alerts.detected import DetectedSignal
 from alerts.dwell import find_dwell_signals
 from alerts.models import Alert, DetectionRun, Signal
 from alerts.services import alert_record_signal
+from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
@@ -67,9 +68,13 @@ def _since(queryset: QuerySet[M], window_start: datetime | None) -> QuerySet[M]:
 
 
 def find_cta_signals(clicks: Iterable[CtaClick]) -> list[DetectedSignal]:
+    clicks = list(clicks)
+    machines = machine_followups({c.page_view_id for c in clicks if c.page_view_id and c.ak})
     found = []
     for click in clicks:
         if click.prospect_id is None:  # callers pass matched clicks only; an unmatched one texts nobody
+            continue
+        if click.page_view_id in machines:  # a sandbox clicking through the page it was sent to
             continue
         scope = click.page_view_id or f"click{click.pk}"
         found.append(

@@ -15,12 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min, Q
 
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
 from core.ratelimit import claim_once, redis_failed, usable_redis
 from core.sql import quoted_column, quoted_table
+from tracking.machine_visits import machine_followups
 from tracking.models import VisitEvent
 
 # How long the first receive time of a page view is remembered for the crossing.
@@ -102,10 +103,46 @@ def _stored_first_seen(page_view_id: str) -> float | None:
     return first.timestamp() if first else None
 
 
-def page_view_crossed_threshold(page_view_id: str, received_at: datetime) -> bool:
+def _visible_enough(engaged_ms: int) -> bool:
+    # The tracker reports visible time with each event; the last one may lag by one heartbeat.
+    return engaged_ms / 1000 >= settings.SIGNAL_DWELL_SECONDS - settings.TRACKING_HEARTBEAT_SECONDS
+
+
+def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: int) -> str:
+    """Why a page view spanning `span_seconds` (server time) was not a person reading, or "".
+
+    The server span is the measure (CONTRACT §1); the browser's own report must not contradict it:
+    - its visible time (the largest engaged_ms) is at least the threshold less one heartbeat — a tab
+      opened in the background and closed later reports about 0;
+    - its visible time is not larger than the span plus one heartbeat — no page is visible longer
+      than it exists;
+    - its heartbeats are not faster than the tracker sends them (one per TRACKING_HEARTBEAT_SECONDS
+      while visible, plus one per visibility change): at most one per half period, plus 4.
+    A snippet that reports no engaged_ms is judged by its heartbeats alone: they come only while the
+    page is visible, so there must be about one per period across the threshold.
+    """
+    period = settings.TRACKING_HEARTBEAT_SECONDS
+    if heartbeats > span_seconds / (period / 2) + 4:
+        return f"{heartbeats} heartbeats in {int(span_seconds)} s: faster than the tracker sends them"
+    if engaged_ms is None:
+        needed = int(settings.SIGNAL_DWELL_SECONDS / period) - 1
+        if heartbeats < needed:
+            return f"{heartbeats} heartbeats (visible time not reported): the page was not in view"
+        return ""
+    if not _visible_enough(engaged_ms):
+        return f"visible {engaged_ms / 1000:.1f} s of {int(span_seconds)} s: a background tab"
+    if engaged_ms / 1000 > span_seconds + period:
+        return f"reports {engaged_ms / 1000:.0f} s visible in a {int(span_seconds)} s page view"
+    return ""
+
+
+def page_view_crossed_threshold(page_view_id: str, received_at: datetime, engaged_ms: int | None = None) -> bool:
     """True once per page view, in any process: for the first event at least SIGNAL_DWELL_SECONDS
-    after the page view's first event. The crossing is claimed in core's shared counters (Redis, or
-    the database), so a heartbeat that lands on another web process than the first one still fires."""
+    after the page view's first event whose visible time agrees (a background tab's heartbeat-less
+    events do not claim it). The crossing is claimed in core's shared counters (Redis, or the
+    database), so a heartbeat that lands on another web process than the first one still fires."""
+    if engaged_ms is not None and not _visible_enough(engaged_ms):
+        return False
     if received_at.timestamp() - _first_seen(page_view_id, received_at) < settings.SIGNAL_DWELL_SECONDS:
         return False
     return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
@@ -124,11 +161,21 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                 received_at__lte=now,
             )
             .values("page_view_id", "prospect_id")
-            .annotate(first=Min("received_at"), last=Max("received_at"), visitor_id=Max("visitor_id"))
+            .annotate(
+                first=Min("received_at"),
+                last=Max("received_at"),
+                visitor_id=Max("visitor_id"),
+                engaged_ms=Max("engaged_ms"),
+                heartbeats=Count("pk", filter=Q(event=VisitEvent.Kind.HEARTBEAT)),
+            )
         )
-        for span in spans:
+        long_spans = [s for s in spans if (s["last"] - s["first"]).total_seconds() >= threshold]
+        machines = machine_followups({s["page_view_id"] for s in long_spans})
+        for span in long_spans:
             seconds = (span["last"] - span["first"]).total_seconds()
-            if seconds < threshold:
+            if span["page_view_id"] in machines or not_a_reading(
+                span_seconds=seconds, engaged_ms=span["engaged_ms"], heartbeats=span["heartbeats"]
+            ):
                 continue
             found.append(
                 DetectedSignal(
@@ -141,6 +188,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                         "page_view_id": span["page_view_id"],
                         "visitor_id": span["visitor_id"],
                         "dwell_seconds": int(seconds),
+                        "visible_seconds": None if span["engaged_ms"] is None else span["engaged_ms"] // 1000,
                         "first_seen": span["first"].isoformat(),
                         "last_seen": span["last"].isoformat(),
                     },

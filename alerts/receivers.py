@@ -12,6 +12,8 @@ def detect_now(*, reason: str, **kwargs: Any) -> None:
     enqueue_detection(reason)
 
 
-def detect_when_dwell_crossed(*, page_view_id: str, received_at: datetime, **kwargs: Any) -> None:
-    if page_view_crossed_threshold(page_view_id, received_at):
+def detect_when_dwell_crossed(
+    *, page_view_id: str, received_at: datetime, engaged_ms: int | None = None, **kwargs: Any
+) -> None:
+    if page_view_crossed_threshold(page_view_id, received_at, engaged_ms):
         enqueue_detection("dwell")

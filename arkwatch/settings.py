@@ -189,6 +189,9 @@ TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 # An open or click this soon after the message's sent/delivered event is a machine (scanner, proxy).
 EMAIL_MACHINE_WINDOW_SECONDS = env.int("EMAIL_MACHINE_WINDOW_SECONDS", default=30)
+# A page view with the prospect's ak, from the network of a machine's click on the email link, this
+# soon after it, is that machine's visit (a sandbox following the link), not the prospect reading.
+EMAIL_MACHINE_FOLLOWUP_SECONDS = env.int("EMAIL_MACHINE_FOLLOWUP_SECONDS", default=120)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -29,7 +29,12 @@ def seed(prospects: int) -> None:
             ak=prospect.identity_token,
             received_at=now - timedelta(seconds=120),
         )
-        VisitEventFactory(visitor_id=visitor, page_view_id=f"pv-c{n:04d}", received_at=now - timedelta(seconds=5))
+        VisitEventFactory(
+            visitor_id=visitor,
+            page_view_id=f"pv-c{n:04d}",
+            received_at=now - timedelta(seconds=5),
+            engaged_ms=115_000,  # read in the foreground: visible the whole time
+        )
         CtaClickFactory(visitor_id=visitor, page_view_id=f"pv-c{n:04d}", received_at=now - timedelta(seconds=4))
         # A second click in another page view: same signal, must not text twice.
         CtaClickFactory(visitor_id=visitor, page_view_id=f"pv-d{n:04d}", received_at=now - timedelta(seconds=3))

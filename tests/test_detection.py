@@ -40,17 +40,26 @@ def cycle(django_capture_on_commit_callbacks):
 
 
 def page_view(prospect, start, seconds, *, pv="pv-000001", visitor="visitor-1", **fields):
+    """What tracker.js sends for a page read in the foreground: a page view, then a heartbeat every
+    15 s carrying the visible time, the last one at `seconds`."""
     VisitEventFactory(
         visitor_id=visitor,
         page_view_id=pv,
         event="pageview",
         received_at=start,
+        engaged_ms=0,
         ak=prospect.identity_token if prospect else "",
         **fields,
     )
-    VisitEventFactory(
-        visitor_id=visitor, page_view_id=pv, event="heartbeat", received_at=start + timedelta(seconds=seconds), **fields
-    )
+    for at in [*range(15, seconds, 15), seconds]:
+        VisitEventFactory(
+            visitor_id=visitor,
+            page_view_id=pv,
+            event="heartbeat",
+            received_at=start + timedelta(seconds=at),
+            engaged_ms=at * 1000,
+            **fields,
+        )
 
 
 @pytest.mark.parametrize(("seconds", "alerts"), [(1, 0), (60, 0), (89, 0), (90, 1), (91, 1), (400, 1)])
@@ -268,7 +277,12 @@ def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_th
         (91, "heartbeat"),
         (106, "heartbeat"),
     ]:
-        payload = {**body, "event": event, **({"ak": prospect.identity_token} if event == "pageview" else {})}
+        payload = {
+            **body,
+            "event": event,
+            "engaged_ms": seconds * 1000,
+            **({"ak": prospect.identity_token} if event == "pageview" else {}),
+        }
         with time_machine.travel(T0 + timedelta(seconds=seconds), tick=False):
             with mock.patch("alerts.receivers.enqueue_detection", wraps=enqueue_detection) as enqueued:
                 with django_capture_on_commit_callbacks(execute=True):

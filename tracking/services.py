@@ -72,7 +72,7 @@ def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetim
     values = _browser_fields(data, client, now)
     _insert_event(VisitEvent, {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")})
     if values["page_view_id"] and not values["is_bot"]:
-        announce_page_view_event(values["page_view_id"], now)
+        announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"))
 
 
 def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:

@@ -14,8 +14,9 @@ from django.dispatch import Signal
 # Sent with reason="cta" | "email_open" | "identify" | "manual_link": look for signals now.
 event_may_complete_signal = Signal()
 
-# Sent for every human page-view event with page_view_id and received_at, so that dwell detection
-# can notice the event that carries the page view across its threshold.
+# Sent for every human page-view event with page_view_id, received_at and the browser's engaged_ms
+# (None when the snippet does not report it), so that dwell detection can notice the event that
+# carries the page view across its threshold.
 page_view_event = Signal()
 
 
@@ -24,7 +25,9 @@ def announce_event(reason: str) -> None:
     transaction.on_commit(lambda: event_may_complete_signal.send(sender=None, reason=reason))
 
 
-def announce_page_view_event(page_view_id: str, received_at: datetime) -> None:
+def announce_page_view_event(page_view_id: str, received_at: datetime, engaged_ms: int | None = None) -> None:
     transaction.on_commit(
-        lambda: page_view_event.send(sender=None, page_view_id=page_view_id, received_at=received_at)
+        lambda: page_view_event.send(
+            sender=None, page_view_id=page_view_id, received_at=received_at, engaged_ms=engaged_ms
+        )
     )
