@@ -138,8 +138,10 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     click_visitors = set(new_clicks.values_list("visitor_id", flat=True))
     report.events_scanned = len(visit_rows) + len(click_visitors)
 
-    # 1. Matching: every visitor seen in the window, from the hints its new events carry.
-    active_visitors = {v for v, _ in visit_rows} | click_visitors
+    # 1. Matching: every visitor seen in the window, from the hints its new events carry, and every
+    #    visitor that gave an email through identify since then.
+    identified = _since_email_given(window_start).values_list("visitor_id", flat=True)
+    active_visitors = {v for v, _ in visit_rows} | click_visitors | set(identified)
     report.visitors_matched = match_visitors(active_visitors, since=window_start)
 
     # 2. Visitors matched since the last window (here, by identify, or by hand): their earlier
@@ -167,6 +169,11 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     )
     signals += find_reopen_signals(opens)
     return signals
+
+
+def _since_email_given(window_start: datetime | None) -> QuerySet[Visitor]:
+    visitors = Visitor.objects.filter(email_given_at__isnull=False)
+    return visitors.filter(email_given_at__gte=window_start) if window_start else visitors
 
 
 def _since_matched(window_start: datetime | None) -> QuerySet[Visitor]:

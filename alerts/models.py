@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tracking.models import Identification
+
 
 class Signal(models.TextChoices):
     PAGE_DWELL = "page_dwell", _("Long visit")
@@ -28,6 +30,9 @@ class Alert(models.Model):
         COOLDOWN = "cooldown", _("Not texted: cooldown")
         STALE = "stale", _("Not texted: evidence too old")
         MUTED = "muted", _("Not texted: do not contact")
+        HELD = "held", _("Held for review")
+        DISMISSED = "dismissed", _("Dismissed after review")
+        GROUPED = "grouped", _("In the hourly summary SMS")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
@@ -41,6 +46,13 @@ class Alert(models.Model):
     evidence = models.JSONField(_("evidence"), default=dict)
     message = models.CharField(_("SMS text"), max_length=480, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    # "" for alerts recorded before identification strength was kept.
+    identification = models.CharField(
+        _("identification"), max_length=10, choices=Identification.choices, blank=True, default=""
+    )
+    # The /24 (or /48) the evidence came from: claimed signals for several prospects from one network
+    # within an hour are held for review.
+    client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
     # Its SMS finally failed and someone saw it: /healthz stops answering 503 for it.
     failure_acknowledged_at = models.DateTimeField(_("failure acknowledged at"), null=True, blank=True)
     # The call that handled this alert (who, when, outcome, note live on the Call): set = acknowledged.
@@ -61,6 +73,7 @@ class Alert(models.Model):
             models.Index(fields=["-detected_at"], name="alert_detected_idx"),
             models.Index(fields=["prospect", "-detected_at"], name="alert_prospect_idx"),
             models.Index(fields=["status"], name="alert_status_idx"),
+            models.Index(fields=["client_network", "-detected_at"], name="alert_network_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(signal__in=Signal.values), name="alert_signal_valid"),
@@ -100,8 +113,42 @@ class Call(models.Model):
         return f"{self.prospect} — {self.get_outcome_display()}"
 
 
+class SmsNotice(models.Model):
+    """An SMS about several alerts rather than one lead: the held-alerts notice, or the summary of the
+    alerts past the hourly budget. One per kind and period (unique): it is sent at most once."""
+
+    class Kind(models.TextChoices):
+        HELD = "held", _("Held alerts notice")
+        SUMMARY = "summary", _("Hourly summary")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    period_start = models.DateTimeField(_("period start"))
+    # Written when its first SMS is sent, so that it counts what happened until then.
+    message = models.CharField(_("SMS text"), max_length=480, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMS notice")
+        verbose_name_plural = _("SMS notices")
+        constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="notice_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class HourlySmsBudget(models.Model):
+    """SMS about single alerts sent in one clock hour, claimed by a conditional UPDATE (never over)."""
+
+    hour = models.DateTimeField(unique=True)
+    used = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h: {self.used}"
+
+
 class AlertDelivery(models.Model):
-    """One SMS to one recipient for one alert; claimed by a conditional UPDATE before each send."""
+    """One SMS to one recipient for one alert (or one notice); claimed by a conditional UPDATE before
+    each send."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -110,7 +157,12 @@ class AlertDelivery(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    notice = models.ForeignKey(
+        SmsNotice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     recipient = models.CharField(_("recipient"), max_length=20)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -132,6 +184,12 @@ class AlertDelivery(models.Model):
         verbose_name_plural = _("SMS deliveries")
         constraints = [
             models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient"),
+            models.UniqueConstraint(fields=["notice", "recipient"], name="notice_once_per_recipient"),
+            models.CheckConstraint(
+                condition=models.Q(alert__isnull=True, notice__isnull=False)
+                | models.Q(alert__isnull=False, notice__isnull=True),
+                name="delivery_of_alert_or_notice",
+            ),
         ]
         indexes = [models.Index(fields=["status", "lease_until"], name="delivery_status_idx")]
 

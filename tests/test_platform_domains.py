@@ -5,7 +5,7 @@ import pytest
 
 from prospects.domains import company_domain_of_email, why_not_a_company_domain
 from tests.factories import ProspectFactory, VisitEventFactory
-from tracking.matching import match_visitors, visitor_identify
+from tracking.matching import match_visitors
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +41,17 @@ def test_a_visitor_coming_from_that_platform_matches_nobody(website):
     assert Visitor.objects.get(visitor_id="from-platform-1").prospect is None
 
 
-def test_an_address_on_a_platform_domain_identifies_nobody():
+def test_an_address_on_a_platform_domain_identifies_nobody(client, django_capture_on_commit_callbacks):
     ProspectFactory(email="cto@acme-corp.example", website="https://www.linkedin.com/company/acme")
-    visitor = visitor_identify(visitor_id="identify-me-1", email="someone@linkedin.com")
-    visitor.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/track/identify",
+            '{"visitor_id": "identify-me-1", "email": "someone@linkedin.com"}',
+            "application/json",
+            HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0",
+        )
+    assert response.status_code == 202
+    visitor = Visitor.objects.get(visitor_id="identify-me-1")
     assert visitor.prospect is None and company_domain_of_email("someone@linkedin.com") is None
 
 

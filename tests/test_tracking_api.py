@@ -200,31 +200,54 @@ def test_control_characters_never_reach_stored_headers(client):
 # --- identify ---------------------------------------------------------------------------------
 
 
-def test_identify_links_the_visitor_by_email(client, browser_headers):
+def test_identify_links_the_visitor_by_email(client, browser_headers, django_capture_on_commit_callbacks):
     prospect = ProspectFactory(email="cto@acme-corp.example")
-    response = post(
-        client,
-        "/api/track/identify",
-        {"visitor_id": "visitor-0001", "email": "CTO@acme-corp.example"},
-        **browser_headers,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the worker matches it (Q sync in tests)
+        response = post(
+            client,
+            "/api/track/identify",
+            {"visitor_id": "visitor-0001", "email": "CTO@acme-corp.example"},
+            **browser_headers,
+        )
     assert response.status_code == 202
     visitor = Visitor.objects.get(visitor_id="visitor-0001")
     assert (visitor.prospect, visitor.match_method) == (prospect, "email")
 
 
-def test_identify_uses_the_company_domain_but_never_free_mail(client, browser_headers):
+def test_identify_uses_the_company_domain_but_never_free_mail(
+    client, browser_headers, django_capture_on_commit_callbacks
+):
     prospect = ProspectFactory(email="cto@acme-corp.example")
-    post(
-        client,
-        "/api/track/identify",
-        {"visitor_id": "visitor-0001", "email": "dev@acme-corp.example"},
-        **browser_headers,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post(
+            client,
+            "/api/track/identify",
+            {"visitor_id": "visitor-0001", "email": "dev@acme-corp.example"},
+            **browser_headers,
+        )
     assert Visitor.objects.get(visitor_id="visitor-0001").prospect == prospect
     ProspectFactory(email="someone@gmail.com")
-    post(client, "/api/track/identify", {"visitor_id": "visitor-0002", "email": "other@gmail.com"}, **browser_headers)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(
+            client, "/api/track/identify", {"visitor_id": "visitor-0002", "email": "other@gmail.com"}, **browser_headers
+        )
     assert Visitor.objects.get(visitor_id="visitor-0002").prospect is None
+
+
+def test_identify_does_the_same_work_whatever_the_email(client, browser_headers):
+    """No timing oracle: a prospect's domain and an unknown one cost the request the same queries
+    (matching runs in the worker)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ProspectFactory(email="cto@acme-corp.example")
+    shapes = []
+    for n, email in enumerate(["dev@acme-corp.example", "dev@unknown-corp.example"]):
+        with CaptureQueriesContext(connection) as queries:
+            post(client, "/api/track/identify", {"visitor_id": f"visitor-q{n:04d}", "email": email}, **browser_headers)
+        shapes.append([q["sql"].split()[0] for q in queries.captured_queries])
+    assert shapes[0] == shapes[1] and "prospects_prospect" not in str(queries.captured_queries)
+    assert not Visitor.objects.filter(prospect__isnull=False).exists(), "not matched in the request"
 
 
 @pytest.mark.parametrize(

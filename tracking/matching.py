@@ -196,6 +196,9 @@ def match_visitors(
         Visitor.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {v.visitor_id: v for v in Visitor.objects.filter(visitor_id__in=ids)}
     hints = collect_hints(ids, since=since)
+    for visitor in existing.values():
+        if visitor.email:  # given through identify
+            hints[visitor.visitor_id].emails.add(visitor.email.lower())
     linked = 0
     by_prospect: dict[int, list[str]] = defaultdict(list)
     for visitor_id in ids:
@@ -211,15 +214,3 @@ def match_visitors(
     for prospect_id, visitor_ids_of_prospect in by_prospect.items():
         attribute_visitor_events(visitor_ids_of_prospect, prospect_id, since=since)
     return linked
-
-
-def visitor_identify(*, visitor_id: str, email: str) -> Visitor:
-    """The identify endpoint: remember the address and link by email or company domain."""
-    visitor, _created = Visitor.objects.get_or_create(visitor_id=visitor_id)
-    if visitor.email != email:
-        Visitor.objects.filter(pk=visitor.pk).update(email=email)
-        visitor.email = email
-    match = ProspectDirectory.load().best_match(VisitorHints(emails={email}))
-    if match:
-        visitor_link(visitor=visitor, prospect=match[0], method=match[1], evidence={**match[2], "via": "identify"})
-    return visitor

@@ -23,6 +23,25 @@ MATCH_STRENGTH = {
 }
 
 
+class Identification(models.TextChoices):
+    """How sure we are of who the visitor was (CONTRACT §3)."""
+
+    # A personal link's ak token (tracked-link clicks carry it), a signed pixel, a hand link.
+    VERIFIED = "verified", _("verified")
+    # An email given, a company or referrer domain, an IP rule: anyone can claim them.
+    CLAIMED = "claimed", _("claimed")
+
+
+VERIFIED_METHODS = {MatchMethod.AK, MatchMethod.MANUAL}
+
+
+def identification_of(method: str) -> str:
+    """verified or claimed, from how a visitor was matched ("" when it was not)."""
+    if not method:
+        return ""
+    return Identification.VERIFIED if method in VERIFIED_METHODS else Identification.CLAIMED
+
+
 def match_strength(method: str) -> int:
     """How much a match by `method` is worth; 0 for no match. Stored nowhere: it follows from the method."""
     return MATCH_STRENGTH.get(MatchMethod(method), 0) if method else 0
@@ -51,6 +70,8 @@ class Visitor(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("matched by"), null=True, blank=True, on_delete=models.SET_NULL
     )
     email = models.EmailField(_("email given"), blank=True)
+    # When `identify` last gave the email: the next detection cycle matches the visitor from it.
+    email_given_at = models.DateTimeField(_("email given at"), null=True, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
 
     class Meta:
@@ -59,6 +80,7 @@ class Visitor(models.Model):
         indexes = [
             # The detection cycle reconsiders visitors matched since its last window.
             models.Index(fields=["matched_at"], name="visitor_matched_at_idx"),
+            models.Index(fields=["email_given_at"], name="visitor_email_given_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -73,6 +95,10 @@ class Visitor(models.Model):
     @property
     def match_strength(self) -> int:
         return match_strength(self.match_method)
+
+    @property
+    def identification(self) -> str:
+        return identification_of(self.match_method)
 
 
 class BrowserEvent(models.Model):

@@ -17,7 +17,7 @@ from core.client import ClientInfo, clean_header
 from core.sql import concrete_field, insert_sql
 from prospects.models import Prospect
 from tracking.mail_fetchers import judge_mail_fetcher
-from tracking.models import CtaClick, EmailEvent, VisitEvent
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 from tracking.signals import announce_event, announce_page_view_event
 
 # Values of these field types reach the driver as they are (validated str, int, bool or None):
@@ -80,6 +80,16 @@ def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime)
     _insert_event(CtaClick, {**values, "cta_id": data["cta_id"]})
     if data["cta_id"] in settings.SIGNAL_CTA_IDS and not values["is_bot"]:
         announce_event("cta")
+
+
+def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
+    """identify: remember the address the visitor gave, and ask detection to match it. Matching runs in
+    the worker, not here: the request does the same work whatever the email, so its answer time says
+    nothing about which domains belong to prospects."""
+    Visitor.objects.update_or_create(
+        visitor_id=data["visitor_id"], defaults={"email": data["email"], "email_given_at": now}
+    )
+    announce_event("identify")
 
 
 # --- Email ------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,10 +23,8 @@ from core.client import ClientInfo, client_info, client_ip
 from core.ratelimit import network_of, rate_limited
 from prospects.models import Prospect
 from tracking import schemas
-from tracking.matching import visitor_identify
 from tracking.models import EmailEvent
-from tracking.services import cta_click_record, email_event_record, visit_event_record
-from tracking.signals import announce_event
+from tracking.services import cta_click_record, email_event_record, visit_event_record, visitor_email_given
 from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url, read_token
 
 logger = logging.getLogger(__name__)
@@ -132,16 +129,10 @@ def track_cta(request: HttpRequest) -> HttpResponse:
     return _ingest(request, schemas.CTA, cta_click_record)
 
 
-def _identify(*, data: dict, client: ClientInfo, now: datetime) -> None:
-    visitor = visitor_identify(visitor_id=data["visitor_id"], email=data["email"])
-    if visitor.prospect_id:
-        announce_event("identify")
-
-
 @csrf_exempt
 @never_cache
 def track_identify(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.IDENTIFY, _identify)
+    return _ingest(request, schemas.IDENTIFY, visitor_email_given)
 
 
 @csrf_exempt
