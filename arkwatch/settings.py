@@ -193,6 +193,14 @@ EMAIL_MACHINE_WINDOW_SECONDS = env.int("EMAIL_MACHINE_WINDOW_SECONDS", default=3
 # soon after it, is that machine's visit (a sandbox following the link), not the prospect reading.
 EMAIL_MACHINE_FOLLOWUP_SECONDS = env.int("EMAIL_MACHINE_FOLLOWUP_SECONDS", default=120)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
+# Email services' webhooks (/api/webhooks/<provider>): an endpoint whose secret is empty answers 404.
+SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")  # base64 DER, as SendGrid shows it
+MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
+BREVO_WEBHOOK_TOKEN = env("BREVO_WEBHOOK_TOKEN", default="")
+POSTMARK_WEBHOOK_USER = env("POSTMARK_WEBHOOK_USER", default="")
+POSTMARK_WEBHOOK_PASSWORD = env("POSTMARK_WEBHOOK_PASSWORD", default="")
+# SendGrid batches events up to 768 KB per POST; the tracking endpoints' 8 KiB would refuse them.
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.mail_merge import export_email_links
 from backoffice.selectors import prospect_recent_activity
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
@@ -22,6 +23,7 @@ admin.site.unregister(Prospect)
 class ProspectWithActivityAdmin(ProspectAdmin):
     change_form_template = "admin/prospects/prospect/change_form.html"
     list_display = [*ProspectAdmin.list_display[:-1], "timeline_link", ProspectAdmin.list_display[-1]]
+    actions = [*ProspectAdmin.actions, export_email_links]
 
     @admin.display(description=_("timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:

@@ -1,13 +1,13 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
 from tracking.matching import visitor_link_by_hand
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor, WebhookUnknownRecipients
 
 
 @admin.register(VisitEvent)
@@ -47,8 +47,23 @@ class MachineFilter(admin.SimpleListFilter):
 class EmailEventAdmin(EvidenceAdmin):
     list_display = ["occurred_at", "event", "prospect", "message_id", "source", "machine_reason"]
     list_filter = [("occurred_at", admin.DateFieldListFilter), "event", "source", MachineFilter]
-    search_fields = ["=message_id", "prospect__email"]
+    search_fields = ["=message_id", "prospect__email", "=provider_event_id"]
     ordering = ["-occurred_at"]
+
+
+@admin.register(WebhookUnknownRecipients)
+class WebhookUnknownRecipientsAdmin(admin.ModelAdmin):
+    """Read-only: written by the webhooks only (tracking/webhooks/services.py)."""
+
+    list_display = ["day", "provider", "count", "last_seen_at"]
+    list_filter = ["provider"]
+    ordering = ["-day", "provider"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(Visitor)

@@ -181,6 +181,7 @@ class EmailEvent(models.Model):
         API = "api", _("Email sender (API)")
         PIXEL = "pixel", _("Open pixel")
         LINK = "link", _("Tracked link")
+        WEBHOOK = "hook", _("Email service webhook")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
@@ -195,6 +196,9 @@ class EmailEvent(models.Model):
     url = models.CharField(_("link destination"), max_length=2048, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
     client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
+    # "<provider>:<the provider's event id>" for webhook events, NULL otherwise: a provider that delivers
+    # the same event twice (a retry after a lost answer) is stored once, by the unique index.
+    provider_event_id = models.CharField(_("provider event id"), max_length=200, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("email event")
@@ -212,3 +216,22 @@ class EmailEvent(models.Model):
     @property
     def is_machine(self) -> bool:
         return bool(self.machine_reason)
+
+
+class WebhookUnknownRecipients(models.Model):
+    """How many well-authenticated webhook events were about addresses that are not prospects, per
+    provider and day. Only counted: the address of someone who is not a prospect is not ours to keep,
+    but a count that suddenly grows says the prospect list and the sender's list drifted apart."""
+
+    provider = models.CharField(_("provider"), max_length=20)
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("events"), default=0)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook events for unknown addresses")
+        verbose_name_plural = _("webhook events for unknown addresses")
+        constraints = [models.UniqueConstraint(fields=["provider", "day"], name="webhook_unknown_provider_day")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.day}: {self.count}"

@@ -147,10 +147,14 @@ def email_event_record(
     source: str = EmailEvent.Source.API,
     client: ClientInfo | None = None,
     url: str = "",
+    provider_event_id: str | None = None,
+    provider_machine_reason: str = "",
 ) -> EmailEvent:
+    """`provider_machine_reason`: the email service already knows a machine fetched it (SendGrid's
+    sg_machine_open, Brevo's proxy opens); its word wins over our own judgement."""
     now = timezone.now()
     occurred_at = occurred_at or now
-    reason = classify_email_machine(
+    reason = provider_machine_reason or classify_email_machine(
         prospect=prospect, message_id=message_id, event=event, occurred_at=occurred_at, client=client, url=url
     )
     record = EmailEvent.objects.create(
@@ -164,6 +168,7 @@ def email_event_record(
         url=url[:2048],
         user_agent=clean_header(client.user_agent) if client else "",
         client_network=client.network if client else None,
+        provider_event_id=provider_event_id,
     )
     if event == EmailEvent.Kind.OPENED and not reason:
         announce_event("email_open")

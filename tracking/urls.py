@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tracking import views
+from tracking.webhooks.views import PROVIDERS, email_webhook
 
 app_name = "tracking"
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("api/track/email", views.track_email, name="email"),
     path("t/o/<str:token>.gif", views.open_pixel, name="pixel"),
     path("t/c/<str:token>", views.tracked_link, name="link"),
+    *(path(f"api/webhooks/{name}", email_webhook, {"provider": name}, name=f"webhook-{name}") for name in PROVIDERS),
     path("audit-gratuit-monitoring.html", views.landing_demo, name="landing-demo"),
 ]

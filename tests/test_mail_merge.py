@@ -1,0 +1,183 @@
+"""Mail-merge exports: `export_email_links` and the prospects' admin action (CONTRACT §2)."""
+
+import csv
+import io
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import load_workbook
+
+from tests.factories import ProspectFactory
+from tracking.tokens import LINK_SALT, PIXEL_SALT, read_token
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/prospects/prospect/"
+COLUMNS = ["email", "name", "company", "ak", "pixel_url", "link_url"]
+
+
+def export(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_email_links", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def token_of(url: str) -> str:
+    path = urlsplit(url).path
+    return path.rsplit("/", 1)[1].removesuffix(".gif")
+
+
+def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
+    ana = ProspectFactory(email="ana@acme.example", name="Ana Martin", company="Acme")
+    ProspectFactory(email="bob@globex.example", name="Bob", company="Globex")
+    out, err = export("--message-id", "relance-1", "--url", "https://www.example.com/audit")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [list(row) for row in rows][0] == COLUMNS
+    assert sorted(row["email"] for row in rows) == ["ana@acme.example", "bob@globex.example"]
+    row = next(r for r in rows if r["email"] == ana.email)
+    assert (row["name"], row["company"], row["ak"]) == ("Ana Martin", "Acme", ana.identity_token)
+    assert row["pixel_url"].startswith("https://track.example.com/t/o/")
+    assert read_token(token_of(row["pixel_url"]), salt=PIXEL_SALT) == {"p": ana.pk, "m": "relance-1"}
+    link = read_token(token_of(row["link_url"]), salt=LINK_SALT)
+    assert link == {"p": ana.pk, "m": "relance-1", "u": "https://www.example.com/audit"}
+    assert "2 prospect(s) exported" in err
+
+
+def test_without_url_the_link_column_is_empty():
+    ProspectFactory()
+    out, _err = export("--message-id", "m1")
+    assert next(csv.DictReader(io.StringIO(out)))["link_url"] == ""
+
+
+def test_xlsx_file_has_55_rows_for_55_prospects(tmp_path):
+    prospects = ProspectFactory.create_batch(55)
+    target = tmp_path / "links.xlsx"
+    out, _err = export(
+        "--message-id", "relance-2", "--url", "https://www.example.com/", "--format", "xlsx", "--output", str(target)
+    )
+    assert "55 prospect(s) exported" in out
+    sheet = load_workbook(target).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == COLUMNS
+    assert len(rows[1:]) == 55
+    assert {row[0] for row in rows[1:]} == {p.email for p in prospects}
+    assert {row[3] for row in rows[1:]} == {p.identity_token for p in prospects}
+    assert all(row[4].startswith("https://track.example.com/t/o/") and row[5] for row in rows[1:])
+
+
+def test_csv_to_a_file(tmp_path):
+    ProspectFactory.create_batch(3)
+    target = tmp_path / "links.csv"
+    export("--message-id", "m", "--output", str(target))
+    assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 3
+
+
+def test_prospects_marked_do_not_contact_are_left_out():
+    ProspectFactory(email="keep@acme.example")
+    ProspectFactory(email="stop@acme.example", status="do_not_contact")
+    out, err = export("--message-id", "m")
+    assert [row["email"] for row in csv.DictReader(io.StringIO(out))] == ["keep@acme.example"]
+    assert "1 marked 'do not contact' left out" in err
+
+
+def test_formulas_in_names_stay_text(tmp_path):
+    ProspectFactory(name='=HYPERLINK("https://evil.example")', company="+33 Corp")
+    out, _err = export("--message-id", "m")
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert row["name"].startswith("'=") and row["company"] == "'+33 Corp"
+    target = tmp_path / "x.xlsx"
+    export("--message-id", "m", "--format", "xlsx", "--output", str(target))
+    cell = load_workbook(target).active["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--message-id", ""], "--message-id must be 1 to 200"),
+        (["--message-id", "m" * 201], "--message-id must be 1 to 200"),
+        (["--message-id", "m", "--url", "javascript:alert(1)"], "absolute http(s) URL"),
+        (["--message-id", "m", "--format", "xlsx"], "give --output FILE"),
+        (["--message-id", "m", "--output", "/nonexistent-dir/links.csv"], "Cannot write /nonexistent-dir/links.csv"),
+    ],
+)
+def test_bad_arguments_get_a_readable_error(args, words):
+    ProspectFactory()
+    with pytest.raises(CommandError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        export(*args)
+
+
+def test_no_prospect_is_a_readable_error():
+    with pytest.raises(CommandError, match="No prospect to export"):
+        export("--message-id", "m")
+
+
+# --- The admin action ---------------------------------------------------------------------------
+
+
+def test_admin_action_asks_for_the_message_then_downloads_the_selected_prospects_only(staff_client):
+    chosen = ProspectFactory.create_batch(2)
+    ProspectFactory(email="other@else.example")
+    selection = {"action": "export_email_links", "_selected_action": [p.pk for p in chosen]}
+    page = staff_client.post(CHANGELIST, selection)
+    assert page.status_code == 200 and b'name="message_id"' in page.content
+    download = staff_client.post(
+        CHANGELIST,
+        {
+            **selection,
+            "apply": "1",
+            "message_id": "relance 3",
+            "url": "https://www.example.com/a",
+            "file_format": "csv",
+        },
+    )
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    assert download["Content-Disposition"] == 'attachment; filename="email-links-relance-3.csv"'
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert sorted(row["email"] for row in rows) == sorted(p.email for p in chosen)
+    assert all(row["link_url"].startswith("https://track.example.com/t/c/") for row in rows)
+
+
+def test_admin_action_xlsx(staff_client):
+    chosen = ProspectFactory.create_batch(3)
+    download = staff_client.post(
+        CHANGELIST,
+        {
+            "action": "export_email_links",
+            "_selected_action": [p.pk for p in chosen],
+            "apply": "1",
+            "message_id": "m",
+            "file_format": "xlsx",
+        },
+    )
+    assert download["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    assert sheet.max_row == 4 and sheet["F2"].value in ("", None)
+
+
+def test_admin_action_with_an_invalid_form_shows_it_again(staff_client):
+    prospect = ProspectFactory()
+    page = staff_client.post(
+        CHANGELIST,
+        {"action": "export_email_links", "_selected_action": [prospect.pk], "apply": "1", "message_id": ""},
+    )
+    assert page.status_code == 200 and b"errorlist" in page.content
+    ftp = staff_client.post(
+        CHANGELIST,
+        {
+            "action": "export_email_links",
+            "_selected_action": [prospect.pk],
+            "apply": "1",
+            "message_id": "m",
+            "url": "ftp://files.example.com/offer.pdf",
+            "file_format": "csv",
+        },
+    )
+    assert ftp.status_code == 200 and b"errorlist" in ftp.content
+
+
+def test_admin_action_needs_staff(client):
+    prospect = ProspectFactory()
+    response = client.post(CHANGELIST, {"action": "export_email_links", "_selected_action": [prospect.pk]})
+    assert response.status_code == 302 and "/login/" in response["Location"]

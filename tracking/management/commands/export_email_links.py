@@ -1,0 +1,54 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from prospects.models import Prospect
+from tracking.exports import FORMATS, email_link_rows, exportable_prospects, render
+from tracking.tokens import is_http_url
+
+
+class Command(BaseCommand):
+    help = (
+        "Write one row per prospect (email, name, company, ak, pixel_url, link_url) for a mail merge. "
+        "Prospects marked 'do not contact' are left out."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--message-id", required=True, help="the email's message id (1-200 characters)")
+        parser.add_argument("--url", help="destination of the tracked link (http or https)")
+        parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or xlsx")
+        parser.add_argument("--output", help="file to write (default: standard output; required for xlsx)")
+
+    def handle(
+        self,
+        *args: Any,
+        message_id: str,
+        url: str | None,
+        format: str,
+        output: str | None,
+        **options: Any,
+    ) -> None:
+        if not 1 <= len(message_id) <= 200:
+            raise CommandError("--message-id must be 1 to 200 characters.")
+        if url is not None and not is_http_url(url):
+            raise CommandError(f"--url must be an absolute http(s) URL, not {url!r}.")
+        if format == "xlsx" and not output:
+            raise CommandError("An xlsx file is binary: give --output FILE (for example --output links.xlsx).")
+        prospects = exportable_prospects()
+        left_out = Prospect.objects.count() - prospects.count()
+        if not prospects.exists():
+            raise CommandError("No prospect to export. Import some first (import_prospects).")
+        content, count = render(email_link_rows(prospects, message_id=message_id, url=url), format)
+        summary = f"{count} prospect(s) exported"
+        if left_out:
+            summary += f"; {left_out} marked 'do not contact' left out"
+        if output is None:
+            self.stdout.write(content.decode("utf-8"), ending="")
+            self.stderr.write(summary + ".")
+            return
+        try:
+            Path(output).write_bytes(content)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror or exc}.") from None
+        self.stdout.write(f"{summary} to {output}.")

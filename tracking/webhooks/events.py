@@ -1,0 +1,105 @@
+"""What every provider's payload is turned into, and the small readers the four parsers share.
+
+A parser raises PayloadError with a sentence when the body is not of the shape its provider documents;
+the view answers 400 with that sentence and stores nothing from the batch."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+# A provider's own id is kept as "<provider>:<id>" in a 200-character column; longer ids are hashed.
+MAX_NATIVE_ID = 150
+
+
+class PayloadError(ValueError):
+    """The body is JSON, but not what the provider sends. Its message is shown to the caller."""
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One email event as a provider reported it, in the product's words (EmailEvent.Kind)."""
+
+    key: str  # dedupe key, "<provider>:<event id>"
+    email: str
+    message_id: str
+    kind: str
+    occurred_at: datetime
+    ip: str | None = None
+    user_agent: str = ""
+    url: str = ""
+    machine_reason: str = ""  # the provider's own verdict that a machine fetched it
+
+
+def event_key(provider: str, native_id: object, raw: object) -> str:
+    """The provider's event id when it documents one; otherwise a hash of the event as sent, which a
+    retry repeats byte for byte (Brevo and most Postmark records carry no event id)."""
+    if isinstance(native_id, str | int) and not isinstance(native_id, bool):
+        text = str(native_id)
+        if 0 < len(text) <= MAX_NATIVE_ID:
+            return f"{provider}:{text}"
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f"{provider}:sha256:{hashlib.sha256(canonical.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def required_text(event: dict[str, Any], name: str, where: str, *, limit: int = 200) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{where}: “{name}” must be a non-empty string.")
+    value = value.strip()
+    if len(value) > limit:
+        raise PayloadError(f"{where}: “{name}” is longer than {limit} characters.")
+    return value
+
+
+def optional_text(event: dict[str, Any], name: str, *, limit: int = 2048) -> str:
+    """A field we only keep when it is usable: anything but a string counts as absent."""
+    value = event.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def email_address(event: dict[str, Any], name: str, where: str) -> str:
+    value = required_text(event, name, where, limit=254)
+    if "@" not in value:
+        raise PayloadError(f"{where}: “{name}” is not an email address.")
+    return value.lower()
+
+
+def epoch_seconds(value: object, where: str, name: str) -> datetime:
+    """A Unix time in seconds (int, float or digits) as an aware datetime; never in the future, since a
+    sender's clock ahead of ours must not place an open after the ones that follow it."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 2**33:
+        raise PayloadError(f"{where}: “{name}” must be a Unix time in seconds.")
+    return min(datetime.fromtimestamp(value, tz=UTC), timezone.now())
+
+
+def iso_datetime(value: object, where: str, name: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return min(parsed, timezone.now())
+    raise PayloadError(f"{where}: “{name}” must be an ISO 8601 date-time with an offset.")
+
+
+def object_at(data: object, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PayloadError(f"{where} must be a JSON object.")
+    return data
+
+
+def event_name(event: dict[str, Any], name: str, where: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: “{name}” must be a string.")
+    return value

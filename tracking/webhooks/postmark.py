@@ -1,0 +1,84 @@
+"""Postmark webhooks: one record per POST, told apart by `RecordType`. Postmark signs nothing; the
+webhook URL carries HTTP basic auth credentials (https://user:password@host/api/webhooks/postmark),
+checked against POSTMARK_WEBHOOK_USER / POSTMARK_WEBHOOK_PASSWORD."""
+
+import base64
+import binascii
+import hmac
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from tracking.models import EmailEvent
+from tracking.webhooks.events import (
+    ProviderEvent,
+    email_address,
+    event_key,
+    event_name,
+    iso_datetime,
+    object_at,
+    optional_text,
+    required_text,
+)
+
+NAME = "postmark"
+KINDS = {
+    "Delivery": EmailEvent.Kind.DELIVERED,
+    "Open": EmailEvent.Kind.OPENED,
+    "Click": EmailEvent.Kind.CLICKED,
+    "Bounce": EmailEvent.Kind.BOUNCED,
+}
+# Bounce types that mean the message will not arrive; soft bounces and auto-replies are not bounces here.
+HARD_BOUNCES = {"HardBounce", "BadEmailAddress", "Blocked"}
+# Where each record type puts the recipient and the time.
+RECIPIENT = {"Bounce": "Email"}
+TIME = {"Delivery": "DeliveredAt", "Bounce": "BouncedAt"}
+
+
+def configured() -> bool:
+    return bool(settings.POSTMARK_WEBHOOK_USER and settings.POSTMARK_WEBHOOK_PASSWORD)
+
+
+def authenticate(request: HttpRequest, body: bytes) -> bool:
+    scheme, _sep, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, colon, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, ValueError):
+        return False
+    # Both compared, always: the time taken says nothing about which one was wrong.
+    user_ok = hmac.compare_digest(user.encode(), settings.POSTMARK_WEBHOOK_USER.encode())
+    password_ok = hmac.compare_digest(password.encode(), settings.POSTMARK_WEBHOOK_PASSWORD.encode())
+    return bool(colon) and user_ok and password_ok
+
+
+def parse(data: Any) -> list[ProviderEvent]:
+    raw = object_at(data, "Postmark's record")
+    where = "the record"
+    record_type = event_name(raw, "RecordType", where)
+    kind = KINDS.get(record_type)
+    if kind is None:
+        return []  # SpamComplaint, SubscriptionChange…: not an email event this product keeps
+    if kind == EmailEvent.Kind.BOUNCED and raw.get("Type") not in HARD_BOUNCES:
+        return []
+    geo = raw.get("Geo")
+    return [
+        ProviderEvent(
+            # Bounces carry an ID; the other records none, so the record as sent is its identity.
+            key=event_key(NAME, raw.get("ID") if record_type == "Bounce" else None, raw),
+            email=email_address(raw, RECIPIENT.get(record_type, "Recipient"), where),
+            message_id=required_text(raw, "MessageID", where),
+            kind=kind,
+            occurred_at=_occurred_at(raw, TIME.get(record_type, "ReceivedAt"), where),
+            ip=(optional_text(geo, "IP", limit=64) or None) if isinstance(geo, dict) else None,
+            user_agent=optional_text(raw, "UserAgent"),
+            url=optional_text(raw, "OriginalLink"),
+        )
+    ]
+
+
+def _occurred_at(raw: dict[str, Any], name: str, where: str) -> datetime:
+    return iso_datetime(raw.get(name), where, name)

@@ -1,0 +1,80 @@
+"""Store what a provider's webhook reported: each event once, about prospects only."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.client import ClientInfo
+from prospects.models import Prospect
+from tracking.models import EmailEvent, WebhookUnknownRecipients
+from tracking.services import email_event_record
+from tracking.webhooks.events import ProviderEvent
+
+# Opens and clicks are judged like the pixel's (a ClientInfo from the provider's ip and user agent);
+# a delivery or a bounce says nothing about who fetched what.
+ENGAGEMENT = (EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED)
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    unknown_recipients: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"stored": self.stored, "duplicates": self.duplicates, "unknown_recipients": self.unknown_recipients}
+
+
+def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> WebhookOutcome:
+    emails = {event.email for event in events}
+    prospects = {p.email: p for p in Prospect.objects.filter(email__in=emails)} if emails else {}
+    known = {event.key for event in events if event.email in prospects}
+    seen = set(EmailEvent.objects.filter(provider_event_id__in=known).values_list("provider_event_id", flat=True))
+    stored = duplicates = unknown = 0
+    for event in events:
+        prospect = prospects.get(event.email)
+        if prospect is None:
+            unknown += 1
+            continue
+        if event.key in seen:
+            duplicates += 1
+            continue
+        seen.add(event.key)  # the same event twice in one batch
+        if _record(prospect, event):
+            stored += 1
+        else:
+            duplicates += 1
+    if unknown:
+        webhook_unknown_recipients_count(provider=provider, count=unknown)
+    return WebhookOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
+
+
+def _record(prospect: Prospect, event: ProviderEvent) -> bool:
+    engagement = event.kind in ENGAGEMENT
+    try:
+        # A savepoint: a concurrent delivery of the same event that inserted first makes this INSERT
+        # fail on the unique provider_event_id, and only this one event is undone.
+        with transaction.atomic():
+            email_event_record(
+                prospect=prospect,
+                message_id=event.message_id,
+                event=event.kind,
+                occurred_at=event.occurred_at,
+                source=EmailEvent.Source.WEBHOOK,
+                client=ClientInfo(ip=event.ip, user_agent=event.user_agent) if engagement else None,
+                url=event.url if event.kind == EmailEvent.Kind.CLICKED else "",
+                provider_event_id=event.key,
+                provider_machine_reason=event.machine_reason if engagement else "",
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def webhook_unknown_recipients_count(*, provider: str, count: int) -> None:
+    now = timezone.now()
+    row, _created = WebhookUnknownRecipients.objects.get_or_create(provider=provider, day=timezone.localdate(now))
+    # F(): two deliveries counting at once both count.
+    WebhookUnknownRecipients.objects.filter(pk=row.pk).update(count=F("count") + count, last_seen_at=now)

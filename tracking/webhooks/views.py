@@ -1,0 +1,88 @@
+"""POST /api/webhooks/<provider> (CONTRACT §2b). Thin, like the tracking views: check the request,
+authenticate it as the provider documents, parse, hand the events to the service.
+
+Answers: 404 when the provider's secret is not set (the endpoint does not exist), 401 when the
+authentication is missing or wrong, 400 when the body is not what the provider sends, 200 otherwise —
+also for events about addresses that are not prospects, since providers switch off a webhook that
+keeps failing. Nothing is stored unless the whole request was accepted."""
+
+import json
+import logging
+from types import ModuleType
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from core.client import client_ip
+from core.ratelimit import rate_limited
+from tracking.webhooks import brevo, mailgun, postmark, sendgrid
+from tracking.webhooks.events import PayloadError
+from tracking.webhooks.services import provider_events_record
+
+logger = logging.getLogger(__name__)
+
+PROVIDERS: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, brevo, postmark)}
+# What each provider is told when its authentication fails: which secret to check.
+AUTH_HELP = {
+    "sendgrid": "a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)",
+    "mailgun": "a valid, fresh and unused Mailgun signature",
+    "brevo": "the Brevo token (Authorization: Bearer <token>, or ?token=<token>)",
+    "postmark": "the Postmark HTTP basic auth credentials",
+}
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _body(request: HttpRequest) -> tuple[bytes, JsonResponse | None]:
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    too_big = _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return b"", _error(400, _("The Content-Length header is not a number."))
+    if declared > limit:
+        return b"", too_big
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return b"", too_big
+    return (b"", too_big) if len(body) > limit else (body, None)
+
+
+@csrf_exempt
+@never_cache
+def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    module = PROVIDERS[provider]
+    if not module.configured():
+        return _error(404, _("This webhook is not configured on this server."))
+    if request.method != "POST":
+        response = _error(405, _("Use POST for this endpoint."))
+        response["Allow"] = "POST"
+        return response
+    body, refused = _body(request)
+    if refused is not None:
+        return refused
+    if not module.authenticate(request, body):
+        # Only failures count against the sender: a busy provider is never slowed down, a guesser is.
+        if rate_limited((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT)):
+            return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+        response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[provider]})
+        if provider == "postmark":
+            response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
+        return response
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _error(400, _("The body is not valid JSON; nothing was stored."))
+    try:
+        events = module.parse(data)
+    except PayloadError as exc:
+        return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
+    outcome = provider_events_record(provider=provider, events=events)
+    return JsonResponse({"ok": True, **outcome.as_dict()})
