@@ -39,10 +39,15 @@ def compose_alert_sms(
     pain_point: str,
     alert_id: int | None,
     max_units: int | None = None,
+    claimed: bool = False,
 ) -> str:
+    """`claimed`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
+    rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
     budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
     with translation.override(settings.LANGUAGE_CODE):
         head = to_gsm7(signal_summary(signal, evidence))
+        if claimed:
+            head += to_gsm7(f" ({_('unverified')})")
         call = to_gsm7(_("Call %(phone)s") % {"phone": phone}) if phone else to_gsm7(_("No phone on file"))
     link = lead_short_url(alert_id) if alert_id else ""
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from alerts.models import Alert, AlertDelivery
+from alerts.notices import notice_text
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,15 @@ def _backoff(attempts: int) -> float:
     return min(settings.SMS_RETRY_BACKOFF_SECONDS * 3 ** max(attempts - 1, 0), settings.SMS_RETRY_MAX_BACKOFF_SECONDS)
 
 
+def _body(delivery: AlertDelivery) -> str:
+    if delivery.alert is not None:
+        return delivery.alert.message
+    assert delivery.notice is not None  # the table's check constraint: an alert or a notice
+    return notice_text(delivery.notice)
+
+
 def _send_unless_already_sent(delivery: AlertDelivery, backend: BaseSmsBackend) -> SendResult:
-    message = SmsMessage(to=delivery.recipient, body=delivery.alert.message, tag=delivery.tag)
+    message = SmsMessage(to=delivery.recipient, body=_body(delivery), tag=delivery.tag)
     if delivery.needs_check:
         # Raises a temporary SmsError when OVH cannot be reached: the check is retried, not skipped.
         already = backend.find_sent(message) if backend.can_check_sent else None
@@ -78,7 +86,7 @@ def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) ->
         now = timezone.now()
         if not _claim_delivery(delivery_id, now):
             return AlertDelivery.objects.get(pk=delivery_id).status  # someone else has it, not due, or done
-        delivery = AlertDelivery.objects.select_related("alert").get(pk=delivery_id)
+        delivery = AlertDelivery.objects.select_related("alert", "notice").get(pk=delivery_id)
         try:
             result = _send_unless_already_sent(delivery, backend)
         except SmsError as exc:
@@ -138,30 +146,39 @@ def alert_refresh_status(alert_id: int) -> str:
     return status
 
 
-def alert_deliver(*, alert_id: int) -> str:
+def _deliver_all(deliveries: "QuerySet[AlertDelivery]") -> None:
     backend: BaseSmsBackend | None = None
-    for delivery_id in AlertDelivery.objects.filter(alert_id=alert_id, status__in=WAITING).values_list("pk", flat=True):
+    for delivery_id in deliveries.filter(status__in=WAITING).values_list("pk", flat=True):
         try:
             backend = backend or get_sms_backend()
         except SmsError as exc:  # misconfigured backend: permanent for every recipient
             AlertDelivery.objects.filter(pk=delivery_id).update(status=AlertDelivery.Status.FAILED, last_error=str(exc))
             continue
         delivery_send(delivery_id=delivery_id, backend=backend)
+
+
+def alert_deliver(*, alert_id: int) -> str:
+    _deliver_all(AlertDelivery.objects.filter(alert_id=alert_id))
     return alert_refresh_status(alert_id)
 
 
-def deliveries_needing_relay(now: datetime | None = None) -> list[int]:
-    """Alerts whose SMS wait for a worker: a retry whose time has come, a worker that died mid-send
-    (lease expired), or a queued delivery whose task was lost."""
+def notice_deliver(*, notice_id: int) -> None:
+    _deliver_all(AlertDelivery.objects.filter(notice_id=notice_id))
+
+
+def deliveries_needing_relay(now: datetime | None = None) -> list[tuple[int | None, int | None]]:
+    """(alert id, notice id) of SMS waiting for a worker: a retry (or a notice) whose time has come, a
+    worker that died mid-send (lease expired), or a queued delivery whose task was lost."""
     now = now or timezone.now()
     expired = AlertDelivery.objects.filter(status=AlertDelivery.Status.SENDING, lease_until__lt=now)
     # The SMS may have left before the crash: check with the provider before any re-send.
     expired.update(status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, retry_at=now, updated_at=now)
-    due = AlertDelivery.objects.filter(status=AlertDelivery.Status.RETRY, retry_at__lte=now)
+    due = AlertDelivery.objects.filter(status__in=WAITING, retry_at__lte=now)
     lost = AlertDelivery.objects.filter(
         status__in=WAITING, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
     )
-    return sorted(set(due.values_list("alert_id", flat=True)) | set(lost.values_list("alert_id", flat=True)))
+    pairs = set(due.values_list("alert_id", "notice_id")) | set(lost.values_list("alert_id", "notice_id"))
+    return sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1] or 0))
 
 
 def enqueue_delivery(alert_id: int) -> None:
@@ -173,11 +190,21 @@ def enqueue_delivery(alert_id: int) -> None:
         logger.exception("could not enqueue delivery of alert %s; the relay schedule hands it over", alert_id)
 
 
+def enqueue_notice_delivery(notice_id: int) -> None:
+    try:
+        async_task(notice_deliver, notice_id=notice_id, task_name=f"notice:{notice_id}", group="delivery")
+    except Exception:
+        logger.exception("could not enqueue notice %s; the relay schedule hands it over", notice_id)
+
+
 def relay_left_behind_deliveries() -> int:
-    alert_ids = deliveries_needing_relay()
-    for alert_id in alert_ids:
-        enqueue_delivery(alert_id)
-    return len(alert_ids)
+    pairs = deliveries_needing_relay()
+    for alert_id, notice_id in pairs:
+        if alert_id is not None:
+            enqueue_delivery(alert_id)
+        elif notice_id is not None:
+            enqueue_notice_delivery(notice_id)
+    return len(pairs)
 
 
 def alert_resend(*, alert: Alert) -> bool:

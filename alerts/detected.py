@@ -13,3 +13,7 @@ class DetectedSignal:
     dedup_key: str
     occurred_at: datetime
     evidence: dict[str, Any]
+    # verified (ak, tracked link, signed pixel, hand link) or claimed (email, domain, referrer, IP rule).
+    identification: str = "verified"
+    # The /24 (/48) the evidence came from, for the claimed-signals anomaly check.
+    client_network: str | None = None

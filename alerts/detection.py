@@ -8,7 +8,7 @@ SMS cooldown is a conditional UPDATE (alerts.services). Running it twice changes
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ from alerts.services import alert_record_signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor, identification_of
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -83,6 +83,7 @@ def find_cta_signals(clicks: Iterable[CtaClick]) -> list[DetectedSignal]:
                 signal=Signal.CTA_CLICK,
                 dedup_key=f"cta_click:{click.prospect_id}:{scope}:{click.cta_id}",
                 occurred_at=click.received_at,
+                client_network=click.client_network,
                 evidence={
                     "cta_id": click.cta_id,
                     "page": click.page[:300],
@@ -118,6 +119,7 @@ def find_reopen_signals(opens: Iterable[EmailEvent]) -> list[DetectedSignal]:
                 signal=Signal.EMAIL_REOPEN,
                 dedup_key=f"email_reopen:{event.prospect_id}:{event.message_id}"[:300],
                 occurred_at=event.occurred_at,
+                client_network=event.client_network,  # verified: the pixel and link tokens are signed
                 evidence={
                     "message_id": event.message_id,
                     "sent_at": sent.isoformat(),
@@ -168,7 +170,20 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
         EmailEvent.objects.filter(event=EmailEvent.Kind.OPENED, machine_reason="", received_at__lte=now), window_start
     )
     signals += find_reopen_signals(opens)
-    return signals
+    return with_identification(signals)
+
+
+def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:
+    """Browser signals are as sure as the visitor's match: verified by an ak token or a hand link,
+    claimed by an email, a domain, a referrer or an IP rule (one query for all the visitors)."""
+    visitor_ids = {s.evidence["visitor_id"] for s in signals if "visitor_id" in s.evidence}
+    methods = dict(Visitor.objects.filter(visitor_id__in=visitor_ids).values_list("visitor_id", "match_method"))
+    return [
+        replace(s, identification=identification_of(methods.get(s.evidence["visitor_id"], "")) or "claimed")
+        if "visitor_id" in s.evidence
+        else s
+        for s in signals
+    ]
 
 
 def _since_email_given(window_start: datetime | None) -> QuerySet[Visitor]:

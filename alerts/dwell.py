@@ -167,6 +167,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                 visitor_id=Max("visitor_id"),
                 engaged_ms=Max("engaged_ms"),
                 heartbeats=Count("pk", filter=Q(event=VisitEvent.Kind.HEARTBEAT)),
+                network=Max("client_network"),
             )
         )
         long_spans = [s for s in spans if (s["last"] - s["first"]).total_seconds() >= threshold]
@@ -184,6 +185,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                     dedup_key=f"page_dwell:{span['prospect_id']}:{span['page_view_id']}",
                     # The moment the threshold was crossed is when a human would have wanted the SMS.
                     occurred_at=span["last"],
+                    client_network=span["network"],
                     evidence={
                         "page_view_id": span["page_view_id"],
                         "visitor_id": span["visitor_id"],

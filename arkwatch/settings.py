@@ -219,6 +219,10 @@ SIGNAL_EMAIL_REOPEN_MAX_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MAX_HOURS", defau
 SIGNAL_MAX_AGE_MINUTES = env.int("SIGNAL_MAX_AGE_MINUTES", default=60)
 ALERT_COOLDOWN_HOURS = env.float("ALERT_COOLDOWN_HOURS", default=24)
 ALERT_SMS_RECIPIENTS = env.list("ALERT_SMS_RECIPIENTS", default=[])
+# Past this many single-lead SMS in a clock hour, alerts are grouped into one summary SMS at its end.
+ALERT_SMS_MAX_PER_HOUR = env.int("ALERT_SMS_MAX_PER_HOUR", default=10)
+# Claimed signals for two or more prospects from one client network within an hour are held for review.
+ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=4)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # Backoff between attempts inside one delivery task: base * 3**(attempt-1) seconds.

@@ -34,7 +34,9 @@ class HotLead:
 
     @property
     def to_call(self) -> bool:
-        return any(a.call_id is None for a in self.alerts)
+        # A held alert waits for review first; a dismissed one was not a person's intent.
+        waiting = (Alert.Status.HELD, Alert.Status.DISMISSED)
+        return any(a.call_id is None and a.status not in waiting for a in self.alerts)
 
     @property
     def version(self) -> str:

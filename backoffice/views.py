@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from alerts.delivery import alert_failure_acknowledge, alert_resend
 from alerts.models import Alert, CallOutcome
+from alerts.services import alert_dismiss, alert_release
 from backoffice.selectors import (
     funnel,
     hot_leads,
@@ -106,6 +107,8 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
 ALERT_ACTIONS = {
     "resend": (alert_resend, gettext_lazy("SMS sent again (checked with the provider first: never twice).")),
     "acknowledge": (alert_failure_acknowledge, gettext_lazy("Failure acknowledged.")),
+    "release": (alert_release, gettext_lazy("Alert released: the SMS is on its way.")),
+    "dismiss": (alert_dismiss, gettext_lazy("Alert dismissed: nobody will be texted.")),
 }
 
 

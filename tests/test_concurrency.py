@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test import override_settings
 from django.utils import timezone
 
 from alerts import sms
 from alerts.detection import run_detection_cycle
-from alerts.models import Alert, AlertDelivery
+from alerts.models import Alert, AlertDelivery, SmsNotice
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,8 +49,7 @@ def seed(prospects: int) -> None:
         )
 
 
-def test_parallel_detection_runs_text_once_per_prospect_and_signal():
-    seed(prospects=5)
+def run_in_parallel_workers() -> None:
     barrier = threading.Barrier(WORKERS)
     errors: list[BaseException] = []
 
@@ -67,8 +67,13 @@ def test_parallel_detection_runs_text_once_per_prospect_and_signal():
         thread.start()
     for thread in threads:
         thread.join()
-
     assert errors == []
+
+
+@override_settings(ALERT_SMS_MAX_PER_HOUR=100)
+def test_parallel_detection_runs_text_once_per_prospect_and_signal():
+    seed(prospects=5)
+    run_in_parallel_workers()
     sent = Alert.objects.filter(status="sent")
     pairs = list(sent.values_list("prospect_id", "signal"))
     assert len(pairs) == len(set(pairs)) == 15, f"{connection.vendor}: {pairs}"
@@ -78,3 +83,13 @@ def test_parallel_detection_runs_text_once_per_prospect_and_signal():
     assert len(sms.outbox) == 15
     assert len({(m.to, m.tag) for m in sms.outbox}) == 15
     assert AlertDelivery.objects.filter(status="sent").count() == 15
+
+
+@override_settings(ALERT_SMS_MAX_PER_HOUR=7)
+def test_parallel_workers_never_go_over_the_hourly_sms_budget_and_group_the_rest():
+    seed(prospects=5)  # 15 alerts that would text
+    run_in_parallel_workers()
+    assert Alert.objects.filter(status="sent").count() == 7 and len(sms.outbox) == 7
+    assert Alert.objects.filter(status="grouped").count() == 8, "nothing dropped: grouped for the summary"
+    notice = SmsNotice.objects.get()
+    assert notice.kind == "summary" and notice.deliveries.count() == 1

@@ -124,7 +124,7 @@ def test_authenticated_arbitrary_json_never_gets_a_5xx(configured, provider, pay
                 "HTTP_AUTHORIZATION",
                 "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE",
                 "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP",
-                "CONTENT_LENGTH",
+                # not CONTENT_LENGTH: a length longer than the body trips the test client itself
             ]
         ),
         st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80),

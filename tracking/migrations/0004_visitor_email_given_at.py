@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('prospects', '0002_recompute_company_domains'),
-        ('tracking', '0002_derived_match_strength_and_machine'),
+        ('tracking', '0003_email_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,99 @@
+"""SMS about several alerts rather than one lead: the held-alerts notice and the hourly summary.
+
+- Held: claimed signals for two or more prospects from one client network within an hour look like
+  someone typing in prospects' domains. Those alerts wait on the hot-leads page; one SMS per hour says
+  how many wait. It leaves a minute after the first hold, so that it counts the whole burst.
+- Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;
+  one SMS at the end of that hour lists them. Nothing is dropped: every alert stays on the hot-leads page.
+
+Each notice is one row per (kind, hour), created with get_or_create on a unique key: whatever the
+number of workers, one notice, one delivery per recipient, sent through the same outbox as alerts.
+Its text is written when its first SMS leaves, so it counts what happened until then.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy, ngettext
+
+from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
+from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
+
+# The held notice waits this long after the first hold, to count the whole burst.
+HELD_NOTICE_DELAY = timedelta(seconds=60)
+SIGNAL_SHORT = {
+    Signal.PAGE_DWELL: gettext_lazy("read"),
+    Signal.CTA_CLICK: gettext_lazy("click"),
+    Signal.EMAIL_REOPEN: gettext_lazy("email"),
+}
+
+
+def hour_of(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(minute=0, second=0, microsecond=0)
+
+
+def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
+    """The notice of this kind for the current hour, created (with its deliveries) by the first caller."""
+    period = hour_of(now)
+    notice, created = SmsNotice.objects.get_or_create(kind=kind, period_start=period)
+    if created:
+        send_at = now + HELD_NOTICE_DELAY if kind == SmsNotice.Kind.HELD else period + timedelta(hours=1)
+        recipients = list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
+        AlertDelivery.objects.bulk_create(
+            [AlertDelivery(notice=notice, recipient=r, retry_at=send_at, created_at=send_at) for r in recipients]
+        )
+    return notice
+
+
+def _hot_leads_url() -> str:
+    return settings.PUBLIC_BASE_URL + reverse("backoffice-hot-leads")
+
+
+def _compose(notice: SmsNotice) -> str:
+    budget = SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
+    link = _hot_leads_url()
+    period_end = notice.period_start + timedelta(hours=1)
+    with translation.override(settings.LANGUAGE_CODE):
+        if notice.kind == SmsNotice.Kind.HELD:
+            count = Alert.objects.filter(status=Alert.Status.HELD).count()
+            text = ngettext(
+                "ArkWatch: %(count)d alert held for review (claimed signals for several prospects from one network)",
+                "ArkWatch: %(count)d alerts held for review (claimed signals for several prospects from one network)",
+                count,
+            ) % {"count": count}
+        else:
+            grouped = list(
+                Alert.objects.filter(
+                    status=Alert.Status.GROUPED, detected_at__gte=notice.period_start, detected_at__lt=period_end
+                )
+                .select_related("prospect")
+                .order_by("detected_at")
+            )
+            text = ngettext(
+                "ArkWatch: %(count)d more signal %(start)s-%(end)s (over %(max)d SMS/h)",
+                "ArkWatch: %(count)d more signals %(start)s-%(end)s (over %(max)d SMS/h)",
+                len(grouped),
+            ) % {
+                "count": len(grouped),
+                "start": f"{timezone.localtime(notice.period_start):%H}h",
+                "end": f"{timezone.localtime(period_end):%H}h",
+                "max": settings.ALERT_SMS_MAX_PER_HOUR,
+            }
+            names = ", ".join(
+                f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in grouped
+            )
+            room = budget - gsm7_units(to_gsm7(text)) - len(link) - 4
+            if names and room > 10:
+                text += ": " + truncate_units(to_gsm7(names), room)
+    return truncate_units(to_gsm7(text), budget - len(link) - 2) + ". " + link
+
+
+def notice_text(notice: SmsNotice) -> str:
+    """The notice's SMS, written once (conditional UPDATE: a retry re-sends the same words, which the
+    "already sent?" tag check relies on)."""
+    if not notice.message:
+        SmsNotice.objects.filter(pk=notice.pk, message="").update(message=_compose(notice))
+        notice.refresh_from_db(fields=["message"])
+    return notice.message

@@ -1,0 +1,117 @@
+"""Forgery bounded at the alert: claimed signals say so, a burst of claimed signals for several
+prospects from one network is held for review with one notice, and an hourly budget groups the rest
+into one summary — nothing is dropped."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts import sms
+from alerts.delivery import relay_left_behind_deliveries
+from alerts.models import Alert, SmsNotice
+from prospects.models import Prospect
+from tests.factories import BROWSER_UA, ProspectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def cta(client, *, visitor_id, ip, email="", ak=""):
+    body = {"visitor_id": visitor_id, "page": "/audit", "cta_id": "cta_reserver_audit"}
+    body |= {"email": email} if email else {}
+    body |= {"ak": ak} if ak else {}
+    response = client.post("/api/track/cta", json.dumps(body), "text/plain", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR=ip)
+    assert response.status_code == 202
+
+
+@pytest.fixture
+def live(django_capture_on_commit_callbacks):
+    """Run what the request triggers (detection, then delivery) as the cluster would (sync in tests)."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+def test_a_claimed_click_texts_and_says_unverified_a_verified_one_does_not(client, live):
+    ProspectFactory(email="cto@acme-corp.example", name="Alice Claimed")
+    verified = ProspectFactory(email="cto@initech.example", name="Bob Verified")
+    live(cta, client, visitor_id="visitor-claim1", ip="203.0.113.5", email="someone@acme-corp.example")
+    live(cta, client, visitor_id="visitor-verif1", ip="198.51.100.5", ak=verified.identity_token)
+    assert len(sms.outbox) == 2
+    assert "(non vérifié)" in sms.outbox[0].body and "Alice Claimed" in sms.outbox[0].body
+    assert "non vérifié" not in sms.outbox[1].body and "Bob Verified" in sms.outbox[1].body
+    assert dict(Alert.objects.values_list("prospect__name", "identification")) == {
+        "Alice Claimed": "claimed",
+        "Bob Verified": "verified",
+    }
+
+
+def test_the_forged_click_attack_reaches_the_phone_at_most_twice_and_the_rest_waits_for_review(client, live):
+    """20 prospects' domains, a CTA each from one address, three rounds: one SMS for the first, then
+    one notice saying how many are held; nobody is marked hot but the first."""
+    for n in range(20):
+        ProspectFactory(email=f"cto@company{n:02d}.example", name=f"Prospect {n:02d}")
+    for round_ in range(3):
+        for n in range(20):
+            email = f"anyone{round_}@company{n:02d}.example"
+            live(cta, client, visitor_id=f"forged-{round_}-{n:02d}", ip="203.0.113.66", email=email)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
+        live(relay_left_behind_deliveries)
+    assert len(sms.outbox) == 2, [m.body for m in sms.outbox]
+    notice = sms.outbox[1].body
+    assert notice.startswith("ArkWatch : 59 alertes retenues"), notice  # 19 + 20 + 20, all on the page
+    assert Alert.objects.filter(status="held").count() == 59
+    assert Prospect.objects.filter(status="hot").count() == 1
+    assert SmsNotice.objects.filter(kind="held").count() == 1
+
+
+def test_two_claimed_readers_from_different_networks_are_not_an_anomaly(client, live):
+    ProspectFactory(email="cto@acme-corp.example")
+    ProspectFactory(email="cto@initech.example")
+    live(cta, client, visitor_id="visitor-a0001", ip="203.0.113.5", email="a@acme-corp.example")
+    live(cta, client, visitor_id="visitor-b0001", ip="198.51.100.9", email="b@initech.example")
+    assert len(sms.outbox) == 2 and not Alert.objects.filter(status="held").exists()
+
+
+def test_staff_release_or_dismiss_a_held_alert_from_hot_leads(client, live, admin_client):
+    first = ProspectFactory(email="cto@acme-corp.example")
+    second = ProspectFactory(email="cto@initech.example", name="Carla Held")
+    third = ProspectFactory(email="cto@globex.example")
+    for n, email in enumerate(["x@acme-corp.example", "x@initech.example", "x@globex.example"]):
+        live(cta, client, visitor_id=f"visitor-h{n:04d}", ip="203.0.113.66", email=email)
+    held = {a.prospect_id: a for a in Alert.objects.filter(status="held")}
+    assert set(held) == {second.pk, third.pk} and first.pk not in held
+    page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert "Retenue" in page and "non vérifié" in page
+    url = reverse("backoffice-alert-action", args=[held[second.pk].pk])
+    live(admin_client.post, url, {"action": "release"})
+    live(admin_client.post, reverse("backoffice-alert-action", args=[held[third.pk].pk]), {"action": "dismiss"})
+    statuses = dict(Alert.objects.values_list("prospect_id", "status"))
+    assert statuses == {first.pk: "sent", second.pk: "sent", third.pk: "dismissed"}
+    assert any("Carla Held" in m.body for m in sms.outbox)
+
+
+@override_settings(ALERT_SMS_MAX_PER_HOUR=3)
+def test_past_the_hourly_budget_alerts_are_grouped_into_one_summary_at_the_end_of_the_hour(client, live):
+    prospects = [ProspectFactory(name=f"Lead {n}") for n in range(5)]
+    start = timezone.localtime().replace(minute=10, second=0, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        for n, prospect in enumerate(prospects):
+            live(cta, client, visitor_id=f"visitor-b{n:04d}", ip=f"198.51.{n}.9", ak=prospect.identity_token)
+    assert len(sms.outbox) == 3
+    assert Alert.objects.filter(status="grouped").count() == 2
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        live(relay_left_behind_deliveries)
+    assert len(sms.outbox) == 3, "the summary waits for the end of the hour"
+    with time_machine.travel(start + timedelta(minutes=51), tick=False):
+        live(relay_left_behind_deliveries)
+    assert len(sms.outbox) == 4
+    summary = sms.outbox[-1].body
+    assert "2 signaux de plus" in summary and "Lead 3 (clic)" in summary and "Lead 4 (clic)" in summary
