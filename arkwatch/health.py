@@ -39,6 +39,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         failed = AlertDelivery.objects.filter(status=AlertDelivery.Status.FAILED, updated_at__gte=day_ago).count()
         queued = Alert.objects.filter(status=Alert.Status.QUEUED).count()
         unseen_failures = unacknowledged_failures().count()
+        # Waiting for the provider (an outage): not a failure yet, retried until SMS_GIVE_UP_AFTER_MINUTES.
+        retrying = AlertDelivery.objects.filter(status=AlertDelivery.Status.RETRY).count()
     except DatabaseError as exc:
         return JsonResponse({"ok": False, "database": "unreachable", "error": str(exc)[:200]}, status=503)
     # Ingest keeps accepting without Redis (limits fall back to the database), but the operator must
@@ -54,6 +56,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "sms_failed_last_24h": failed,
         "alerts_queued": queued,
         "alerts_failed_unacknowledged": unseen_failures,
+        "sms_retrying": retrying,
         "redis": "not configured" if not settings.REDIS_URL else ("unreachable" if redis_down else "ok"),
     }
     failure = unseen_failures and (

@@ -7,7 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 SERVICE = "sms-bench00-1"
 
@@ -17,13 +17,30 @@ class OvhSink:
 
     def __init__(self) -> None:
         self.arrivals: list[tuple[float, str]] = []
+        self.tags: list[tuple[str, str]] = []  # (tag, receiver) of every SMS that left
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.up = False
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/1.0"
+        return f"http://127.0.0.1:{self.port}/1.0"
+
+    def go_down(self) -> None:
+        """An OVH outage: the port closes, connections are refused."""
+        if self.up:
+            self.server.shutdown()
+            self.server.server_close()
+            self.up = False
+
+    def come_back(self) -> None:
+        """OVH is back on the same address, remembering what it sent before."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.up = True
 
     def settings(self) -> dict[str, str]:
         """The product's environment that sends its SMS here."""
@@ -38,11 +55,11 @@ class OvhSink:
 
     def __enter__(self) -> "OvhSink":
         self.thread.start()
+        self.up = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.go_down()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         sink = self
@@ -64,7 +81,11 @@ class OvhSink:
                 if path == "/1.0/auth/time":
                     return self._answer(200, int(time.time()))
                 if path.startswith(f"/1.0/sms/{SERVICE}/outgoing"):
-                    return self._answer(200, [])
+                    query = parse_qs(urlsplit(self.path).query)
+                    tag, receiver = query.get("tag", [""])[0], query.get("receiver", [""])[0]
+                    with sink.lock:
+                        ids = [n + 1 for n, sent in enumerate(sink.tags) if sent == (tag, receiver)]
+                    return self._answer(200, ids)
                 return self._answer(404, {"message": "Not found"})
 
             def do_POST(self) -> None:
@@ -75,6 +96,7 @@ class OvhSink:
                 data = json.loads(body)
                 with sink.lock:
                     sink.arrivals.append((arrived, data.get("message", "")))
+                    sink.tags.append((data.get("tag", ""), (data.get("receivers") or [""])[0]))
                     job_id = len(sink.arrivals)
                 self._answer(
                     200,

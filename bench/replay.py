@@ -25,7 +25,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +98,18 @@ class World:
     def post(self, path: str, body: dict, ip: str, ua: str = CHROME) -> int:
         return self.client.post(path, json.dumps(body), "text/plain", HTTP_USER_AGENT=ua, REMOTE_ADDR=ip).status_code
 
-    def read(self, *, ip: str, seconds: int, ak: str = "", referrer: str = "", ua: str = CHROME,
-             foreground: bool = True, heartbeat_every: float = 15, start: float = 0) -> None:
+    def read(
+        self,
+        *,
+        ip: str,
+        seconds: int,
+        ak: str = "",
+        referrer: str = "",
+        ua: str = CHROME,
+        foreground: bool = True,
+        heartbeat_every: float = 15,
+        start: float = 0,
+    ) -> None:
         pv = f"pv-{self.serial:06d}-{int(start)}"
         visit = {"visitor_id": f"vis-{ip.replace('.', '-')}-{int(start)}", "page_view_id": pv, "page": "/audit"}
         first = {**visit, "event": "pageview", "engaged_ms": 0}
@@ -120,8 +130,11 @@ class World:
             t += heartbeat_every
 
     def cta(self, *, ip: str, ak: str = "", email: str = "", start: float = 0) -> None:
-        body = {"visitor_id": f"cta-{ip.replace('.', '-')}-{int(start)}", "page": "/audit",
-                "cta_id": "cta_reserver_audit"}
+        body = {
+            "visitor_id": f"cta-{ip.replace('.', '-')}-{int(start)}",
+            "page": "/audit",
+            "cta_id": "cta_reserver_audit",
+        }
         body |= {"ak": ak} if ak else {}
         body |= {"email": email} if email else {}
         with self.at(start):

@@ -525,3 +525,22 @@ def test_a_human_webhook_open_announces_the_open_and_a_machine_one_does_not(
     with django_capture_on_commit_callbacks(execute=True):
         post_brevo(client, [brevo_event("opened"), brevo_event("proxy_open")])
     assert announced == ["email_open"]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"])
+@pytest.mark.parametrize("field", ["email", "sg_message_id", "useragent"])
+def test_sendgrid_unstorable_text_is_a_400_naming_the_field_or_is_left_out(client, sendgrid_key, prospect, field, bad):
+    event = sendgrid_event("open", useragent=BROWSER_UA, ip=PERSON_IP)
+    event[field] = event[field][:5] + bad + event[field][5:]
+    response = post_sendgrid(client, sendgrid_key, [event])
+    if field == "useragent":  # it only describes the open: the open is kept without it
+        assert response.status_code == 200 and EmailEvent.objects.get().user_agent == ""
+    else:
+        assert response.status_code == 400 and field in response.json()["error"]
+        assert not EmailEvent.objects.exists()
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"])
+def test_brevo_unstorable_message_id_is_a_400(client, prospect, bad):
+    response = post_brevo(client, brevo_event("opened", **{"message-id": "<abc" + bad + "@x>"}))
+    assert response.status_code == 400 and "message-id" in response.json()["error"]

@@ -5,6 +5,7 @@ the view answers 400 with that sentence and stores nothing from the batch."""
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,10 +46,21 @@ def event_key(provider: str, native_id: object, raw: object) -> str:
     return f"{provider}:sha256:{hashlib.sha256(canonical.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
+# NUL and lone UTF-16 surrogates: no database column can hold them (tracking/schemas.py says the same).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: str, name: str, where: str) -> str:
+    if _UNSTORABLE.search(value):
+        raise PayloadError(f"{where}: “{name}” contains a NUL byte or a lone UTF-16 surrogate.")
+    return value
+
+
 def required_text(event: dict[str, Any], name: str, where: str, *, limit: int = 200) -> str:
     value = event.get(name)
     if not isinstance(value, str) or not value.strip():
         raise PayloadError(f"{where}: “{name}” must be a non-empty string.")
+    _storable(value, name, where)
     value = value.strip()
     if len(value) > limit:
         raise PayloadError(f"{where}: “{name}” is longer than {limit} characters.")
@@ -56,9 +68,10 @@ def required_text(event: dict[str, Any], name: str, where: str, *, limit: int = 
 
 
 def optional_text(event: dict[str, Any], name: str, *, limit: int = 2048) -> str:
-    """A field we only keep when it is usable: anything but a string counts as absent."""
+    """A field we only keep when it is usable: anything but a string, or a string no column can
+    hold, counts as absent (it only describes the event; the event itself is still worth keeping)."""
     value = event.get(name)
-    return value[:limit] if isinstance(value, str) else ""
+    return value[:limit] if isinstance(value, str) and not _UNSTORABLE.search(value) else ""
 
 
 def email_address(event: dict[str, Any], name: str, where: str) -> str:
