@@ -10,23 +10,28 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from arkwatch.envfile import env_file_path
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
+ENV_FILE = env_file_path()
+if ENV_FILE.exists():
     # Real environment variables win over the file.
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
 if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production-0123456789abcdef")
+    # `or`: an empty `SECRET_KEY=` line (as in a copied .env.example) means "not set" too.
+    SECRET_KEY = env("SECRET_KEY", default="") or "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random string of at least 50 characters when DEBUG is off."
+            f"SECRET_KEY must be set to a random string of at least 50 characters when DEBUG is off "
+            f"(development: put DEBUG=true in {ENV_FILE}, or run `make run` once, which writes it)."
         )
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])

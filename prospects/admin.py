@@ -13,7 +13,10 @@ from prospects.services import ImportFileError, prospects_import, prospects_set_
 
 
 class ProspectImportForm(forms.Form):
-    file = forms.FileField(label=_("JSON or CSV file"))
+    file = forms.FileField(
+        label=_("JSON, CSV or Excel (.xlsx) file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.txt,.xlsx"}),
+    )
     dry_run = forms.BooleanField(label=_("Dry run (check only, save nothing)"), required=False)
 
 

@@ -4,40 +4,114 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from prospects.models import Prospect
 
-# Import keys -> model fields. `name` may also come as first_name + last_name; `domains` is an alias
-# list of extra company domains; `pain` is kept for the old script's files.
+# Import keys -> model fields, compared without case, accents, spaces or hyphens ("Téléphone" ->
+# "telephone"), so a French founder's spreadsheet headers work as typed. `name` may also come as
+# first_name + last_name (or Prénom + Nom); `domains` is an alias list of extra company domains;
+# `pain` is kept for the old script's files.
 FIELD_ALIASES = {
     "name": "name",
+    "nom": "name",
+    "nom_complet": "name",
     "email": "email",
+    "e_mail": "email",
+    "courriel": "email",
     "company": "company",
+    "entreprise": "company",
+    "societe": "company",
     "title": "title",
+    "fonction": "title",
+    "poste": "title",
     "sector": "sector",
+    "secteur": "sector",
     "pain_point": "pain_point",
     "pain": "pain_point",
+    "probleme": "pain_point",
+    "probleme_principal": "pain_point",
     "phone": "phone",
+    "telephone": "phone",
+    "tel": "phone",
     "website": "website",
+    "site": "website",
+    "site_web": "website",
     "domains": "extra_domains",
+    "domaines": "extra_domains",
     "call_script": "call_script",
+    "script_d'appel": "call_script",
+    "script_dappel": "call_script",
 }
+FIRST_NAME_KEYS = ("first_name", "prenom")
+LAST_NAME_KEYS = ("last_name", "nom_de_famille")
+
+
+def _key(header: object) -> str:
+    """A header as FIELD_ALIASES spells it: "Téléphone " -> "telephone", "E-mail" -> "e_mail"."""
+    text = unicodedata.normalize("NFKD", str(header)).encode("ascii", "ignore").decode("ascii")
+    return text.strip().lower().replace(" ", "_").replace("-", "_").replace("’", "'")
+
+
+# How a row error names a field: the words of the person who filled the spreadsheet ("téléphone"),
+# not our column keys ("phone:"). A context of their own, so "e-mail" here leaves the model's
+# verbose names alone.
+FIELD_LABELS: dict[str, Promise] = {
+    "name": pgettext_lazy("import field", "name"),
+    "email": pgettext_lazy("import field", "email"),
+    "company": pgettext_lazy("import field", "company"),
+    "title": pgettext_lazy("import field", "title"),
+    "sector": pgettext_lazy("import field", "sector"),
+    "pain_point": pgettext_lazy("import field", "pain point"),
+    "phone": pgettext_lazy("import field", "phone"),
+    "website": pgettext_lazy("import field", "website"),
+    "extra_domains": pgettext_lazy("import field", "domains"),
+    "call_script": pgettext_lazy("import field", "call script"),
+}
+
+# Files that are surely not a list of prospects, known by their first bytes: a one-line answer
+# instead of a CSV parser reading garbage.
+BINARY_SIGNATURES = {
+    b"%PDF": "PDF",
+    b"\x89PNG": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
+    b"\x1f\x8b": "gzip",
+    b"\xd0\xcf\x11\xe0": "Excel 97-2003 (.xls)",
+}
+XLSX_SIGNATURE = b"PK\x03\x04"  # a zip archive, which an .xlsx is
+ECHO_MAX_CHARS = 60
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (not JSON/CSV, wrong shape); nothing was imported."""
+    """The file as a whole cannot be read (not JSON/CSV/XLSX, wrong shape); nothing was imported."""
 
 
 @dataclass
 class RowError:
     line: int
     message: str
+    # Who the row was about (name, else email), so a long list's errors can be found by a person.
+    prospect: str = ""
+
+    def describe(self) -> str:
+        """One line for a terminal: "ligne 7 (Jean Dupont) : même e-mail que la ligne 3 …"."""
+        if self.prospect:
+            return _("line %(line)d (%(prospect)s): %(message)s") % {
+                "line": self.line,
+                "prospect": self.prospect,
+                "message": self.message,
+            }
+        return _("line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
 
 
 @dataclass
@@ -62,26 +136,78 @@ class ImportReport:
         return text + (_(" (dry run: nothing saved)") if self.dry_run else "")
 
 
-def _row_to_fields(row: dict[str, Any]) -> dict[str, str]:
+def echo(value: object) -> str:
+    """A user's value shown back in a message: short, and printable even when it cannot be stored."""
+    text = str(value).replace("\x00", "\\x00")
+    # A lone surrogate cannot be encoded: the page or the terminal showing it would fail in turn.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= ECHO_MAX_CHARS else text[: ECHO_MAX_CHARS - 1] + "…"
+
+
+def _field_error(target: str, value: object, problem: str) -> str:
+    label = FIELD_LABELS.get(target, target)
+    shown = echo(value)
+    if shown and shown not in problem:
+        return _("%(field)s “%(value)s”: %(problem)s") % {"field": label, "value": shown, "problem": problem}
+    return _("%(field)s: %(problem)s") % {"field": label, "problem": problem}
+
+
+def _storable_problem(value: str) -> str | None:
+    """Why a database cannot store this text (PostgreSQL refuses NUL; nobody can encode a lone surrogate)."""
+    if "\x00" in value:
+        return _("contains a NUL character, which cannot be stored.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("contains a character that is not valid Unicode.")
+    return None
+
+
+def _cell_text(raw: Any) -> Any:
+    # Excel gives numbers for a phone typed without "+" and floats for whole numbers ("12.0").
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return raw
+
+
+def _row_values(row: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The row's good values under model field names, and one message per field that cannot be taken."""
     values: dict[str, str] = {}
+    problems: list[str] = []
     for key, raw in row.items():
         if key is None:
             continue
-        target = FIELD_ALIASES.get(str(key).strip().lower().replace(" ", "_").replace("-", "_"))
+        target = FIELD_ALIASES.get(_key(key))
         if target is None or raw is None:
             continue
         if isinstance(raw, list):
             raw = ", ".join(str(item) for item in raw)
         if isinstance(raw, dict | bool):
-            raise ValidationError(_("“%(key)s” must be text.") % {"key": key})
-        value = str(raw).strip()
-        if value:
+            problems.append(_field_error(target, raw, _("must be text.")))
+            continue
+        value = str(_cell_text(raw)).strip()
+        problem = _storable_problem(value)
+        if problem:
+            problems.append(_field_error(target, value, problem))
+        elif value:
             values[target] = value
-    if "name" not in values:
-        lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-        full = " ".join(str(lowered.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
-        if full:
-            values["name"] = full
+    keyed = {_key(k): v for k, v in row.items() if k is not None}
+    first = next((str(keyed[k]).strip() for k in FIRST_NAME_KEYS if keyed.get(k) not in (None, "")), "")
+    last = next((str(keyed[k]).strip() for k in LAST_NAME_KEYS if keyed.get(k) not in (None, "")), "")
+    if first and not last and "nom" in keyed:
+        # "Prénom" + "Nom" columns: "Nom" is the family name there, not the full name.
+        last, values["name"] = values.get("name", ""), ""
+    full = f"{first} {last}".strip()
+    if full and not values.get("name") and not _storable_problem(full):
+        values["name"] = full
+    values = {name: value for name, value in values.items() if value}
+    return values, problems
+
+
+def _row_to_fields(row: dict[str, Any]) -> dict[str, str]:
+    values, problems = _row_values(row)
+    if problems:
+        raise ValidationError(problems)
     return values
 
 
@@ -91,7 +217,10 @@ def prospect_upsert(*, data: dict[str, Any]) -> tuple[Prospect, str]:
     Non-empty values overwrite; empty or absent ones leave what is stored, so a partial file never
     wipes a phone number or a call script. Raises ValidationError with readable messages.
     """
-    values = _row_to_fields(data)
+    return _upsert_fields(_row_to_fields(data))
+
+
+def _upsert_fields(values: dict[str, str]) -> tuple[Prospect, str]:
     email = values.get("email", "").lower()
     if not email:
         raise ValidationError(_("The email is missing."))
@@ -102,7 +231,15 @@ def prospect_upsert(*, data: dict[str, Any]) -> tuple[Prospect, str]:
     before = {name: getattr(prospect, name) for name in set(FIELD_ALIASES.values())}
     for name, value in values.items():
         setattr(prospect, name, value)
-    prospect.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        prospect.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ValidationError(
+            [
+                _field_error(name, values.get(name, getattr(prospect, name, "")), " ".join(messages))
+                for name, messages in exc.message_dict.items()
+            ]
+        ) from exc
     after = {name: getattr(prospect, name) for name in set(FIELD_ALIASES.values())}
     if outcome == "updated" and before == after:
         return prospect, "unchanged"
@@ -141,6 +278,10 @@ def _json_rows(text: str) -> list[tuple[int, Any]]:
     return list(zip(lines, items, strict=True))
 
 
+def _is_email_header(header: str | None) -> bool:
+    return FIELD_ALIASES.get(_key(header or "")) == "email"
+
+
 def _csv_rows(text: str) -> list[tuple[int, Any]]:
     sample = text[:4096]
     try:
@@ -148,44 +289,127 @@ def _csv_rows(text: str) -> list[tuple[int, Any]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames or not any((h or "").strip().lower() == "email" for h in reader.fieldnames):
-        raise ImportFileError(_("The CSV file needs a header row with an “email” column."))
     rows = []
-    for row in reader:
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue
-        rows.append((reader.line_num, row))
+    try:
+        if not reader.fieldnames or not any(_is_email_header(h) for h in reader.fieldnames):
+            raise ImportFileError(_("The CSV file needs a header row with an “email” column."))
+        for row in reader:
+            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                continue
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # an unterminated quote, a field beyond the csv module's size limit
+        raise ImportFileError(
+            _("The CSV file cannot be read (line %(line)d: %(msg)s).") % {"line": reader.line_num, "msg": exc}
+        ) from exc
     return rows
 
 
-def read_prospect_rows(content: bytes | str, filename: str) -> list[tuple[int, Any]]:
-    if isinstance(content, bytes):
-        raw = content
+def _xlsx_rows(content: bytes) -> list[tuple[int, Any]]:
+    """Rows of the workbook's first sheet under its header row, numbered as Excel numbers them."""
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # untrusted bytes: any failure of the parser means "not a workbook"
+        raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong sheet size; read every row there is
+        rows: list[tuple[int, Any]] = []
+        header: list[str] | None = None
+        for line, cells in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            if not any(cell is not None and str(cell).strip() for cell in cells):
+                continue
+            if header is None:
+                header = [str(cell).strip() if cell is not None else "" for cell in cells]
+                if not any(_is_email_header(name) for name in header):
+                    raise ImportFileError(_("The first row of the sheet must be a header with an “email” column."))
+                continue
+            rows.append((line, {name: value for name, value in zip(header, cells, strict=False) if name}))
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a damaged sheet inside a valid zip
+        raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx).")) from exc
+    finally:
+        workbook.close()
+    if header is None:
+        raise ImportFileError(_("The sheet is empty: its first row must be a header with an “email” column."))
+    return rows
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
-            content = raw.decode("utf-8-sig")
+            return raw.decode("utf-16")
         except UnicodeDecodeError:
-            content = raw.decode("cp1252")  # Excel's CSV on French Windows
-    if filename.lower().endswith(".json") or content.lstrip().startswith(("[", "{")):
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")  # Excel's CSV on French Windows
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            _("The file is neither UTF-8 nor Windows-1252 text: give a .json, .csv or .xlsx file.")
+        ) from exc
+
+
+def read_prospect_rows(content: bytes | str, filename: str) -> list[tuple[int, Any]]:
+    name = filename.lower()
+    if isinstance(content, bytes):
+        if content.startswith(XLSX_SIGNATURE) or name.endswith((".xlsx", ".xlsm")):
+            return _xlsx_rows(content)
+        for signature, kind in BINARY_SIGNATURES.items():
+            if content.startswith(signature):
+                raise ImportFileError(
+                    _("This is a %(kind)s file, not a list of prospects: give a .json, .csv or .xlsx file.")
+                    % {"kind": kind}
+                )
+        content = _decode(content)
+    if name.endswith(".json") or content.lstrip().startswith(("[", "{")):
         return _json_rows(content)
-    if filename.lower().endswith((".csv", ".txt")) or "," in content or ";" in content:
+    if name.endswith((".csv", ".txt")) or "," in content or ";" in content:
         return _csv_rows(content)
-    raise ImportFileError(_("Unknown file type: give a .json or a .csv file."))
+    raise ImportFileError(_("Unknown file type: give a .json, .csv or .xlsx file."))
 
 
 def prospects_import(*, content: bytes | str, filename: str, dry_run: bool = False) -> ImportReport:
-    """Upsert every good row; report each bad one with its line and skip it."""
+    """Upsert every good row; report each bad one with its line and skip it.
+
+    Two rows with the same email (ignoring case) in one file: the first is imported, every later one
+    is a row error naming the first's line. Letting the last win would import whichever copy happens
+    to come last, and a re-import would "update" the prospect back and forth forever.
+    """
     rows = read_prospect_rows(content, filename)
     report = ImportReport(dry_run=dry_run)
+    first_line_of: dict[str, int] = {}  # email -> line of its first row
     with transaction.atomic():
         for line, row in rows:
             if not isinstance(row, dict):
                 report.errors.append(RowError(line, _("Each prospect must be an object with keys.")))
                 continue
+            values, problems = _row_values(row)
+            label = echo(values.get("name") or values.get("email") or "")
+            email = values.get("email", "").lower()
+            # The first row with an email claims it, even when it has another error: which copy gets in
+            # must not depend on where the typos are.
+            if email in first_line_of:
+                report.errors.append(RowError(line, _duplicate_message(email, first_line_of[email]), label))
+                continue
+            if email:
+                first_line_of[email] = line
+            if problems:
+                report.errors.append(RowError(line, "; ".join(problems), label))
+                continue
             try:
                 with transaction.atomic():
-                    _prospect, outcome = prospect_upsert(data=row)
+                    _prospect, outcome = _upsert_fields(values)
             except ValidationError as exc:
-                report.errors.append(RowError(line, _format_validation_error(exc)))
+                report.errors.append(RowError(line, "; ".join(exc.messages), label))
+                continue
+            except DatabaseError as exc:
+                # Whatever the checks above missed (a value this database refuses, a concurrent
+                # import of the same email): this row is refused, the savepoint keeps the others.
+                report.errors.append(RowError(line, _("could not be saved: %(error)s") % {"error": echo(exc)}, label))
                 continue
             setattr(report, outcome, getattr(report, outcome) + 1)
         if dry_run:
@@ -193,10 +417,11 @@ def prospects_import(*, content: bytes | str, filename: str, dry_run: bool = Fal
     return report
 
 
-def _format_validation_error(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
-    return " ".join(exc.messages)
+def _duplicate_message(email: str, first_line: int) -> str:
+    return _("same email as line %(first)d (%(email)s); only the first row of an email is imported.") % {
+        "first": first_line,
+        "email": echo(email),
+    }
 
 
 def prospects_set_status(*, prospect_ids: list[int], status: str) -> int:

@@ -8,6 +8,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    # The developer's own .env (make run writes one with a SECRET_KEY) must not answer for the test.
+    clean["ENV_FILE"] = str(ROOT / "tests" / "no-such.env")
     clean.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True)
 
@@ -32,3 +34,4 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _manage("check", DEBUG="false", DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+    assert "Traceback" not in result.stderr, "one sentence, not a traceback"

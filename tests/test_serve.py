@@ -15,7 +15,8 @@ def preflight(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
     }
-    clean.update(DEBUG="false", DATA_DIR=str(tmp_path), **env)
+    # ENV_FILE: the developer's own .env (make run writes one with a SECRET_KEY) must not answer for the test.
+    clean.update(DEBUG="false", DATA_DIR=str(tmp_path), ENV_FILE=str(tmp_path / "absent.env"), **env)
     return subprocess.run(
         [sys.executable, "-m", "arkwatch.preflight"], cwd=ROOT, env=clean, capture_output=True, text=True
     )

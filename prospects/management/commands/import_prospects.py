@@ -7,10 +7,13 @@ from prospects.services import ImportFileError, prospects_import
 
 
 class Command(BaseCommand):
-    help = "Import prospects from a JSON or CSV file (upsert by email). Bad rows are reported and skipped."
+    help = (
+        "Import prospects from a JSON, CSV or Excel (.xlsx) file (upsert by email). "
+        "Bad rows are reported with their line and skipped."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="file.json or file.csv")
+        parser.add_argument("path", help="file.json, file.csv or file.xlsx")
         parser.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
 
     def handle(self, *args: Any, path: str, dry_run: bool, **options: Any) -> None:
@@ -18,9 +21,14 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No such file: {path}")
         try:
-            report = prospects_import(content=file.read_bytes(), filename=file.name, dry_run=dry_run)
+            content = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
+        try:
+            report = prospects_import(content=content, filename=file.name, dry_run=dry_run)
         except ImportFileError as exc:
-            raise CommandError(str(exc)) from exc
+            # CommandError: one line on stderr and exit status 1, no traceback.
+            raise CommandError(f"{file.name}: {exc}") from exc
         for error in report.errors:
-            self.stderr.write(f"{file.name}:{error.line}: {error.message}")
+            self.stderr.write(f"{file.name}, {error.describe()}")
         self.stdout.write(self.style.SUCCESS(report.summary()))
