@@ -45,9 +45,8 @@ def compose_alert_sms(
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
     budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
     with translation.override(settings.LANGUAGE_CODE):
-        head = to_gsm7(signal_summary(signal, evidence))
-        if claimed:
-            head += to_gsm7(f" ({_('unverified')})")
+        summary = signal_summary(signal, evidence)
+        head = to_gsm7(f"{summary} ({_('unverified')})" if claimed else summary)
         call = to_gsm7(_("Call %(phone)s") % {"phone": phone}) if phone else to_gsm7(_("No phone on file"))
     link = lead_short_url(alert_id) if alert_id else ""
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)

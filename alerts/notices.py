@@ -59,8 +59,8 @@ def _compose(notice: SmsNotice) -> str:
         if notice.kind == SmsNotice.Kind.HELD:
             count = Alert.objects.filter(status=Alert.Status.HELD).count()
             text = ngettext(
-                "ArkWatch: %(count)d alert held for review (claimed signals for several prospects from one network)",
-                "ArkWatch: %(count)d alerts held for review (claimed signals for several prospects from one network)",
+                "ArkWatch: %(count)d alert held: unverified signals for several prospects from one network",
+                "ArkWatch: %(count)d alerts held: unverified signals for several prospects from one network",
                 count,
             ) % {"count": count}
         else:
