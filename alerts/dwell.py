@@ -141,9 +141,11 @@ def page_view_crossed_threshold(page_view_id: str, received_at: datetime, engage
     after the page view's first event whose visible time agrees (a background tab's heartbeat-less
     events do not claim it). The crossing is claimed in core's shared counters (Redis, or the
     database), so a heartbeat that lands on another web process than the first one still fires."""
+    # Asked first, whatever the event: with Redis, the page view's first event is what stamps its start.
+    first = _first_seen(page_view_id, received_at)
     if engaged_ms is not None and not _visible_enough(engaged_ms):
         return False
-    if received_at.timestamp() - _first_seen(page_view_id, received_at) < settings.SIGNAL_DWELL_SECONDS:
+    if received_at.timestamp() - first < settings.SIGNAL_DWELL_SECONDS:
         return False
     return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
 
