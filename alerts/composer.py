@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
-from alerts.models import Signal
+from alerts.models import Alert, Signal
 
 
 def signal_summary(signal: str, evidence: dict) -> str:
@@ -74,3 +74,30 @@ def compose_alert_sms(
         name, company, pain, link = values["name"], values["company"], values["pain"], values["link"]
         text = render(name, company, pain, link)
     return truncate_units(text, budget)
+
+
+def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple[str, str]:
+    """(title, body) for a rich channel (Telegram, Slack, email…): the whole lead, not one segment —
+    the signal and its evidence, the number to call, pain point, call script, the link to the lead."""
+    prospect = alert.prospect
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = signal_summary(alert.signal, alert.evidence)
+        if alert.identification == "claimed":
+            summary += f" ({_('unverified')})"
+        who = prospect.name or prospect.email
+        title = f"ArkWatch — {summary}: {who}" + (f" ({prospect.company})" if prospect.company else "")
+        lines = []
+        if sms_not_received:
+            lines.append(
+                _("The SMS about this lead was not received by the phone after %(minutes)s minutes.")
+                % {"minutes": settings.SMS_RECEIPT_TIMEOUT_MINUTES}
+            )
+        lines.append(_("Call %(phone)s") % {"phone": prospect.phone} if prospect.phone else _("No phone on file"))
+        if prospect.title:
+            lines.append(prospect.title)
+        if prospect.pain_point:
+            lines.append(_("Pain point: %(pain)s") % {"pain": prospect.pain_point})
+        if prospect.call_script:
+            lines.append(_("Call script: %(script)s") % {"script": prospect.call_script})
+        lines.append(lead_short_url(alert.pk))
+    return title, "\n".join(lines)

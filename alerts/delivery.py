@@ -22,6 +22,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from alerts.channels import send_to_channel
+from alerts.composer import compose_alert_rich
 from alerts.models import Alert, AlertDelivery
 from alerts.notices import notice_text
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
@@ -63,7 +65,19 @@ def _body(delivery: AlertDelivery) -> str:
     return notice_text(delivery.notice)
 
 
-def _send_unless_already_sent(delivery: AlertDelivery, backend: BaseSmsBackend) -> SendResult:
+def _send_to_channel(delivery: AlertDelivery) -> SendResult:
+    assert delivery.alert is not None  # channels carry alerts, not notices
+    title, body = compose_alert_rich(
+        alert=delivery.alert, sms_not_received=delivery.purpose == AlertDelivery.Purpose.SMS_NOT_RECEIVED
+    )
+    send_to_channel(key=delivery.recipient, title=title, body=body)
+    return SendResult(provider_ids=[])
+
+
+def _send_unless_already_sent(delivery: AlertDelivery, backend: BaseSmsBackend | None) -> SendResult:
+    if delivery.channel == AlertDelivery.Channel.APPRISE:
+        return _send_to_channel(delivery)
+    backend = backend or get_sms_backend()  # a misconfigured backend raises a permanent SmsError
     message = SmsMessage(to=delivery.recipient, body=_body(delivery), tag=delivery.tag)
     if delivery.needs_check:
         # Raises a temporary SmsError when OVH cannot be reached: the check is retried, not skipped.
@@ -80,13 +94,12 @@ def _send_unless_already_sent(delivery: AlertDelivery, backend: BaseSmsBackend) 
 
 
 def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) -> str:
-    """Send one SMS to one recipient; returns the status it is left in (sent, retry, failed, …)."""
-    backend = backend or get_sms_backend()
+    """Send one message to one recipient; returns the status it is left in (sent, retry, failed, …)."""
     while True:
         now = timezone.now()
         if not _claim_delivery(delivery_id, now):
             return AlertDelivery.objects.get(pk=delivery_id).status  # someone else has it, not due, or done
-        delivery = AlertDelivery.objects.select_related("alert", "notice").get(pk=delivery_id)
+        delivery = AlertDelivery.objects.select_related("alert__prospect", "notice").get(pk=delivery_id)
         try:
             result = _send_unless_already_sent(delivery, backend)
         except SmsError as exc:
@@ -138,7 +151,7 @@ def alert_refresh_status(alert_id: int) -> str:
         return Alert.objects.get(pk=alert_id).status
     if statuses & {AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY, AlertDelivery.Status.SENDING}:
         status = Alert.Status.QUEUED
-    elif AlertDelivery.Status.SENT in statuses:
+    elif statuses & {AlertDelivery.Status.SENT, AlertDelivery.Status.RECEIVED}:
         status = Alert.Status.SENT
     else:
         status = Alert.Status.FAILED
@@ -148,12 +161,12 @@ def alert_refresh_status(alert_id: int) -> str:
 
 def _deliver_all(deliveries: "QuerySet[AlertDelivery]") -> None:
     backend: BaseSmsBackend | None = None
-    for delivery_id in deliveries.filter(status__in=WAITING).values_list("pk", flat=True):
-        try:
-            backend = backend or get_sms_backend()
-        except SmsError as exc:  # misconfigured backend: permanent for every recipient
-            AlertDelivery.objects.filter(pk=delivery_id).update(status=AlertDelivery.Status.FAILED, last_error=str(exc))
-            continue
+    for delivery_id, channel in deliveries.filter(status__in=WAITING).values_list("pk", "channel"):
+        if channel == AlertDelivery.Channel.SMS and backend is None:
+            try:
+                backend = get_sms_backend()
+            except SmsError:
+                pass  # permanent: delivery_send records it on each SMS row
         delivery_send(delivery_id=delivery_id, backend=backend)
 
 

@@ -147,15 +147,30 @@ class HourlySmsBudget(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """One SMS to one recipient for one alert (or one notice); claimed by a conditional UPDATE before
-    each send."""
+    """One message to one recipient for one alert (or one notice): an SMS to a number, or a rich
+    message to an Apprise channel (ALERT_CHANNELS). Claimed by a conditional UPDATE before each send."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         RETRY = "retry", _("Waiting to retry")
         SENT = "sent", _("Sent")
+        RECEIVED = "received", _("Received")  # the handset's delivery receipt (SMS only)
         FAILED = "failed", _("Failed")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        APPRISE = "apprise", _("Channel")
+
+    class Purpose(models.TextChoices):
+        ALERT = "alert", _("The alert")
+        SMS_NOT_RECEIVED = "sms_not_received", _("The alert, because its SMS was not received")
+
+    class Receipt(models.TextChoices):
+        NONE = "", _("not asked")
+        WAITING = "waiting", _("waiting for the handset")
+        RECEIVED = "received", _("received")
+        NOT_RECEIVED = "not_received", _("not received")
 
     alert = models.ForeignKey(
         Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
@@ -163,7 +178,13 @@ class AlertDelivery(models.Model):
     notice = models.ForeignKey(
         SmsNotice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    recipient = models.CharField(_("recipient"), max_length=20)
+    # An E.164 number for SMS; for a channel, "apprise:" + a hash of its URL (the URL holds secrets:
+    # it stays in the environment, ALERT_CHANNELS), and `label` shows it without them.
+    recipient = models.CharField(_("recipient"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS)
+    label = models.CharField(_("sent to"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.ALERT)
+    receipt = models.CharField(_("handset receipt"), max_length=15, choices=Receipt.choices, blank=True, default="")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     provider_ids = models.JSONField(_("provider ids"), default=list, blank=True)
@@ -183,7 +204,7 @@ class AlertDelivery(models.Model):
         verbose_name = _("SMS delivery")
         verbose_name_plural = _("SMS deliveries")
         constraints = [
-            models.UniqueConstraint(fields=["alert", "recipient"], name="delivery_once_per_recipient"),
+            models.UniqueConstraint(fields=["alert", "recipient", "purpose"], name="delivery_once_per_recipient"),
             models.UniqueConstraint(fields=["notice", "recipient"], name="notice_once_per_recipient"),
             models.CheckConstraint(
                 condition=models.Q(alert__isnull=True, notice__isnull=False)
@@ -191,10 +212,14 @@ class AlertDelivery(models.Model):
                 name="delivery_of_alert_or_notice",
             ),
         ]
-        indexes = [models.Index(fields=["status", "lease_until"], name="delivery_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "lease_until"], name="delivery_status_idx"),
+            # The receipt poll reads the SMS sent in the last minutes whose receipt is still open.
+            models.Index(fields=["receipt", "sent_at"], name="delivery_receipt_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.recipient} — {self.get_status_display()}"
+        return f"{self.label or self.recipient} — {self.get_status_display()}"
 
     @property
     def tag(self) -> str:

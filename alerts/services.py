@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts.channels import channel_deliveries
 from alerts.composer import compose_alert_sms
 from alerts.delivery import enqueue_delivery
 from alerts.detected import DetectedSignal
@@ -87,11 +88,14 @@ def _compose(alert: Alert, prospect: Prospect) -> str:
 
 
 def _queue_sms(alert: Alert) -> None:
+    """The outbox rows: one SMS per recipient, one message per channel of ALERT_CHANNELS."""
     recipients = list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
-    AlertDelivery.objects.bulk_create([AlertDelivery(alert=alert, recipient=r) for r in recipients])
-    if not recipients:
+    rows = [AlertDelivery(alert=alert, recipient=r, label=r) for r in recipients]
+    rows += channel_deliveries(alert=alert, purpose=AlertDelivery.Purpose.ALERT)
+    AlertDelivery.objects.bulk_create(rows)
+    if not rows:
         alert.status = Alert.Status.FAILED
-        alert.message += " [ALERT_SMS_RECIPIENTS is empty: nobody to text]"
+        alert.message += " [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
 
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:

@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
+from alerts.receipts import receipts_check
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,10 @@ def run_detection_cycle_task(trigger: str = "schedule") -> dict[str, int]:
 
 def relay_deliveries_task() -> int:
     """Every minute: hand over the SMS whose retry time has come (an outage outlasts any in-task
-    backoff) and those a dead worker left behind."""
-    return relay_left_behind_deliveries()
+    backoff) and those a dead worker left behind, and ask for the handset receipts still open."""
+    relayed = relay_left_behind_deliveries()
+    receipts_check()
+    return relayed
 
 
 def enqueue_detection(reason: str) -> None:

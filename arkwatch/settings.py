@@ -224,6 +224,10 @@ SIGNAL_EMAIL_REOPEN_MAX_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MAX_HOURS", defau
 SIGNAL_MAX_AGE_MINUTES = env.int("SIGNAL_MAX_AGE_MINUTES", default=60)
 ALERT_COOLDOWN_HOURS = env.float("ALERT_COOLDOWN_HOURS", default=24)
 ALERT_SMS_RECIPIENTS = env.list("ALERT_SMS_RECIPIENTS", default=[])
+# Apprise URLs alerted besides SMS (Telegram, Slack, ntfy, email, json://…), each with its own delivery.
+ALERT_CHANNELS = env.list("ALERT_CHANNELS", default=[])
+# An SMS without a handset receipt after this long sends the alert to ALERT_CHANNELS again, saying so.
+SMS_RECEIPT_TIMEOUT_MINUTES = env.int("SMS_RECEIPT_TIMEOUT_MINUTES", default=5)
 # Past this many single-lead SMS in a clock hour, alerts are grouped into one summary SMS at its end.
 ALERT_SMS_MAX_PER_HOUR = env.int("ALERT_SMS_MAX_PER_HOUR", default=10)
 # Claimed signals for two or more prospects from one client network within an hour are held for review.

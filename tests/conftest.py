@@ -10,6 +10,7 @@ from tests.factories import BROWSER_UA
 @pytest.fixture(autouse=True)
 def _clean_state():
     sms.outbox.clear()
+    sms.receipts.clear()
     cache.clear()
     forget_page_views()  # this process's memory of page views' first events
     redis = shared_redis()
@@ -19,6 +20,7 @@ def _clean_state():
             redis.delete(*keys)
     yield
     sms.outbox.clear()
+    sms.receipts.clear()
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ class OvhDouble:
         self.bad_signatures = 0
         # Scripted answers for the next POSTs: "ok", "500", or ("slow", seconds) = accept, then answer late.
         self.script: list = []
+        # Handset receipts by SMS id: "delivered", "failed", or absent (not known yet).
+        self.receipts: dict[int, str] = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
@@ -106,6 +108,19 @@ class OvhDouble:
                             and query.get("receiver", [j["receivers"][0]])[0] in j["receivers"]
                         ]
                     return self._answer(200, ids)
+                prefix = f"/1.0/sms/{double.service}/outgoing/"
+                if parts.path.startswith(prefix) and parts.path[len(prefix) :].isdigit():
+                    sms_id = int(parts.path[len(prefix) :])
+                    state = double.receipts.get(sms_id)
+                    return self._answer(
+                        200,
+                        {
+                            "id": sms_id,
+                            "deliveredAt": "2026-11-24T09:15:02+01:00" if state == "delivered" else None,
+                            "deliveryReceipt": {"delivered": 1, "failed": 2}.get(state or "", 0),
+                            "ptt": 13 if state == "delivered" else 0,
+                        },
+                    )
                 return self._answer(404, {"message": "Not found"})
 
             def do_POST(self):

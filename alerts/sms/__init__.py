@@ -6,7 +6,7 @@ from django.utils.module_loading import import_string
 
 from alerts.sms.base import BaseSmsBackend, SendResult, SmsError, SmsMessage
 
-__all__ = ["BaseSmsBackend", "SendResult", "SmsError", "SmsMessage", "get_sms_backend", "outbox"]
+__all__ = ["BaseSmsBackend", "SendResult", "SmsError", "SmsMessage", "get_sms_backend", "outbox", "receipts"]
 
 BACKEND_ALIASES = {
     "console": "alerts.sms.console.ConsoleSmsBackend",
@@ -16,6 +16,8 @@ BACKEND_ALIASES = {
 
 # Filled by the locmem backend, like django.core.mail.outbox; tests empty it between tests.
 outbox: list[SmsMessage] = []
+# Handset receipts the locmem backend reports, by provider id (tests set them).
+receipts: dict[str, bool] = {}
 
 
 def get_sms_backend(name: str | None = None) -> BaseSmsBackend:

@@ -27,6 +27,12 @@ class SmsError(Exception):
 class BaseSmsBackend:
     #: Whether find_sent() can tell if a tagged message already left.
     can_check_sent = False
+    #: Whether handset_receipt() can tell if a sent SMS reached the phone.
+    can_check_receipt = False
+
+    def handset_receipt(self, provider_id: str) -> bool | None:
+        """True when the phone acknowledged the SMS, False when the operator gave up, None while unknown."""
+        return None
 
     def send(self, message: SmsMessage) -> SendResult:
         raise NotImplementedError

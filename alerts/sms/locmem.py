@@ -6,6 +6,7 @@ class LocmemSmsBackend(BaseSmsBackend):
     """Tests: keeps every sent SMS in alerts.sms.outbox."""
 
     can_check_sent = True
+    can_check_receipt = True
 
     def send(self, message: SmsMessage) -> SendResult:
         sms.outbox.append(message)
@@ -17,3 +18,7 @@ class LocmemSmsBackend(BaseSmsBackend):
             for i, sent in enumerate(sms.outbox, start=1)
             if sent.tag == message.tag and sent.to == message.to
         ]
+
+    def handset_receipt(self, provider_id: str) -> bool | None:
+        # Tests say what each phone did: alerts.sms.receipts[provider id] = True / False.
+        return sms.receipts.get(provider_id)

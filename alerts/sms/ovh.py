@@ -61,6 +61,7 @@ def build_client() -> ovh.Client:
 
 class OvhSmsBackend(BaseSmsBackend):
     can_check_sent = True
+    can_check_receipt = True
 
     def __init__(self) -> None:
         self.service = settings.OVH_SMS_SERVICE_NAME
@@ -111,3 +112,18 @@ class OvhSmsBackend(BaseSmsBackend):
             # OVH unreachable or failing right now: ask again later (until SMS_GIVE_UP_AFTER_MINUTES).
             raise SmsError(f"could not ask OVH whether the SMS already left: {exc}") from exc
         return [str(i) for i in ids] if isinstance(ids, list) else None
+
+    def handset_receipt(self, provider_id: str) -> bool | None:
+        """GET /sms/{service}/outgoing/{id}: `deliveredAt` (or deliveryReceipt 1) once the phone
+        acknowledged it; deliveryReceipt 2 when the operator reports a failure; otherwise not yet."""
+        try:
+            state = self.client.get(f"/sms/{self.service}/outgoing/{provider_id}")
+        except ovh_errors.APIError as exc:
+            raise SmsError(f"could not read the delivery receipt: {exc}") from exc
+        if not isinstance(state, dict):
+            return None
+        if state.get("deliveredAt") or state.get("deliveryReceipt") == 1:
+            return True
+        if state.get("deliveryReceipt") == 2:
+            return False
+        return None

@@ -1,0 +1,70 @@
+"""Alert channels besides SMS: Apprise URLs (Telegram, Slack, ntfy, email, json:// to any endpoint…)
+listed in ALERT_CHANNELS. Apprise is maintained and speaks ~100 services; it has no OVH plugin, so SMS
+stays our own backend (alerts/sms/).
+
+An Apprise URL holds its service's secret (a bot token, a password): it lives only in the environment.
+A delivery row names its channel by a hash of the URL and shows it the way Apprise prints it with
+privacy on (tokens elided).
+"""
+
+import hashlib
+from functools import lru_cache
+
+import apprise
+from django.conf import settings
+
+from alerts.models import Alert, AlertDelivery
+from alerts.sms import SmsError
+
+PREFIX = "apprise:"
+
+
+def channel_key(url: str) -> str:
+    return PREFIX + hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=64)
+def channel_label(url: str) -> str:
+    """The URL as Apprise shows it with privacy on: scheme, host, elided tokens, no query string."""
+    service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not service:
+        return url.split("://", 1)[0] + "://…"
+    return str(service.url(privacy=True)).split("?", 1)[0][:200]
+
+
+def configured_channels() -> dict[str, str]:
+    """{key: url} of ALERT_CHANNELS, in order."""
+    return {channel_key(url): url for url in settings.ALERT_CHANNELS}
+
+
+def invalid_channels() -> list[str]:
+    """ALERT_CHANNELS entries Apprise does not understand (send_test_alert and the checks report them)."""
+    return [url for url in settings.ALERT_CHANNELS if not apprise.Apprise.instantiate(url, suppress_exceptions=True)]
+
+
+def send_to_channel(*, key: str, title: str, body: str) -> None:
+    """Send through the channel named by `key`. Raises SmsError: permanent when the channel is gone from
+    ALERT_CHANNELS or Apprise cannot read its URL, temporary when the service refused or did not answer
+    (Apprise reports failure without saying whether the message arrived; see the README)."""
+    url = configured_channels().get(key)
+    if url is None:
+        raise SmsError("this channel is no longer in ALERT_CHANNELS", permanent=True)
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        raise SmsError(f"Apprise cannot read the channel URL {channel_label(url)}", permanent=True)
+    if not notifier.notify(title=title, body=body):
+        raise SmsError(f"{channel_label(url)} did not accept the message")
+
+
+def channel_deliveries(*, alert: Alert, purpose: str) -> list[AlertDelivery]:
+    """Unsaved outbox rows of this alert for every configured channel."""
+    return [
+        AlertDelivery(
+            alert=alert,
+            recipient=key,
+            channel=AlertDelivery.Channel.APPRISE,
+            label=channel_label(url),
+            purpose=purpose,
+        )
+        for key, url in configured_channels().items()
+    ]

@@ -1,0 +1,149 @@
+"""Alerts on more than SMS (Apprise channels, each with its own delivery), and knowing the SMS arrived
+(handset receipts from OVH; a missing one falls back to the channels)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts import sms
+from alerts.delivery import alert_deliver
+from alerts.detected import DetectedSignal
+from alerts.models import Alert, AlertDelivery
+from alerts.receipts import receipts_check
+from alerts.services import alert_record_signal
+from tests.channel_double import ChannelDouble
+from tests.factories import ProspectFactory
+from tests.ovh_double import OvhDouble, ovh_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def channel():
+    with ChannelDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def prospect():
+    return ProspectFactory(
+        name="Alice Martin",
+        company="Acme",
+        phone="+33199001234",
+        pain_point="Trop d'astreintes la nuit",
+        call_script="Parler du coût des incidents",
+    )
+
+
+def record(prospect, key="cta_click:1") -> Alert:
+    detected = DetectedSignal(
+        prospect_id=prospect.pk,
+        signal="cta_click",
+        dedup_key=key,
+        occurred_at=timezone.now(),
+        evidence={"cta_id": "cta_reserver_audit", "visitor_id": "v1"},
+    )
+    alert = alert_record_signal(detected=detected)
+    assert alert is not None
+    return alert
+
+
+def test_a_channel_gets_the_whole_lead_alongside_the_sms_each_with_its_own_delivery(
+    channel, prospect, django_capture_on_commit_callbacks, admin_client
+):
+    with override_settings(ALERT_CHANNELS=[channel.url]), django_capture_on_commit_callbacks(execute=True):
+        alert = record(prospect)
+    assert len(sms.outbox) == 1 and len(channel.accepted) == 1
+    message = channel.accepted[0]
+    assert "Alice Martin" in message["title"] and "Acme" in message["title"]
+    for part in ("+33199001234", "Trop d'astreintes la nuit", "Parler du coût des incidents", f"/l/{alert.pk}"):
+        assert part in message["message"], part
+    deliveries = {d.channel: d for d in alert.deliveries.all()}
+    assert set(deliveries) == {"sms", "apprise"} and {d.status for d in deliveries.values()} == {"sent"}
+    assert "json://127.0.0.1" in deliveries["apprise"].label and deliveries["apprise"].recipient.startswith("apprise:")
+    with override_settings(ALERT_CHANNELS=[channel.url]):
+        page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert deliveries["apprise"].label in page and "+33199001234" in page
+
+
+def test_a_failing_channel_is_retried_and_the_message_arrives_once(
+    channel, prospect, django_capture_on_commit_callbacks
+):
+    channel.script = [500]
+    with override_settings(ALERT_CHANNELS=[channel.url], SMS_RETRY_BACKOFF_SECONDS=0):
+        with django_capture_on_commit_callbacks(execute=True):
+            alert = record(prospect)
+        delivery = alert.deliveries.get(channel="apprise")
+        assert delivery.status == "sent" and delivery.attempts == 2
+        assert alert_deliver(alert_id=alert.pk) == "sent"
+    assert len(channel.accepted) == 1, "retried once after the 500, never sent again"
+
+
+def test_a_channel_removed_from_the_settings_fails_for_good(channel, prospect, django_capture_on_commit_callbacks):
+    with override_settings(ALERT_CHANNELS=[channel.url]):
+        alert = record(prospect)  # queued, not sent yet (no commit callbacks run)
+    with override_settings(ALERT_CHANNELS=[]):
+        alert_deliver(alert_id=alert.pk)
+    delivery = alert.deliveries.get(channel="apprise")
+    assert delivery.status == "failed" and "no longer in ALERT_CHANNELS" in delivery.last_error
+
+
+@pytest.fixture
+def ovh():
+    with OvhDouble() as double:
+        yield double
+
+
+def test_an_sms_goes_from_sent_to_received_with_the_handset_receipt(ovh, prospect, admin_client):
+    with override_settings(**ovh_settings(ovh)):
+        alert = record(prospect)
+        alert_deliver(alert_id=alert.pk)
+        delivery = alert.deliveries.get()
+        assert delivery.status == "sent"
+        assert receipts_check() == 0 and alert.deliveries.get().receipt == "waiting"
+        ovh.receipts[int(delivery.provider_ids[0])] = "delivered"
+        assert receipts_check() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.receipt) == ("received", "received")
+    assert ("GET", f"/1.0/sms/{ovh.service}/outgoing/{delivery.provider_ids[0]}") in ovh.requests
+    page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert "+33600000001: Reçu" in page
+
+
+def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(
+    ovh, channel, prospect, django_capture_on_commit_callbacks, admin_client
+):
+    with override_settings(**ovh_settings(ovh), ALERT_CHANNELS=[channel.url]):
+        with django_capture_on_commit_callbacks(execute=True):
+            alert = record(prospect)
+        assert len(channel.accepted) == 1 and len(ovh.jobs) == 1
+        with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=True):
+            assert receipts_check() == 0
+        with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=True):
+            with django_capture_on_commit_callbacks(execute=True):
+                assert receipts_check() == 1
+            with django_capture_on_commit_callbacks(execute=True):
+                assert receipts_check() == 0, "closed once: no second fallback"
+    assert len(channel.accepted) == 2
+    assert "pas été reçu" in channel.accepted[1]["message"]
+    sms_delivery = alert.deliveries.get(channel="sms")
+    assert sms_delivery.receipt == "not_received"
+    page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert "non reçu" in page
+
+
+def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
+    broken = "json://127.0.0.1:9/nobody-listens"
+    with override_settings(ALERT_CHANNELS=[channel.url, broken]):
+        with pytest.raises(CommandError, match="1 (of|sur) 3"):
+            call_command("send_test_alert")
+    out = capsys.readouterr().out
+    assert len(channel.accepted) == 1 and len(sms.outbox) == 1
+    assert "json://127.0.0.1" in out and "+33600000001" in out
+    assert AlertDelivery.objects.count() == 0, "a test message is not an alert"
