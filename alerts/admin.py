@@ -11,7 +11,7 @@ class AlertDeliveryInline(admin.TabularInline):
     model = AlertDelivery
     extra = 0
     can_delete = False
-    fields = ("recipient", "status", "attempts", "provider_ids", "last_error", "sent_at")
+    fields = ("label", "channel", "purpose", "status", "receipt", "attempts", "provider_ids", "last_error", "sent_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -22,8 +22,8 @@ class AlertDeliveryInline(admin.TabularInline):
 class AlertAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ["detected_at", "signal", "prospect", "status", "call"]
-    list_filter = ["signal", "status", ("call", admin.EmptyFieldListFilter)]
+    list_display = ["detected_at", "signal", "prospect", "identification", "status", "call"]
+    list_filter = ["signal", "status", "identification", ("call", admin.EmptyFieldListFilter)]
     list_select_related = ["prospect", "call"]
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
     date_hierarchy = "detected_at"
@@ -35,6 +35,8 @@ class AlertAdmin(admin.ModelAdmin):
         "occurred_at",
         "detected_at",
         "evidence",
+        "identification",
+        "client_network",
         "message",
         "status",
         "call",

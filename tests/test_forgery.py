@@ -115,3 +115,14 @@ def test_past_the_hourly_budget_alerts_are_grouped_into_one_summary_at_the_end_o
     assert len(sms.outbox) == 4
     summary = sms.outbox[-1].body
     assert "2 signaux de plus" in summary and "Lead 3 (clic)" in summary and "Lead 4 (clic)" in summary
+
+
+def test_the_admin_shows_how_each_visitor_and_alert_was_identified(client, live, admin_client):
+    claimed, verified = ProspectFactory(email="cto@acme-corp.example"), ProspectFactory()
+    live(cta, client, visitor_id="visitor-adm01", ip="203.0.113.5", email="x@acme-corp.example")
+    live(cta, client, visitor_id="visitor-adm02", ip="198.51.100.5", ak=verified.identity_token)
+    visitors = admin_client.get("/admin/tracking/visitor/").content.decode()
+    alerts = admin_client.get("/admin/alerts/alert/").content.decode()
+    for page in (visitors, alerts):
+        assert "déclaré" in page and "vérifié" in page
+    assert claimed.alerts.get().identification == "claimed"

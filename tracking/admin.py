@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
 from tracking.matching import visitor_link_by_hand
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor, WebhookUnknownRecipients
+from tracking.models import CtaClick, EmailEvent, Identification, VisitEvent, Visitor, WebhookUnknownRecipients
 
 
 @admin.register(VisitEvent)
@@ -70,7 +70,7 @@ class WebhookUnknownRecipientsAdmin(admin.ModelAdmin):
 class VisitorAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ["visitor_id", "prospect", "match_method", "matched_at", "email", "first_seen_at"]
+    list_display = ["visitor_id", "prospect", "match_method", "identification", "matched_at", "email", "first_seen_at"]
     list_filter = ["match_method"]
     list_select_related = ["prospect"]
     search_fields = ["=visitor_id", "email", "prospect__email", "prospect__company"]
@@ -79,6 +79,7 @@ class VisitorAdmin(admin.ModelAdmin):
     fields = [
         "visitor_id",
         "prospect",
+        "identification",
         "match_method",
         "match_evidence",
         "matched_at",
@@ -88,6 +89,7 @@ class VisitorAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "visitor_id",
+        "identification",
         "match_method",
         "match_evidence",
         "matched_at",
@@ -95,6 +97,11 @@ class VisitorAdmin(admin.ModelAdmin):
         "email",
         "first_seen_at",
     ]
+
+    @admin.display(description=_("identification"))
+    def identification(self, obj: Visitor) -> str:
+        """verified (personal link, hand link) or claimed (email, domain, referrer, IP rule)."""
+        return str(Identification(obj.identification).label) if obj.identification else "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
