@@ -18,6 +18,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ovh_sink import OvhSink  # noqa: E402
 from bench.trust import Product, python, request  # noqa: E402
 
+ENRICH = """
+import django
+django.setup()
+from prospects.models import Prospect
+Prospect.objects.update(phone="+33199001234", title="CTO", pain_point="Trop d'astreintes la nuit",
+                        call_script="Parler du coût des incidents, proposer l'audit jeudi")
+print("{}")
+"""
 DELIVERIES = """
 import django, json
 django.setup()
@@ -59,6 +67,7 @@ class Hook:
 def main() -> None:
     hook = Hook()
     with OvhSink() as sink, Product(sink, ["Channel"], ALERT_CHANNELS=hook.url) as product:
+        python(product.env, ENRICH)
         fired = time.time()
         body = {"visitor_id": "v-channel-01", "page": "/audit", "cta_id": "cta_reserver_audit"}
         request("POST", "/api/track/cta", {**body, "ak": product.tokens["Channel"]})
