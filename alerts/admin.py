@@ -5,13 +5,39 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
 from core.admin import CappedCountPaginator
+from core.display import phone_display
 
 
-class AlertDeliveryInline(admin.TabularInline):
+class DeliveryDisplay:
+    """Recipient and provider ids as people read them (not E.164, not a JSON list)."""
+
+    @admin.display(description=_("sent to"), ordering="recipient")
+    def recipient_display(self, delivery: AlertDelivery) -> str:
+        if delivery.channel == AlertDelivery.Channel.SMS:
+            return phone_display(delivery.recipient)
+        return delivery.label or delivery.recipient
+
+    @admin.display(description=_("provider ids"))
+    def provider_ids_display(self, delivery: AlertDelivery) -> str:
+        ids = delivery.provider_ids if isinstance(delivery.provider_ids, list) else [delivery.provider_ids]
+        return ", ".join(str(i) for i in ids) or "—"
+
+
+class AlertDeliveryInline(DeliveryDisplay, admin.TabularInline):
     model = AlertDelivery
     extra = 0
     can_delete = False
-    fields = ("label", "channel", "purpose", "status", "receipt", "attempts", "provider_ids", "last_error", "sent_at")
+    fields = (
+        "recipient_display",
+        "channel",
+        "purpose",
+        "status",
+        "receipt",
+        "attempts",
+        "provider_ids_display",
+        "last_error",
+        "sent_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -22,7 +48,7 @@ class AlertDeliveryInline(admin.TabularInline):
 class AlertAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ["detected_at", "signal", "prospect", "identification", "status", "call"]
+    list_display = ["detected_at", "signal", "evidence_display", "prospect", "identification", "status", "call"]
     list_filter = ["signal", "status", "identification", ("call", admin.EmptyFieldListFilter)]
     list_select_related = ["prospect", "call"]
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
@@ -31,10 +57,9 @@ class AlertAdmin(admin.ModelAdmin):
     readonly_fields = (
         "prospect",
         "signal",
-        "dedup_key",
+        "evidence_display",
         "occurred_at",
         "detected_at",
-        "evidence",
         "identification",
         "client_network",
         "message",
@@ -42,6 +67,10 @@ class AlertAdmin(admin.ModelAdmin):
         "call",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("what happened"))
+    def evidence_display(self, alert: Alert) -> str:
+        return alert.evidence_sentence
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -78,8 +107,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertDelivery)
-class AlertDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["updated_at", "alert", "recipient", "status", "attempts", "provider_ids", "last_error"]
+class AlertDeliveryAdmin(DeliveryDisplay, ReadOnlyAdmin):
+    list_display = [
+        "updated_at",
+        "alert",
+        "recipient_display",
+        "status",
+        "attempts",
+        "provider_ids_display",
+        "last_error",
+    ]
     list_filter = ["status"]
     list_select_related = ["alert__prospect"]
     search_fields = ["recipient", "alert__prospect__name", "alert__prospect__company"]

@@ -1,7 +1,8 @@
-"""The SMS text: who to call and why, in one GSM-7 segment.
+"""The SMS text: who to call and why, in one GSM-7 segment, in LANGUAGE_CODE.
 
-Parts, most useful first: the signal, the number to call, the short link to the lead, the name,
-the company, the pain point. When the text is too long the least useful parts are shortened first.
+Parts, most useful first: the signal (alerts/evidence.py's sentence), the number to call, the short
+link to the lead, the name, the company, the pain point. When the text is too long the least useful
+parts are shortened first.
 """
 
 from django.conf import settings
@@ -9,20 +10,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from alerts.evidence import evidence_sentence
 from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
-from alerts.models import Alert, Signal
-
-
-def signal_summary(signal: str, evidence: dict) -> str:
-    if signal == Signal.PAGE_DWELL:
-        return _("On the offer page for %(seconds)ss") % {"seconds": evidence.get("dwell_seconds", "?")}
-    if signal == Signal.CTA_CLICK:
-        return _("Clicked %(cta)s") % {
-            "cta": _("Book audit") if evidence.get("cta_id") == "cta_reserver_audit" else evidence.get("cta_id", "CTA")
-        }
-    if signal == Signal.EMAIL_REOPEN:
-        return _("Reopened the email (%(hours)sh later)") % {"hours": evidence.get("hours_after_sent", "?")}
-    return signal
+from alerts.models import Alert
+from core.display import phone_display
 
 
 def lead_short_url(alert_id: int) -> str:
@@ -45,9 +36,11 @@ def compose_alert_sms(
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
     budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
     with translation.override(settings.LANGUAGE_CODE):
-        summary = signal_summary(signal, evidence)
+        summary = evidence_sentence(signal, evidence)
         head = to_gsm7(f"{summary} ({_('unverified')})" if claimed else summary)
-        call = to_gsm7(_("Call %(phone)s") % {"phone": phone}) if phone else to_gsm7(_("No phone on file"))
+        # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
+        number = phone_display(phone, international=True)
+        call = to_gsm7(_("Call %(phone)s") % {"phone": number}) if phone else to_gsm7(_("No phone on file"))
     link = lead_short_url(alert_id) if alert_id else ""
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)
 
@@ -81,7 +74,7 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
     the signal and its evidence, the number to call, pain point, call script, the link to the lead."""
     prospect = alert.prospect
     with translation.override(settings.LANGUAGE_CODE):
-        summary = signal_summary(alert.signal, alert.evidence)
+        summary = evidence_sentence(alert.signal, alert.evidence)
         if alert.identification == "claimed":
             summary += f" ({_('unverified')})"
         who = prospect.name or prospect.email
@@ -92,7 +85,8 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
                 _("The SMS about this lead was not received by the phone after %(minutes)s minutes.")
                 % {"minutes": settings.SMS_RECEIPT_TIMEOUT_MINUTES}
             )
-        lines.append(_("Call %(phone)s") % {"phone": prospect.phone} if prospect.phone else _("No phone on file"))
+        number = phone_display(prospect.phone, international=True)
+        lines.append(_("Call %(phone)s") % {"phone": number} if prospect.phone else _("No phone on file"))
         if prospect.title:
             lines.append(prospect.title)
         if prospect.pain_point:

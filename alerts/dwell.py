@@ -170,6 +170,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                 engaged_ms=Max("engaged_ms"),
                 heartbeats=Count("pk", filter=Q(event=VisitEvent.Kind.HEARTBEAT)),
                 network=Max("client_network"),
+                page=Max("page"),
             )
         )
         long_spans = [s for s in spans if (s["last"] - s["first"]).total_seconds() >= threshold]
@@ -190,6 +191,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                     client_network=span["network"],
                     evidence={
                         "page_view_id": span["page_view_id"],
+                        "page": (span["page"] or "")[:300],
                         "visitor_id": span["visitor_id"],
                         "dwell_seconds": int(seconds),
                         "visible_seconds": None if span["engaged_ms"] is None else span["engaged_ms"] // 1000,

@@ -4,6 +4,7 @@ One character outside GSM-7 (an emoji, "ê", "ç") turns the whole SMS into UCS-
 per segment; OVH bills per segment. So alerts are written in GSM-7 only.
 """
 
+import re
 import unicodedata
 
 GSM7_BASIC = set(
@@ -58,6 +59,8 @@ def is_gsm7(text: str) -> bool:
 
 
 def to_gsm7(text: str) -> str:
+    # French quotes keep their inner spaces on a page; in an SMS « Réserver audit » reads "Réserver audit".
+    text = re.sub(r"«\s*", "«", re.sub(r"\s*»", "»", text))
     out = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENSION:

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.evidence import evidence_sentence
 from tracking.models import Identification
 
 
@@ -83,6 +84,11 @@ class Alert(models.Model):
         return f"{self.get_signal_display()} — {self.prospect}"
 
     @property
+    def evidence_sentence(self) -> str:
+        """What happened, in the active language ("A cliqué « Réserver audit »")."""
+        return evidence_sentence(self.signal, self.evidence)
+
+    @property
     def acknowledged(self) -> bool:
         return self.call_id is not None
 
@@ -139,8 +145,12 @@ class SmsNotice(models.Model):
 class HourlySmsBudget(models.Model):
     """SMS about single alerts sent in one clock hour, claimed by a conditional UPDATE (never over)."""
 
-    hour = models.DateTimeField(unique=True)
-    used = models.PositiveIntegerField(default=0)
+    hour = models.DateTimeField(_("hour"), unique=True)
+    used = models.PositiveIntegerField(_("SMS sent"), default=0)
+
+    class Meta:
+        verbose_name = _("hourly SMS budget")
+        verbose_name_plural = _("hourly SMS budgets")
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h: {self.used}"
@@ -230,11 +240,15 @@ class AlertDelivery(models.Model):
 class SignalCooldown(models.Model):
     """The cooldown claim: one row per (prospect, signal), taken by a conditional UPDATE."""
 
-    prospect = models.ForeignKey("prospects.Prospect", on_delete=models.CASCADE, related_name="+")
-    signal = models.CharField(max_length=20, choices=Signal.choices)
-    last_alerted_at = models.DateTimeField(null=True, blank=True)
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="+"
+    )
+    signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    last_alerted_at = models.DateTimeField(_("last texted at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("signal cooldown")
+        verbose_name_plural = _("signal cooldowns")
         constraints = [models.UniqueConstraint(fields=["prospect", "signal"], name="cooldown_once")]
 
     def __str__(self) -> str:
@@ -244,16 +258,28 @@ class SignalCooldown(models.Model):
 class DetectionRun(models.Model):
     """One detection cycle; the newest finished window_end is the cursor of the next cycle."""
 
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField()
-    trigger = models.CharField(max_length=20, default="schedule")
-    events_scanned = models.PositiveIntegerField(default=0)
-    visitors_matched = models.PositiveIntegerField(default=0)
-    signals_found = models.PositiveIntegerField(default=0)
-    alerts_created = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    class Trigger(models.TextChoices):
+        """Why the cycle ran: the schedule, a command, or the event that could complete a signal."""
+
+        SCHEDULE = "schedule", _("Schedule")
+        COMMAND = "command", _("Command")
+        MANUAL = "manual", _("By hand")
+        CTA = "cta", _("CTA click")
+        DWELL = "dwell", _("Long visit")
+        EMAIL_OPEN = "email_open", _("Email open")
+        IDENTIFY = "identify", _("Identify")
+        MANUAL_LINK = "manual_link", _("Visitor linked by hand")
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    window_start = models.DateTimeField(_("events from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("events until"))
+    trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    events_scanned = models.PositiveIntegerField(_("events read"), default=0)
+    visitors_matched = models.PositiveIntegerField(_("visitors matched"), default=0)
+    signals_found = models.PositiveIntegerField(_("signals found"), default=0)
+    alerts_created = models.PositiveIntegerField(_("alerts recorded"), default=0)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         verbose_name = _("detection run")

@@ -160,6 +160,8 @@ LANGUAGE_CODE = env("LANGUAGE_CODE", default="fr")
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Paris")
+# Phone numbers of this country are shown in national format ("01 99 00 12 34"), others international.
+PHONE_REGION = env("PHONE_REGION", default="FR")
 USE_I18N = True
 USE_TZ = True
 
@@ -219,6 +221,8 @@ CORS_ALLOW_CREDENTIALS = False
 # --- Signals and alerts -----------------------------------------------------------------------
 SIGNAL_DWELL_SECONDS = env.int("SIGNAL_DWELL_SECONDS", default=90)
 SIGNAL_CTA_IDS = env.list("SIGNAL_CTA_IDS", default=["cta_reserver_audit"])
+# What people read for a CTA id (the button's words), in SMS, pages and commands: id=label,id=label.
+SIGNAL_CTA_LABELS = env.dict("SIGNAL_CTA_LABELS", default={"cta_reserver_audit": "Réserver audit"})
 SIGNAL_EMAIL_REOPEN_MIN_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MIN_HOURS", default=24)
 SIGNAL_EMAIL_REOPEN_MAX_HOURS = env.float("SIGNAL_EMAIL_REOPEN_MAX_HOURS", default=48)
 SIGNAL_MAX_AGE_MINUTES = env.int("SIGNAL_MAX_AGE_MINUTES", default=60)

@@ -13,8 +13,11 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome
+from alerts.evidence import evidence_sentence, page_display
+from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
+from core.display import cta_label
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 from tracking.tokens import email_links_for
@@ -66,6 +69,15 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     return sorted(leads.values(), key=lambda lead: lead.latest, reverse=True)
 
 
+TIMELINE_KINDS = {
+    "visit": gettext_lazy("Visit"),
+    "cta": gettext_lazy("Click"),
+    "email": gettext_lazy("Email"),
+    "alert": gettext_lazy("Alert"),
+    "call": gettext_lazy("Call"),
+}
+
+
 @dataclass
 class TimelineEntry:
     at: datetime
@@ -73,6 +85,10 @@ class TimelineEntry:
     title: str
     detail: str = ""
     machine: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return str(TIMELINE_KINDS.get(self.kind, self.kind))
 
 
 def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineEntry]:
@@ -91,26 +107,26 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
     )
     for view in page_views:
         seconds = int((view["last"] - view["first"]).total_seconds())
+        events = ngettext("%(count)d event", "%(count)d events", view["events"]) % {"count": view["events"]}
         entries.append(
             TimelineEntry(
                 view["first"],
                 "visit",
-                f"{view['page']}",
-                f"{seconds} s · {view['events']} events",
+                _("%(seconds)d s on %(page)s") % {"seconds": seconds, "page": page_display(view["page"])},
+                events,
                 machine=bool(view["bot"]),
             )
         )
     for click in CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
-        entries.append(TimelineEntry(click.received_at, "cta", click.cta_id, click.page, machine=click.is_bot))
+        title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
+        entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         detail = event.message_id + (f" · {event.machine_reason}" if event.machine_reason else "")
         entries.append(
             TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
         )
     for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        entries.append(
-            TimelineEntry(alert.occurred_at, "alert", alert.get_signal_display(), alert.get_status_display())
-        )
+        entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
     for call in Call.objects.filter(prospect=prospect).select_related("called_by").order_by("-called_at")[:limit]:
         who = call.called_by.get_username() if call.called_by else ""
         entries.append(
@@ -205,7 +221,7 @@ def unmatched_hot_visitors(now: datetime | None = None, days: int = 7, limit: in
         prospect__isnull=True, is_bot=False, received_at__gte=since, cta_id__in=settings.SIGNAL_CTA_IDS
     ).values_list("visitor_id", "received_at", "cta_id")
     for visitor_id, at, cta in clicks:
-        found.append(UnmatchedVisit(visitor_id, "cta", at, cta))
+        found.append(UnmatchedVisit(visitor_id, "cta", at, cta_label(cta)))
     found.sort(key=lambda v: v.at, reverse=True)
     return found[:limit]
 

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from core.display import phone_display
 from prospects.models import Prospect
 from prospects.services import ImportFileError, prospects_import, prospects_set_status
 
@@ -58,7 +59,7 @@ class ProspectAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("phone"), ordering="phone")
     def phone_link(self, obj: Prospect) -> str:
-        return format_html('<a href="tel:{}">{}</a>', obj.phone, obj.phone) if obj.phone else "—"
+        return format_html('<a href="tel:{}">{}</a>', obj.phone, phone_display(obj.phone)) if obj.phone else "—"
 
     @admin.action(description=_("Mark as contacted"), permissions=["change"])
     def mark_contacted(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:

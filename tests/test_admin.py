@@ -62,7 +62,7 @@ def test_the_prospect_page_shows_its_events_alerts_and_email_links(staff_client,
     assert response.status_code == 200
     assert prospect.identity_token in content
     assert "/t/o/" in content and "/t/c/" in content
-    assert "cta_reserver_audit" in content
+    assert "Réserver audit" in content and "cta_reserver_audit" not in content  # the CTA's label, not its id
     assert "visitor-abc" in content
 
 

@@ -61,9 +61,9 @@ def test_hot_leads_lists_recent_signals_newest_first_with_what_a_caller_needs(st
     content = staff_client.get(reverse("backoffice-hot-leads")).content.decode()
     assert content.index("Bob Newer") < content.index("Alice Older")
     assert "Carl Stale" not in content
-    assert 'href="tel:+33199001234"' in content
+    assert 'href="tel:+33199001234"' in content and "Appeler 01 99 00 12 34" in content  # dial E.164, read grouped
     assert "Trop d&#x27;alertes" in content and "Parler de l&#x27;astreinte" in content
-    assert "cta_reserver_audit" in content
+    assert "A cliqué « Réserver audit »" in content and "cta_reserver_audit" not in content
 
 
 def test_the_polling_json_gives_each_lead_its_html_and_version(staff_client):
@@ -119,7 +119,7 @@ def test_the_timeline_shows_everything_in_order(staff_client):
     CallFactory(prospect=prospect, outcome="voicemail", note="rappeler")
     content = staff_client.get(reverse("backoffice-timeline", args=[prospect.pk])).content.decode()
     assert "120 s" in content  # the visit's dwell
-    order = [content.index(marker) for marker in ["rappeler", "cta_reserver_audit", "120 s", "Apple"]]
+    order = [content.index(marker) for marker in ["rappeler", "A cliqué « Réserver audit »", "120 s", "Apple"]]
     assert order == sorted(order)
     assert prospect.identity_token in content and "/t/o/" in content
 

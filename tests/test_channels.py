@@ -62,7 +62,7 @@ def test_a_channel_gets_the_whole_lead_alongside_the_sms_each_with_its_own_deliv
     assert len(sms.outbox) == 1 and len(channel.accepted) == 1
     message = channel.accepted[0]
     assert "Alice Martin" in message["title"] and "Acme" in message["title"]
-    for part in ("+33199001234", "Trop d'astreintes la nuit", "Parler du coût des incidents", f"/l/{alert.pk}"):
+    for part in ("Appeler +33 1 99 00 12 34", "Trop d'astreintes la nuit", "Parler du coût des incidents", f"/l/{alert.pk}"):
         assert part in message["message"], part
     deliveries = {d.channel: d for d in alert.deliveries.all()}
     assert set(deliveries) == {"sms", "apprise"} and {d.status for d in deliveries.values()} == {"sent"}
@@ -113,7 +113,7 @@ def test_an_sms_goes_from_sent_to_received_with_the_handset_receipt(ovh, prospec
     assert (delivery.status, delivery.receipt) == ("received", "received")
     assert ("GET", f"/1.0/sms/{ovh.service}/outgoing/{delivery.provider_ids[0]}") in ovh.requests
     page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
-    assert "+33600000001: Reçu" in page
+    assert "06 00 00 00 01: Reçu" in page
 
 
 def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(

@@ -51,7 +51,8 @@ def test_monitoring_status_text_says_who_to_call(capsys):
     AlertFactory(prospect=prospect, signal="cta_click", occurred_at=timezone.now(), status="sent")
     call_command("monitoring_status")
     out = capsys.readouterr().out
-    assert "TO CALL" in out and "Alice (Acme)" in out and "last detection never" in out
+    assert "À APPELER" in out and "Alice (Acme)" in out and "Dernière détection : jamais" in out
+    assert "A cliqué « Réserver audit »" in out and "SMS envoyé" in out
 
 
 def test_detect_signals_prints_what_it_found_and_alerted(capsys, django_capture_on_commit_callbacks):
@@ -60,7 +61,7 @@ def test_detect_signals_prints_what_it_found_and_alerted(capsys, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         call_command("detect_signals")
     out = capsys.readouterr().out
-    assert "found 1 signals, recorded 1 alerts" in out and "cta_click" in out and "queued" in out
+    assert "signaux trouvés : 1 ; alertes enregistrées : 1" in out and "A cliqué « Réserver audit »" in out
     assert len(sms.outbox) == 1 and sms.outbox[0].body in out
 
 
@@ -74,7 +75,8 @@ def test_purge_events_deletes_only_old_events(capsys):
     assert VisitEvent.objects.count() == 2
     call_command("purge_events", "--older-than", "30")
     assert (VisitEvent.objects.count(), CtaClick.objects.count(), EmailEvent.objects.count()) == (1, 0, 0)
-    with pytest.raises(CommandError, match="at least 1"):
+    assert "Supprimés : 1 événement de visite, 1 clic CTA, 1 événement email." in capsys.readouterr().out
+    with pytest.raises(CommandError, match="au moins 1"):
         call_command("purge_events", "--older-than", "0")
 
 

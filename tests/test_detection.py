@@ -14,6 +14,7 @@ from alerts.detection import detection_is_late, prune_detection_runs, run_detect
 from alerts.models import Alert, DetectionRun
 from alerts.services import alert_record_signal
 from alerts.tasks import enqueue_detection
+from core.display import phone_display
 from tests.factories import (
     CtaClickFactory,
     DetectionRunFactory,
@@ -135,7 +136,8 @@ def test_a_listed_cta_fires_and_an_unlisted_one_does_not(cycle):
     alert = Alert.objects.get()
     assert (alert.signal, alert.status, alert.evidence["cta_id"]) == ("cta_click", "sent", "cta_reserver_audit")
     assert sms.outbox[0].to == "+33600000001"
-    assert prospect.phone in sms.outbox[0].body  # the number to call is in the SMS itself
+    # The number to call is in the SMS itself, grouped and international (it dials from anywhere).
+    assert phone_display(prospect.phone, international=True) in sms.outbox[0].body
 
 
 def test_bots_never_count(cycle):

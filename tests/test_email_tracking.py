@@ -195,7 +195,7 @@ def test_email_links_without_url_gives_null_link(prospect):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--email", "x@unknown.example", "--message-id", "m"], "No prospect"),
+        (["--email", "x@unknown.example", "--message-id", "m"], "Aucun prospect"),
         (["--email", "cto@acme-corp.example", "--message-id", "m", "--url", "javascript:x"], "http"),
     ],
 )

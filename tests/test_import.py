@@ -96,7 +96,7 @@ def test_the_command_prints_a_summary_and_each_bad_row(tmp_path, capsys):
 
 
 def test_the_command_gives_a_sentence_for_a_missing_or_broken_file(tmp_path):
-    with pytest.raises(CommandError, match="No such file"):
+    with pytest.raises(CommandError, match="Fichier introuvable"):
         call_command("import_prospects", str(tmp_path / "nope.json"))
     broken = tmp_path / "b.json"
     broken.write_text("{oops")

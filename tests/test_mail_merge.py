@@ -41,7 +41,7 @@ def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
     assert read_token(token_of(row["pixel_url"]), salt=PIXEL_SALT) == {"p": ana.pk, "m": "relance-1"}
     link = read_token(token_of(row["link_url"]), salt=LINK_SALT)
     assert link == {"p": ana.pk, "m": "relance-1", "u": "https://www.example.com/audit"}
-    assert "2 prospect(s) exported" in err
+    assert "2 prospects exportés" in err
 
 
 def test_without_url_the_link_column_is_empty():
@@ -56,7 +56,7 @@ def test_xlsx_file_has_55_rows_for_55_prospects(tmp_path):
     out, _err = export(
         "--message-id", "relance-2", "--url", "https://www.example.com/", "--format", "xlsx", "--output", str(target)
     )
-    assert "55 prospect(s) exported" in out
+    assert "55 prospects exportés" in out
     sheet = load_workbook(target).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == COLUMNS
@@ -78,7 +78,7 @@ def test_prospects_marked_do_not_contact_are_left_out():
     ProspectFactory(email="stop@acme.example", status="do_not_contact")
     out, err = export("--message-id", "m")
     assert [row["email"] for row in csv.DictReader(io.StringIO(out))] == ["keep@acme.example"]
-    assert "1 marked 'do not contact' left out" in err
+    assert "1 marqué « ne pas contacter » laissé de côté" in err
 
 
 def test_formulas_in_names_stay_text(tmp_path):
@@ -95,11 +95,11 @@ def test_formulas_in_names_stay_text(tmp_path):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--message-id", ""], "--message-id must be 1 to 200"),
-        (["--message-id", "m" * 201], "--message-id must be 1 to 200"),
-        (["--message-id", "m", "--url", "javascript:alert(1)"], "absolute http(s) URL"),
-        (["--message-id", "m", "--format", "xlsx"], "give --output FILE"),
-        (["--message-id", "m", "--output", "/nonexistent-dir/links.csv"], "Cannot write /nonexistent-dir/links.csv"),
+        (["--message-id", ""], "--message-id doit faire de 1 à 200"),
+        (["--message-id", "m" * 201], "--message-id doit faire de 1 à 200"),
+        (["--message-id", "m", "--url", "javascript:alert(1)"], "URL http(s) absolue"),
+        (["--message-id", "m", "--format", "xlsx"], "donnez --output FICHIER"),
+        (["--message-id", "m", "--output", "/nonexistent-dir/links.csv"], "Impossible d'écrire /nonexistent-dir/links.csv"),
     ],
 )
 def test_bad_arguments_get_a_readable_error(args, words):
@@ -109,7 +109,7 @@ def test_bad_arguments_get_a_readable_error(args, words):
 
 
 def test_no_prospect_is_a_readable_error():
-    with pytest.raises(CommandError, match="No prospect to export"):
+    with pytest.raises(CommandError, match="Aucun prospect à exporter"):
         export("--message-id", "m")
 
 

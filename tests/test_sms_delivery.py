@@ -201,14 +201,14 @@ def test_the_console_backend_prints_the_message(capsys):
 
 def test_send_test_sms_checks_the_configuration(capsys):
     call_command("send_test_sms")
-    assert sms.outbox[0].to == "+33600000001" and "Sent to" in capsys.readouterr().out
+    assert sms.outbox[0].to == "+33600000001" and "Envoyé au 06 00 00 00 01" in capsys.readouterr().out
     with pytest.raises(CommandError, match="E.164"):
         call_command("send_test_sms", "--to", "0612")
 
 
 def test_send_test_sms_explains_a_provider_refusal(ovh):
     with override_settings(**ovh_settings(ovh, OVH_CONSUMER_KEY="revoked")):
-        with pytest.raises(CommandError, match="permanent"):
+        with pytest.raises(CommandError, match="erreur définitive"):
             call_command("send_test_sms", "--to", "+33600000001")
 
 

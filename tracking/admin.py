@@ -81,7 +81,7 @@ class VisitorAdmin(admin.ModelAdmin):
         "prospect",
         "identification",
         "match_method",
-        "match_evidence",
+        "match_evidence_sentence",
         "matched_at",
         "matched_by",
         "email",
@@ -91,7 +91,7 @@ class VisitorAdmin(admin.ModelAdmin):
         "visitor_id",
         "identification",
         "match_method",
-        "match_evidence",
+        "match_evidence_sentence",
         "matched_at",
         "matched_by",
         "email",
@@ -102,6 +102,10 @@ class VisitorAdmin(admin.ModelAdmin):
     def identification(self, obj: Visitor) -> str:
         """verified (personal link, hand link) or claimed (email, domain, referrer, IP rule)."""
         return str(Identification(obj.identification).label) if obj.identification else "—"
+
+    @admin.display(description=_("match evidence"))
+    def match_evidence_sentence(self, obj: Visitor) -> str:
+        return obj.match_evidence_sentence or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

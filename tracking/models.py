@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.display import cta_label
 
 
 class MatchMethod(models.TextChoices):
@@ -97,6 +100,31 @@ class Visitor(models.Model):
         return match_strength(self.match_method)
 
     @property
+    def match_evidence_sentence(self) -> str:
+        """Why this visitor is this prospect, as a sentence ("Came through the personal link")."""
+        evidence = self.match_evidence if isinstance(self.match_evidence, dict) else {}
+        method = self.match_method
+        if method == MatchMethod.AK:
+            return str(_("Came through the prospect's personal link"))
+        if method == MatchMethod.EMAIL:
+            return _("Gave the email %(email)s") % {"email": evidence.get("email", "?")}
+        if method == MatchMethod.COMPANY_DOMAIN:
+            return _("Gave %(email)s, an address of the company domain %(domain)s") % {
+                "email": evidence.get("email", "?"),
+                "domain": evidence.get("domain", "?"),
+            }
+        if method == MatchMethod.REFERRER_DOMAIN:
+            return _("Came from %(referrer)s (company domain %(domain)s)") % {
+                "referrer": evidence.get("referrer", "?"),
+                "domain": evidence.get("domain", "?"),
+            }
+        if method == MatchMethod.IP:
+            return _("Browsed from the company network %(network)s") % {"network": evidence.get("network", "?")}
+        if method == MatchMethod.MANUAL:
+            return _("Linked by hand by %(user)s") % {"user": evidence.get("by", "?")}
+        return ""
+
+    @property
     def identification(self) -> str:
         return identification_of(self.match_method)
 
@@ -157,7 +185,7 @@ class CtaClick(BrowserEvent):
     cta_id = models.CharField(_("CTA id"), max_length=64)
 
     class Meta:
-        verbose_name = _("CTA click")
+        verbose_name = pgettext_lazy("model", "CTA click")
         verbose_name_plural = _("CTA clicks")
         indexes = [
             models.Index(fields=["received_at"], name="cta_received_idx"),
@@ -167,6 +195,10 @@ class CtaClick(BrowserEvent):
 
     def __str__(self) -> str:
         return f"{self.cta_id} {self.visitor_id} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def cta_label(self) -> str:
+        return cta_label(self.cta_id)
 
 
 class EmailEvent(models.Model):

@@ -3,8 +3,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
 from alerts.detection import run_detection_cycle
+from alerts.evidence import evidence_sentence
+from alerts.models import Alert
+from prospects.models import Prospect
 
 
 class Command(BaseCommand):
@@ -18,20 +22,33 @@ class Command(BaseCommand):
         try:
             report = run_detection_cycle(dry_run=dry_run, trigger="command")
         except DatabaseError as exc:
-            raise CommandError(f"Detection could not run: the database said {exc}") from exc
+            raise CommandError(_("Detection could not run: the database said %(error)s") % {"error": exc}) from exc
         if json:
             self.stdout.write(_json_dumps(report.as_dict()))
             return
-        prefix = "[dry run] " if dry_run else ""
+        prefix = _("[dry run] ") if dry_run else ""
         self.stdout.write(
-            f"{prefix}Scanned {report.events_scanned} new events, matched {report.visitors_matched} visitors, "
-            f"found {len(report.signals)} signals, recorded {len(report.alerts)} alerts."
-        )
-        for alert in report.alerts:
-            self.stdout.write(
-                f"  {alert['signal']} prospect #{alert['prospect_id']}: {alert['status']}"
-                + (f" — {alert['message']}" if alert["message"] else "")
+            prefix
+            + _(
+                "New events read: %(events)d; visitors matched: %(visitors)d; signals found: %(signals)d; "
+                "alerts recorded: %(alerts)d."
             )
+            % {
+                "events": report.events_scanned,
+                "visitors": report.visitors_matched,
+                "signals": len(report.signals),
+                "alerts": len(report.alerts),
+            }
+        )
+        evidence = {(s["prospect_id"], s["signal"]): s["evidence"] for s in report.signals}
+        names = {p.pk: str(p) for p in Prospect.objects.filter(pk__in={a["prospect_id"] for a in report.alerts})}
+        for alert in report.alerts:
+            what = evidence_sentence(alert["signal"], evidence.get((alert["prospect_id"], alert["signal"]), {}))
+            status = Alert.Status(alert["status"]).label if alert["status"] in Alert.Status.values else alert["status"]
+            who = names.get(alert["prospect_id"], f"#{alert['prospect_id']}")
+            self.stdout.write(f"  {who}: {what} [{status}]")
+            if alert["message"]:
+                self.stdout.write("    " + _("SMS: %(text)s") % {"text": alert["message"]})
 
 
 def _json_dumps(data: dict) -> str:

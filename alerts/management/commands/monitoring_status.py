@@ -1,34 +1,67 @@
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
 
+from alerts.evidence import evidence_sentence
+from alerts.models import Alert
 from alerts.selectors import monitoring_status
+from core.display import moment_display, phone_display
+
+
+def _moment(iso: str | None, *, empty: str) -> str:
+    """The status keeps ISO UTC times (the --json contract); people read them in TIME_ZONE."""
+    return moment_display(datetime.fromisoformat(iso) if iso else None, empty=empty)
+
+
+def _status_label(value: str) -> str:
+    return str(Alert.Status(value).label) if value in Alert.Status.values else value
 
 
 class Command(BaseCommand):
     help = "Print the live monitoring state: counts, last detection run, and every lead with a signal."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--json", action="store_true", help="print one JSON object (ISO 8601 UTC times)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             status = monitoring_status()
         except DatabaseError as exc:
-            raise CommandError(f"Cannot read the monitoring state: the database said {exc}") from exc
+            raise CommandError(
+                _("Cannot read the monitoring state: the database said %(error)s") % {"error": exc}
+            ) from exc
         if options["json"]:
             self.stdout.write(json.dumps(status, ensure_ascii=False, default=str))
             return
-        late = " (LATE)" if status["detection_late"] else ""
         self.stdout.write(
-            f"Monitoring since {status['monitoring_start'] or '-'}; {status['total_prospects_tracked']} prospects; "
-            f"{status['hot_signals_detected']} signals; {status['alerts_sent']} SMS alerts sent, "
-            f"{status['alerts_failed']} failed; last detection {status['last_detection_run'] or 'never'}{late}."
+            _(
+                "Monitoring since %(start)s: %(prospects)d prospects, %(signals)d signals, "
+                "%(sent)d SMS alerts sent, %(failed)d failed."
+            )
+            % {
+                "start": _moment(status["monitoring_start"], empty="-"),
+                "prospects": status["total_prospects_tracked"],
+                "signals": status["hot_signals_detected"],
+                "sent": status["alerts_sent"],
+                "failed": status["alerts_failed"],
+            }
         )
+        last = _moment(status["last_detection_run"], empty=_("never"))
+        if status["detection_late"]:
+            self.stdout.write(_("Last detection: %(when)s (LATE).") % {"when": last})
+        else:
+            self.stdout.write(_("Last detection: %(when)s.") % {"when": last})
         for lead in status["leads"]:
-            ack = "called" if lead["acknowledged"] else "TO CALL"
-            self.stdout.write(f"- [{ack}] {lead['prospect']} ({lead['company']}) {lead['phone'] or ''}")
+            state = _("called") if lead["acknowledged"] else _("TO CALL")
+            phone = phone_display(lead["phone"] or "")
+            who = f"{lead['prospect']} ({lead['company']})" if lead["company"] else lead["prospect"]
+            self.stdout.write(f"- [{state}] {who}" + (f" {phone}" if phone else ""))
             for signal in lead["signals"]:
-                self.stdout.write(f"    {signal['at']} {signal['signal']} [{signal['alert_status']}]")
+                self.stdout.write(
+                    f"    {_moment(signal['at'], empty='-')}  {evidence_sentence(signal['signal'], signal['evidence'])}"
+                    f" [{_status_label(signal['alert_status'])}]"
+                )

@@ -4,8 +4,11 @@ import phonenumbers
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from alerts.gsm import to_gsm7
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from core.display import phone_display
 
 
 class Command(BaseCommand):
@@ -17,13 +20,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, to: str | None, **options: Any) -> None:
         recipients = [to] if to else list(settings.ALERT_SMS_RECIPIENTS)
         if not recipients:
-            raise CommandError("No recipient: pass --to or set ALERT_SMS_RECIPIENTS.")
+            raise CommandError(_("No recipient: pass --to or set ALERT_SMS_RECIPIENTS."))
         for number in recipients:
             try:
                 if not phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
                     raise ValueError
             except (phonenumbers.NumberParseException, ValueError) as exc:
-                raise CommandError(f"{number!r} is not a valid E.164 number (e.g. +447700900123).") from exc
+                raise CommandError(
+                    _("“%(number)s” is not a valid E.164 number (e.g. +447700900123).") % {"number": number}
+                ) from exc
         try:
             backend = get_sms_backend()
             for number in recipients:
@@ -31,15 +36,23 @@ class Command(BaseCommand):
                 result = backend.send(
                     SmsMessage(
                         to=number,
-                        body=f"ArkWatch: SMS de test ({stamp}). Tout va bien.",
+                        body=to_gsm7(_("ArkWatch: test SMS (%(time)s). All is well.") % {"time": stamp}),
                         tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}",
                     )
                 )
                 self.stdout.write(
                     self.style.SUCCESS(
-                        f"Sent to {number} via {settings.SMS_BACKEND} (ids: {', '.join(result.provider_ids) or '-'})"
+                        _("Sent to %(number)s through %(backend)s (ids: %(ids)s).")
+                        % {
+                            "number": phone_display(number),
+                            "backend": settings.SMS_BACKEND,
+                            "ids": ", ".join(result.provider_ids) or "-",
+                        }
                     )
                 )
         except SmsError as exc:
-            kind = "permanent" if exc.permanent else "temporary"
-            raise CommandError(f"The SMS was not sent ({kind} error): {exc}") from exc
+            if exc.permanent:
+                message = _("The SMS was not sent (permanent error): %(error)s")
+            else:
+                message = _("The SMS was not sent (temporary error, try again later): %(error)s")
+            raise CommandError(message % {"error": exc}) from exc

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from prospects.services import ImportFileError, prospects_import
 
@@ -19,11 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, path: str, dry_run: bool, **options: Any) -> None:
         file = Path(path)
         if not file.is_file():
-            raise CommandError(f"No such file: {path}")
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
         try:
             content = file.read_bytes()
         except OSError as exc:
-            raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
+            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from exc
         try:
             report = prospects_import(content=content, filename=file.name, dry_run=dry_run)
         except ImportFileError as exc:

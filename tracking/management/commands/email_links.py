@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from prospects.models import Prospect
 from tracking.tokens import email_links_for, is_http_url
@@ -19,18 +20,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, email: str, message_id: str, url: str | None, json: bool, **options: Any) -> None:
         prospect = Prospect.objects.filter(email=email.strip().lower()).first()
         if prospect is None:
-            raise CommandError(f"No prospect has the email {email!r}. Import it first (import_prospects).")
+            raise CommandError(
+                _("No prospect has the email “%(email)s”. Import it first (import_prospects).") % {"email": email}
+            )
         if not 1 <= len(message_id) <= 200:
-            raise CommandError("--message-id must be 1 to 200 characters.")
+            raise CommandError(_("--message-id must be 1 to 200 characters."))
         if url is not None and not is_http_url(url):
-            raise CommandError(f"--url must be an absolute http(s) URL, not {url!r}.")
+            raise CommandError(_("--url must be an absolute http(s) URL, not “%(url)s”.") % {"url": url})
         links = email_links_for(prospect, message_id=message_id, url=url)
         if json:
             self.stdout.write(_dumps(links.as_dict()))
             return
         self.stdout.write(f"ak:    {links.ak}")
         self.stdout.write(f"pixel: {links.pixel_url}")
-        self.stdout.write(f"link:  {links.link_url or '(give --url to get a tracked link)'}")
+        no_link = _("(give --url to get a tracked link)")
+        self.stdout.write(f"link:  {links.link_url or no_link}")
 
 
 def _dumps(data: dict) -> str:

@@ -2,6 +2,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from prospects.models import Prospect
 from tracking.exports import FORMATS, email_link_rows, exportable_prospects, render
@@ -30,19 +32,21 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         if not 1 <= len(message_id) <= 200:
-            raise CommandError("--message-id must be 1 to 200 characters.")
+            raise CommandError(_("--message-id must be 1 to 200 characters."))
         if url is not None and not is_http_url(url):
-            raise CommandError(f"--url must be an absolute http(s) URL, not {url!r}.")
+            raise CommandError(_("--url must be an absolute http(s) URL, not “%(url)s”.") % {"url": url})
         if format == "xlsx" and not output:
-            raise CommandError("An xlsx file is binary: give --output FILE (for example --output links.xlsx).")
+            raise CommandError(_("An xlsx file is binary: give --output FILE (for example --output links.xlsx)."))
         prospects = exportable_prospects()
         left_out = Prospect.objects.count() - prospects.count()
         if not prospects.exists():
-            raise CommandError("No prospect to export. Import some first (import_prospects).")
+            raise CommandError(_("No prospect to export. Import some first (import_prospects)."))
         content, count = render(email_link_rows(prospects, message_id=message_id, url=url), format)
-        summary = f"{count} prospect(s) exported"
+        summary = ngettext("%(count)d prospect exported", "%(count)d prospects exported", count) % {"count": count}
         if left_out:
-            summary += f"; {left_out} marked 'do not contact' left out"
+            summary += ngettext(
+                "; %(count)d marked “do not contact” left out", "; %(count)d marked “do not contact” left out", left_out
+            ) % {"count": left_out}
         if output is None:
             self.stdout.write(content.decode("utf-8"), ending="")
             self.stderr.write(summary + ".")
@@ -50,5 +54,7 @@ class Command(BaseCommand):
         try:
             Path(output).write_bytes(content)
         except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror or exc}.") from None
-        self.stdout.write(f"{summary} to {output}.")
+            raise CommandError(
+                _("Cannot write %(path)s: %(error)s.") % {"path": output, "error": exc.strerror or exc}
+            ) from None
+        self.stdout.write(_("%(summary)s, to %(path)s.") % {"summary": summary, "path": output})

@@ -1,6 +1,8 @@
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from tracking.retention import purge_events
 
@@ -14,7 +16,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, older_than: int, dry_run: bool, **options: Any) -> None:
         if older_than < 1:
-            raise CommandError("--older-than must be at least 1 day.")
+            raise CommandError(_("--older-than must be at least 1 day."))
         counts = purge_events(older_than_days=older_than, dry_run=dry_run)
-        verb = "Would delete" if dry_run else "Deleted"
-        self.stdout.write(f"{verb}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+        named = ", ".join(f"{n} {_model_name(name, n)}" for name, n in counts.items())
+        if dry_run:
+            self.stdout.write(_("Would delete: %(counts)s (dry run).") % {"counts": named})
+        else:
+            self.stdout.write(_("Deleted: %(counts)s.") % {"counts": named})
+
+
+def _model_name(name: str, count: int) -> str:
+    meta = apps.get_model("tracking", name)._meta
+    return str(meta.verbose_name if count == 1 else meta.verbose_name_plural)

@@ -1,0 +1,50 @@
+"""How values are shown to people: phone numbers grouped for reading, times in TIME_ZONE, a CTA's
+label rather than its id.
+
+Stored values stay machine values (E.164, UTC); only what a person reads goes through here. `tel:`
+links and --json output keep the stored form.
+"""
+
+from datetime import datetime
+
+import phonenumbers
+from django.conf import settings
+from django.utils import formats, timezone
+
+
+def phone_display(number: str, *, international: bool = False) -> str:
+    """ "+33199001234" -> "01 99 00 12 34" (a number of PHONE_REGION, national format), or
+    "+44 7700 900123" for another country; `international=True` always gives the international form
+    ("+33 1 99 00 12 34"), which dials from anywhere. A value that is not a number is shown as is."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, settings.PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == settings.PHONE_REGION
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home and not international
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
+
+
+def moment_display(value: datetime | None, *, empty: str = "-") -> str:
+    """A time for a person: in TIME_ZONE, to the minute, in the active language's short format."""
+    if value is None:
+        return empty
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def cta_label(cta_id: str) -> str:
+    """The words people read for a CTA id: SIGNAL_CTA_LABELS ("cta_reserver_audit" -> "Réserver
+    audit"), else the id made readable ("cta_demo_call" -> "Demo call")."""
+    label = settings.SIGNAL_CTA_LABELS.get(cta_id)
+    if label:
+        return str(label)
+    words = " ".join(cta_id.removeprefix("cta_").replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:] if words else "CTA"
