@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.evidence import evidence_sentence
+from core.display import moment_display, phone_display
 from tracking.models import Identification
 
 
@@ -139,7 +140,7 @@ class SmsNotice(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="notice_once_per_period")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.period_start:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {moment_display(self.period_start)}"
 
 
 class HourlySmsBudget(models.Model):
@@ -153,7 +154,7 @@ class HourlySmsBudget(models.Model):
         verbose_name_plural = _("hourly SMS budgets")
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H}h: {self.used}"
+        return f"{moment_display(self.hour)}: {self.used}"
 
 
 class AlertDelivery(models.Model):
@@ -229,7 +230,8 @@ class AlertDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.label or self.recipient} — {self.get_status_display()}"
+        who = phone_display(self.recipient) if self.channel == self.Channel.SMS else self.label or self.recipient
+        return f"{who} — {self.get_status_display()}"
 
     @property
     def tag(self) -> str:
@@ -287,4 +289,4 @@ class DetectionRun(models.Model):
         indexes = [models.Index(fields=["-finished_at"], name="run_finished_idx")]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S} ({self.trigger})"
+        return f"{moment_display(self.started_at)} ({self.get_trigger_display()})"

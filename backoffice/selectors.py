@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
@@ -70,11 +70,11 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
 
 
 TIMELINE_KINDS = {
-    "visit": gettext_lazy("Visit"),
-    "cta": gettext_lazy("Click"),
-    "email": gettext_lazy("Email"),
-    "alert": gettext_lazy("Alert"),
-    "call": gettext_lazy("Call"),
+    "visit": pgettext_lazy("timeline entry", "Visit"),
+    "cta": pgettext_lazy("timeline entry", "Click"),
+    "email": pgettext_lazy("timeline entry", "Email"),
+    "alert": pgettext_lazy("timeline entry", "Alert"),
+    "call": pgettext_lazy("timeline entry", "Call"),
 }
 
 
