@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
+    # pages, the API's errors, the commands and the SMS never mix two languages.
     # The tracking endpoints stop here: nothing below is theirs (see the class).
     "arkwatch.middleware.TrackingFastPath",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -167,10 +167,10 @@ def test_a_misconfigured_sendgrid_key_refuses_instead_of_crashing(client, settin
 @pytest.mark.parametrize(
     ("events", "words"),
     [
-        ({"event": "delivered"}, "JSON array"),
-        (["delivered"], "event 0 must be a JSON object"),
-        ([{"event": "delivered", "timestamp": 1700000000, "sg_message_id": "m"}], "“email”"),
-        ([{"event": ["open"]}], "“event”"),
+        ({"event": "delivered"}, "tableau JSON"),
+        (["delivered"], "événement 0 doit être un objet JSON"),
+        ([{"event": "delivered", "timestamp": 1700000000, "sg_message_id": "m"}], "« email »"),
+        ([{"event": ["open"]}], "« event »"),
         ([{"event": "open", "email": "cto@acme-corp.example", "sg_message_id": "m", "timestamp": "soon"}], "Unix"),
     ],
 )
@@ -544,3 +544,19 @@ def test_sendgrid_unstorable_text_is_a_400_naming_the_field_or_is_left_out(clien
 def test_brevo_unstorable_message_id_is_a_400(client, prospect, bad):
     response = post_brevo(client, brevo_event("opened", **{"message-id": "<abc" + bad + "@x>"}))
     assert response.status_code == 400 and "message-id" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "foreign"),
+    [
+        ("fr", "événement 0 doit être un objet JSON. Rien n'a été enregistré.", "must be"),
+        ("en", "event 0 must be a JSON object. Nothing was stored.", "doit"),
+    ],
+)
+def test_a_refusal_speaks_the_settings_language_not_the_senders(
+    client, settings, sendgrid_key, language, words, foreign
+):
+    settings.LANGUAGE_CODE = language
+    other = "en-US,en;q=0.9" if language == "fr" else "fr-FR,fr;q=0.9"
+    error = post_sendgrid(client, sendgrid_key, ["delivered"], HTTP_ACCEPT_LANGUAGE=other).json()["error"]
+    assert words in error and foreign not in error

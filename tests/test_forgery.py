@@ -45,7 +45,7 @@ def test_a_claimed_click_texts_and_says_unverified_a_verified_one_does_not(clien
     live(cta, client, visitor_id="visitor-claim1", ip="203.0.113.5", email="someone@acme-corp.example")
     live(cta, client, visitor_id="visitor-verif1", ip="198.51.100.5", ak=verified.identity_token)
     assert len(sms.outbox) == 2
-    assert "Réserver audit\" (non vérifié): Alice Claimed" in sms.outbox[0].body, sms.outbox[0].body
+    assert 'Réserver audit" (non vérifié): Alice Claimed' in sms.outbox[0].body, sms.outbox[0].body
     assert "non vérifié" not in sms.outbox[1].body and "Bob Verified" in sms.outbox[1].body
     assert dict(Alert.objects.values_list("prospect__name", "identification")) == {
         "Alice Claimed": "claimed",

@@ -129,8 +129,14 @@ def xlsx_bytes(rows: list[list[object]], header: list[str] = HEADER) -> bytes:
 def fifty_five_prospects() -> bytes:
     """50 good rows, 4 bad ones and one in-file duplicate; Excel rows 2..56 (row 1 is the header)."""
     rows: list[list[object]] = [
-        [f"Prospect {i:02d}", f"cto{i:02d}@societe-{i:02d}.example", f"Société {i:02d}", "CTO",
-         f"+33 1 99 00 12 {i:02d}", "Alertes trop tardives"]
+        [
+            f"Prospect {i:02d}",
+            f"cto{i:02d}@societe-{i:02d}.example",
+            f"Société {i:02d}",
+            "CTO",
+            f"+33 1 99 00 12 {i:02d}",
+            "Alertes trop tardives",
+        ]
         for i in range(50)
     ]
     rows.insert(10, ["Mauvais Email", "pas-un-email", "X", "CTO", "", ""])  # row 12
@@ -294,4 +300,4 @@ def test_the_shipped_excel_example_imports_like_the_json_one():
 def test_row_errors_follow_the_language_in_use():
     with translation.override("en"):
         report = prospects_import(content=GOOD_AND_BAD_JSON, filename="p.json")
-        assert report.errors[1].describe() == 'line 7 (Bad Phone): phone: “12” is not a valid phone number.'
+        assert report.errors[1].describe() == "line 7 (Bad Phone): phone: “12” is not a valid phone number."

@@ -96,8 +96,14 @@ def test_a_second_terminal_works_after_make_run_wrote_its_env_file(tmp_path):
     assert imported.returncode == 0, imported.stderr
     assert "3 créé" in imported.stdout
     links = manage(
-        env, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1",
-        "--url", "http://127.0.0.1:8000/audit-gratuit-monitoring.html",
+        env,
+        "email_links",
+        "--email",
+        "hugo@fictif-saas.example",
+        "--message-id",
+        "m1",
+        "--url",
+        "http://127.0.0.1:8000/audit-gratuit-monitoring.html",
     )
     assert links.returncode == 0 and "link:  http://127.0.0.1:8000/t/c/" in links.stdout, links.stderr
     status = manage(env, "monitoring_status")
@@ -121,8 +127,9 @@ def test_ctrl_c_stops_the_web_server_and_the_cluster_within_five_seconds(tmp_pat
     stderr_path = tmp_path / "stderr"
     with open(tmp_path / "stdout", "wb") as out, open(stderr_path, "wb") as err:
         # Its own session, like a terminal's foreground job: Ctrl-C is SIGINT to the whole group.
-        process = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out, stderr=err,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 90
         while not answers(port):

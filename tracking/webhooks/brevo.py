@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from tracking.models import EmailEvent
 from tracking.webhooks.events import (
@@ -15,6 +16,7 @@ from tracking.webhooks.events import (
     ProviderEvent,
     email_address,
     epoch_seconds,
+    event_at,
     event_key,
     event_name,
     object_at,
@@ -57,10 +59,10 @@ def parse(data: Any) -> list[ProviderEvent]:
     elif isinstance(data, list):
         items = data
     else:
-        raise PayloadError("Brevo posts a JSON object (or an array of them for a batched webhook).")
+        raise PayloadError(_("Brevo posts a JSON object (or an array of them for a batched webhook)."))
     events = []
     for index, item in enumerate(items):
-        where = "the event" if isinstance(data, dict) else f"event {index}"
+        where = _("the event") if isinstance(data, dict) else event_at(index)
         raw = object_at(item, where)
         name = event_name(raw, "event", where)
         kind = KINDS.get(name)

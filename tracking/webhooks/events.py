@@ -11,9 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 # A provider's own id is kept as "<provider>:<id>" in a 200-character column; longer ids are hashed.
 MAX_NATIVE_ID = 150
+
+
+def event_at(index: int) -> str:
+    """Where a problem is, in a batch of events: "event 3"."""
+    return _("event %(index)d") % {"index": index}
 
 
 class PayloadError(ValueError):
@@ -52,18 +58,23 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _storable(value: str, name: str, where: str) -> str:
     if _UNSTORABLE.search(value):
-        raise PayloadError(f"{where}: “{name}” contains a NUL byte or a lone UTF-16 surrogate.")
+        raise PayloadError(
+            _("%(where)s: “%(name)s” contains a NUL byte or a lone UTF-16 surrogate.") % {"where": where, "name": name}
+        )
     return value
 
 
 def required_text(event: dict[str, Any], name: str, where: str, *, limit: int = 200) -> str:
     value = event.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise PayloadError(f"{where}: “{name}” must be a non-empty string.")
+        raise PayloadError(_("%(where)s: “%(name)s” must be a non-empty string.") % {"where": where, "name": name})
     _storable(value, name, where)
     value = value.strip()
     if len(value) > limit:
-        raise PayloadError(f"{where}: “{name}” is longer than {limit} characters.")
+        raise PayloadError(
+            _("%(where)s: “%(name)s” is longer than %(limit)d characters.")
+            % {"where": where, "name": name, "limit": limit}
+        )
     return value
 
 
@@ -77,7 +88,7 @@ def optional_text(event: dict[str, Any], name: str, *, limit: int = 2048) -> str
 def email_address(event: dict[str, Any], name: str, where: str) -> str:
     value = required_text(event, name, where, limit=254)
     if "@" not in value:
-        raise PayloadError(f"{where}: “{name}” is not an email address.")
+        raise PayloadError(_("%(where)s: “%(name)s” is not an email address.") % {"where": where, "name": name})
     return value.lower()
 
 
@@ -90,7 +101,7 @@ def epoch_seconds(value: object, where: str, name: str) -> datetime:
         except ValueError:
             value = None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 2**33:
-        raise PayloadError(f"{where}: “{name}” must be a Unix time in seconds.")
+        raise PayloadError(_("%(where)s: “%(name)s” must be a Unix time in seconds.") % {"where": where, "name": name})
     return min(datetime.fromtimestamp(value, tz=UTC), timezone.now())
 
 
@@ -102,17 +113,19 @@ def iso_datetime(value: object, where: str, name: str) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return min(parsed, timezone.now())
-    raise PayloadError(f"{where}: “{name}” must be an ISO 8601 date-time with an offset.")
+    raise PayloadError(
+        _("%(where)s: “%(name)s” must be an ISO 8601 date-time with an offset.") % {"where": where, "name": name}
+    )
 
 
 def object_at(data: object, where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise PayloadError(f"{where} must be a JSON object.")
+        raise PayloadError(_("%(where)s must be a JSON object.") % {"where": where})
     return data
 
 
 def event_name(event: dict[str, Any], name: str, where: str) -> str:
     value = event.get(name)
     if not isinstance(value, str):
-        raise PayloadError(f"{where}: “{name}” must be a string.")
+        raise PayloadError(_("%(where)s: “%(name)s” must be a string.") % {"where": where, "name": name})
     return value

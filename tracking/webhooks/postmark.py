@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from tracking.models import EmailEvent
 from tracking.webhooks.events import (
@@ -57,7 +58,7 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
 
 def parse(data: Any) -> list[ProviderEvent]:
     raw = object_at(data, "Postmark's record")
-    where = "the record"
+    where = _("the record")
     record_type = event_name(raw, "RecordType", where)
     kind = KINDS.get(record_type)
     if kind is None:

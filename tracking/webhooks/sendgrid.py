@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from tracking.models import EmailEvent
 from tracking.webhooks.events import (
@@ -21,6 +22,7 @@ from tracking.webhooks.events import (
     ProviderEvent,
     email_address,
     epoch_seconds,
+    event_at,
     event_key,
     event_name,
     object_at,
@@ -79,10 +81,10 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
 
 def parse(data: Any) -> list[ProviderEvent]:
     if not isinstance(data, list):
-        raise PayloadError("SendGrid posts a JSON array of events.")
+        raise PayloadError(_("SendGrid posts a JSON array of events."))
     events = []
     for index, item in enumerate(data):
-        where = f"event {index}"
+        where = event_at(index)
         raw = object_at(item, where)
         kind = KINDS.get(event_name(raw, "event", where))
         if kind is None:
