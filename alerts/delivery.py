@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from alerts.channels import send_to_channel
@@ -107,7 +108,12 @@ def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) ->
             give_up_at = delivery.created_at + timedelta(minutes=settings.SMS_GIVE_UP_AFTER_MINUTES)
             wait = _backoff(delivery.attempts)
             if exc.permanent or now + timedelta(seconds=wait) > give_up_at:
-                reason = str(exc) if exc.permanent else f"gave up after {settings.SMS_GIVE_UP_AFTER_MINUTES} min: {exc}"
+                reason = (
+                    str(exc)
+                    if exc.permanent
+                    else _("gave up after %(minutes)d min: %(error)s")
+                    % {"minutes": settings.SMS_GIVE_UP_AFTER_MINUTES, "error": exc}
+                )
                 _finish(delivery, status=AlertDelivery.Status.FAILED, last_error=reason[:2000], needs_check=needs_check)
                 logger.error("SMS delivery %s failed for good: %s", delivery_id, reason)
                 return AlertDelivery.Status.FAILED

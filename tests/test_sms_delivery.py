@@ -93,14 +93,14 @@ def test_persistent_5xx_is_retried_until_the_give_up_time_then_failed_and_health
         assert alert_deliver(alert_id=alert.pk) == "queued", "3 quick tries, then the relay schedule goes on"
         delivery = alert.deliveries.get()
         assert (delivery.status, delivery.attempts, ovh.jobs) == ("retry", 3, [])
-        assert delivery.last_error == "OVH error 500: Internal server error"  # what the admin shows
+        assert delivery.last_error == "Erreur OVH 500 : Internal server error"  # what the admin shows
         with _after(30):
             assert relay_left_behind_deliveries() == 1 and alert_deliver(alert_id=alert.pk) == "queued"
         with _after(61):
             relay_left_behind_deliveries()
             assert alert_deliver(alert_id=alert.pk) == "failed"
     delivery.refresh_from_db()
-    assert delivery.status == "failed" and delivery.last_error.startswith("gave up after 60 min: OVH error 500")
+    assert delivery.status == "failed" and delivery.last_error.startswith("abandonné après 60 min : Erreur OVH 500")
     DetectionRunFactory(started_at=timezone.now())
     health = client.get("/healthz")
     assert health.status_code == 503 and "reached nobody" in health.json()["reason"]
@@ -117,7 +117,7 @@ def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(
         assert alert_deliver(alert_id=alert.pk) == "queued"
         delivery = alert.deliveries.get()
         assert (delivery.status, delivery.needs_check) == ("retry", False)
-        assert "could not be reached" in delivery.last_error
+        assert "OVH injoignable" in delivery.last_error
         for minute in (2, 3, 4):  # the relay schedule keeps trying while OVH is down
             with _after(minute):
                 relay_left_behind_deliveries()
@@ -141,7 +141,7 @@ def test_an_ambiguous_send_is_checked_again_while_ovh_is_down_and_never_sent_twi
         with _after(5):
             relay_left_behind_deliveries()
             assert alert_deliver(alert_id=alert.pk) == "queued", "the check could not reach OVH: asked again later"
-        assert "could not ask OVH" in alert.deliveries.get().last_error
+        assert "impossible de demander à OVH" in alert.deliveries.get().last_error
         ovh.come_back()
         with _after(10):
             relay_left_behind_deliveries()

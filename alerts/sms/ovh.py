@@ -8,6 +8,7 @@ registered under its own name in ovh.client.ENDPOINTS before the client is built
 import ovh
 import ovh.client
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ovh import exceptions as ovh_errors
 from requests.exceptions import ConnectTimeout
 from urllib3.exceptions import NewConnectionError
@@ -66,11 +67,11 @@ class OvhSmsBackend(BaseSmsBackend):
     def __init__(self) -> None:
         self.service = settings.OVH_SMS_SERVICE_NAME
         if not self.service:
-            raise SmsError("OVH_SMS_SERVICE_NAME is not set.", permanent=True)
+            raise SmsError(_("OVH_SMS_SERVICE_NAME is not set."), permanent=True)
         try:
             self.client = build_client()
         except ovh_errors.APIError as exc:
-            raise SmsError(f"OVH client: {exc}", permanent=True) from exc
+            raise SmsError(_("OVH client: %(error)s") % {"error": exc}, permanent=True) from exc
 
     def send(self, message: SmsMessage) -> SendResult:
         payload = {
@@ -88,19 +89,24 @@ class OvhSmsBackend(BaseSmsBackend):
         try:
             answer = self.client.post(f"/sms/{self.service}/jobs", **payload)
         except PERMANENT_ERRORS as exc:
-            raise SmsError(f"OVH refused the SMS: {exc}", permanent=True) from exc
+            raise SmsError(_("OVH refused the SMS: %(error)s") % {"error": exc}, permanent=True) from exc
         except AMBIGUOUS_ERRORS as exc:
             if never_reached_ovh(exc):
-                raise SmsError(f"OVH could not be reached: {exc}") from exc
-            raise SmsError(f"OVH did not answer clearly: {exc}", ambiguous=True) from exc
+                raise SmsError(_("OVH could not be reached: %(error)s") % {"error": exc}) from exc
+            raise SmsError(_("OVH did not answer clearly: %(error)s") % {"error": exc}, ambiguous=True) from exc
         except ovh_errors.APIError as exc:
             status = getattr(getattr(exc, "response", None), "status_code", 500)
             # Other 4xx answers (but 429) will not change on retry; 5xx and 429 may.
-            raise SmsError(f"OVH error {status}: {exc}", permanent=400 <= status < 500 and status != 429) from exc
+            raise SmsError(
+                _("OVH error %(status)s: %(error)s") % {"status": status, "error": exc},
+                permanent=400 <= status < 500 and status != 429,
+            ) from exc
         if not isinstance(answer, dict):
-            raise SmsError(f"OVH answered something unexpected: {answer!r}"[:300], ambiguous=True)
+            raise SmsError(
+                (_("OVH answered something unexpected: %(answer)r") % {"answer": answer})[:300], ambiguous=True
+            )
         if message.to in (answer.get("invalidReceivers") or []):
-            raise SmsError(f"OVH says {message.to} is not a valid receiver.", permanent=True)
+            raise SmsError(_("OVH says %(number)s is not a valid receiver.") % {"number": message.to}, permanent=True)
         return SendResult(provider_ids=[str(i) for i in answer.get("ids") or []])
 
     def find_sent(self, message: SmsMessage) -> list[str] | None:
@@ -110,7 +116,7 @@ class OvhSmsBackend(BaseSmsBackend):
             return None  # e.g. the token lacks GET /sms/*/outgoing: we cannot know, ever
         except ovh_errors.APIError as exc:
             # OVH unreachable or failing right now: ask again later (until SMS_GIVE_UP_AFTER_MINUTES).
-            raise SmsError(f"could not ask OVH whether the SMS already left: {exc}") from exc
+            raise SmsError(_("could not ask OVH whether the SMS already left: %(error)s") % {"error": exc}) from exc
         return [str(i) for i in ids] if isinstance(ids, list) else None
 
     def handset_receipt(self, provider_id: str) -> bool | None:
