@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import apprise
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertDelivery
 from alerts.sms import SmsError
@@ -48,12 +49,14 @@ def send_to_channel(*, key: str, title: str, body: str) -> None:
     (Apprise reports failure without saying whether the message arrived; see the README)."""
     url = configured_channels().get(key)
     if url is None:
-        raise SmsError("this channel is no longer in ALERT_CHANNELS", permanent=True)
+        raise SmsError(_("this channel is no longer in ALERT_CHANNELS"), permanent=True)
     notifier = apprise.Apprise()
     if not notifier.add(url):
-        raise SmsError(f"Apprise cannot read the channel URL {channel_label(url)}", permanent=True)
+        raise SmsError(
+            _("Apprise cannot read the channel URL %(channel)s") % {"channel": channel_label(url)}, permanent=True
+        )
     if not notifier.notify(title=title, body=body):
-        raise SmsError(f"{channel_label(url)} did not accept the message")
+        raise SmsError(_("%(channel)s did not accept the message") % {"channel": channel_label(url)})
 
 
 def channel_deliveries(*, alert: Alert, purpose: str) -> list[AlertDelivery]:

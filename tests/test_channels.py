@@ -91,7 +91,7 @@ def test_a_channel_removed_from_the_settings_fails_for_good(channel, prospect, d
     with override_settings(ALERT_CHANNELS=[]):
         alert_deliver(alert_id=alert.pk)
     delivery = alert.deliveries.get(channel="apprise")
-    assert delivery.status == "failed" and "no longer in ALERT_CHANNELS" in delivery.last_error
+    assert delivery.status == "failed" and "ne fait plus partie de ALERT_CHANNELS" in delivery.last_error
 
 
 @pytest.fixture
@@ -145,5 +145,5 @@ def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
             call_command("send_test_alert")
     out = capsys.readouterr().out
     assert len(channel.accepted) == 1 and len(sms.outbox) == 1
-    assert "json://127.0.0.1" in out and "+33600000001" in out
+    assert "json://127.0.0.1" in out and "SMS 06 00 00 00 01" in out
     assert AlertDelivery.objects.count() == 0, "a test message is not an alert"

@@ -125,7 +125,7 @@ class OvhSmsBackend(BaseSmsBackend):
         try:
             state = self.client.get(f"/sms/{self.service}/outgoing/{provider_id}")
         except ovh_errors.APIError as exc:
-            raise SmsError(f"could not read the delivery receipt: {exc}") from exc
+            raise SmsError(_("could not read the delivery receipt: %(error)s") % {"error": exc}) from exc
         if not isinstance(state, dict):
             return None
         if state.get("deliveredAt") or state.get("deliveryReceipt") == 1:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from alerts.channels import channel_label, configured_channels, send_to_channel
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from core.display import phone_display
 
 
 class Command(BaseCommand):
@@ -20,9 +21,9 @@ class Command(BaseCommand):
             try:
                 tag = f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}"
                 get_sms_backend().send(SmsMessage(to=number, body=text, tag=tag))
-                results.append((f"SMS {number}", ""))
+                results.append((f"SMS {phone_display(number)}", ""))
             except SmsError as exc:
-                results.append((f"SMS {number}", str(exc)))
+                results.append((f"SMS {phone_display(number)}", str(exc)))
         for key, url in configured_channels().items():
             try:
                 send_to_channel(key=key, title="ArkWatch", body=text)
