@@ -34,10 +34,11 @@ def phone_display(number: str, *, international: bool = False) -> str:
 
 
 def moment_display(value: datetime | None, *, empty: str = "-") -> str:
-    """A time for a person: in TIME_ZONE, to the minute, in the active language's short format."""
+    """A time for a person: in TIME_ZONE, to the minute, day and month unambiguous in either language
+    ("25 novembre 2026 20:35", "25 November 2026 20:35")."""
     if value is None:
         return empty
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return formats.date_format(timezone.localtime(value), "j E Y H:i")
 
 
 def cta_label(cta_id: str) -> str:

@@ -39,8 +39,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             _(
-                "Monitoring since %(start)s: %(prospects)d prospects, %(signals)d signals, "
-                "%(sent)d SMS alerts sent, %(failed)d failed."
+                "Monitoring since %(start)s. Prospects tracked: %(prospects)d; signals: %(signals)d; "
+                "SMS alerts sent: %(sent)d; failed: %(failed)d."
             )
             % {
                 "start": _moment(status["monitoring_start"], empty="-"),
