@@ -38,7 +38,7 @@ def moment_display(value: datetime | None, *, empty: str = "-") -> str:
     ("25 novembre 2026 20:35", "25 November 2026 20:35")."""
     if value is None:
         return empty
-    return formats.date_format(timezone.localtime(value), "j E Y H:i")
+    return formats.date_format(timezone.localtime(value), "j F Y H:i")
 
 
 def cta_label(cta_id: str) -> str:
