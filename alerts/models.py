@@ -133,7 +133,7 @@ class SmsNotice(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="notice_once_per_period")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.period_start:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.period_start):%Y-%m-%d %H:%M}"
 
 
 class HourlySmsBudget(models.Model):
@@ -261,4 +261,5 @@ class DetectionRun(models.Model):
         indexes = [models.Index(fields=["-finished_at"], name="run_finished_idx")]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S} ({self.trigger})"
+        # In the time zone the admin shows its fields in, not UTC.
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M:%S} ({self.trigger})"
