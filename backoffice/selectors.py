@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
@@ -166,7 +166,8 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
                 view["first"],
                 "visit",
                 f"{view['page']}",
-                f"{seconds} s · {view['events']} events",
+                ngettext("%(seconds)d s · %(count)d event", "%(seconds)d s · %(count)d events", view["events"])
+                % {"seconds": seconds, "count": view["events"]},
                 machine=bool(view["bot"]),
             )
         )
