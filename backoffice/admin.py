@@ -12,11 +12,15 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
+from backoffice.models import CallOpener
 from backoffice.selectors import prospect_recent_activity
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 
 admin.site.unregister(Prospect)
+# The admin's "View site" would open "/", which is nothing here (the landing page lives elsewhere, and
+# opening the demo page would record staff as a visitor).
+admin.site.site_url = None
 
 
 @admin.register(Prospect)
@@ -24,10 +28,14 @@ class ProspectWithActivityAdmin(ProspectAdmin):
     change_form_template = "admin/prospects/prospect/change_form.html"
     list_display = [*ProspectAdmin.list_display[:-1], "timeline_link", ProspectAdmin.list_display[-1]]
     actions = [*ProspectAdmin.actions, export_email_links]
+    # A prospect's "absolute URL" is this very page: "View on site" would only reload it.
+    view_on_site = False
 
-    @admin.display(description=_("timeline"))
+    @admin.display(description=_("activity timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:
-        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Timeline"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline")
+        )
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -37,3 +45,19 @@ class ProspectWithActivityAdmin(ProspectAdmin):
         if prospect is not None:
             extra_context.update(prospect_recent_activity(prospect))
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+
+@admin.register(CallOpener)
+class CallOpenerAdmin(admin.ModelAdmin):
+    """One row per signal, created by a migration: staff reword them, nobody adds or removes one."""
+
+    list_display = ["signal", "text", "updated_at"]
+    list_display_links = ["signal"]
+    fields = ["signal", "text"]
+    readonly_fields = ["signal"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CallOpener | None = None) -> bool:
+        return False

@@ -1,5 +1,6 @@
-"""Roles: the "Caller" group sees prospects, events and hot leads and records calls; it cannot edit
-or delete events, identity tokens or SMS delivery data. Superusers do the rest."""
+"""Roles: the "Caller" group sees prospects, events and hot leads, records calls and words the call
+openers; it cannot edit or delete events, identity tokens or SMS delivery data. Superusers do the
+rest."""
 
 from typing import Any
 
@@ -16,6 +17,9 @@ CALLER_PERMISSIONS = [
     ("alerts", "view_alertdelivery"),
     ("alerts", "view_call"),
     ("alerts", "add_call"),
+    # The first line of each call is theirs to word.
+    ("backoffice", "view_callopener"),
+    ("backoffice", "change_callopener"),
 ]
 
 

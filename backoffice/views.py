@@ -66,19 +66,23 @@ def hot_leads_page(request: HttpRequest) -> HttpResponse:
             outcomes=CallOutcome.choices,
             poll_seconds=settings.BACKOFFICE_POLL_SECONDS,
             can_call=request.user.has_perm("alerts.add_call"),
+            can_edit_openers=request.user.has_perm("backoffice.change_callopener"),
         ),
     )
 
 
 def hot_leads_json(request: HttpRequest) -> JsonResponse:
     """The polling endpoint: each lead's info block and a version, so the page replaces only what
-    changed and never the call form someone is typing in."""
+    changed and never the call form someone is typing in; how long each lead has waited is sent apart,
+    since it changes every minute."""
     _require(request, "alerts.view_alert")
     leads = [
         {
             "id": lead.prospect.pk,
             "version": lead.version,
+            "state": lead.state,
             "html": render_to_string("admin/backoffice/_lead_info.html", {"lead": lead}, request=request),
+            "waited": render_to_string("admin/backoffice/_waited.html", {"lead": lead}, request=request).strip(),
         }
         for lead in hot_leads()
     ]
@@ -180,7 +184,8 @@ def unmatched_page(request: HttpRequest) -> HttpResponse:
         _context(
             request,
             _("Unmatched hot visitors"),
-            visits=unmatched_hot_visitors(),
+            visitors=unmatched_hot_visitors(),
+            dwell_seconds=settings.SIGNAL_DWELL_SECONDS,
             can_link=can_link,
             prospects=Prospect.objects.order_by("company", "name").only("pk", "name", "company", "email"),
         ),
@@ -195,7 +200,7 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
         "admin/backoffice/timeline.html",
         _context(
             request,
-            _("Timeline of %(who)s") % {"who": prospect},
+            _("Activity timeline of %(who)s") % {"who": prospect},
             prospect=prospect,
             entries=prospect_timeline(prospect),
             **prospect_email_links(prospect),

@@ -35,7 +35,12 @@
       if (section.dataset.version !== lead.version) {
         section.querySelector(".lead-info").innerHTML = lead.html;
         section.dataset.version = lead.version;
+        ["to_call", "to_review", "done"].forEach(function (state) {
+          section.classList.toggle("lead-" + state, state === lead.state);
+        });
       }
+      var waited = section.querySelector(".waited");
+      if (waited && lead.waited !== undefined) waited.textContent = lead.waited;
       // Keep the server's order (newest signal first) without touching focused elements' content.
       var expected = previous ? previous.nextElementSibling : container.firstElementChild;
       if (expected !== section && !section.contains(document.activeElement)) {
