@@ -177,7 +177,7 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
         entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        detail = event.message_id + (f" · {event.machine_reason}" if event.machine_reason else "")
+        detail = event.message_id + (f" · {event.why_machine}" if event.machine_reason else "")
         entries.append(
             TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
         )

@@ -96,3 +96,13 @@ def test_the_timeline_shows_why_an_open_was_a_machine(admin_client, client, sent
     open_pixel(client, sent_30_hours_ago, APPLE_MAIL, "17.58.100.1")
     page = admin_client.get(f"/admin/backoffice/timeline/{sent_30_hours_ago.pk}/").content.decode()
     assert "Apple Mail Privacy Protection" in page
+
+
+def test_machine_reasons_are_read_in_the_product_s_language(admin_client, sent_30_hours_ago):
+    stored = ["12s after delivery", "every link of the message clicked within a second", "security scanner (Mimecast)"]
+    for reason in stored:
+        EmailEventFactory(prospect=sent_30_hours_ago, message_id="m1", event="opened", machine_reason=reason)
+    page = admin_client.get(f"/admin/backoffice/timeline/{sent_30_hours_ago.pk}/").content.decode()
+    for french in ("12 s après la livraison", "tous les liens du message cliqués", "scanner de sécurité (Mimecast)"):
+        assert french in page
+    assert "after delivery" not in page and "within a second" not in page

@@ -45,10 +45,14 @@ class MachineFilter(admin.SimpleListFilter):
 
 @admin.register(EmailEvent)
 class EmailEventAdmin(EvidenceAdmin):
-    list_display = ["occurred_at", "event", "prospect", "message_id", "source", "machine_reason"]
+    list_display = ["occurred_at", "event", "prospect", "message_id", "source", "why_machine"]
     list_filter = [("occurred_at", admin.DateFieldListFilter), "event", "source", MachineFilter]
     search_fields = ["=message_id", "prospect__email", "=provider_event_id"]
     ordering = ["-occurred_at"]
+
+    @admin.display(description=_("why machine"), ordering="machine_reason")
+    def why_machine(self, obj: EmailEvent) -> str:
+        return obj.why_machine or "—"
 
 
 @admin.register(WebhookUnknownRecipients)

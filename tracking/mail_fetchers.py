@@ -10,8 +10,11 @@ needs the stored events; a crawler list only decides for user agents nobody here
 """
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from django.utils.translation import gettext as _
 
 from core.client import is_bot_user_agent
 
@@ -105,3 +108,28 @@ def judge_mail_fetcher(*, user_agent: str, ip: str | None) -> FetcherVerdict:
 def mail_client_name(user_agent: str) -> str:
     """The mail client a stored event's user agent names, for evidence and the timeline ("" if none)."""
     return _by_user_agent(user_agent).client if user_agent.strip() else ""
+
+
+# The reasons are stored as the code writes them (one stable form in the database, whatever the
+# language); people read them in LANGUAGE_CODE through describe_machine_reason.
+_AFTER_DELIVERY = re.compile(r"(\d+)s after delivery")
+_SCANNER = re.compile(r"security scanner \((.+)\)")
+
+
+def describe_machine_reason(reason: str) -> str:
+    """A stored machine reason in the one language of the product (unknown forms are shown as stored)."""
+    fixed = {
+        "Apple Mail Privacy Protection (Apple network)": _("Apple Mail Privacy Protection (Apple's network)"),
+        "crawler or script user agent": _("crawler or script user agent"),
+        "no user agent": _("no user agent"),
+        "every link of the message clicked within a second": _("every link of the message clicked within a second"),
+        "Brevo proxy open": _("Brevo proxy open"),
+        "SendGrid machine open (sg_machine_open)": _("SendGrid machine open (sg_machine_open)"),
+    }
+    if reason in fixed:
+        return fixed[reason]
+    if match := _AFTER_DELIVERY.fullmatch(reason):
+        return _("%(seconds)s s after delivery") % {"seconds": match[1]}
+    if match := _SCANNER.fullmatch(reason):
+        return _("security scanner (%(name)s)") % {"name": match[1]}
+    return reason

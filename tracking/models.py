@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.display import cta_label
+from tracking.mail_fetchers import describe_machine_reason
 
 
 class MatchMethod(models.TextChoices):
@@ -248,6 +249,11 @@ class EmailEvent(models.Model):
     @property
     def is_machine(self) -> bool:
         return bool(self.machine_reason)
+
+    @property
+    def why_machine(self) -> str:
+        """The machine reason as people read it (LANGUAGE_CODE); "" for a possible human."""
+        return describe_machine_reason(self.machine_reason) if self.machine_reason else ""
 
 
 class WebhookUnknownRecipients(models.Model):
