@@ -300,3 +300,29 @@ def test_a_visitor_match_reads_as_a_sentence():
     assert visitor.match_evidence_sentence == (
         "A donné ana@acme.example, une adresse du domaine de l'entreprise acme.example"
     )
+
+
+PRODUCT_COMMANDS = [
+    ("alerts", "detect_signals"),
+    ("alerts", "monitoring_status"),
+    ("alerts", "send_test_alert"),
+    ("alerts", "send_test_sms"),
+    ("prospects", "import_prospects"),
+    ("tracking", "email_links"),
+    ("tracking", "export_email_links"),
+    ("tracking", "purge_events"),
+]
+
+
+@pytest.mark.parametrize(("app", "name"), PRODUCT_COMMANDS)
+def test_command_help_is_in_the_one_language(app, name):
+    from django.core.management import load_command_class
+    from django.utils import translation
+
+    command = load_command_class(app, name)
+    with translation.override("fr"):
+        french = command.create_parser("manage.py", name).format_help()
+    with translation.override("en"):
+        english = command.create_parser("manage.py", name).format_help()
+    assert command.help.split()[0] in english  # the English description, as written
+    assert command.help.split(":")[0] not in french and french != english

@@ -1,22 +1,26 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alerts.detection import run_detection_cycle
 from alerts.evidence import evidence_sentence
 from alerts.models import Alert
+from core.commands import ProductCommand
 from prospects.models import Prospect
 
 
-class Command(BaseCommand):
-    help = "Run one detection cycle now: match visitors, find signals, record alerts and queue their SMS."
+class Command(ProductCommand):
+    help = gettext_noop("Run one detection cycle now: match visitors, find signals, record alerts and queue their SMS.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="report what would happen; write and send nothing")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--dry-run", action="store_true", help=_("report what would happen; write and send nothing")
+        )
+        parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
 
     def handle(self, *args: Any, dry_run: bool, json: bool, **options: Any) -> None:
         try:

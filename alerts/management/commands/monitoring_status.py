@@ -2,13 +2,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alerts.evidence import evidence_sentence
 from alerts.models import Alert
 from alerts.selectors import monitoring_status
+from core.commands import ProductCommand
 from core.display import moment_display, phone_display
 
 
@@ -21,11 +23,11 @@ def _status_label(value: str) -> str:
     return str(Alert.Status(value).label) if value in Alert.Status.values else value
 
 
-class Command(BaseCommand):
-    help = "Print the live monitoring state: counts, last detection run, and every lead with a signal."
+class Command(ProductCommand):
+    help = gettext_noop("Print the live monitoring state: counts, last detection run, and every lead with a signal.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print one JSON object (ISO 8601 UTC times)")
+        parser.add_argument("--json", action="store_true", help=_("print one JSON object (ISO 8601 UTC times)"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

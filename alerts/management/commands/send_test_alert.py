@@ -1,17 +1,21 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alerts.channels import channel_label, configured_channels, send_to_channel
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from core.commands import ProductCommand
 from core.display import phone_display
 
 
-class Command(BaseCommand):
-    help = "Send one test message to every SMS recipient and every channel of ALERT_CHANNELS; say which failed."
+class Command(ProductCommand):
+    help = gettext_noop(
+        "Send one test message to every SMS recipient and every channel of ALERT_CHANNELS; say which failed."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stamp = timezone.localtime().strftime("%H:%M:%S")

@@ -2,20 +2,22 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alerts.gsm import to_gsm7
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from core.commands import ProductCommand
 from core.display import phone_display
 
 
-class Command(BaseCommand):
-    help = "Send one test SMS through the configured SMS_BACKEND (default: to ALERT_SMS_RECIPIENTS)."
+class Command(ProductCommand):
+    help = gettext_noop("Send one test SMS through the configured SMS_BACKEND (default: to ALERT_SMS_RECIPIENTS).")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--to", help="an E.164 number, e.g. +447700900123")
+        parser.add_argument("--to", help=_("an E.164 number, e.g. +447700900123"))
 
     def handle(self, *args: Any, to: str | None, **options: Any) -> None:
         recipients = [to] if to else list(settings.ALERT_SMS_RECIPIENTS)

@@ -2,11 +2,13 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_noop
+
+from core.commands import ProductCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(ProductCommand):
+    help = gettext_noop(
         "Create the first admin account if none exists: ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD from the "
         "environment, or a generated password printed once."
     )

@@ -1,12 +1,13 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_noop
 
-from backoffice.roles import CALLER_GROUP, ensure_caller_group
+from backoffice.roles import ensure_caller_group
+from core.commands import ProductCommand
 
 
-class Command(BaseCommand):
-    help = f"Create or refresh the “{CALLER_GROUP}” group and its permissions (migrate also does it)."
+class Command(ProductCommand):
+    help = gettext_noop("Create or refresh the callers' group and its permissions (migrate also does it).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         group = ensure_caller_group()

@@ -1,21 +1,23 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.commands import ProductCommand
 from prospects.services import ImportFileError, prospects_import
 
 
-class Command(BaseCommand):
-    help = (
+class Command(ProductCommand):
+    help = gettext_noop(
         "Import prospects from a JSON, CSV or Excel (.xlsx) file (upsert by email). "
         "Bad rows are reported with their line and skipped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="file.json, file.csv or file.xlsx")
-        parser.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
+        parser.add_argument("path", help=_("file.json, file.csv or file.xlsx"))
+        parser.add_argument("--dry-run", action="store_true", help=_("check and report, save nothing"))
 
     def handle(self, *args: Any, path: str, dry_run: bool, **options: Any) -> None:
         file = Path(path)

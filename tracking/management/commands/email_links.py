@@ -1,21 +1,23 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.commands import ProductCommand
 from prospects.models import Prospect
 from tracking.tokens import email_links_for, is_http_url
 
 
-class Command(BaseCommand):
-    help = "Print the open pixel, the tracked link and the ak token to put in an email to a prospect."
+class Command(ProductCommand):
+    help = gettext_noop("Print the open pixel, the tracked link and the ak token to put in an email to a prospect.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--email", required=True, help="the prospect's email address")
-        parser.add_argument("--message-id", required=True, help="the email's message id (1-200 characters)")
-        parser.add_argument("--url", help="destination of the tracked link (http or https)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--email", required=True, help=_("the prospect's email address"))
+        parser.add_argument("--message-id", required=True, help=_("the email's message id (1-200 characters)"))
+        parser.add_argument("--url", help=_("destination of the tracked link (http or https)"))
+        parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
 
     def handle(self, *args: Any, email: str, message_id: str, url: str | None, json: bool, **options: Any) -> None:
         prospect = Prospect.objects.filter(email=email.strip().lower()).first()

@@ -1,26 +1,27 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
+from core.commands import ProductCommand
 from prospects.models import Prospect
 from tracking.exports import FORMATS, email_link_rows, exportable_prospects, render
 from tracking.tokens import is_http_url
 
 
-class Command(BaseCommand):
-    help = (
+class Command(ProductCommand):
+    help = gettext_noop(
         "Write one row per prospect (email, name, company, ak, pixel_url, link_url) for a mail merge. "
         "Prospects marked 'do not contact' are left out."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--message-id", required=True, help="the email's message id (1-200 characters)")
-        parser.add_argument("--url", help="destination of the tracked link (http or https)")
-        parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or xlsx")
-        parser.add_argument("--output", help="file to write (default: standard output; required for xlsx)")
+        parser.add_argument("--message-id", required=True, help=_("the email's message id (1-200 characters)"))
+        parser.add_argument("--url", help=_("destination of the tracked link (http or https)"))
+        parser.add_argument("--format", choices=FORMATS, default="csv", help=_("csv (default) or xlsx"))
+        parser.add_argument("--output", help=_("file to write (default: standard output; required for xlsx)"))
 
     def handle(
         self,

@@ -1,18 +1,20 @@
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from core.commands import ProductCommand
 from tracking.retention import purge_events
 
 
-class Command(BaseCommand):
-    help = "Delete tracking events older than N days (retention / GDPR)."
+class Command(ProductCommand):
+    help = gettext_noop("Delete tracking events older than N days (retention / GDPR).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than", type=int, required=True, metavar="DAYS")
-        parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+        parser.add_argument("--dry-run", action="store_true", help=_("count, delete nothing"))
 
     def handle(self, *args: Any, older_than: int, dry_run: bool, **options: Any) -> None:
         if older_than < 1:
