@@ -25,7 +25,7 @@ from alerts.services import alert_record_signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor, identification_of
+from tracking.models import CtaClick, EmailEvent, Identification, VisitEvent, Visitor, identification_of
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -178,12 +178,14 @@ def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:
     claimed by an email, a domain, a referrer or an IP rule (one query for all the visitors)."""
     visitor_ids = {s.evidence["visitor_id"] for s in signals if "visitor_id" in s.evidence}
     methods = dict(Visitor.objects.filter(visitor_id__in=visitor_ids).values_list("visitor_id", "match_method"))
-    return [
-        replace(s, identification=identification_of(methods.get(s.evidence["visitor_id"], "")) or "claimed")
-        if "visitor_id" in s.evidence
-        else s
-        for s in signals
-    ]
+
+    def identified(signal: DetectedSignal) -> DetectedSignal:
+        if "visitor_id" not in signal.evidence:
+            return signal  # email signals: the pixel and link tokens are signed, verified
+        method = methods.get(signal.evidence["visitor_id"], "")
+        return replace(signal, identification=identification_of(method) or Identification.CLAIMED)
+
+    return [identified(s) for s in signals]
 
 
 def _since_email_given(window_start: datetime | None) -> QuerySet[Visitor]:

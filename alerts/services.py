@@ -37,6 +37,10 @@ def _claim_cooldown(*, prospect_id: int, signal: str, now: datetime) -> bool:
     )
 
 
+# Claimed signals for several prospects from one network within this window look forged.
+SUSPICIOUS_WINDOW = timedelta(hours=1)
+
+
 def _claim_hourly_budget(now: datetime) -> bool:
     """True while this clock hour has single-lead SMS left (ALERT_SMS_MAX_PER_HOUR): one row per hour,
     claimed by a conditional UPDATE, so parallel workers never go over."""
@@ -69,9 +73,6 @@ def _looks_forged(*, detected: DetectedSignal, prospect_id: int, now: datetime) 
         .exclude(prospect_id=prospect_id)
         .exists()
     )
-
-
-SUSPICIOUS_WINDOW = timedelta(hours=1)
 
 
 def _compose(alert: Alert, prospect: Prospect) -> str:

@@ -29,14 +29,9 @@ def cta(client, *, visitor_id, ip, email="", ak=""):
 
 
 @pytest.fixture
-def live(django_capture_on_commit_callbacks):
-    """Run what the request triggers (detection, then delivery) as the cluster would (sync in tests)."""
-
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
-
-    return run
+def live(run_on_commit):
+    """What the request triggers (detection, then delivery) runs as the cluster would (sync in tests)."""
+    return run_on_commit
 
 
 def test_a_claimed_click_texts_and_says_unverified_a_verified_one_does_not(client, live):

@@ -62,6 +62,24 @@ HUMAN_MAIL_CLIENTS = (
 )
 
 
+# Every machine reason the product stores, in one stable (English) form; describe_machine_reason
+# below gives each its words in LANGUAGE_CODE. The formats with a value are built by the functions.
+APPLE_MPP = "Apple Mail Privacy Protection (Apple network)"
+CRAWLER = "crawler or script user agent"
+NO_USER_AGENT = "no user agent"
+LINK_BURST = "every link of the message clicked within a second"
+BREVO_PROXY_OPEN = "Brevo proxy open"
+SENDGRID_MACHINE_OPEN = "SendGrid machine open (sg_machine_open)"
+
+
+def after_delivery(seconds: int) -> str:
+    return f"{seconds}s after delivery"
+
+
+def security_scanner(name: str) -> str:
+    return f"security scanner ({name})"
+
+
 @dataclass(frozen=True)
 class FetcherVerdict:
     machine_reason: str  # "" when a person may be behind it
@@ -85,23 +103,23 @@ def _by_user_agent(user_agent: str) -> FetcherVerdict:
     lowered = user_agent.lower()
     for marker, name in SECURITY_SCANNERS:
         if marker in lowered:
-            return FetcherVerdict(f"security scanner ({name})", name)
+            return FetcherVerdict(security_scanner(name), name)
     for marker, name in HUMAN_MAIL_CLIENTS:
         if marker in lowered:
             return FetcherVerdict("", name)
     if _apple_mail(lowered):
         return FetcherVerdict("", "Apple Mail")
     if is_bot_user_agent(user_agent):
-        return FetcherVerdict("crawler or script user agent", "")
+        return FetcherVerdict(CRAWLER, "")
     return FetcherVerdict("", "")
 
 
 def judge_mail_fetcher(*, user_agent: str, ip: str | None) -> FetcherVerdict:
     """The fetcher's verdict from what the request says (network, user agent), before timing."""
     if _in_apple_network(ip):
-        return FetcherVerdict("Apple Mail Privacy Protection (Apple network)", "Apple Mail Privacy Protection")
+        return FetcherVerdict(APPLE_MPP, "Apple Mail Privacy Protection")
     if not user_agent.strip():
-        return FetcherVerdict("", "") if ip is None else FetcherVerdict("no user agent", "")
+        return FetcherVerdict("", "") if ip is None else FetcherVerdict(NO_USER_AGENT, "")
     return _by_user_agent(user_agent)
 
 
@@ -119,12 +137,12 @@ _SCANNER = re.compile(r"security scanner \((.+)\)")
 def describe_machine_reason(reason: str) -> str:
     """A stored machine reason in the one language of the product (unknown forms are shown as stored)."""
     fixed = {
-        "Apple Mail Privacy Protection (Apple network)": _("Apple Mail Privacy Protection (Apple's network)"),
-        "crawler or script user agent": _("crawler or script user agent"),
-        "no user agent": _("no user agent"),
-        "every link of the message clicked within a second": _("every link of the message clicked within a second"),
-        "Brevo proxy open": _("Brevo proxy open"),
-        "SendGrid machine open (sg_machine_open)": _("SendGrid machine open (sg_machine_open)"),
+        APPLE_MPP: _("Apple Mail Privacy Protection (Apple's network)"),
+        CRAWLER: _("crawler or script user agent"),
+        NO_USER_AGENT: _("no user agent"),
+        LINK_BURST: _("every link of the message clicked within a second"),
+        BREVO_PROXY_OPEN: _("Brevo proxy open"),
+        SENDGRID_MACHINE_OPEN: _("SendGrid machine open (sg_machine_open)"),
     }
     if reason in fixed:
         return fixed[reason]

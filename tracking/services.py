@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.client import ClientInfo, clean_header
 from core.sql import concrete_field, insert_sql
 from prospects.models import Prospect
-from tracking.mail_fetchers import judge_mail_fetcher
+from tracking.mail_fetchers import LINK_BURST, after_delivery, judge_mail_fetcher
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
 from tracking.signals import announce_event, announce_page_view_event
 
@@ -95,7 +95,7 @@ def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: dateti
 # --- Email ------------------------------------------------------------------------------------
 
 # Clicks on different links of one message this close together are a scanner following them all.
-LINK_BURST = timedelta(seconds=1)
+LINK_BURST_WINDOW = timedelta(seconds=1)
 
 
 def classify_email_machine(
@@ -122,20 +122,18 @@ def classify_email_machine(
     )["last"]
     if delivered is not None and timedelta(0) <= occurred_at - delivered < window:
         seconds = int((occurred_at - delivered).total_seconds())
-        return f"{seconds}s after delivery"
+        return after_delivery(seconds)
     if event == EmailEvent.Kind.CLICKED and url:
         burst = message_events.filter(
             event=EmailEvent.Kind.CLICKED,
-            occurred_at__gte=occurred_at - LINK_BURST,
-            occurred_at__lte=occurred_at + LINK_BURST,
+            occurred_at__gte=occurred_at - LINK_BURST_WINDOW,
+            occurred_at__lte=occurred_at + LINK_BURST_WINDOW,
         ).exclude(url=url)
         # The earlier clicks of the burst were judged alone, before this one showed the pattern.
-        if burst.filter(machine_reason="").update(machine_reason=LINK_BURST_REASON) or burst.exists():
-            return LINK_BURST_REASON
+        if burst.filter(machine_reason="").update(machine_reason=LINK_BURST) or burst.exists():
+            return LINK_BURST
     return ""
 
-
-LINK_BURST_REASON = "every link of the message clicked within a second"
 
 
 def email_event_record(

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from tracking.mail_fetchers import BREVO_PROXY_OPEN as PROXY_OPEN
 from tracking.models import EmailEvent
 from tracking.webhooks.events import (
     PayloadError,
@@ -39,7 +40,6 @@ KINDS = {
     "invalid_email": EmailEvent.Kind.BOUNCED,
     "blocked": EmailEvent.Kind.BOUNCED,  # never sent; to a caller it did not arrive
 }
-PROXY_OPEN = "Brevo proxy open"
 
 
 def configured() -> bool:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from tracking.mail_fetchers import SENDGRID_MACHINE_OPEN as MACHINE_OPEN
 from tracking.models import EmailEvent
 from tracking.webhooks.events import (
     PayloadError,
@@ -42,7 +43,6 @@ KINDS = {
     # Dropped: SendGrid never tried (a suppressed or invalid address); to a caller it did not arrive.
     "dropped": EmailEvent.Kind.BOUNCED,
 }
-MACHINE_OPEN = "SendGrid machine open (sg_machine_open)"
 
 
 def configured() -> bool:
