@@ -8,6 +8,7 @@ Two halves of the same rule live here:
 - `find_dwell_signals` is what detection asks: it measures the span from the stored events.
 """
 
+import math
 import threading
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -19,7 +20,8 @@ from django.db.models import Count, Max, Min, Q
 
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
-from core.ratelimit import claim_once, redis_failed, usable_redis
+from core.ratelimit import claim_once
+from core.shared_redis import redis_failed, usable_redis
 from core.sql import quoted_column, quoted_table
 from tracking.machine_visits import machine_followups
 from tracking.models import VisitEvent
@@ -139,15 +141,20 @@ def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: in
 def page_view_crossed_threshold(page_view_id: str, received_at: datetime, engaged_ms: int | None = None) -> bool:
     """True once per page view, in any process: for the first event at least SIGNAL_DWELL_SECONDS
     after the page view's first event whose visible time agrees (a background tab's heartbeat-less
-    events do not claim it). The crossing is claimed in core's shared counters (Redis, or the
-    database), so a heartbeat that lands on another web process than the first one still fires."""
+    events do not claim it). The crossing is claimed in core's shared counters (core/ratelimit.py),
+    so a heartbeat that lands on another web process than the first one still fires."""
     # Asked first, whatever the event: with Redis, the page view's first event is what stamps its start.
     first = _first_seen(page_view_id, received_at)
     if engaged_ms is not None and not _visible_enough(engaged_ms):
         return False
     if received_at.timestamp() - first < settings.SIGNAL_DWELL_SECONDS:
         return False
-    return claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
+    claimed = claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
+    # Whoever won, this page view has crossed: its later heartbeats in this process (one every 15 s
+    # for as long as the page stays open) skip the shared claim.
+    with _FirstSeen.lock:
+        _FirstSeen.times[page_view_id] = math.inf
+    return claimed
 
 
 def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from alerts.delivery import unacknowledged_failures
 from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
-from core.ratelimit import redis_problem
+from core.shared_redis import redis_problem
 
 
 def cluster_alive(detection_late: bool) -> bool:

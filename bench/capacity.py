@@ -25,7 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.processes import ROOT, answers_ping, production_env, reset_database, running, serve_cmd  # noqa: E402
+from bench.processes import (  # noqa: E402
+    ROOT,
+    answers_ping,
+    production_env,
+    reset_database,
+    reset_redis,
+    running,
+    serve_cmd,
+)
 
 PORT = 8440
 HEARTBEAT_SECONDS = 15.0
@@ -135,6 +143,7 @@ def main() -> None:
         else "postgres://postgres@127.0.0.1:5432/arkwatch_deploy"
     )
     reset_database(url)
+    reset_redis(args.redis_url)
     env = production_env(
         url,
         args.redis_url,

@@ -35,6 +35,7 @@ from bench.processes import (  # noqa: E402
     log_contains,
     production_env,
     reset_database,
+    reset_redis,
     running,
     serve_cmd,
 )
@@ -126,10 +127,7 @@ def p95(values: list[float]) -> float:
 def bench(deployment: str, samples: int) -> None:
     database_url, redis_url = DEPLOYMENTS[deployment]
     reset_database(database_url)
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+    reset_redis(redis_url)
     workdir = Path(tempfile.mkdtemp(prefix="arkwatch-latency-"))
     with OvhSink() as sink:
         env = production_env(

@@ -2,6 +2,7 @@
 the end-to-end tests (which import it from here: bench/ imports nothing from tests/)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,11 +102,13 @@ def serve_cmd(part: str) -> list[str]:
 
 
 def reset_database(database_url: str) -> None:
-    """A fresh, empty database: delete the SQLite file, or drop and create the PostgreSQL database."""
+    """A fresh, empty database: delete the SQLite file (and its counters), or drop and create the
+    PostgreSQL database."""
     if database_url.startswith("sqlite"):
         path = Path(database_url.split("///", 1)[1])
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(f"{path}-counters", ignore_errors=True)
         return
     from urllib.parse import urlsplit
 
@@ -115,6 +118,15 @@ def reset_database(database_url: str) -> None:
     with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{parts.path[1:]}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{parts.path[1:]}"')
+
+
+def reset_redis(redis_url: str) -> None:
+    """Empty the bench's Redis database: counters and page-view stamps of an earlier run would
+    otherwise make its page views look minutes old."""
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
 
 
 def process_tree_cpu(pid: int) -> float:

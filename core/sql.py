@@ -1,6 +1,7 @@
 """Table and column names taken from the models, for the few hand-written statements on hot paths
 (an event INSERT, a counter upsert, an index seek): a renamed field cannot leave stale SQL behind."""
 
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -22,7 +23,17 @@ def quoted_table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+@lru_cache(maxsize=32)
 def insert_sql(model: type[Model], names: tuple[str, ...]) -> str:
     """INSERT INTO the model's table of the named fields' columns, one %s placeholder each."""
     columns = ", ".join(quoted_column(model, name) for name in names)
     return f"INSERT INTO {quoted_table(model)} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
+
+
+@lru_cache(maxsize=32)
+def insert_select_sql(model: type[Model], names: tuple[str, ...]) -> str:
+    """INSERT INTO … SELECT of the named fields, each %s cast to its column's type, for a statement
+    that adds a WHERE (the SELECT's literals would otherwise be typed text)."""
+    columns = ", ".join(quoted_column(model, name) for name in names)
+    values = ", ".join(f"CAST(%s AS {concrete_field(model, name).db_type(connection)})" for name in names)
+    return f"INSERT INTO {quoted_table(model)} ({columns}) SELECT {values}"

@@ -1,9 +1,11 @@
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from alerts import sms
 from alerts.dwell import forget_page_views
-from core.ratelimit import shared_redis
+from core import lmdb_counters
+from core.shared_redis import shared_redis
 from tests.factories import BROWSER_UA
 
 
@@ -13,6 +15,8 @@ def _clean_state():
     sms.receipts.clear()
     cache.clear()
     forget_page_views()  # this process's memory of page views' first events
+    if connection.vendor == "sqlite":
+        lmdb_counters.clear()  # the rate-limit counters and claims, shared by every process
     redis = shared_redis()
     if redis is not None:  # the same, when REDIS_URL points the hot path at Redis
         keys = list(redis.scan_iter("arkwatch:*", count=1000))

@@ -1,24 +1,30 @@
-"""Limits every process shares, without Redis (core_sharedcounter), and with Redis down.
+"""Limits every process shares, in each store (core/ratelimit.py: LMDB beside SQLite, Redis, the
+database's core_sharedcounter), and with Redis down.
 
-In-process tests for the rules; the end of the file starts gunicorn with 3 workers on SQLite and no
-Redis, and counts what a client sees across processes."""
+In-process tests for the rules, run against every store this database can use; the end of the file
+starts gunicorn with 3 workers and no Redis, and counts what a client sees across processes."""
 
 import json
 import socket
 import sys
 import time
 from collections.abc import Iterator
+from unittest import mock
 
+import lmdb
 import pytest
 import requests
 import time_machine
-from django.db import connection
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.test import override_settings
 from django_q.models import OrmQ
 
 from alerts.dwell import forget_page_views, page_view_crossed_threshold
 from bench.processes import database_url, product_env, running
-from core import ratelimit
+from core import lmdb_counters, ratelimit
+from core.models import SharedCounter
+from core.shared_redis import forget_redis, shared_redis
 from tests.factories import BROWSER_UA
 from tracking.models import VisitEvent
 
@@ -52,15 +58,37 @@ def frozen_clock() -> Iterator[None]:
 def redis_down() -> Iterator[None]:
     """REDIS_URL points at a closed port, as when the Redis server is stopped."""
     with override_settings(REDIS_URL=CLOSED_REDIS):
-        ratelimit.shared_redis.cache_clear()
-        ratelimit._RedisBreaker.down_until = 0.0
+        forget_redis()
         yield
-    ratelimit.shared_redis.cache_clear()
-    ratelimit._RedisBreaker.down_until = 0.0
+    forget_redis()
+
+
+# SQLite counts in its LMDB file whatever REDIS_URL says; PostgreSQL in Redis when it is configured,
+# in the database otherwise.
+STORES = ["lmdb"] if connection.vendor == "sqlite" else ["database"] + (["redis"] if settings.REDIS_URL else [])
+
+
+@pytest.fixture(params=STORES)
+def store(request) -> Iterator[str]:
+    """Each test that takes it runs once per store, and checks that the store did the counting."""
+    with override_settings(REDIS_URL="" if request.param == "database" else settings.REDIS_URL):
+        forget_redis()
+        yield request.param
+        assert counted_in(request.param)
+    forget_redis()
+
+
+def counted_in(store: str) -> bool:
+    if store == "database":
+        return SharedCounter.objects.filter(key__startswith="rl:").exists()
+    if store == "redis":
+        return any(shared_redis().scan_iter("arkwatch:rl:*"))
+    with lmdb.open(str(lmdb_counters.counters_path()), readonly=True, lock=False) as env:
+        return env.stat()["entries"] > 0
 
 
 @pytest.mark.django_db
-def test_an_office_of_100_readers_behind_one_ip_loses_nothing_at_the_default_limits(client):
+def test_an_office_of_100_readers_behind_one_ip_loses_nothing_at_the_default_limits(client, store):
     # A pageview and four heartbeats each: a minute of reading for 100 colleagues behind one NAT.
     codes = [
         post(client, visit(f"office-reader-{r:03d}", n), ip="203.0.113.50").status_code
@@ -73,7 +101,7 @@ def test_an_office_of_100_readers_behind_one_ip_loses_nothing_at_the_default_lim
 
 @pytest.mark.django_db
 @override_settings(TRACKING_RATE_LIMIT="5/m", TRACKING_NETWORK_RATE_LIMIT="12/m")
-def test_a_flooding_reader_is_stopped_without_starving_its_colleagues(client):
+def test_a_flooding_reader_is_stopped_without_starving_its_colleagues(client, store):
     flood = [post(client, visit("flooding-reader"), ip="203.0.113.50").status_code for _ in range(30)]
     assert flood == [202] * 5 + [429] * 25
     # The flood's refused requests did not eat the network's ceiling: a colleague still gets through.
@@ -82,7 +110,7 @@ def test_a_flooding_reader_is_stopped_without_starving_its_colleagues(client):
 
 @pytest.mark.django_db
 @override_settings(TRACKING_RATE_LIMIT="5/m", TRACKING_NETWORK_RATE_LIMIT="12/m")
-def test_rotating_visitor_ids_hits_the_network_ceiling(client):
+def test_rotating_visitor_ids_hits_the_network_ceiling(client, store):
     codes = [post(client, visit(f"rotating-{n:04d}"), ip="203.0.113.60").status_code for n in range(20)]
     assert codes == [202] * 12 + [429] * 8
     assert post(client, visit("elsewhere-1"), ip="192.0.2.10").status_code == 202
@@ -90,7 +118,7 @@ def test_rotating_visitor_ids_hits_the_network_ceiling(client):
 
 @pytest.mark.django_db
 @override_settings(TRACKING_NETWORK_RATE_LIMIT="3/m")
-def test_ipv6_clients_of_one_subscriber_share_a_ceiling(client):
+def test_ipv6_clients_of_one_subscriber_share_a_ceiling(client, store):
     codes = [post(client, visit(f"v6-reader-{n}"), ip=f"2001:db8:1:2::{n + 1:x}").status_code for n in range(5)]
     assert codes == [202, 202, 202, 429, 429]
 
@@ -104,6 +132,37 @@ def test_with_redis_down_events_are_accepted_and_the_limit_still_holds(client, r
 
 
 @pytest.mark.django_db
+@override_settings(TRACKING_RATE_LIMIT="3/m")
+def test_a_refused_event_is_not_stored_and_the_next_window_opens_again(client, store):
+    codes = [post(client, visit("reader-windows")).status_code for _ in range(5)]
+    with time_machine.travel("2026-03-02 10:01:01 +00:00", tick=False):
+        codes.append(post(client, visit("reader-windows")).status_code)
+    assert codes == [202, 202, 202, 429, 429, 202]
+    assert VisitEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_counter_store_that_cannot_be_written_lets_requests_through(no_redis):
+    # Events are the asset: a broken counters file or table must not turn readers away.
+    if connection.vendor == "sqlite":
+        broken = mock.patch("core.lmdb_counters._environment", side_effect=lmdb.Error("No space left on device"))
+    else:
+        broken = mock.patch("core.db_counters.count_hits", side_effect=DatabaseError("counter table unavailable"))
+    with broken:
+        assert [ratelimit.rate_limited(("c:x", "1/m")) for _ in range(3)] == [False, False, False]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the LMDB file is SQLite's store")
+@override_settings(TRACKING_RATE_LIMIT="3/m")
+def test_events_are_stored_when_the_counters_file_cannot_be_written(client):
+    with mock.patch("core.lmdb_counters._environment", side_effect=lmdb.Error("No space left on device")):
+        codes = [post(client, visit("reader-no-counters")).status_code for _ in range(5)]
+    assert codes == [202] * 5
+    assert VisitEvent.objects.count() == 5
+
+
+@pytest.mark.django_db
 def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down):
     response = client.get("/healthz")
     body = response.json()
@@ -114,9 +173,9 @@ def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down
 @pytest.fixture
 def no_redis() -> Iterator[None]:
     with override_settings(REDIS_URL=""):
-        ratelimit.shared_redis.cache_clear()
+        forget_redis()
         yield
-    ratelimit.shared_redis.cache_clear()
+    forget_redis()
 
 
 @pytest.mark.django_db
@@ -221,3 +280,17 @@ def test_the_heartbeat_that_crosses_the_dwell_threshold_fires_once_whichever_pro
         True,
         False,
     ]
+
+
+@pytest.mark.django_db
+def test_a_crossed_page_view_asks_the_shared_store_once_per_process(client, run_on_commit):
+    # A page left open sends a heartbeat every 15 s for as long as it stays open: after the crossing,
+    # those heartbeats must not each pay a round trip to the shared claim.
+    start = time.time()
+    with mock.patch("alerts.dwell.claim_once", wraps=ratelimit.claim_once) as claims:
+        for n, seconds in enumerate([0, 15, 45, 91, 105, 120, 135, 150]):
+            with time_machine.travel(start + seconds, tick=False):
+                event = "pageview" if n == 0 else "heartbeat"
+                assert run_on_commit(post, client, {**visit("reader-long-read", n), "event": event}).status_code == 202
+    assert claims.call_count == 1
+    assert ratelimit.claim_once("pv-crossed:pv-reader-long-read", 60) is False  # that one call won it

@@ -14,7 +14,8 @@ from django.db.models import Field, Max, Model
 from django.utils import timezone
 
 from core.client import ClientInfo, clean_header
-from core.sql import concrete_field, insert_sql
+from core.ratelimit import Limits, insert_unless_limited, rate_limited
+from core.sql import concrete_field
 from prospects.models import Prospect
 from tracking.mail_fetchers import LINK_BURST, after_delivery, judge_mail_fetcher
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
@@ -34,23 +35,24 @@ _PLAIN_TYPES = {
 
 
 @lru_cache(maxsize=16)
-def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Field | None, ...]]:
-    """The INSERT, and for each column the field whose preparation its value needs (None: none)."""
+def _prepared_fields(model: type[Model], names: tuple[str, ...]) -> tuple[Field | None, ...]:
+    """For each column, the field whose preparation its value needs (None: none)."""
     fields = tuple(concrete_field(model, name) for name in names)
-    prepare = tuple(None if f.get_internal_type() in _PLAIN_TYPES else f for f in fields)
-    return insert_sql(model, names), prepare
+    return tuple(None if f.get_internal_type() in _PLAIN_TYPES else f for f in fields)
 
 
-def _insert_event(model: type[Model], values: dict[str, Any]) -> None:
-    """One INSERT of the given columns. Events are write-once evidence with no save() logic and no
-    signals, so the intake skips model instantiation: this is the hottest path of the product."""
-    sql, prepare = _insert_sql(model, tuple(values))
+def _insert_event(model: type[Model], values: dict[str, Any], limits: Limits) -> bool:
+    """One INSERT of the given columns, counted against the client's limits in the same step (on
+    PostgreSQL, the same statement); False when a limit refused it and nothing was stored. Events are
+    write-once evidence with no save() logic and no signals, so the intake skips model instantiation:
+    this is the hottest path of the product."""
+    names = tuple(values)
+    prepare = _prepared_fields(model, names)
     params = [
         value if field is None else field.get_db_prep_save(value, connection)
         for field, value in zip(prepare, values.values(), strict=True)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return insert_unless_limited(model, names, params, limits)
 
 
 def _browser_fields(data: dict[str, Any], client: ClientInfo, now: datetime) -> dict[str, Any]:
@@ -68,28 +70,40 @@ def _browser_fields(data: dict[str, Any], client: ClientInfo, now: datetime) -> 
     }
 
 
-def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
+# Each browser write takes the client's rate limits ((key, rate) pairs, core/ratelimit.py) and returns
+# False when one of them refused it: nothing was stored.
+
+
+def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
     values = _browser_fields(data, client, now)
-    _insert_event(VisitEvent, {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")})
+    event = {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")}
+    if not _insert_event(VisitEvent, event, limits):
+        return False
     if values["page_view_id"] and not values["is_bot"]:
         announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"))
+    return True
 
 
-def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
+def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
     values = _browser_fields(data, client, now)
-    _insert_event(CtaClick, {**values, "cta_id": data["cta_id"]})
+    if not _insert_event(CtaClick, {**values, "cta_id": data["cta_id"]}, limits):
+        return False
     if data["cta_id"] in settings.SIGNAL_CTA_IDS and not values["is_bot"]:
         announce_event("cta")
+    return True
 
 
-def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: datetime) -> None:
+def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
     """identify: remember the address the visitor gave, and ask detection to match it. Matching runs in
     the worker, not here: the request does the same work whatever the email, so its answer time says
     nothing about which domains belong to prospects."""
+    if rate_limited(*limits):
+        return False
     Visitor.objects.update_or_create(
         visitor_id=data["visitor_id"], defaults={"email": data["email"], "email_given_at": now}
     )
     announce_event("identify")
+    return True
 
 
 # --- Email ------------------------------------------------------------------------------------
@@ -133,7 +147,6 @@ def classify_email_machine(
         if burst.filter(machine_reason="").update(machine_reason=LINK_BURST) or burst.exists():
             return LINK_BURST
     return ""
-
 
 
 def email_event_record(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from core.client import ClientInfo, client_info, client_ip
-from core.ratelimit import network_of, rate_limited
+from core.ratelimit import Limits, network_of, rate_limited
 from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
@@ -92,14 +92,18 @@ def _refuse_method(request: HttpRequest) -> JsonResponse | None:
     return response
 
 
-def _limited(ip: str | None, visitor_id: str = "") -> bool:
+def _client_limits(ip: str | None, visitor_id: str = "") -> Limits:
     """Per reader (visitor id + IP) under a per-network ceiling: an office of 100 readers behind one
     IP is not starved by the per-client limit, and a single flooding client is stopped by it. A request
     without a valid visitor id counts as the IP's anonymous client."""
-    return rate_limited(
+    return (
         (f"c:{ip}:{visitor_id}", settings.TRACKING_RATE_LIMIT),
         (f"n:{network_of(ip)}", settings.TRACKING_NETWORK_RATE_LIMIT),
     )
+
+
+def _limited(ip: str | None, visitor_id: str = "") -> bool:
+    return rate_limited(*_client_limits(ip, visitor_id))
 
 
 def _too_many() -> JsonResponse:
@@ -118,13 +122,14 @@ def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> H
         if _limited(ip):
             return _too_many()
         return refused or JsonResponse(schemas.error_payload(problems), status=400)
-    if _limited(ip, values["visitor_id"]):
-        return _too_many()
+    limits = _client_limits(ip, values["visitor_id"])
     client = client_info(request, ip)
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
-        return _accepted()
-    record(data=values, client=client, now=timezone.now())
+        return _too_many() if rate_limited(*limits) else _accepted()
+    # The write counts the hit and stores the event in one step (core/ratelimit.py).
+    if not record(data=values, client=client, now=timezone.now(), limits=limits):
+        return _too_many()
     return _accepted()
 
 

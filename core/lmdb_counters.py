@@ -1,0 +1,126 @@
+"""The shared counters of a one-machine deployment (SQLite): an LMDB file beside the database.
+
+Why LMDB and not a table of the SQLite database: a counter upsert in SQLite is a second write
+transaction for every event, queued behind the same single-writer lock as the events themselves
+(measured: ~110 µs for the two counters of a request, against ~200 µs for the event's INSERT), where
+one LMDB write transaction of the same two counters takes ~9 µs. LMDB is a memory-mapped B-tree that
+every process of the machine opens; its write transactions are serialised by a mutex the processes
+share, so counts are exact across gunicorn workers and their threads. A SQLite deployment is one
+machine by construction, so keeping the counters local loses nothing; PostgreSQL deployments, which
+may span machines, keep theirs in the database (core/ratelimit.py).
+
+Not durable on purpose (no fsync): after a power cut the current window's counters may restart from
+zero, which lets at most one window's worth of requests through again. Keys carry their window
+(core/ratelimit.py), so an expired key is never read again; one call in PURGE_EVERY deletes them.
+"""
+
+import logging
+import os
+import struct
+import threading
+from pathlib import Path
+
+import lmdb
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+# 64 MiB of address space (pages are only used as keys are written): about 400,000 live keys.
+MAP_SIZE = 64 * 1024 * 1024
+PURGE_EVERY = 1000
+_VALUE = struct.Struct("<qd")  # the count, and when the key expires (epoch seconds)
+
+
+class _Environment:
+    """This process's handle on the file. An LMDB environment must not cross a fork (gunicorn and
+    django-q2 fork their workers), so each process opens its own, on first use."""
+
+    lock = threading.Lock()
+    opened: tuple[int, str, lmdb.Environment] | None = None
+    calls = 0
+
+
+def counters_path() -> Path:
+    """Beside the SQLite database in use: the test database gets its own, a dev server its own."""
+    return Path(f"{connection.settings_dict['NAME']}-counters")
+
+
+def _environment() -> lmdb.Environment:
+    database = connection.settings_dict["NAME"]
+    opened = _Environment.opened
+    if opened is None or opened[0] != os.getpid() or opened[1] != database:
+        with _Environment.lock:
+            opened = _Environment.opened
+            if opened is None or opened[0] != os.getpid() or opened[1] != database:
+                path = counters_path()
+                path.mkdir(parents=True, exist_ok=True)
+                # writemap: a commit is a store into the shared mapping, not a write() of each page.
+                env = lmdb.open(
+                    str(path), map_size=MAP_SIZE, writemap=True, sync=False, metasync=False, readahead=False, max_dbs=0
+                )
+                opened = _Environment.opened = (os.getpid(), database, env)
+    return opened[2]
+
+
+def _count(txn: lmdb.Transaction, windowed: list[tuple[str, int, int]], now: float) -> bool:
+    for key, limit, period in windowed:
+        encoded = key.encode()
+        stored = txn.get(encoded)
+        count, expires_at = _VALUE.unpack(stored) if stored else (0, now + period + 1)
+        txn.put(encoded, _VALUE.pack(count + 1, expires_at))
+        if count + 1 > limit:
+            return True  # the counters after this one are not counted
+    return False
+
+
+def count_hits(windowed: list[tuple[str, int, int]], now: float) -> bool:
+    """Count one hit on each (key, limit, period) in order, stopping at the first one over its limit;
+    True when one is. If the file cannot be written, the request is let through (events are the asset)."""
+    try:
+        env = _environment()
+        try:
+            with env.begin(write=True) as txn:
+                limited = _count(txn, windowed, now)
+        except lmdb.MapFullError:
+            purge_expired(now, force=True)
+            with env.begin(write=True) as txn:
+                limited = _count(txn, windowed, now)
+    except lmdb.Error:
+        logger.exception("rate-limit counters unavailable; request let through")
+        return False
+    purge_expired(now)
+    return limited
+
+
+def claim(key: str, ttl_seconds: float, now: float) -> bool:
+    """True for the first caller of `key` in any process of this machine until it expires."""
+    try:
+        with _environment().begin(write=True) as txn:
+            encoded = key.encode()
+            stored = txn.get(encoded)
+            if stored and _VALUE.unpack(stored)[1] > now:
+                return False
+            txn.put(encoded, _VALUE.pack(1, now + ttl_seconds))
+            return True
+    except lmdb.Error:
+        logger.exception("could not claim %s", key)
+        return False
+
+
+def purge_expired(now: float, force: bool = False) -> None:
+    _Environment.calls += 1
+    if not force and _Environment.calls % PURGE_EVERY:
+        return
+    with _environment().begin(write=True) as txn:
+        expired = [key for key, value in txn.cursor() if _VALUE.unpack(value)[1] < now]
+        for key in expired:
+            txn.delete(key)
+
+
+def clear() -> None:
+    """Forget every counter and claim (tests)."""
+    if not counters_path().exists():
+        return
+    env = _environment()
+    with env.begin(write=True) as txn:
+        txn.drop(env.open_db(txn=txn), delete=False)
