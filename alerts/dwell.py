@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Min, Q
 
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
-from core.ratelimit import claim_once
+from core.ratelimit import claim
 from core.shared_redis import redis_failed, usable_redis
 from core.sql import quoted_column, quoted_table
 from tracking.machine_visits import machine_followups
@@ -149,12 +149,14 @@ def page_view_crossed_threshold(page_view_id: str, received_at: datetime, engage
         return False
     if received_at.timestamp() - first < settings.SIGNAL_DWELL_SECONDS:
         return False
-    claimed = claim_once(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
-    # Whoever won, this page view has crossed: its later heartbeats in this process (one every 15 s
-    # for as long as the page stays open) skip the shared claim.
-    with _FirstSeen.lock:
-        _FirstSeen.times[page_view_id] = math.inf
-    return claimed
+    claimed = claim(f"pv-crossed:{page_view_id}", PAGE_VIEW_MEMORY_SECONDS)
+    if claimed is not None:
+        # Whoever won, this page view has crossed: its later heartbeats in this process (one every
+        # 15 s for as long as the page stays open) skip the shared claim. After a store error they
+        # try again.
+        with _FirstSeen.lock:
+            _FirstSeen.times[page_view_id] = math.inf
+    return bool(claimed)
 
 
 def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedSignal]:

@@ -6,14 +6,17 @@ INSERT are one statement (`counted_insert`): one round trip, as many as a bare I
 Why a table and not Django's database cache: its incr() is a read then a write, so two processes
 lose counts. Errors (DatabaseError) are the caller's."""
 
+import logging
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model
 
 from core.models import SharedCounter
 from core.sql import insert_select_sql, quoted_column, quoted_table
+
+logger = logging.getLogger(__name__)
 
 # Expired rows are deleted by one of every PURGE_EVERY checks of a process.
 PURGE_EVERY = 1000
@@ -76,7 +79,10 @@ class _Purge:
 def _purge_expired(now: float) -> None:
     _Purge.calls += 1
     if _Purge.calls % PURGE_EVERY == 0:
-        SharedCounter.objects.filter(expires_at__lt=now).delete()
+        try:
+            SharedCounter.objects.filter(expires_at__lt=now).delete()
+        except DatabaseError:  # the next thousandth check tries again; this request's work is done
+            logger.exception("could not delete expired counters")
 
 
 def _counter_params(windowed: list[tuple[str, int, int]], now: float) -> list[Any]:

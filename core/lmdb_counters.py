@@ -9,13 +9,16 @@ share, so counts are exact across gunicorn workers and their threads. A SQLite d
 machine by construction, so keeping the counters local loses nothing; PostgreSQL deployments, which
 may span machines, keep theirs in the database (core/ratelimit.py).
 
-Not durable on purpose (no fsync): after a power cut the current window's counters may restart from
-zero, which lets at most one window's worth of requests through again. Keys carry their window
-(core/ratelimit.py), so an expired key is never read again; one call in PURGE_EVERY deletes them.
+Not durable on purpose (no fsync): the file lives in a directory named after the machine's boot, so
+after a power cut or an OS crash — the only events that can leave an unsynced LMDB file damaged — the
+counters start again from an empty file (at most one window's worth of requests gets through again),
+and the previous boot's file is deleted. Keys carry their window (core/ratelimit.py), so an expired
+key is never read again; one call in PURGE_EVERY deletes them.
 """
 
 import logging
 import os
+import shutil
 import struct
 import threading
 from pathlib import Path
@@ -25,8 +28,8 @@ from django.db import connection
 
 logger = logging.getLogger(__name__)
 
-# 64 MiB of address space (pages are only used as keys are written): about 400,000 live keys.
-MAP_SIZE = 64 * 1024 * 1024
+# Address space, not disk: the file is sparse and grows with the live keys (about 1.5 million fit).
+MAP_SIZE = 256 * 1024 * 1024
 PURGE_EVERY = 1000
 _VALUE = struct.Struct("<qd")  # the count, and when the key expires (epoch seconds)
 
@@ -37,12 +40,32 @@ class _Environment:
 
     lock = threading.Lock()
     opened: tuple[int, str, lmdb.Environment] | None = None
+    # A parent's handle is kept, never closed, in a forked child: closing it would release the
+    # child's own locks on the lock file (POSIX locks belong to the process, not to the handle).
+    inherited: list[lmdb.Environment] = []
     calls = 0
 
 
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:  # not Linux: one file for every boot
+        return "counters"
+
+
 def counters_path() -> Path:
-    """Beside the SQLite database in use: the test database gets its own, a dev server its own."""
-    return Path(f"{connection.settings_dict['NAME']}-counters")
+    """Beside the SQLite database in use (the test database gets its own, a dev server its own), one
+    directory per boot of the machine."""
+    return Path(f"{connection.settings_dict['NAME']}-counters") / _boot_id()
+
+
+def _open(path: Path) -> lmdb.Environment:
+    for earlier_boot in path.parent.glob("*"):
+        if earlier_boot != path and earlier_boot.is_dir():
+            shutil.rmtree(earlier_boot, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    # writemap: a commit is a store into the shared mapping, not a write() of each page.
+    return lmdb.open(str(path), map_size=MAP_SIZE, writemap=True, sync=False, metasync=False, readahead=False)
 
 
 def _environment() -> lmdb.Environment:
@@ -52,13 +75,9 @@ def _environment() -> lmdb.Environment:
         with _Environment.lock:
             opened = _Environment.opened
             if opened is None or opened[0] != os.getpid() or opened[1] != database:
-                path = counters_path()
-                path.mkdir(parents=True, exist_ok=True)
-                # writemap: a commit is a store into the shared mapping, not a write() of each page.
-                env = lmdb.open(
-                    str(path), map_size=MAP_SIZE, writemap=True, sync=False, metasync=False, readahead=False, max_dbs=0
-                )
-                opened = _Environment.opened = (os.getpid(), database, env)
+                if opened is not None and opened[0] != os.getpid():
+                    _Environment.inherited.append(opened[2])
+                opened = _Environment.opened = (os.getpid(), database, _open(counters_path()))
     return opened[2]
 
 
@@ -85,15 +104,16 @@ def count_hits(windowed: list[tuple[str, int, int]], now: float) -> bool:
             purge_expired(now, force=True)
             with env.begin(write=True) as txn:
                 limited = _count(txn, windowed, now)
+        purge_expired(now)
     except lmdb.Error:
         logger.exception("rate-limit counters unavailable; request let through")
         return False
-    purge_expired(now)
     return limited
 
 
-def claim(key: str, ttl_seconds: float, now: float) -> bool:
-    """True for the first caller of `key` in any process of this machine until it expires."""
+def claim(key: str, ttl_seconds: float, now: float) -> bool | None:
+    """True for the first caller of `key` in any process of this machine until it expires, False for
+    the others, None when the file cannot be written."""
     try:
         with _environment().begin(write=True) as txn:
             encoded = key.encode()
@@ -104,7 +124,7 @@ def claim(key: str, ttl_seconds: float, now: float) -> bool:
             return True
     except lmdb.Error:
         logger.exception("could not claim %s", key)
-        return False
+        return None
 
 
 def purge_expired(now: float, force: bool = False) -> None:

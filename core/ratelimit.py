@@ -63,7 +63,7 @@ def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
     windowed = []
     for key, rate in limits:
         limit, period = parse_rate(rate)
-        windowed.append((f"rl:{key}:{int(now // period)}", limit, period))
+        windowed.append((f"arkwatch:rl:{key}:{int(now // period)}", limit, period))
     return windowed
 
 
@@ -108,8 +108,13 @@ def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: li
         limited = _redis_limited(windowed)
     if limited is None:
         # Without Redis the counters ride in the INSERT's own statement: one round trip.
-        return db_counters.counted_insert(model, names, params, windowed, now)
-    if limited:
+        try:
+            return db_counters.counted_insert(model, names, params, windowed, now)
+        except DatabaseError:
+            # The statement failed as a whole, so nothing was stored: store the event uncounted (if the
+            # database itself is down, this INSERT fails as any would).
+            logger.exception("rate-limit counters unavailable; event stored without them")
+    elif limited:
         return False
     with connection.cursor() as cursor:
         cursor.execute(insert_sql(model, names), params)
@@ -121,10 +126,11 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
     return rate_limited((key, rate or settings.TRACKING_RATE_LIMIT))
 
 
-def claim_once(key: str, ttl_seconds: float) -> bool:
-    """True for the first caller of `key` in any process until it expires; False for every other."""
+def claim(key: str, ttl_seconds: float) -> bool | None:
+    """True for the first caller of `key` in any process until it expires; False for every other;
+    None when no store could be written (the caller decides what that means)."""
     now = time.time()
-    key = f"claim:{key}"
+    key = f"arkwatch:claim:{key}"
     if connection.vendor == "sqlite":
         return lmdb_counters.claim(key, ttl_seconds, now)
     client = usable_redis()
@@ -136,6 +142,11 @@ def claim_once(key: str, ttl_seconds: float) -> bool:
     try:
         return db_counters.claim(key, ttl_seconds, now)
     except DatabaseError:
-        # Only the "now" trigger is lost: the scheduled cycle still finds what the claim was for.
         logger.exception("could not claim %s", key)
-        return False
+        return None
+
+
+def claim_once(key: str, ttl_seconds: float) -> bool:
+    """True for the first caller of `key` in any process until it expires; False for every other, and
+    when no store could be written."""
+    return claim(key, ttl_seconds) is True

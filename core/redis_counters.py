@@ -31,7 +31,7 @@ def count_hits(client: Any, windowed: list[tuple[str, int, int]]) -> bool:
     keys: list[str] = []
     limits: list[int] = []
     for key, limit, period in windowed:
-        keys.append(f"arkwatch:{key}")
+        keys.append(key)
         limits += [limit, period + 1]
     # EVALSHA by hand: redis-py's Script object re-checks its registration on every call.
     if not _Script.sha:
@@ -44,4 +44,4 @@ def count_hits(client: Any, windowed: list[tuple[str, int, int]]) -> bool:
 
 
 def claim(client: Any, key: str, ttl_seconds: float) -> bool:
-    return bool(client.set(f"arkwatch:{key}", 1, nx=True, ex=max(1, int(ttl_seconds))))
+    return bool(client.set(key, 1, nx=True, ex=max(1, int(ttl_seconds))))

@@ -1,6 +1,7 @@
 """Table and column names taken from the models, for the few hand-written statements on hot paths
 (an event INSERT, a counter upsert, an index seek): a renamed field cannot leave stale SQL behind."""
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -30,10 +31,16 @@ def insert_sql(model: type[Model], names: tuple[str, ...]) -> str:
     return f"INSERT INTO {quoted_table(model)} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
 
 
+def _cast_type(field: "Field[Any, Any]") -> str:
+    # varchar(64) without its length: a CAST would cut a longer value silently, where the INSERT into
+    # the column refuses it, as a plain INSERT does.
+    return re.sub(r"^(varchar|character varying)\(\d+\)$", r"\1", str(field.db_type(connection)))
+
+
 @lru_cache(maxsize=32)
 def insert_select_sql(model: type[Model], names: tuple[str, ...]) -> str:
     """INSERT INTO … SELECT of the named fields, each %s cast to its column's type, for a statement
     that adds a WHERE (the SELECT's literals would otherwise be typed text)."""
     columns = ", ".join(quoted_column(model, name) for name in names)
-    values = ", ".join(f"CAST(%s AS {concrete_field(model, name).db_type(connection)})" for name in names)
+    values = ", ".join(f"CAST(%s AS {_cast_type(concrete_field(model, name))})" for name in names)
     return f"INSERT INTO {quoted_table(model)} ({columns}) SELECT {values}"
