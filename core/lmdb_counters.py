@@ -39,6 +39,10 @@ class _Environment:
     django-q2 fork their workers), so each process opens its own, on first use."""
 
     lock = threading.Lock()
+    # LMDB queues the write transactions of different processes on its own mutex; py-lmdb refuses a
+    # second one in the same process ("a write transaction is already active") instead of waiting,
+    # so the threads of a process (gunicorn's gthread) queue on this lock first.
+    writing = threading.Lock()
     opened: tuple[int, str, lmdb.Environment] | None = None
     # A parent's handle is kept, never closed, in a forked child: closing it would release the
     # child's own locks on the lock file (POSIX locks belong to the process, not to the handle).
@@ -98,11 +102,11 @@ def count_hits(windowed: list[tuple[str, int, int]], now: float) -> bool:
     try:
         env = _environment()
         try:
-            with env.begin(write=True) as txn:
+            with _Environment.writing, env.begin(write=True) as txn:
                 limited = _count(txn, windowed, now)
         except lmdb.MapFullError:
             purge_expired(now, force=True)
-            with env.begin(write=True) as txn:
+            with _Environment.writing, env.begin(write=True) as txn:
                 limited = _count(txn, windowed, now)
         purge_expired(now)
     except lmdb.Error:
@@ -115,7 +119,7 @@ def claim(key: str, ttl_seconds: float, now: float) -> bool | None:
     """True for the first caller of `key` in any process of this machine until it expires, False for
     the others, None when the file cannot be written."""
     try:
-        with _environment().begin(write=True) as txn:
+        with _Environment.writing, _environment().begin(write=True) as txn:
             encoded = key.encode()
             stored = txn.get(encoded)
             if stored and _VALUE.unpack(stored)[1] > now:
@@ -131,7 +135,7 @@ def purge_expired(now: float, force: bool = False) -> None:
     _Environment.calls += 1
     if not force and _Environment.calls % PURGE_EVERY:
         return
-    with _environment().begin(write=True) as txn:
+    with _Environment.writing, _environment().begin(write=True) as txn:
         expired = [key for key, value in txn.cursor() if _VALUE.unpack(value)[1] < now]
         for key in expired:
             txn.delete(key)
@@ -142,5 +146,5 @@ def clear() -> None:
     if not counters_path().exists():
         return
     env = _environment()
-    with env.begin(write=True) as txn:
+    with _Environment.writing, env.begin(write=True) as txn:
         txn.drop(env.open_db(txn=txn), delete=False)

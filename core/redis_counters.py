@@ -7,8 +7,6 @@ Errors are the caller's (core/ratelimit.py falls back to the database)."""
 
 from typing import Any
 
-from redis.exceptions import NoScriptError
-
 # Counters checked in order; one that is over its limit stops the check, so a rejected request is
 # not counted against the limits after it (a flooding reader does not eat the office's ceiling).
 # Returns the 1-based position of the exceeded limit, or 0.
@@ -33,6 +31,10 @@ def count_hits(client: Any, windowed: list[tuple[str, int, int]]) -> bool:
     for key, limit, period in windowed:
         keys.append(key)
         limits += [limit, period + 1]
+    # Imported here: the redis package takes ~200 ms to import, which every web worker would pay at
+    # boot even where no REDIS_URL is set.
+    from redis.exceptions import NoScriptError
+
     # EVALSHA by hand: redis-py's Script object re-checks its registration on every call.
     if not _Script.sha:
         _Script.sha = client.script_load(LIMITS_SCRIPT)

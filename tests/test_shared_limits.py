@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from unittest import mock
 
@@ -312,3 +313,17 @@ def test_a_crossed_page_view_asks_the_shared_store_once_per_process(client, run_
                 assert run_on_commit(post, client, {**visit("reader-long-read", n), "event": event}).status_code == 202
     assert claims.call_count == 1
     assert ratelimit.claim_once("pv-crossed:pv-reader-long-read", 60) is False  # that one call won it
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the LMDB file is SQLite's store")
+def test_the_threads_of_one_web_process_count_exactly(caplog):
+    # gunicorn's gthread runs several requests of one process at once: their counts must all land,
+    # none refused by the store nor let through uncounted.
+    def hits(_: int) -> list[bool]:
+        return [ratelimit.rate_limited(("c:threads", "100/h")) for _ in range(25)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        limited = [flag for batch in pool.map(hits, range(8)) for flag in batch]
+    assert limited.count(False) == 100 and limited.count(True) == 100
+    assert "counters unavailable" not in caplog.text
