@@ -9,7 +9,10 @@ class ArkwatchConfig(AppConfig):
     verbose_name = "ArkWatch"
 
     def ready(self) -> None:
+        from arkwatch import sqlite
         from arkwatch.schedules import ensure_schedules_after_migrate
+
+        sqlite.connect()  # WAL once per database file (arkwatch/sqlite.py)
 
         # Schedules (arkwatch/schedules.py) are (re)created after every migrate. post_migrate is only
         # sent for apps with models: listen to django_q's, the app whose table holds them.
