@@ -224,8 +224,10 @@ def main() -> None:
             for view in order:
                 results[view].append(measure(PATHS[view], args.clients, args.seconds, server.pid, 1000 * round_no))
     store = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    # Where core/ratelimit.py counts, for this deployment.
+    counters = "LMDB file" if store == "SQLite" else ("Redis" if args.redis_url else "in the INSERT's statement")
     print(
-        f"ingest on {store}{' + Redis' if args.redis_url else ' (no Redis: counters in the database)'}; "
+        f"ingest on {store}{' + Redis' if args.redis_url else ''} (counters: {counters}); "
         f"bin/serve web: {args.workers} workers × {args.threads} threads; {args.clients} keep-alive clients; "
         f"{args.rounds} interleaved rounds of {args.seconds:g} s per view; medians over rounds"
     )
