@@ -67,8 +67,11 @@ def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
     return windowed
 
 
-def _redis_limited(windowed: list[tuple[str, int, int]]) -> bool | None:
-    """Redis's answer, or None when there is no usable Redis (the database answers instead)."""
+def _limited_outside_database(windowed: list[tuple[str, int, int]], now: float) -> bool | None:
+    """The answer of the store that is not the database — LMDB beside SQLite, Redis when configured
+    and answering — or None when the database must count (core/db_counters.py)."""
+    if connection.vendor == "sqlite":
+        return lmdb_counters.count_hits(windowed, now)
     client = usable_redis()
     if client is None:
         return None
@@ -84,9 +87,7 @@ def rate_limited(*limits: tuple[str, str]) -> bool:
     them is over its limit. A counter over its limit stops the count there."""
     now = time.time()
     windowed = _windowed(limits, now)
-    if connection.vendor == "sqlite":
-        return lmdb_counters.count_hits(windowed, now)
-    limited = _redis_limited(windowed)
+    limited = _limited_outside_database(windowed, now)
     if limited is not None:
         return limited
     try:
@@ -102,10 +103,7 @@ def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: li
     nothing stored."""
     now = time.time()
     windowed = _windowed(limits, now)
-    if connection.vendor == "sqlite":
-        limited: bool | None = lmdb_counters.count_hits(windowed, now)
-    else:
-        limited = _redis_limited(windowed)
+    limited = _limited_outside_database(windowed, now)
     if limited is None:
         # Without Redis the counters ride in the INSERT's own statement: one round trip.
         try:

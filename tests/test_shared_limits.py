@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from unittest import mock
 
 import lmdb
@@ -56,13 +56,22 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def redis_at(url: str) -> Iterator[None]:
+    """REDIS_URL is `url` for the block; the process forgets its Redis client on the way in and out."""
+    forget_redis()
+    try:
+        with override_settings(REDIS_URL=url):
+            yield
+    finally:
+        forget_redis()
+
+
 @pytest.fixture
 def redis_down() -> Iterator[None]:
     """REDIS_URL points at a closed port, as when the Redis server is stopped."""
-    with override_settings(REDIS_URL=CLOSED_REDIS):
-        forget_redis()
+    with redis_at(CLOSED_REDIS):
         yield
-    forget_redis()
 
 
 # SQLite counts in its LMDB file whatever REDIS_URL says; PostgreSQL in Redis when it is configured,
@@ -73,11 +82,9 @@ STORES = ["lmdb"] if connection.vendor == "sqlite" else ["database"] + (["redis"
 @pytest.fixture(params=STORES)
 def store(request) -> Iterator[str]:
     """Each test that takes it runs once per store, and checks that the store did the counting."""
-    with override_settings(REDIS_URL="" if request.param == "database" else settings.REDIS_URL):
-        forget_redis()
+    with redis_at("" if request.param == "database" else settings.REDIS_URL):
         yield request.param
         assert counted_in(request.param)
-    forget_redis()
 
 
 def counted_in(store: str) -> bool:
@@ -185,10 +192,8 @@ def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down
 
 @pytest.fixture
 def no_redis() -> Iterator[None]:
-    with override_settings(REDIS_URL=""):
-        forget_redis()
+    with redis_at(""):
         yield
-    forget_redis()
 
 
 @pytest.mark.django_db
