@@ -12,7 +12,6 @@ import math
 import threading
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -20,8 +19,7 @@ from django.db.models import Count, Max, Min, Q
 
 from alerts.detected import DetectedSignal
 from alerts.models import Signal
-from core.ratelimit import claim
-from core.shared_redis import redis_failed, usable_redis
+from core.ratelimit import claim, recall, remember_first
 from core.sql import quoted_column, quoted_table
 from tracking.machine_visits import machine_followups
 from tracking.models import VisitEvent
@@ -30,11 +28,6 @@ from tracking.models import VisitEvent
 PAGE_VIEW_MEMORY_SECONDS = 6 * 3600
 CHUNK = 500
 
-# One atomic round trip: stamp the page view's first receive time if it has none, and return it.
-FIRST_SEEN_SCRIPT = """
-redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
-return redis.call('GET', KEYS[1])
-"""
 # Page views whose first receive time this process already knows (bounded; oldest forgotten first).
 MEMORY_SIZE = 20_000
 
@@ -54,29 +47,22 @@ def forget_page_views() -> None:
         _FirstSeen.times.clear()
 
 
-@lru_cache(maxsize=1)
-def _first_seen_script(client: Any) -> Any:
-    return client.register_script(FIRST_SEEN_SCRIPT)
-
-
-def _first_seen(page_view_id: str, received_at: datetime) -> float:
-    """The page view's first receive time, as every process sees it: Redis's stamp, or without Redis
-    (or while it is down) the earliest stored human event of the page view (visit_pageview_idx)."""
+def _first_seen(page_view_id: str, received_at: datetime, opens: bool) -> float:
+    """The page view's first receive time, as every process sees it: stamped in the shared store
+    (core/ratelimit.py) by its first event, read by the others. When the store has no stamp — its
+    pageview event went to a store that was down, or the LMDB file started again after a reboot —
+    the earliest stored human event of the page view is read once and stamped; with no store at all
+    (PostgreSQL without a working Redis), it is read once per process."""
     with _FirstSeen.lock:
         known = _FirstSeen.times.get(page_view_id)
     if known is not None:
         return known
-    now_ts = received_at.timestamp()
-    first = None
-    client = usable_redis()
-    if client is not None:
-        try:
-            key = f"arkwatch:pv-first:{page_view_id}"
-            first = float(_first_seen_script(client)(keys=[key], args=[now_ts, PAGE_VIEW_MEMORY_SECONDS]))
-        except Exception as exc:
-            redis_failed(exc)
+    key = f"pv-first:{page_view_id}"
+    first = None if opens else recall(key)
     if first is None:
-        first = _stored_first_seen(page_view_id) or now_ts
+        start = received_at.timestamp() if opens else (_stored_first_seen(page_view_id) or received_at.timestamp())
+        remembered = remember_first(key, start, PAGE_VIEW_MEMORY_SECONDS)
+        first = start if remembered is None else remembered
     with _FirstSeen.lock:
         if len(_FirstSeen.times) >= MEMORY_SIZE:
             del _FirstSeen.times[next(iter(_FirstSeen.times))]
@@ -138,13 +124,16 @@ def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: in
     return ""
 
 
-def page_view_crossed_threshold(page_view_id: str, received_at: datetime, engaged_ms: int | None = None) -> bool:
+def page_view_crossed_threshold(
+    page_view_id: str, received_at: datetime, engaged_ms: int | None = None, *, opens: bool = False
+) -> bool:
     """True once per page view, in any process: for the first event at least SIGNAL_DWELL_SECONDS
     after the page view's first event whose visible time agrees (a background tab's heartbeat-less
     events do not claim it). The crossing is claimed in core's shared counters (core/ratelimit.py),
-    so a heartbeat that lands on another web process than the first one still fires."""
-    # Asked first, whatever the event: with Redis, the page view's first event is what stamps its start.
-    first = _first_seen(page_view_id, received_at)
+    so a heartbeat that lands on another web process than the first one still fires. `opens`: the
+    event is the page view's pageview, its first."""
+    # Asked first, whatever the event: the page view's first event is what stamps its start.
+    first = _first_seen(page_view_id, received_at, opens)
     if engaged_ms is not None and not _visible_enough(engaged_ms):
         return False
     if received_at.timestamp() - first < settings.SIGNAL_DWELL_SECONDS:

@@ -13,7 +13,7 @@ def detect_now(*, reason: str, **kwargs: Any) -> None:
 
 
 def detect_when_dwell_crossed(
-    *, page_view_id: str, received_at: datetime, engaged_ms: int | None = None, **kwargs: Any
+    *, page_view_id: str, received_at: datetime, engaged_ms: int | None = None, event: str = "", **kwargs: Any
 ) -> None:
-    if page_view_crossed_threshold(page_view_id, received_at, engaged_ms):
+    if page_view_crossed_threshold(page_view_id, received_at, engaged_ms, opens=event == "pageview"):
         enqueue_detection("dwell")

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -16,6 +18,13 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 @lru_cache(maxsize=1)
 def _trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in settings.TRACKING_TRUSTED_PROXIES)
+
+
+@receiver(setting_changed)
+def _forget_trusted_proxies(*, setting: str, **kwargs: object) -> None:
+    if setting == "TRACKING_TRUSTED_PROXIES":
+        _trusted_proxies.cache_clear()
+        _forwarded_client.cache_clear()
 
 
 def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -27,14 +36,19 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 
 def client_ip(request: HttpRequest) -> str | None:
     """REMOTE_ADDR, or the right-most untrusted X-Forwarded-For hop when the peer is a trusted proxy."""
-    proxies = _trusted_proxies()
     remote = request.META.get("REMOTE_ADDR", "")
-    if not proxies:  # the common case, kept cheap: the WSGI server sets REMOTE_ADDR itself
+    if not _trusted_proxies():  # no proxy in front: the WSGI server sets REMOTE_ADDR itself
         return remote or None
+    return _forwarded_client(remote, request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+@lru_cache(maxsize=4096)  # a reader sends an event every 15 s through the same proxy and hops
+def _forwarded_client(remote: str, forwarded_for: str) -> str | None:
+    proxies = _trusted_proxies()
     peer = _parse_ip(remote)
     if peer is None or not any(peer in net for net in proxies):
         return str(peer) if peer else None
-    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+    for hop in reversed(forwarded_for.split(",")):
         address = _parse_ip(hop)
         if address is None:
             break

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 MAP_SIZE = 256 * 1024 * 1024
 PURGE_EVERY = 1000
 _VALUE = struct.Struct("<qd")  # the count, and when the key expires (epoch seconds)
+_STAMP = struct.Struct("<dd")  # a remembered value, and when it expires
+_EXPIRES = struct.Struct("<8xd")  # the expiry of either, for the purge
 
 
 class _Environment:
@@ -131,12 +133,46 @@ def claim(key: str, ttl_seconds: float, now: float) -> bool | None:
         return None
 
 
+def _live_stamp(stored: bytes | None, now: float) -> float | None:
+    if stored is None:
+        return None
+    value, expires_at = _STAMP.unpack(stored)
+    return value if expires_at > now else None
+
+
+def recall(key: str, now: float) -> float | None:
+    """The value remembered under `key`, or None (none yet, expired, or the file cannot be read). A
+    read transaction: it does not queue behind the writers."""
+    try:
+        with _environment().begin() as txn:
+            return _live_stamp(txn.get(key.encode()), now)
+    except lmdb.Error:
+        logger.exception("could not read %s", key)
+        return None
+
+
+def remember_first(key: str, value: float, ttl_seconds: float, now: float) -> float | None:
+    """The value first remembered under `key` by any process of this machine (`value` if none is),
+    until it expires; None when the file cannot be written."""
+    try:
+        with _Environment.writing, _environment().begin(write=True) as txn:
+            encoded = key.encode()
+            first = _live_stamp(txn.get(encoded), now)
+            if first is None:
+                txn.put(encoded, _STAMP.pack(value, now + ttl_seconds))
+                first = value
+            return first
+    except lmdb.Error:
+        logger.exception("could not remember %s", key)
+        return None
+
+
 def purge_expired(now: float, force: bool = False) -> None:
     _Environment.calls += 1
     if not force and _Environment.calls % PURGE_EVERY:
         return
     with _Environment.writing, _environment().begin(write=True) as txn:
-        expired = [key for key, value in txn.cursor() if _VALUE.unpack(value)[1] < now]
+        expired = [key for key, value in txn.cursor() if _EXPIRES.unpack(value)[0] < now]
         for key in expired:
             txn.delete(key)
 

@@ -1,5 +1,6 @@
-"""Counters and once-only claims that every process sees: rate limits, the admin login throttle,
-the dwell crossing, webhook replay tokens. One behaviour, three stores, chosen by the deployment:
+"""Counters, once-only claims and first values that every process sees: rate limits, the admin login
+throttle, the dwell crossing and a page view's start, webhook replay tokens. One behaviour, three
+stores, chosen by the deployment:
 
 - SQLite (one machine by construction): an LMDB file beside the database (core/lmdb_counters.py),
   ~10 µs per check, instead of a second SQLite write transaction per event.
@@ -148,3 +149,33 @@ def claim_once(key: str, ttl_seconds: float) -> bool:
     """True for the first caller of `key` in any process until it expires; False for every other, and
     when no store could be written."""
     return claim(key, ttl_seconds) is True
+
+
+def recall(key: str) -> float | None:
+    """The value `remember_first` keeps under `key`, or None: none yet, expired, or no store to ask
+    (PostgreSQL without a working Redis: the caller reads its own rows instead)."""
+    key = f"arkwatch:{key}"
+    if connection.vendor == "sqlite":
+        return lmdb_counters.recall(key, time.time())
+    client = usable_redis()
+    if client is not None:
+        try:
+            return redis_counters.recall(client, key)
+        except Exception as exc:
+            redis_failed(exc)
+    return None
+
+
+def remember_first(key: str, value: float, ttl_seconds: float) -> float | None:
+    """The value first remembered under `key` by any process (`value` if none is yet) until it
+    expires, or None when there is no store to keep it (as for `recall`)."""
+    key = f"arkwatch:{key}"
+    if connection.vendor == "sqlite":
+        return lmdb_counters.remember_first(key, value, ttl_seconds, time.time())
+    client = usable_redis()
+    if client is not None:
+        try:
+            return redis_counters.remember_first(client, key, value, ttl_seconds)
+        except Exception as exc:
+            redis_failed(exc)
+    return None

@@ -20,8 +20,28 @@ return 0
 """
 
 
-class _Script:
-    sha = ""
+# Stamp the key with the value if it has none, and return the value it holds.
+FIRST_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+return redis.call('GET', KEYS[1])
+"""
+
+_loaded: dict[str, str] = {}  # script -> its SHA1 in Redis
+
+
+def _run(client: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    # Imported here: the redis package takes ~200 ms to import, which every web worker would pay at
+    # boot even where no REDIS_URL is set.
+    from redis.exceptions import NoScriptError
+
+    # EVALSHA by hand: redis-py's Script object re-checks its registration on every call.
+    if script not in _loaded:
+        _loaded[script] = client.script_load(script)
+    try:
+        return client.evalsha(_loaded[script], len(keys), *keys, *args)
+    except NoScriptError:  # Redis restarted and forgot it
+        _loaded[script] = client.script_load(script)
+        return client.evalsha(_loaded[script], len(keys), *keys, *args)
 
 
 def count_hits(client: Any, windowed: list[tuple[str, int, int]]) -> bool:
@@ -31,19 +51,17 @@ def count_hits(client: Any, windowed: list[tuple[str, int, int]]) -> bool:
     for key, limit, period in windowed:
         keys.append(key)
         limits += [limit, period + 1]
-    # Imported here: the redis package takes ~200 ms to import, which every web worker would pay at
-    # boot even where no REDIS_URL is set.
-    from redis.exceptions import NoScriptError
-
-    # EVALSHA by hand: redis-py's Script object re-checks its registration on every call.
-    if not _Script.sha:
-        _Script.sha = client.script_load(LIMITS_SCRIPT)
-    try:
-        return int(client.evalsha(_Script.sha, len(keys), *keys, *limits)) > 0
-    except NoScriptError:  # Redis restarted and forgot it
-        _Script.sha = client.script_load(LIMITS_SCRIPT)
-        return int(client.evalsha(_Script.sha, len(keys), *keys, *limits)) > 0
+    return int(_run(client, LIMITS_SCRIPT, keys, limits)) > 0
 
 
 def claim(client: Any, key: str, ttl_seconds: float) -> bool:
     return bool(client.set(key, 1, nx=True, ex=max(1, int(ttl_seconds))))
+
+
+def recall(client: Any, key: str) -> float | None:
+    value = client.get(key)
+    return None if value is None else float(value)
+
+
+def remember_first(client: Any, key: str, value: float, ttl_seconds: float) -> float:
+    return float(_run(client, FIRST_SCRIPT, [key], [repr(value), max(1, int(ttl_seconds))]))

@@ -20,6 +20,7 @@ import time_machine
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 
 from alerts.dwell import forget_page_views, page_view_crossed_threshold
@@ -318,6 +319,46 @@ def test_a_crossed_page_view_asks_the_shared_store_once_per_process(client, run_
                 assert run_on_commit(post, client, {**visit("reader-long-read", n), "event": event}).status_code == 202
     assert claims.call_count == 1
     assert ratelimit.claim_once("pv-crossed:pv-reader-long-read", 60) is False  # that one call won it
+
+
+def reads_of_stored_starts(queries: CaptureQueriesContext) -> int:
+    """How many times the stored events were asked when a page view began (alerts/dwell.py)."""
+    return sum(q["sql"].startswith("SELECT MIN(") for q in queries.captured_queries)
+
+
+def lose_shared_state(store: str) -> None:
+    """What a reboot does to the LMDB file, or a flush to Redis (the database store keeps no stamp)."""
+    if store == "lmdb":
+        lmdb_counters.clear()
+    elif store == "redis":
+        shared_redis().delete(*shared_redis().scan_iter("arkwatch:*"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stamp_lost", [False, True], ids=["stamped", "stamp-lost"])
+def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_commit, stamp_lost):
+    # The pageview stamps the page view's start in the shared store; a web process that saw none of
+    # its events reads the stamp there instead of the stored events, and one that finds no stamp (the
+    # store restarted since) reads the events once and stamps them again. Without a shared store
+    # (PostgreSQL, no Redis) each process reads the events once.
+    start = time.time()
+    with time_machine.travel(start, tick=False):
+        assert run_on_commit(post, client, {**visit("reader-start", 0), "event": "pageview"}).status_code == 202
+    if stamp_lost:
+        lose_shared_state(store)
+    reads = []
+    with mock.patch("alerts.receivers.enqueue_detection") as detection:
+        for n, seconds in [(1, 15), (2, 91), (3, 105)]:
+            forget_page_views()  # each heartbeat lands on a process that saw none of the events before it
+            with time_machine.travel(start + seconds, tick=False), CaptureQueriesContext(connection) as queries:
+                heartbeat = {**visit("reader-start", n), "engaged_ms": seconds * 1000}
+                assert run_on_commit(post, client, heartbeat).status_code == 202
+            reads.append(reads_of_stored_starts(queries))
+    assert detection.call_args_list == [mock.call("dwell")]  # the heartbeat at 91 s crossed, once
+    if store == "database":
+        assert reads == [1, 1, 1]
+    else:
+        assert reads == ([1, 0, 0] if stamp_lost else [0, 0, 0])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,12 +4,14 @@ signal (tracking/signals.py: a listed CTA, a human page-view event, a human emai
 The request path is: validate, one INSERT, answer. Matching and detection run in django-q2.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Max, Model
 from django.utils import timezone
 
@@ -34,11 +36,28 @@ _PLAIN_TYPES = {
 }
 
 
+def _adapt_aware_datetime(value: datetime, conn: BaseDatabaseWrapper) -> Any:
+    # The intake's datetimes come from timezone.now(): aware, never an expression, so the field's own
+    # preparation (checks for naive values and expressions) has nothing to do but adapt them.
+    return conn.ops.adapt_datetimefield_value(value)
+
+
+Preparation = Callable[[Any, Any], Any]  # (value, connection) -> what the driver is given
+
+
+def _preparation(field: Field) -> Preparation | None:
+    kind = field.get_internal_type()
+    if kind in _PLAIN_TYPES:
+        return None
+    if kind == "DateTimeField":
+        return _adapt_aware_datetime
+    return field.get_db_prep_save
+
+
 @lru_cache(maxsize=16)
-def _prepared_fields(model: type[Model], names: tuple[str, ...]) -> tuple[Field | None, ...]:
-    """For each column, the field whose preparation its value needs (None: none)."""
-    fields = tuple(concrete_field(model, name) for name in names)
-    return tuple(None if f.get_internal_type() in _PLAIN_TYPES else f for f in fields)
+def _preparations(model: type[Model], names: tuple[str, ...]) -> tuple[Preparation | None, ...]:
+    """For each column, how its value is made ready for the driver (None: as it is)."""
+    return tuple(_preparation(concrete_field(model, name)) for name in names)
 
 
 def _insert_event(model: type[Model], values: dict[str, Any], limits: Limits) -> bool:
@@ -47,10 +66,9 @@ def _insert_event(model: type[Model], values: dict[str, Any], limits: Limits) ->
     write-once evidence with no save() logic and no signals, so the intake skips model instantiation:
     this is the hottest path of the product."""
     names = tuple(values)
-    prepare = _prepared_fields(model, names)
     params = [
-        value if field is None else field.get_db_prep_save(value, connection)
-        for field, value in zip(prepare, values.values(), strict=True)
+        value if prepare is None else prepare(value, connection)
+        for prepare, value in zip(_preparations(model, names), values.values(), strict=True)
     ]
     return insert_unless_limited(model, names, params, limits)
 
@@ -80,7 +98,7 @@ def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetim
     if not _insert_event(VisitEvent, event, limits):
         return False
     if values["page_view_id"] and not values["is_bot"]:
-        announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"))
+        announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"), data["event"])
     return True
 
 

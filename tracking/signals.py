@@ -11,13 +11,17 @@ from datetime import datetime
 from django.db import transaction
 from django.dispatch import Signal
 
+from tracking.models import VisitEvent
+
 # Sent with reason="cta" | "email_open" | "identify" | "manual_link": look for signals now.
 event_may_complete_signal = Signal()
 
-# Sent for every human page-view event with page_view_id, received_at and the browser's engaged_ms
-# (None when the snippet does not report it), so that dwell detection can notice the event that
-# carries the page view across its threshold.
-page_view_event = Signal()
+# Sent for every human page-view event with page_view_id, received_at, the browser's engaged_ms
+# (None when the snippet does not report it) and the event's kind ("pageview" opens a page view), so
+# that dwell detection can notice the event that carries the page view across its threshold. Nearly
+# every request the product gets sends it: its receivers are looked up once (use_caching), which
+# needs a sender that can be weakly referenced (VisitEvent).
+page_view_event = Signal(use_caching=True)
 
 
 def announce_event(reason: str) -> None:
@@ -25,9 +29,11 @@ def announce_event(reason: str) -> None:
     transaction.on_commit(lambda: event_may_complete_signal.send(sender=None, reason=reason))
 
 
-def announce_page_view_event(page_view_id: str, received_at: datetime, engaged_ms: int | None = None) -> None:
+def announce_page_view_event(
+    page_view_id: str, received_at: datetime, engaged_ms: int | None = None, event: str = "heartbeat"
+) -> None:
     transaction.on_commit(
         lambda: page_view_event.send(
-            sender=None, page_view_id=page_view_id, received_at=received_at, engaged_ms=engaged_ms
+            sender=VisitEvent, page_view_id=page_view_id, received_at=received_at, engaged_ms=engaged_ms, event=event
         )
     )
