@@ -59,7 +59,8 @@ class TrackingFastPath:
         match = self.resolved.get(key)
         if match is None:
             match = resolve(path)
-            if not match.args and not match.captured_kwargs and len(self.resolved) < self.MAX_REMEMBERED:
+            # A route with a variable part ("t/o/<str:token>.gif") has a "<" in it.
+            if "<" not in match.route and len(self.resolved) < self.MAX_REMEMBERED:
                 self.resolved[key] = match
         return match
 
