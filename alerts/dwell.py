@@ -49,10 +49,10 @@ def forget_page_views() -> None:
 
 def _first_seen(page_view_id: str, received_at: datetime, opens: bool) -> float:
     """The page view's first receive time, as every process sees it: stamped in the shared store
-    (core/ratelimit.py) by its first event, read by the others. When the store has no stamp — its
-    pageview event went to a store that was down, or the LMDB file started again after a reboot —
-    the earliest stored human event of the page view is read once and stamped; with no store at all
-    (PostgreSQL without a working Redis), it is read once per process."""
+    (core/ratelimit.py) by its first event, read by the others. When the store has no stamp — it
+    could not be written then, or it started empty since (the LMDB file after a reboot, the UNLOGGED
+    table after a PostgreSQL crash) — the earliest stored human event of the page view is read once
+    and stamped again."""
     with _FirstSeen.lock:
         known = _FirstSeen.times.get(page_view_id)
     if known is not None:

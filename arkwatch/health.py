@@ -29,7 +29,7 @@ def cluster_alive(detection_late: bool) -> bool:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers, detection ran within 3 intervals, the shared store answers and
+    """200 when the database answers, detection ran within 3 intervals, Redis (the broker) answers and
     no alert failed unseen; 503 with the reason otherwise."""
     try:
         with connection.cursor() as cursor:
@@ -43,8 +43,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         retrying = AlertDelivery.objects.filter(status=AlertDelivery.Status.RETRY).count()
     except DatabaseError as exc:
         return JsonResponse({"ok": False, "database": "unreachable", "error": str(exc)[:200]}, status=503)
-    # Ingest keeps accepting without Redis (limits fall back to the database), but the operator must
-    # know: the broker is down too, so tasks wait, and every process pays the fallback.
+    # Ingest keeps accepting without Redis (its limits live beside the database), but the operator
+    # must know: the broker is down, so tasks wait for it and the SMS with them.
     redis_down = redis_problem()
     body = {
         "ok": not late and not redis_down and not unseen_failures,

@@ -39,7 +39,7 @@ class TrackingFastPath:
     They also skip Django's per-request connection health check (CONN_HEALTH_CHECKS, a `SELECT 1`
     before the first query): instead, a request whose connection turns out dead (the database
     restarted) reconnects and runs once more. The event's INSERT is its first statement (on PostgreSQL
-    without Redis, one statement with the rate-limit counters), so a dead connection fails before
+    one statement with the rate-limit counters), so a dead connection fails before
     anything is stored; at worst the retried request is counted twice against its limits. Only a
     database that dies between the INSERT and the dwell check could store one event twice, which
     detection's evidence keys absorb."""

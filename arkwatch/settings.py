@@ -106,13 +106,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: the intake's per-event statements are prepared once per connection (core/sql.py).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django sets psycopg's prepare_threshold to None, which refuses even an explicit prepare. Its
+    # own cursors bind parameters on the client and never prepare whatever the threshold: only the
+    # intake's cursor, which asks, does.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    # Rate limits and the dwell crossing talk to Redis directly (core/ratelimit.py); the cache is
-    # shared for django-q2's cluster stats and anything else that caches.
+    # The broker (below) and the cache, shared for django-q2's cluster stats and anything else that
+    # caches. The shared counters stay beside the database (core/ratelimit.py).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -225,7 +225,7 @@ def main() -> None:
                 results[view].append(measure(PATHS[view], args.clients, args.seconds, server.pid, 1000 * round_no))
     store = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     # Where core/ratelimit.py counts, for this deployment.
-    counters = "LMDB file" if store == "SQLite" else ("Redis" if args.redis_url else "in the INSERT's statement")
+    counters = "LMDB file" if store == "SQLite" else "in the INSERT's prepared statement"
     print(
         f"ingest on {store}{' + Redis' if args.redis_url else ''} (counters: {counters}); "
         f"bin/serve web: {args.workers} workers × {args.threads} threads; {args.clients} keep-alive clients; "

@@ -121,8 +121,8 @@ def reset_database(database_url: str) -> None:
 
 
 def reset_redis(redis_url: str) -> None:
-    """Empty the bench's Redis database: counters and page-view stamps of an earlier run would
-    otherwise make its page views look minutes old."""
+    """Empty the bench's Redis database: tasks an earlier run left in the broker would otherwise run
+    in this one."""
     if redis_url:
         import redis
 

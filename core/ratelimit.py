@@ -1,15 +1,16 @@
 """Counters, once-only claims and first values that every process sees: rate limits, the admin login
-throttle, the dwell crossing and a page view's start, webhook replay tokens. One behaviour, three
-stores, chosen by the deployment:
+throttle, the dwell crossing and a page view's start, webhook replay tokens. One behaviour, two
+stores, each beside the deployment's database:
 
-- SQLite (one machine by construction): an LMDB file beside the database (core/lmdb_counters.py),
-  ~10 µs per check, instead of a second SQLite write transaction per event.
-- PostgreSQL with REDIS_URL: one Lua script in Redis (core/redis_counters.py).
-- PostgreSQL without Redis, and whenever Redis fails: the `core_sharedcounter` table
-  (core/db_counters.py); an event's counters and INSERT are then one statement.
+- SQLite (one machine by construction): an LMDB file (core/lmdb_counters.py), ~10 µs per check,
+  instead of a second SQLite write transaction per event.
+- PostgreSQL: the UNLOGGED `core_sharedcounter` table (core/db_counters.py); an event's counters and
+  INSERT are one prepared statement. Redis, when REDIS_URL is set, is django-q2's broker only: it
+  measured dearer per event than the database (core/db_counters.py), and a Redis outage then leaves
+  the limits as they are.
 
-Each is exact with any number of processes (and machines, for the last two). Whatever store is
-used, if it cannot be written the request is let through: events are the asset.
+Each is exact with any number of processes (and machines, on PostgreSQL). If the store cannot be
+written, the request is let through: events are the asset.
 """
 
 import ipaddress
@@ -24,9 +25,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Model
 
-from core import db_counters, lmdb_counters, redis_counters
-from core.shared_redis import redis_failed, usable_redis
-from core.sql import insert_sql
+from core import db_counters, lmdb_counters
+from core.sql import hot_cursor, insert_sql
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +68,8 @@ def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
     return windowed
 
 
-def _limited_outside_database(windowed: list[tuple[str, int, int]], now: float) -> bool | None:
-    """The answer of the store that is not the database — LMDB beside SQLite, Redis when configured
-    and answering — or None when the database must count (core/db_counters.py)."""
-    if connection.vendor == "sqlite":
-        return lmdb_counters.count_hits(windowed, now)
-    client = usable_redis()
-    if client is None:
-        return None
-    try:
-        return redis_counters.count_hits(client, windowed)
-    except Exception as exc:
-        redis_failed(exc)
-        return None
+def _in_lmdb() -> bool:
+    return connection.vendor == "sqlite"
 
 
 def rate_limited(*limits: tuple[str, str]) -> bool:
@@ -88,9 +77,8 @@ def rate_limited(*limits: tuple[str, str]) -> bool:
     them is over its limit. A counter over its limit stops the count there."""
     now = time.time()
     windowed = _windowed(limits, now)
-    limited = _limited_outside_database(windowed, now)
-    if limited is not None:
-        return limited
+    if _in_lmdb():
+        return lmdb_counters.count_hits(windowed, now)
     try:
         return db_counters.count_hits(windowed, now)
     except DatabaseError:
@@ -104,18 +92,17 @@ def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: li
     nothing stored."""
     now = time.time()
     windowed = _windowed(limits, now)
-    limited = _limited_outside_database(windowed, now)
-    if limited is None:
-        # Without Redis the counters ride in the INSERT's own statement: one round trip.
+    if _in_lmdb():
+        if lmdb_counters.count_hits(windowed, now):
+            return False
+    else:
         try:
             return db_counters.counted_insert(model, names, params, windowed, now)
         except DatabaseError:
             # The statement failed as a whole, so nothing was stored: store the event uncounted (if the
             # database itself is down, this INSERT fails as any would).
             logger.exception("rate-limit counters unavailable; event stored without them")
-    elif limited:
-        return False
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(insert_sql(model, names), params)
     return True
 
@@ -127,17 +114,11 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
 
 def claim(key: str, ttl_seconds: float) -> bool | None:
     """True for the first caller of `key` in any process until it expires; False for every other;
-    None when no store could be written (the caller decides what that means)."""
+    None when the store could not be written (the caller decides what that means)."""
     now = time.time()
     key = f"arkwatch:claim:{key}"
-    if connection.vendor == "sqlite":
+    if _in_lmdb():
         return lmdb_counters.claim(key, ttl_seconds, now)
-    client = usable_redis()
-    if client is not None:
-        try:
-            return redis_counters.claim(client, key, ttl_seconds)
-        except Exception as exc:
-            redis_failed(exc)
     try:
         return db_counters.claim(key, ttl_seconds, now)
     except DatabaseError:
@@ -146,36 +127,34 @@ def claim(key: str, ttl_seconds: float) -> bool | None:
 
 
 def claim_once(key: str, ttl_seconds: float) -> bool:
-    """True for the first caller of `key` in any process until it expires; False for every other, and
-    when no store could be written."""
+    """True for the first caller of `key` in any process until it expires; False for every other,
+    and when the store could not be written."""
     return claim(key, ttl_seconds) is True
 
 
 def recall(key: str) -> float | None:
-    """The value `remember_first` keeps under `key`, or None: none yet, expired, or no store to ask
-    (PostgreSQL without a working Redis: the caller reads its own rows instead)."""
+    """The value `remember_first` keeps under `key`, or None: none yet, expired, or the store could
+    not be read."""
+    now = time.time()
     key = f"arkwatch:{key}"
-    if connection.vendor == "sqlite":
-        return lmdb_counters.recall(key, time.time())
-    client = usable_redis()
-    if client is not None:
-        try:
-            return redis_counters.recall(client, key)
-        except Exception as exc:
-            redis_failed(exc)
-    return None
+    if _in_lmdb():
+        return lmdb_counters.recall(key, now)
+    try:
+        return db_counters.recall(key, now)
+    except DatabaseError:
+        logger.exception("could not read %s", key)
+        return None
 
 
 def remember_first(key: str, value: float, ttl_seconds: float) -> float | None:
     """The value first remembered under `key` by any process (`value` if none is yet) until it
-    expires, or None when there is no store to keep it (as for `recall`)."""
+    expires, or None when the store could not be written."""
+    now = time.time()
     key = f"arkwatch:{key}"
-    if connection.vendor == "sqlite":
-        return lmdb_counters.remember_first(key, value, ttl_seconds, time.time())
-    client = usable_redis()
-    if client is not None:
-        try:
-            return redis_counters.remember_first(client, key, value, ttl_seconds)
-        except Exception as exc:
-            redis_failed(exc)
-    return None
+    if _in_lmdb():
+        return lmdb_counters.remember_first(key, value, ttl_seconds, now)
+    try:
+        return db_counters.remember_first(key, value, ttl_seconds, now)
+    except DatabaseError:
+        logger.exception("could not remember %s", key)
+        return None

@@ -5,7 +5,6 @@ from django.db import connection
 from alerts import sms
 from alerts.dwell import forget_page_views
 from core import lmdb_counters
-from core.shared_redis import shared_redis
 from tests.factories import BROWSER_UA
 
 
@@ -17,11 +16,6 @@ def _clean_state():
     forget_page_views()  # this process's memory of page views' first events
     if connection.vendor == "sqlite":
         lmdb_counters.clear()  # the rate-limit counters and claims, shared by every process
-    redis = shared_redis()
-    if redis is not None:  # the same, when REDIS_URL points the hot path at Redis
-        keys = list(redis.scan_iter("arkwatch:*", count=1000))
-        if keys:
-            redis.delete(*keys)
     yield
     sms.outbox.clear()
     sms.receipts.clear()

@@ -1,5 +1,5 @@
-"""Limits every process shares, in each store (core/ratelimit.py: LMDB beside SQLite, Redis, the
-database's core_sharedcounter), and with Redis down.
+"""Limits every process shares, in the store beside the database (core/ratelimit.py: an LMDB file
+beside SQLite, the core_sharedcounter table on PostgreSQL), and with Redis down.
 
 In-process tests for the rules, run against every store this database can use; the end of the file
 starts gunicorn with 3 workers and no Redis, and counts what a client sees across processes."""
@@ -17,7 +17,6 @@ import lmdb
 import pytest
 import requests
 import time_machine
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -27,7 +26,7 @@ from alerts.dwell import forget_page_views, page_view_crossed_threshold
 from bench.processes import database_url, product_env, running
 from core import lmdb_counters, ratelimit
 from core.models import SharedCounter
-from core.shared_redis import forget_redis, shared_redis
+from core.shared_redis import forget_redis
 from tests.factories import BROWSER_UA
 from tracking.models import VisitEvent
 
@@ -75,24 +74,18 @@ def redis_down() -> Iterator[None]:
         yield
 
 
-# SQLite counts in its LMDB file whatever REDIS_URL says; PostgreSQL in Redis when it is configured,
-# in the database otherwise.
-STORES = ["lmdb"] if connection.vendor == "sqlite" else ["database"] + (["redis"] if settings.REDIS_URL else [])
-
-
-@pytest.fixture(params=STORES)
-def store(request) -> Iterator[str]:
-    """Each test that takes it runs once per store, and checks that the store did the counting."""
-    with redis_at("" if request.param == "database" else settings.REDIS_URL):
-        yield request.param
-        assert counted_in(request.param)
+@pytest.fixture
+def store() -> Iterator[str]:
+    """The store this database's deployment counts in (whatever REDIS_URL says); the test checks that
+    it did the counting."""
+    name = "lmdb" if connection.vendor == "sqlite" else "database"
+    yield name
+    assert counted_in(name)
 
 
 def counted_in(store: str) -> bool:
     if store == "database":
         return SharedCounter.objects.filter(key__startswith="arkwatch:rl:").exists()
-    if store == "redis":
-        return any(shared_redis().scan_iter("arkwatch:rl:*"))
     with lmdb.open(str(lmdb_counters.counters_path()), readonly=True, lock=False) as env:
         return env.stat()["entries"] > 0
 
@@ -152,7 +145,7 @@ def test_a_refused_event_is_not_stored_and_the_next_window_opens_again(client, s
 
 
 @pytest.mark.django_db
-def test_a_counter_store_that_cannot_be_written_lets_requests_through(no_redis):
+def test_a_counter_store_that_cannot_be_written_lets_requests_through():
     # Events are the asset: a broken counters file or table must not turn readers away.
     if connection.vendor == "sqlite":
         broken = mock.patch("core.lmdb_counters._environment", side_effect=lmdb.Error("No space left on device"))
@@ -165,7 +158,7 @@ def test_a_counter_store_that_cannot_be_written_lets_requests_through(no_redis):
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite counts in its LMDB file")
 @override_settings(TRACKING_RATE_LIMIT="3/m")
-def test_events_are_stored_when_the_counter_table_cannot_be_written(client, no_redis):
+def test_events_are_stored_when_the_counter_table_cannot_be_written(client):
     # The counters and the event are one statement: when it fails, the event is stored uncounted.
     with mock.patch("core.db_counters.counted_insert", side_effect=DatabaseError("counter table unavailable")):
         codes = [post(client, visit("reader-no-counters")).status_code for _ in range(5)]
@@ -191,14 +184,8 @@ def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down
     assert body["redis"] == "unreachable" and body["reason"].startswith("Redis unreachable")
 
 
-@pytest.fixture
-def no_redis() -> Iterator[None]:
-    with redis_at(""):
-        yield
-
-
 @pytest.mark.django_db
-def test_a_claim_is_given_once_until_it_expires(no_redis):
+def test_a_claim_is_given_once_until_it_expires():
     assert [ratelimit.claim_once("pv-crossed:x", 60) for _ in range(3)] == [True, False, False]
     with time_machine.travel("2026-03-02 10:01:06 +00:00", tick=False):
         assert ratelimit.claim_once("pv-crossed:x", 60) is True
@@ -327,11 +314,11 @@ def reads_of_stored_starts(queries: CaptureQueriesContext) -> int:
 
 
 def lose_shared_state(store: str) -> None:
-    """What a reboot does to the LMDB file, or a flush to Redis (the database store keeps no stamp)."""
+    """What a reboot does to the LMDB file, or a crash to PostgreSQL's UNLOGGED counters table."""
     if store == "lmdb":
         lmdb_counters.clear()
-    elif store == "redis":
-        shared_redis().delete(*shared_redis().scan_iter("arkwatch:*"))
+    else:
+        SharedCounter.objects.all().delete()
 
 
 @pytest.mark.django_db
@@ -339,8 +326,7 @@ def lose_shared_state(store: str) -> None:
 def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_commit, stamp_lost):
     # The pageview stamps the page view's start in the shared store; a web process that saw none of
     # its events reads the stamp there instead of the stored events, and one that finds no stamp (the
-    # store restarted since) reads the events once and stamps them again. Without a shared store
-    # (PostgreSQL, no Redis) each process reads the events once.
+    # store started empty since) reads the events once and stamps them again.
     start = time.time()
     with time_machine.travel(start, tick=False):
         assert run_on_commit(post, client, {**visit("reader-start", 0), "event": "pageview"}).status_code == 202
@@ -355,10 +341,7 @@ def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_c
                 assert run_on_commit(post, client, heartbeat).status_code == 202
             reads.append(reads_of_stored_starts(queries))
     assert detection.call_args_list == [mock.call("dwell")]  # the heartbeat at 91 s crossed, once
-    if store == "database":
-        assert reads == [1, 1, 1]
-    else:
-        assert reads == ([1, 0, 0] if stamp_lost else [0, 0, 0])
+    assert reads == ([1, 0, 0] if stamp_lost else [0, 0, 0])
 
 
 @pytest.mark.django_db(transaction=True)

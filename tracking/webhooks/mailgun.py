@@ -67,8 +67,8 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
     if age > MAX_AGE_SECONDS:
         return False
     # Checked last, so only a genuine, fresh token is remembered; it is kept for twice the age window
-    # (a token older than the window is refused by its timestamp anyway). In Redis when configured,
-    # else in the shared-counter table every process sees. A store that cannot be written refuses.
+    # (a token older than the window is refused by its timestamp anyway), in the shared store every
+    # process sees (core/ratelimit.py). A store that cannot be written refuses.
     return claim_once(f"mailgun-token:{token}", 2 * MAX_AGE_SECONDS)
 
 
