@@ -129,27 +129,50 @@ def reset_redis(redis_url: str) -> None:
         redis.Redis.from_url(redis_url).flushdb()
 
 
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and all its live descendants (Linux /proc)."""
+def _live_processes() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command name, parent pid, CPU seconds used so far, user + system), from Linux /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
+    processes = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = (entry / "stat").read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        stats[int(entry.name)] = fields
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        fields = rest.split()
+        processes[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return processes
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and all its live descendants."""
+    processes = _live_processes()
+    children: dict[int, list[int]] = {}
+    for child, (_name, parent, _cpu) in processes.items():
+        children.setdefault(parent, []).append(child)
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        if current in stats:
-            total += (int(stats[current][11]) + int(stats[current][12])) / tick
+        if current in processes:
+            total += processes[current][2]
         todo += children.get(current, [])
     return total
+
+
+def database_servers_cpu() -> dict[int, float]:
+    """pid -> CPU seconds used so far, for the PostgreSQL and Redis server processes of this machine
+    (none on a SQLite deployment, whose database work is inside the web processes)."""
+    return {
+        pid: cpu for pid, (name, _parent, cpu) in _live_processes().items() if name in ("postgres", "redis-server")
+    }
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes used between two `database_servers_cpu()` samples. A process that
+    exited in between (a backend closing its connection) took its CPU with it: it counts for nothing,
+    rather than for minus all it had used."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def answers_ping(port: int) -> bool:

@@ -68,6 +68,7 @@ def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
     return windowed
 
 
+@lru_cache(maxsize=1)  # a process keeps its database; asked for every event
 def _in_lmdb() -> bool:
     return connection.vendor == "sqlite"
 

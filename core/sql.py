@@ -8,8 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import Field, Model
+from django.dispatch import receiver
 
 
 def concrete_field(model: type[Model], name: str) -> "Field[Any, Any]":
@@ -63,6 +65,17 @@ def _prepared_cursor_class() -> Any:
     return PreparedCursor
 
 
+@lru_cache(maxsize=1)  # fixed for the life of a process; asked for every event
+def _prepares_statements() -> bool:
+    return connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS
+
+
+@receiver(setting_changed)
+def _forget_preparation(*, setting: str, **kwargs: object) -> None:
+    if setting == "DATABASE_PREPARED_STATEMENTS":
+        _prepares_statements.cache_clear()
+
+
 @contextmanager
 def hot_cursor() -> Iterator[Any]:
     """A cursor for the statements the intake runs on every event. On PostgreSQL they are prepared:
@@ -71,7 +84,7 @@ def hot_cursor() -> Iterator[Any]:
     statement, 118 µs prepared, against 115 µs for a bare INSERT). Statements through it do not
     appear in Django's query log. DATABASE_PREPARED_STATEMENTS=false (a connection pooler in
     transaction mode that cannot carry prepared statements) and SQLite get Django's own cursor."""
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+    if not _prepares_statements():
         with connection.cursor() as cursor:
             yield cursor
         return

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import override_settings
 
 from tests.factories import BROWSER_UA
 from tracking import services
@@ -73,3 +74,24 @@ def test_tracking_answers_carry_no_session_or_frame_headers_but_keep_cors(client
     assert response["Access-Control-Allow-Origin"] == "https://landing.example.com"
     assert "X-Frame-Options" not in response and "Set-Cookie" not in response
     assert response["Content-Length"] == str(len(response.content))
+
+
+def prepared_event_inserts() -> int:
+    with connection.cursor() as cursor:
+        statement = '%INSERT INTO "tracking_visitevent"%'
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [statement])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans each statement; SQLite caches its own")
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "pooler-safe"])
+def test_the_event_statement_is_prepared_once_per_connection_unless_switched_off(client, prepared):
+    # Planning the counters-and-INSERT statement cost PostgreSQL more than running it; a connection
+    # pooler in transaction mode cannot carry prepared statements, hence the switch.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what earlier tests on this connection prepared
+    with override_settings(DATABASE_PREPARED_STATEMENTS=prepared):
+        for _ in range(3):
+            assert post(client).status_code == 202
+            assert prepared_event_inserts() == (1 if prepared else 0)
+    assert VisitEvent.objects.count() == 3
