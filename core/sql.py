@@ -1,5 +1,6 @@
-"""Table and column names taken from the models, for the few hand-written statements on hot paths
-(an event INSERT, a counter upsert, an index seek): a renamed field cannot leave stale SQL behind."""
+"""The few hand-written statements on hot paths (an event INSERT, a counter upsert, an index seek):
+their table and column names taken from the models, so that a renamed field cannot leave stale SQL
+behind, and the cursor that runs the intake's, prepared on PostgreSQL."""
 
 import re
 from collections.abc import Iterator
