@@ -113,18 +113,22 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
     return rate_limited((key, rate or settings.TRACKING_RATE_LIMIT))
 
 
+def _ask_store(operation: str, key: str, *args: float) -> Any:
+    """`operation` of the deployment's store — lmdb_counters and db_counters take the same arguments,
+    with the time last — or None when the database could not be used (the LMDB store logs its own
+    errors and answers None)."""
+    store = lmdb_counters if _in_lmdb() else db_counters
+    try:
+        return getattr(store, operation)(key, *args, time.time())
+    except DatabaseError:
+        logger.exception("shared store: could not %s %s", operation, key)
+        return None
+
+
 def claim(key: str, ttl_seconds: float) -> bool | None:
     """True for the first caller of `key` in any process until it expires; False for every other;
     None when the store could not be written (the caller decides what that means)."""
-    now = time.time()
-    key = f"arkwatch:claim:{key}"
-    if _in_lmdb():
-        return lmdb_counters.claim(key, ttl_seconds, now)
-    try:
-        return db_counters.claim(key, ttl_seconds, now)
-    except DatabaseError:
-        logger.exception("could not claim %s", key)
-        return None
+    return _ask_store("claim", f"arkwatch:claim:{key}", ttl_seconds)
 
 
 def claim_once(key: str, ttl_seconds: float) -> bool:
@@ -136,26 +140,10 @@ def claim_once(key: str, ttl_seconds: float) -> bool:
 def recall(key: str) -> float | None:
     """The value `remember_first` keeps under `key`, or None: none yet, expired, or the store could
     not be read."""
-    now = time.time()
-    key = f"arkwatch:{key}"
-    if _in_lmdb():
-        return lmdb_counters.recall(key, now)
-    try:
-        return db_counters.recall(key, now)
-    except DatabaseError:
-        logger.exception("could not read %s", key)
-        return None
+    return _ask_store("recall", f"arkwatch:{key}")
 
 
 def remember_first(key: str, value: float, ttl_seconds: float) -> float | None:
     """The value first remembered under `key` by any process (`value` if none is yet) until it
     expires, or None when the store could not be written."""
-    now = time.time()
-    key = f"arkwatch:{key}"
-    if _in_lmdb():
-        return lmdb_counters.remember_first(key, value, ttl_seconds, now)
-    try:
-        return db_counters.remember_first(key, value, ttl_seconds, now)
-    except DatabaseError:
-        logger.exception("could not remember %s", key)
-        return None
+    return _ask_store("remember_first", f"arkwatch:{key}", value, ttl_seconds)
