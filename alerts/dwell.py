@@ -48,11 +48,11 @@ def forget_page_views() -> None:
 
 
 def _first_seen(page_view_id: str, received_at: datetime, opens: bool) -> float:
-    """The page view's first receive time, as every process sees it: stamped in the shared store
-    (core/ratelimit.py) by its first event, read by the others. When the store has no stamp — it
-    could not be written then, or it started empty since (the LMDB file after a reboot, the UNLOGGED
-    table after a PostgreSQL crash) — the earliest stored human event of the page view is read once
-    and stamped again."""
+    """The page view's first receive time, as every process sees it. On SQLite its first event stamps
+    it in the LMDB file (core/ratelimit.py) and the other processes read the stamp; a stamp the file
+    lost (it starts empty after a reboot) is read once from the stored events and stamped again. On
+    PostgreSQL each process reads it once from the stored events (one index seek, as a stamp's read
+    would be, without the stamp's write)."""
     with _FirstSeen.lock:
         known = _FirstSeen.times.get(page_view_id)
     if known is not None:

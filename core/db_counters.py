@@ -54,13 +54,13 @@ def _uncount_sql(rows: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _set_unless_live_sql() -> str:
+def _claim_sql() -> str:
     table, key, value, expires = _columns()
-    # A row comes back only when this statement wrote it: the key was new, or had expired.
+    # A row comes back only when this statement inserted the key, or took over an expired one.
     return (
-        f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES (%s, %s, %s) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {value} = excluded.{value}, {expires} = excluded.{expires} "
-        f"WHERE {table}.{expires} <= %s RETURNING {value}"
+        f"INSERT INTO {table} ({key}, {value}, {expires}) VALUES (%s, 1, %s) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {value} = 1, {expires} = excluded.{expires} "
+        f"WHERE {table}.{expires} <= %s RETURNING {key}"
     )
 
 
@@ -138,29 +138,5 @@ def counted_insert(
 
 def claim(key: str, ttl_seconds: float, now: float) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(_set_unless_live_sql(), [key, 1, now + ttl_seconds, now])
+        cursor.execute(_claim_sql(), [key, now + ttl_seconds, now])
         return bool(cursor.fetchall())
-
-
-@lru_cache(maxsize=1)
-def _recall_sql() -> str:
-    table, key, value, expires = _columns()
-    return f"SELECT {value} FROM {table} WHERE {key} = %s AND {expires} > %s"
-
-
-def recall(key: str, now: float) -> float | None:
-    with hot_cursor() as cursor:
-        cursor.execute(_recall_sql(), [key, now])
-        row = cursor.fetchone()
-    return None if row is None else float(row[0])
-
-
-def remember_first(key: str, value: float, ttl_seconds: float, now: float) -> float:
-    """The live value under `key`, which is `value` if there was none."""
-    with hot_cursor() as cursor:
-        cursor.execute(_set_unless_live_sql(), [key, value, now + ttl_seconds, now])
-        row = cursor.fetchone()
-        if row is None:  # another process stamped it first: its value stands
-            cursor.execute(_recall_sql(), [key, now])
-            row = cursor.fetchone()
-    return value if row is None else float(row[0])

@@ -3,15 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SharedCounter(models.Model):
-    """A counter, a once-only claim or a remembered first value that every web process of a
-    PostgreSQL deployment sees: rate-limit windows, the admin login throttle, the dwell crossing and
-    a page view's start, webhook replay tokens.
+    """A counter or a once-only claim that every web process of a PostgreSQL deployment sees:
+    rate-limit windows, the admin login throttle, the dwell crossing, webhook replay tokens.
 
     Written only with one atomic upsert per request (core/ratelimit.py). Times are epoch seconds,
     not datetimes: nothing here is shown to a person, and a float compares the same on SQLite and
     PostgreSQL without conversion. On PostgreSQL the table is UNLOGGED: no WAL, so a write costs
-    little, and a crash empties it: the current windows start again, and page views' starts are
-    read again from their events."""
+    little, and a crash empties it, which only starts the current windows again."""
 
     key = models.CharField(_("key"), max_length=255, primary_key=True)
     value = models.FloatField(_("value"))

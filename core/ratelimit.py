@@ -1,6 +1,6 @@
-"""Counters, once-only claims and first values that every process sees: rate limits, the admin login
-throttle, the dwell crossing and a page view's start, webhook replay tokens. One behaviour, two
-stores, each beside the deployment's database:
+"""Counters and once-only claims that every process sees — rate limits, the admin login throttle,
+the dwell crossing, webhook replay tokens — and, on SQLite, first values (a page view's start). One
+behaviour, two stores, each beside the deployment's database:
 
 - SQLite (one machine by construction): an LMDB file (core/lmdb_counters.py), ~10 µs per check,
   instead of a second SQLite write transaction per event.
@@ -113,22 +113,18 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
     return rate_limited((key, rate or settings.TRACKING_RATE_LIMIT))
 
 
-def _ask_store(operation: str, key: str, *args: float) -> Any:
-    """`operation` of the deployment's store — lmdb_counters and db_counters take the same arguments,
-    with the time last — or None when the database could not be used (the LMDB store logs its own
-    errors and answers None)."""
-    store = lmdb_counters if _in_lmdb() else db_counters
-    try:
-        return getattr(store, operation)(key, *args, time.time())
-    except DatabaseError:
-        logger.exception("shared store: could not %s %s", operation, key)
-        return None
-
-
 def claim(key: str, ttl_seconds: float) -> bool | None:
     """True for the first caller of `key` in any process until it expires; False for every other;
     None when the store could not be written (the caller decides what that means)."""
-    return _ask_store("claim", f"arkwatch:claim:{key}", ttl_seconds)
+    now = time.time()
+    key = f"arkwatch:claim:{key}"
+    if _in_lmdb():
+        return lmdb_counters.claim(key, ttl_seconds, now)
+    try:
+        return db_counters.claim(key, ttl_seconds, now)
+    except DatabaseError:
+        logger.exception("could not claim %s", key)
+        return None
 
 
 def claim_once(key: str, ttl_seconds: float) -> bool:
@@ -137,13 +133,18 @@ def claim_once(key: str, ttl_seconds: float) -> bool:
     return claim(key, ttl_seconds) is True
 
 
+# First values (a page view's start) are kept in the LMDB file only. On PostgreSQL the database's own
+# rows are the record, read as cheaply as a copy of them in the counters table would be (one index
+# seek either way), and the copy would cost a write.
+
+
 def recall(key: str) -> float | None:
-    """The value `remember_first` keeps under `key`, or None: none yet, expired, or the store could
-    not be read."""
-    return _ask_store("recall", f"arkwatch:{key}")
+    """The value `remember_first` keeps under `key`, or None: none yet, expired, the file could not
+    be read, or PostgreSQL (the caller reads its own rows)."""
+    return lmdb_counters.recall(f"arkwatch:{key}", time.time()) if _in_lmdb() else None
 
 
 def remember_first(key: str, value: float, ttl_seconds: float) -> float | None:
     """The value first remembered under `key` by any process (`value` if none is yet) until it
-    expires, or None when the store could not be written."""
-    return _ask_store("remember_first", f"arkwatch:{key}", value, ttl_seconds)
+    expires, or None when it is not kept: the file could not be written, or PostgreSQL."""
+    return lmdb_counters.remember_first(f"arkwatch:{key}", value, ttl_seconds, time.time()) if _in_lmdb() else None
