@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from alerts.evidence import evidence_sentence
+from alerts.evidence import evidence_sentence, meeting_predicate
 from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
 from core.display import phone_display
@@ -39,7 +39,10 @@ def compose_alert_sms(
     budget = max_units or segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(signal, evidence)
-        head = to_gsm7(f"{summary} ({_('unverified')})" if claimed else summary)
+        unverified = f" ({_('unverified')})" if claimed else ""
+        head = to_gsm7(summary + unverified)
+        # A booking reads name first, as the founder would say it: "Jean Dupont (Acme) a pris RDV jeudi 10:00".
+        predicate = to_gsm7(meeting_predicate(evidence) + unverified) if signal == "meeting_booked" else ""
         # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
         number = phone_display(phone, international=True)
         call = to_gsm7(_("Call %(phone)s") % {"phone": number}) if phone else to_gsm7(_("No phone on file"))
@@ -48,7 +51,10 @@ def compose_alert_sms(
 
     def render(name: str, company: str, pain: str, link: str) -> str:
         who = name + (f" ({company})" if company else "")
-        parts = [f"{head}: {who}" if who else head, call]
+        if predicate:
+            parts = [f"{who} {predicate}" if who else head, call]
+        else:
+            parts = [f"{head}: {who}" if who else head, call]
         if pain:
             parts.append(pain)
         if link:

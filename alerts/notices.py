@@ -27,6 +27,7 @@ SIGNAL_SHORT = {
     Signal.PAGE_DWELL: gettext_lazy("read"),
     Signal.CTA_CLICK: gettext_lazy("click"),
     Signal.EMAIL_REOPEN: gettext_lazy("email"),
+    Signal.MEETING_BOOKED: gettext_lazy("meeting"),
 }
 
 
