@@ -18,9 +18,6 @@ from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 
 admin.site.unregister(Prospect)
-# The admin's "View site" would open "/", which is nothing here (the landing page lives elsewhere, and
-# opening the demo page would record staff as a visitor).
-admin.site.site_url = None
 
 
 @admin.register(Prospect)
@@ -33,9 +30,7 @@ class ProspectWithActivityAdmin(ProspectAdmin):
 
     @admin.display(description=_("activity timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline")
-        )
+        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline"))
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
