@@ -20,7 +20,15 @@ from alerts import sms
 from alerts.composer import compose_alert_sms
 from alerts.detected import DetectedSignal
 from alerts.detection import find_reopen_signals
-from alerts.gsm import GSM7_BASIC, GSM7_EXTENSION, gsm7_segments, gsm7_units, is_gsm7, segment_budget
+from alerts.gsm import (
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    gsm7_segments,
+    gsm7_units,
+    is_gsm7,
+    segment_budget,
+    truncate_units,
+)
 from alerts.models import Alert
 from alerts.services import alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
@@ -160,6 +168,28 @@ def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
     assert gsm7_units(text) <= segment_budget(segments)
     if phone:
         assert "+" in text, "the number to call survives every shortening"
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "kept"),
+    [
+        ("abcd efghij", 9, "abcd"),  # the last space at exactly half the cut: the half-word goes
+        ("abc defghij", 9, "abc defgh"),  # before half: the word is cut instead
+        ("abcd", 0, ""),
+        ("abcd", -1, ""),
+    ],
+)
+def test_shortening_drops_a_half_word_from_the_middle_on(text, units, kept):
+    assert truncate_units(text, units) == kept
+
+
+@given(st.text(alphabet=st.sampled_from(sorted(GSM7_BASIC | GSM7_EXTENSION)), max_size=400), st.integers(-5, 400))
+def test_shortening_never_exceeds_the_units_and_keeps_a_prefix(text, units):
+    cut = truncate_units(text, units)
+    assert gsm7_units(cut) <= max(units, 0)
+    assert text.startswith(cut)
+    if gsm7_units(text) <= units:
+        assert cut == text
 
 
 @given(st.text(alphabet=st.sampled_from(sorted(GSM7_BASIC)), max_size=1000))
