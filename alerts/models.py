@@ -305,3 +305,28 @@ class DetectionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{moment_display(self.started_at)} ({self.get_trigger_display()})"
+
+
+class SmsReply(models.Model):
+    """A reply to an alert SMS read from the provider (OVH_SMS_REPLIES): remembered by its provider id,
+    so that a reply is recorded once even when deleting it at the provider failed."""
+
+    provider_id = models.CharField(_("provider id"), max_length=64, unique=True)
+    sender = models.CharField(_("from"), max_length=32)
+    text = models.CharField(_("text"), max_length=160, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    # The alert the reply is about (the sender's most recent alert SMS), and the call it recorded;
+    # both empty for a reply that is no code, or from a number no alert was sent to.
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("SMS reply")
+        verbose_name_plural = _("SMS replies")
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:20]}"

@@ -14,6 +14,7 @@ from django_q.tasks import async_task
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
 from alerts.receipts import receipts_check
+from alerts.replies import sms_replies_read
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ def relay_deliveries_task() -> int:
     relayed = relay_left_behind_deliveries()
     receipts_check()
     return relayed
+
+
+def read_sms_replies_task() -> int:
+    """Every minute with OVH_SMS_REPLIES: replies to the alert SMS become calls."""
+    return sms_replies_read().calls
 
 
 def enqueue_detection(reason: str) -> None:

@@ -276,6 +276,9 @@ OVH_APPLICATION_SECRET = env("OVH_APPLICATION_SECRET", default="")
 OVH_CONSUMER_KEY = env("OVH_CONSUMER_KEY", default="")
 OVH_SMS_SERVICE_NAME = env("OVH_SMS_SERVICE_NAME", default="")
 OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
+# Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
+# needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
+OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

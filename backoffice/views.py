@@ -2,7 +2,7 @@
 and the short link of an SMS.
 
 Thin views: a permission check, a selector from backoffice/selectors.py, a template; writes go through
-backoffice.services / tracking.matching.
+alerts.calls / tracking.matching.
 """
 
 from datetime import timedelta
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from alerts.calls import call_record
 from alerts.delivery import alert_failure_acknowledge, alert_resend
 from alerts.ledger import LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
@@ -36,7 +37,6 @@ from backoffice.selectors import (
     prospect_timeline,
     unmatched_hot_visitors,
 )
-from backoffice.services import call_record
 from prospects.models import Prospect
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor

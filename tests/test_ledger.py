@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from alerts.calls import call_record
 from alerts.ledger import ledger, wilson
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from backoffice.services import call_record
 from tests.factories import AlertDeliveryFactory, AlertFactory, CallFactory, ProspectFactory
 from tracking.models import Meeting
 
