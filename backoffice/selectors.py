@@ -256,7 +256,29 @@ def funnel(start: date, end: date) -> Funnel:
         (
             "meeting",
             _("Meeting booked"),
-            having(Call.objects.filter(called_at__gte=since, called_at__lt=until, outcome=CallOutcome.MEETING_BOOKED)),
+            # Through the booking link (a booking tool's webhook) or on the phone (the call form, a reply "3").
+            prospects.filter(
+                Exists(Meeting.objects.filter(prospect=OuterRef("pk"), booked_at__gte=since, booked_at__lt=until))
+                | Exists(
+                    Call.objects.filter(
+                        prospect=OuterRef("pk"),
+                        called_at__gte=since,
+                        called_at__lt=until,
+                        outcome=CallOutcome.MEETING_BOOKED,
+                    )
+                )
+            ).count(),
+        ),
+        (
+            "held",
+            _("Meeting held"),
+            # The booking tool said it ended, or it was booked and is past with nothing cancelled.
+            having(
+                Meeting.objects.filter(starts_at__gte=since, starts_at__lt=min(until, timezone.now())).filter(
+                    Q(status=Meeting.Status.HELD)
+                    | Q(status=Meeting.Status.BOOKED, starts_at__lt=timezone.now() - timedelta(hours=1))
+                )
+            ),
         ),
     ]
     result = Funnel(start, end)
