@@ -77,7 +77,7 @@ def signals_per_day(now: datetime | None = None) -> DayChart:
     scale = (HEIGHT - BOTTOM - TOP) / chart.top
     every = max(1, len(days) // 12)  # at most a dozen date labels
     for i, day in enumerate(days):
-        x, base = LEFT + i * slot, HEIGHT - BOTTOM
+        x, base = LEFT + i * slot, float(HEIGHT - BOTTOM)
         for signal in Signal:
             n = counts.get((day, signal), 0)
             if not n:

@@ -171,7 +171,8 @@ def main() -> None:
     print("* below LEDGER_MIN_N: the page says 'pas assez de données'")
     for row in result.by_opener:
         print(
-            f"opener {row.label[:40]!r}: calls {row.signals}, reached {rate(row.reached)}, booked {rate(row.meetings_booked)}"
+            f"opener {row.label[:40]!r}: calls {row.signals}, reached {rate(row.reached)}, "
+            f"booked {rate(row.meetings_booked)}"
         )
     for trace in result.meetings:
         signal = trace.alert.signal if trace.alert else "-"
