@@ -9,12 +9,17 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheets import FORMULA_STARTS
 from prospects.domains import domain_of_url, email_domain, registrable_domain, why_not_a_company_domain
 
 
 def new_identity_token() -> str:
-    # 128 bits from the OS CSPRNG: the `ak` in a personal link must not be guessable.
-    return secrets.token_urlsafe(16)
+    # 128 bits from the OS CSPRNG: the `ak` in a personal link must not be guessable. Never starting
+    # with "-": a mail-merge spreadsheet would take it for a formula (core/spreadsheets.py).
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith(FORMULA_STARTS):
+            return token
 
 
 def normalize_phone(raw: str, default_region: str = "FR") -> str:

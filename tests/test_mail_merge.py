@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
+from prospects.models import new_identity_token
 from tests.factories import ProspectFactory
 from tracking.tokens import LINK_SALT, PIXEL_SALT, read_token
 
@@ -181,3 +182,39 @@ def test_admin_action_needs_staff(client):
     prospect = ProspectFactory()
     response = client.post(CHANGELIST, {"action": "export_email_links", "_selected_action": [prospect.pk]})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+NASTY = {
+    "email": "=1+1@x.example",
+    "name": 'Dupont;=HYPERLINK("https://evil.example")',
+    "company": "-2+3,@SUM(A1)\n+33",
+}
+
+
+def _pieces(text: str) -> list[str]:
+    """What any spreadsheet could take for one cell: split on every separator a reader may choose
+    (`,` in English Excel, `;` in French Excel, line breaks), quotes around a piece looked through."""
+    pieces = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        for separator in (",", ";"):
+            pieces += [piece.lstrip('"') for piece in line.split(separator)]
+    return pieces
+
+
+def test_every_csv_cell_stays_text_in_every_spreadsheet_emails_included(tmp_path):
+    """The file opened as text: no piece, whatever the separator, starts a formula."""
+    ProspectFactory(**NASTY)
+    target = tmp_path / "links.csv"
+    export("--message-id", "m", "--url", "https://landing.example.com/audit", "--output", str(target))
+    text = target.read_text(encoding="utf-8")
+    unsafe = [piece for piece in _pieces(text) if piece.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert unsafe == []
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["email"] == "'=1+1@x.example"
+    assert row["name"] == 'Dupont;\'=HYPERLINK("https://evil.example")'
+    assert row["company"] == "'-2+3,'@SUM(A1)\n'+33"
+    assert row["link_url"].startswith("https://track.example.com/t/c/")  # ours, untouched
+
+
+def test_new_identity_tokens_never_look_like_a_formula():
+    assert not [t for t in (new_identity_token() for _ in range(2000)) if t.startswith("-")]

@@ -90,6 +90,46 @@ def counted_in(store: str) -> bool:
         return env.stat()["entries"] > 0
 
 
+def stored_keys() -> list[str]:
+    """Every key of this deployment's counters store, as text."""
+    if connection.vendor != "sqlite":
+        return list(SharedCounter.objects.values_list("key", flat=True))
+    if not lmdb_counters.counters_path().exists():
+        return []
+    with lmdb.open(str(lmdb_counters.counters_path()), readonly=True, lock=False) as env, env.begin() as txn:
+        return [key.decode() for key, _value in txn.cursor()]
+
+
+@pytest.mark.django_db
+def test_counter_keys_hold_a_keyed_hash_never_the_address(client, store):
+    post(client, visit("reader-v4"), ip="198.51.100.23")
+    post(client, visit("reader-v6"), ip="2001:db8:1:2::5")
+    keys = stored_keys()
+    assert keys and all(key.startswith("arkwatch:") for key in keys)
+    assert not [key for key in keys if "198.51.100" in key or "2001:db8" in key or "reader-v" in key]
+    assert any(key.startswith("arkwatch:rl:c:") for key in keys)  # the kind stays readable
+
+
+@pytest.mark.django_db
+def test_expired_counters_are_gone_within_a_minute_of_their_window(client, store):
+    post(client, visit("reader-early"), ip="198.51.100.23")
+    before = set(stored_keys())
+    # Two windows later, the next request of anyone deletes the expired keys (not one in 1,000).
+    with time_machine.travel("2026-03-02 10:02:10 +00:00", tick=False):
+        post(client, visit("reader-late"), ip="192.0.2.10")
+        after = set(stored_keys())
+    assert before and not before & after
+
+
+@pytest.mark.django_db
+def test_the_scheduled_purge_forgets_expired_counters_without_traffic(client, store):
+    post(client, visit("reader-quiet"), ip="198.51.100.23")
+    with time_machine.travel("2026-03-02 10:02:10 +00:00", tick=False):
+        ratelimit.purge_expired_counters()
+    assert not [key for key in stored_keys() if key.startswith("arkwatch:rl:")]
+    post(client, visit("reader-quiet"), ip="198.51.100.23")  # the store fixture checks a count happened
+
+
 @pytest.mark.django_db
 def test_an_office_of_100_readers_behind_one_ip_loses_nothing_at_the_default_limits(client, store):
     # A pageview and four heartbeats each: a minute of reading for 100 colleagues behind one NAT.

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
-from core.ratelimit import rate_limited
+from core.ratelimit import count_attempt
 from tracking.webhooks import brevo, mailgun, postmark, sendgrid
 from tracking.webhooks.events import PayloadError
 from tracking.webhooks.services import provider_events_record
@@ -68,10 +68,15 @@ def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     body, refused = _body(request)
     if refused is not None:
         return refused
-    if not module.authenticate(request, body):
-        # Only failures count against the sender: a busy provider is never slowed down, a guesser is.
-        if rate_limited((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT)):
-            return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+    # Counted before the secret is compared, so a client past its limit learns nothing more about the
+    # secret; given back when the authentication passes: only failures count against the sender, and
+    # a busy provider is never slowed down.
+    attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
+    if attempt.refused:
+        return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+    if module.authenticate(request, body):
+        attempt.forgive()
+    else:
         response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[provider]})
         if provider == "postmark":
             response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
