@@ -191,6 +191,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
+# Tracked links lead only to our pages (tracking/tokens.py): the hosts of the origins above,
+# PUBLIC_BASE_URL and LANDING_PAGE_URL, and these ("www.example.com", ".example.com" for sub-domains).
+TRACKING_LINK_HOSTS = env.list("TRACKING_LINK_HOSTS", default=[])
+# Pixel and link tokens older than this are expired (0: never); an email is rarely reopened after a year.
+TRACKING_TOKEN_MAX_AGE_DAYS = env.int("TRACKING_TOKEN_MAX_AGE_DAYS", default=365)
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
 # Per reader (visitor id + IP), see core/ratelimit.py and the README's "Shared state and limits" ...
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")

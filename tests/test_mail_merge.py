@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from prospects.models import new_identity_token
 from tests.factories import ProspectFactory
-from tracking.tokens import LINK_SALT, PIXEL_SALT, read_token
+from tracking.tokens import LINK_SALT, PIXEL_SALT, ak_fingerprint, read_token
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/prospects/prospect/"
@@ -41,7 +41,12 @@ def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
     assert row["pixel_url"].startswith("https://track.example.com/t/o/")
     assert read_token(token_of(row["pixel_url"]), salt=PIXEL_SALT) == {"p": ana.pk, "m": "relance-1"}
     link = read_token(token_of(row["link_url"]), salt=LINK_SALT)
-    assert link == {"p": ana.pk, "m": "relance-1", "u": "https://www.example.com/audit"}
+    assert link == {
+        "p": ana.pk,
+        "m": "relance-1",
+        "u": "https://www.example.com/audit",
+        "k": ak_fingerprint(ana.identity_token),
+    }
     assert "2 prospects exportés" in err
 
 
@@ -98,7 +103,7 @@ def test_formulas_in_names_stay_text(tmp_path):
     [
         (["--message-id", ""], "--message-id doit faire de 1 à 200"),
         (["--message-id", "m" * 201], "--message-id doit faire de 1 à 200"),
-        (["--message-id", "m", "--url", "javascript:alert(1)"], "URL http(s) absolue"),
+        (["--message-id", "m", "--url", "javascript:alert(1)"], "adresse http(s) absolue"),
         (["--message-id", "m", "--format", "xlsx"], "donnez --output FICHIER"),
         (["--message-id", "m", "--output", "/nonexistent-dir/links.csv"], "Impossible d'écrire /nonexistent-dir"),
     ],
