@@ -203,8 +203,10 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
 # NAT sends about 500 events a minute (a heartbeat every 15 s), far below it; a flood is stopped.
 TRACKING_NETWORK_RATE_LIMIT = env("TRACKING_NETWORK_RATE_LIMIT", default="3000/m")
 TRACKING_MAX_BODY_BYTES = 8 * 1024
-# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs).
-TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])
+# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs). By default a
+# proxy on this machine (bin/serve listens on 127.0.0.1 behind one): only a local process can connect
+# from there, so trusting it is safe even with no proxy, and without it every client would be the proxy.
+TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 # An open or click this soon after the message's sent/delivered event is a machine (scanner, proxy).
