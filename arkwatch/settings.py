@@ -221,6 +221,9 @@ MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
 BREVO_WEBHOOK_TOKEN = env("BREVO_WEBHOOK_TOKEN", default="")
 POSTMARK_WEBHOOK_USER = env("POSTMARK_WEBHOOK_USER", default="")
 POSTMARK_WEBHOOK_PASSWORD = env("POSTMARK_WEBHOOK_PASSWORD", default="")
+# Booking tools' webhooks (/api/webhooks/calcom, /api/webhooks/calendly): empty = the endpoint answers 404.
+CALCOM_WEBHOOK_SECRET = env("CALCOM_WEBHOOK_SECRET", default="")
+CALENDLY_WEBHOOK_SIGNING_KEY = env("CALENDLY_WEBHOOK_SIGNING_KEY", default="")
 # SendGrid batches events up to 768 KB per POST; the tracking endpoints' 8 KiB would refuse them.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.

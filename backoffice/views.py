@@ -30,6 +30,7 @@ from alerts.services import alert_dismiss, alert_release
 from backoffice.selectors import (
     funnel,
     hot_leads,
+    opener_for,
     prospect_email_links,
     prospect_timeline,
     unmatched_hot_visitors,
@@ -97,7 +98,13 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
     if outcome not in CallOutcome.values:
         messages.error(request, _("Choose the outcome of the call."))
     else:
-        call_record(prospect=prospect, user=caller, outcome=outcome, note=request.POST.get("note", "")[:5000])
+        call_record(
+            prospect=prospect,
+            user=caller,
+            outcome=outcome,
+            note=request.POST.get("note", "")[:5000],
+            opener=opener_for(prospect),
+        )
         messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -9,6 +9,7 @@ keeps failing. Nothing is stored unless the whole request was accepted."""
 import json
 import logging
 from types import ModuleType
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -19,19 +20,23 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
 from core.ratelimit import count_attempt
-from tracking.webhooks import brevo, mailgun, postmark, sendgrid
+from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import PayloadError
+from tracking.webhooks.meetings import booking_events_record
 from tracking.webhooks.services import provider_events_record
 
 logger = logging.getLogger(__name__)
 
 PROVIDERS: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, brevo, postmark)}
+BOOKING_TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (calcom, calendly)}
 # What each provider is told when its authentication fails: which secret to check.
 AUTH_HELP = {
     "sendgrid": "a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)",
     "mailgun": "a valid, fresh and unused Mailgun signature",
     "brevo": "the Brevo token (Authorization: Bearer <token>, or ?token=<token>)",
     "postmark": "the Postmark HTTP basic auth credentials",
+    "calcom": "a valid Cal.com signature (X-Cal-Signature-256)",
+    "calendly": "a valid and fresh Calendly signature (Calendly-Webhook-Signature)",
 }
 
 
@@ -55,39 +60,62 @@ def _body(request: HttpRequest) -> tuple[bytes, JsonResponse | None]:
     return (b"", too_big) if len(body) > limit else (body, None)
 
 
-@csrf_exempt
-@never_cache
-def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    module = PROVIDERS[provider]
+def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any, JsonResponse | None]:
+    """The request's JSON once it passed every check, or the answer that refuses it."""
     if not module.configured():
-        return _error(404, _("This webhook is not configured on this server."))
+        return None, _error(404, _("This webhook is not configured on this server."))
     if request.method != "POST":
         response = _error(405, _("Use POST for this endpoint."))
         response["Allow"] = "POST"
-        return response
+        return None, response
     body, refused = _body(request)
     if refused is not None:
-        return refused
+        return None, refused
     # Counted before the secret is compared, so a client past its limit learns nothing more about the
     # secret; given back when the authentication passes: only failures count against the sender, and
     # a busy provider is never slowed down.
     attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
     if attempt.refused:
-        return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+        return None, _error(429, _("Too many failed attempts from this client; slow down and retry later."))
     if module.authenticate(request, body):
         attempt.forgive()
     else:
-        response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[provider]})
-        if provider == "postmark":
+        response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[name]})
+        if name == "postmark":
             response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
-        return response
+        return None, response
     try:
-        data = json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8")), None
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return _error(400, _("The body is not valid JSON; nothing was stored."))
+        return None, _error(400, _("The body is not valid JSON; nothing was stored."))
+
+
+@csrf_exempt
+@never_cache
+def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    module = PROVIDERS[provider]
+    data, refused = _accepted(request, module, provider)
+    if refused is not None:
+        return refused
     try:
         events = module.parse(data)
     except PayloadError as exc:
         return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
     outcome = provider_events_record(provider=provider, events=events)
+    return JsonResponse({"ok": True, **outcome.as_dict()})
+
+
+@csrf_exempt
+@never_cache
+def booking_webhook(request: HttpRequest, tool: str) -> HttpResponse:
+    """POST /api/webhooks/calcom and /api/webhooks/calendly (CONTRACT §2c): the same answers."""
+    module = BOOKING_TOOLS[tool]
+    data, refused = _accepted(request, module, tool)
+    if refused is not None:
+        return refused
+    try:
+        events = module.parse(data)
+    except PayloadError as exc:
+        return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
+    outcome = booking_events_record(tool=tool, events=events)
     return JsonResponse({"ok": True, **outcome.as_dict()})
