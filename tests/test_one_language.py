@@ -311,6 +311,7 @@ PRODUCT_COMMANDS = [
     ("tracking", "email_links"),
     ("tracking", "export_email_links"),
     ("tracking", "purge_events"),
+    ("tracking", "forget_prospect"),
 ]
 
 
