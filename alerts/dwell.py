@@ -99,7 +99,7 @@ def _visible_enough(engaged_ms: int) -> bool:
 def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: int) -> str:
     """Why a page view spanning `span_seconds` (server time) was not a person reading, or "".
 
-    The server span is the measure (CONTRACT §1); the browser's own report must not contradict it:
+    The server span is the measure; the browser's own report must not contradict it:
     - its visible time (the largest engaged_ms) is at least the threshold less one heartbeat — a tab
       opened in the background and closed later reports about 0;
     - its visible time is not larger than the span plus one heartbeat — no page is visible longer

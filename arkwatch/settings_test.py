@@ -29,7 +29,6 @@ TRACKING_LINK_HOSTS = [".example.com"]
 LANGUAGE_CODE = "fr"
 # django-q2 reads Q_CLUSTER once at import: tasks run inline in the caller during tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
-SMS_RETRY_BACKOFF_SECONDS = 0
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -7,6 +7,8 @@ piece: the answer is 401 and nothing is stored.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -14,6 +16,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests import test_booking_webhooks as bookings
 from tests import test_email_webhooks as hooks
 from tests.test_email_webhooks import (
     BREVO_TOKEN,
@@ -28,24 +31,37 @@ from tests.test_email_webhooks import (
     sendgrid_event,
     sendgrid_headers,
 )
-from tracking.models import EmailEvent
+from tracking.models import EmailEvent, Meeting
+from tracking.webhooks.views import BOOKING_TOOLS, PROVIDERS
 
 pytestmark = pytest.mark.django_db
 # The webhook tests' fixtures: every provider's secret set (autouse), SendGrid's key, the prospect.
 _secrets, sendgrid_key, prospect = hooks._secrets, hooks.sendgrid_key, hooks.prospect
+_booking_secrets = bookings._secrets
+# Every webhook endpoint has a section below; a new one fails test_every_webhook_has_a_section.
+SECTIONS = {"sendgrid", "mailgun", "brevo", "postmark", "calcom", "calendly"}
+
+
+def test_every_webhook_has_a_section():
+    assert set(PROVIDERS) | set(BOOKING_TOOLS) == SECTIONS
+
 
 SIGNATURE = "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE"
 TIMESTAMP = "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP"
 
 
+def _stored() -> int:
+    return EmailEvent.objects.count() + Meeting.objects.count()
+
+
 def _refused(response) -> None:
     assert response.status_code == 401, response.content
-    assert EmailEvent.objects.count() == 0, "nothing is stored"
+    assert _stored() == 0, "nothing is stored"
 
 
 def _accepted(response) -> None:
     assert response.status_code in (200, 202), response.content
-    assert EmailEvent.objects.count() == 1
+    assert _stored() == 1
 
 
 # --- SendGrid: ECDSA signature over timestamp + raw body, in two headers --------------------------
@@ -290,3 +306,84 @@ def test_the_tracking_api_refuses_everyone_when_no_key_is_set(client, prospect, 
     settings.TRACKING_API_KEY = ""
     _refused(_track_email(client, {"HTTP_AUTHORIZATION": "Bearer "}))
     _refused(_track_email(client, {"HTTP_AUTHORIZATION": "Bearer test-api-key"}))
+
+
+# --- Cal.com: X-Cal-Signature-256 = hex HMAC-SHA256 of the raw body ---------------------------------
+
+
+def _calcom(client, body: bytes, headers: dict):
+    return client.post("/api/webhooks/calcom", data=body, content_type="application/json", **headers)
+
+
+def _calcom_signature(body: bytes, secret: str = bookings.CALCOM_SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_calcom_accepts_its_signature(client, prospect):
+    body = bookings.calcom_body()
+    _accepted(_calcom(client, body, {"HTTP_X_CAL_SIGNATURE_256": _calcom_signature(body)}))
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        None,
+        "",
+        "0" * 64,
+        lambda body: _calcom_signature(body)[:-1],
+        lambda body: _calcom_signature(body, secret=bookings.CALCOM_SECRET + "x"),
+        lambda body: _calcom_signature(body + b" "),  # signed another body
+    ],
+)
+def test_calcom_refuses_a_missing_or_wrong_signature(client, prospect, signature):
+    body = bookings.calcom_body()
+    if callable(signature):
+        signature = signature(body)
+    headers = {} if signature is None else {"HTTP_X_CAL_SIGNATURE_256": signature}
+    _refused(_calcom(client, body, headers))
+
+
+# --- Calendly: Calendly-Webhook-Signature: t=<unix>,v1=<hex HMAC of "t." + body>, t fresh -----------
+
+
+def _calendly(client, body: bytes, header: str | None):
+    headers = {} if header is None else {"HTTP_CALENDLY_WEBHOOK_SIGNATURE": header}
+    return client.post("/api/webhooks/calendly", data=body, content_type="application/json", **headers)
+
+
+def _v1(body: bytes, t: str, key: str = bookings.CALENDLY_KEY) -> str:
+    return hmac.new(key.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def test_calendly_accepts_its_signature(client, prospect):
+    body, t = bookings.calendly_body(), str(int(time.time()))
+    _accepted(_calendly(client, body, f"t={t},v1={_v1(body, t)}"))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda body, t: None,
+        lambda body, t: "",
+        lambda body, t: f"v1={_v1(body, t)}",  # no t
+        lambda body, t: f"t={t}",  # no v1
+        lambda body, t: f"t=,v1={_v1(body, t)}",
+        lambda body, t: f"t={t},v1=",
+        lambda body, t: f"t={int(t) + 1},v1={_v1(body, t)}",  # another t than the signed one
+        lambda body, t: f"t={t},v1={_v1(body, t)[:-1]}",
+        lambda body, t: f"t={t},v1={_v1(body, t, key=bookings.CALENDLY_KEY + 'x')}",
+        lambda body, t: f"t={t},v1={_v1(body + b' ', t)}",  # signed another body
+        lambda body, t: f"t={t},v0={_v1(body, t)}",  # another scheme
+    ],
+)
+def test_calendly_refuses_each_piece_missing_or_wrong(client, prospect, header):
+    body, t = bookings.calendly_body(), str(int(time.time()))
+    _refused(_calendly(client, body, header(body, t)))
+
+
+@pytest.mark.parametrize(
+    ("age", "accepted"), [(0, True), (4 * 60, True), (5 * 60 - 5, True), (5 * 60 + 5, False), (-(5 * 60 + 5), False)]
+)
+def test_calendly_takes_a_signed_t_up_to_5_minutes_off(client, prospect, age, accepted):
+    body, t = bookings.calendly_body(), str(int(time.time()) - age)
+    (_accepted if accepted else _refused)(_calendly(client, body, f"t={t},v1={_v1(body, t)}"))

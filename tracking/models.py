@@ -30,7 +30,7 @@ MATCH_STRENGTH = {
 
 
 class Identification(models.TextChoices):
-    """How sure we are of who the visitor was (CONTRACT §3)."""
+    """How sure we are of who the visitor was."""
 
     # A personal link's ak token (tracked-link clicks carry it), a signed pixel, a hand link.
     VERIFIED = "verified", _("verified")

@@ -1,4 +1,4 @@
-"""POST /api/webhooks/<provider> (CONTRACT §2b). Thin, like the tracking views: check the request,
+"""POST /api/webhooks/<provider>. Thin, like the tracking views: check the request,
 authenticate it as the provider documents, parse, hand the events to the service.
 
 Answers: 404 when the provider's secret is not set (the endpoint does not exist), 401 when the
