@@ -10,9 +10,10 @@ import pytest
 import time_machine
 
 from alerts import sms
-from alerts.delivery import alert_failure_acknowledge, alert_resend, unacknowledged_failures
+from alerts.actions import alert_failure_acknowledge, alert_resend
 from alerts.dwell import forget_page_views, page_view_crossed_threshold
 from alerts.models import Alert, AlertDelivery
+from alerts.selectors import unacknowledged_failures
 from tests.factories import AlertDeliveryFactory, ProspectFactory, aware
 from tracking.tokens import add_query_param, is_http_url
 
