@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from alerts.detection import detection_is_late
+from alerts.ledger import ledger
 from alerts.models import Alert, AlertDelivery, DetectionRun
 from prospects.models import Prospect
 
@@ -62,4 +63,11 @@ def monitoring_status() -> dict:
         "detection_late": late,
         "generated_at": _iso(timezone.now()),
         "leads": list(leads.values()),
+        # From signal to meeting, per signal type and per call opener (alerts/ledger.py).
+        "ledger": ledger().as_dict(),
     }
+
+
+def unacknowledged_failures() -> "QuerySet[Alert]":
+    """Alerts that reached nobody and that nobody has seen since: a call recorded for it counts."""
+    return Alert.objects.filter(status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True, call__isnull=True)

@@ -8,9 +8,9 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from alerts.delivery import unacknowledged_failures
 from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
+from alerts.selectors import unacknowledged_failures
 from core.shared_redis import redis_problem
 
 

@@ -20,9 +20,6 @@ from prospects.models import Prospect
 from tracking.privacy import prospect_forget
 
 admin.site.unregister(Prospect)
-# The admin's "View site" would open "/", which is nothing here (the landing page lives elsewhere, and
-# opening the demo page would record staff as a visitor).
-admin.site.site_url = None
 
 
 @admin.register(Prospect)
