@@ -38,15 +38,10 @@ def configured_channels() -> dict[str, str]:
     return {channel_key(url): url for url in settings.ALERT_CHANNELS}
 
 
-def invalid_channels() -> list[str]:
-    """ALERT_CHANNELS entries Apprise does not understand (send_test_alert and the checks report them)."""
-    return [url for url in settings.ALERT_CHANNELS if not apprise.Apprise.instantiate(url, suppress_exceptions=True)]
-
-
 def send_to_channel(*, key: str, title: str, body: str) -> None:
     """Send through the channel named by `key`. Raises SmsError: permanent when the channel is gone from
     ALERT_CHANNELS or Apprise cannot read its URL, temporary when the service refused or did not answer
-    (Apprise reports failure without saying whether the message arrived; see the README)."""
+    (Apprise reports failure without saying whether the message arrived; see docs/how-it-works.md)."""
     url = configured_channels().get(key)
     if url is None:
         raise SmsError(_("this channel is no longer in ALERT_CHANNELS"), permanent=True)

@@ -1,4 +1,4 @@
-"""The SMS text: who to call and why, in one GSM-7 segment, in LANGUAGE_CODE.
+"""The SMS text: who to call and why, in SMS_MAX_SEGMENTS GSM-7 segments (one by default), in LANGUAGE_CODE.
 
 Parts, most useful first: the signal (alerts/evidence.py's sentence), the number to call, the short
 link to the lead, the name, the company, the pain point. When the text is too long the least useful
@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from alerts.evidence import evidence_sentence
-from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
+from alerts.evidence import evidence_sentence, meeting_predicate
+from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
 from core.display import phone_display
 
@@ -34,10 +34,15 @@ def compose_alert_sms(
 ) -> str:
     """`claimed`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
-    budget = max_units or SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
+    segments = settings.SMS_MAX_SEGMENTS
+    # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
+    budget = max_units or segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(signal, evidence)
-        head = to_gsm7(f"{summary} ({_('unverified')})" if claimed else summary)
+        unverified = f" ({_('unverified')})" if claimed else ""
+        head = to_gsm7(summary + unverified)
+        # A booking reads name first, as the founder would say it: "Jean Dupont (Acme) a pris RDV jeudi 10:00".
+        predicate = to_gsm7(meeting_predicate(evidence) + unverified) if signal == "meeting_booked" else ""
         # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
         number = phone_display(phone, international=True)
         call = to_gsm7(_("Call %(phone)s") % {"phone": number}) if phone else to_gsm7(_("No phone on file"))
@@ -46,7 +51,10 @@ def compose_alert_sms(
 
     def render(name: str, company: str, pain: str, link: str) -> str:
         who = name + (f" ({company})" if company else "")
-        parts = [f"{head}: {who}" if who else head, call]
+        if predicate:
+            parts = [f"{who} {predicate}" if who else head, call]
+        else:
+            parts = [f"{head}: {who}" if who else head, call]
         if pain:
             parts.append(pain)
         if link:
@@ -57,8 +65,10 @@ def compose_alert_sms(
     # Shorten the least useful first: pain point, then company, then name; the link goes last.
     for field in ("pain", "company", "name", "link"):
         overflow = gsm7_units(text) - budget
-        if overflow <= 0:
+        if overflow <= 0 and gsm7_segments(text) <= segments:
             return text
+        if overflow <= 0:  # within the units, but an escaped character straddles two parts
+            overflow = segments - 1  # at most a unit lost per boundary
         values = {"name": name, "company": company, "pain": pain, "link": link}
         current = values[field]
         floor = {"pain": 12, "company": 10, "name": 12, "link": 0}[field]
@@ -66,7 +76,7 @@ def compose_alert_sms(
         values[field] = truncate_units(current, keep) if keep >= floor and field != "link" else ""
         name, company, pain, link = values["name"], values["company"], values["pain"], values["link"]
         text = render(name, company, pain, link)
-    return truncate_units(text, budget)
+    return truncate_to_segments(truncate_units(text, budget), segments)
 
 
 def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple[str, str]:

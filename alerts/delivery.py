@@ -32,6 +32,11 @@ from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms
 logger = logging.getLogger(__name__)
 
 DELIVERY_LEASE = timedelta(minutes=2)
+# Tries inside one delivery task, the first wait between two (× 3 each time) and the longest: a short
+# outage is ridden out within the task; after that the one-minute relay schedule takes the row over.
+MAX_ATTEMPTS_IN_TASK = 4
+RETRY_BACKOFF_SECONDS = 2.0
+RETRY_MAX_BACKOFF_SECONDS = 60.0
 # Waits longer than this are left to the relay schedule rather than slept through in the worker.
 LONGEST_SLEEP_IN_TASK = 20.0
 WAITING = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
@@ -56,7 +61,7 @@ def _finish(delivery: AlertDelivery, **fields: Any) -> None:
 
 
 def _backoff(attempts: int) -> float:
-    return min(settings.SMS_RETRY_BACKOFF_SECONDS * 3 ** max(attempts - 1, 0), settings.SMS_RETRY_MAX_BACKOFF_SECONDS)
+    return min(RETRY_BACKOFF_SECONDS * 3 ** max(attempts - 1, 0), RETRY_MAX_BACKOFF_SECONDS)
 
 
 def _body(delivery: AlertDelivery) -> str:
@@ -126,7 +131,7 @@ def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) ->
                 retry_at=retry_at,
             )
             logger.warning("SMS delivery %s attempt %s failed: %s", delivery_id, delivery.attempts, exc)
-            if wait > LONGEST_SLEEP_IN_TASK or delivery.attempts >= settings.SMS_MAX_ATTEMPTS:
+            if wait > LONGEST_SLEEP_IN_TASK or delivery.attempts >= MAX_ATTEMPTS_IN_TASK:
                 return AlertDelivery.Status.RETRY  # the relay schedule takes it from here
             time.sleep(wait)
             continue

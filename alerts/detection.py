@@ -25,7 +25,15 @@ from alerts.services import alert_record_signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
-from tracking.models import CtaClick, EmailEvent, Identification, VisitEvent, Visitor, identification_of
+from tracking.models import (
+    CtaClick,
+    EmailEvent,
+    Identification,
+    Meeting,
+    VisitEvent,
+    Visitor,
+    identification_of,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -133,6 +141,26 @@ def find_reopen_signals(opens: Iterable[EmailEvent]) -> list[DetectedSignal]:
     return found
 
 
+def find_meeting_signals(meetings: Iterable[Meeting]) -> list[DetectedSignal]:
+    """A booking (or a booking's new time) is a signal of its own: one alert per meeting and start
+    time, verified when the booking link carried the prospect's ak, claimed when only the email matched."""
+    return [
+        DetectedSignal(
+            prospect_id=meeting.prospect_id,
+            signal=Signal.MEETING_BOOKED,
+            dedup_key=f"meeting_booked:{meeting.pk}:{int(meeting.starts_at.timestamp())}",
+            occurred_at=meeting.booked_at,
+            identification=meeting.identification or Identification.CLAIMED,
+            evidence={
+                "meeting_id": meeting.pk,
+                "tool": meeting.tool,
+                "starts_at": meeting.starts_at.isoformat(),
+            },
+        )
+        for meeting in meetings
+    ]
+
+
 def _collect(window_start: datetime | None, now: datetime, report: CycleReport) -> list[DetectedSignal]:
     new_visits = _since(VisitEvent.objects.filter(received_at__lte=now), window_start)
     new_clicks = _since(CtaClick.objects.filter(received_at__lte=now), window_start)
@@ -170,7 +198,12 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
         EmailEvent.objects.filter(event=EmailEvent.Kind.OPENED, machine_reason="", received_at__lte=now), window_start
     )
     signals += find_reopen_signals(opens)
-    return with_identification(signals)
+    signals = with_identification(signals)
+
+    booked = Meeting.objects.filter(status=Meeting.Status.BOOKED, booked_at__lte=now)
+    if window_start:
+        booked = booked.filter(booked_at__gte=window_start)
+    return signals + find_meeting_signals(booked)
 
 
 def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:

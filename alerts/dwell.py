@@ -111,8 +111,8 @@ def not_a_reading(
 ) -> str:
     """Why a page view spanning `span_seconds` (server time) was not a person reading, or "".
 
-    The server span is the measure (CONTRACT §1); the browser's own report must not contradict it.
-    `period` is the page's own heartbeat period (page_period):
+    The server span is the measure; the browser's own report must not contradict it. `period` is
+    the page's own heartbeat period (page_period):
     - its visible time (the largest engaged_ms) is at least the threshold less one period — a tab
       opened in the background and closed later reports about 0;
     - its visible time is not larger than the span plus one period — no page is visible longer

@@ -6,10 +6,12 @@ The evidence stays the JSON detection stored (dwell.py, detection.py); only its 
 Imported by alerts.models, so it names the signals by value rather than importing them.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core.display import cta_label
@@ -35,8 +37,27 @@ def _number(value: Any) -> str:
     return formats.number_format(value)
 
 
+def meeting_moment(iso: object, now: datetime | None = None) -> str:
+    """When a meeting is, as the founder says it: "jeudi 10:00" within the week, "jeudi 12 février
+    10:00" beyond, in TIME_ZONE."""
+    try:
+        moment = timezone.localtime(datetime.fromisoformat(str(iso)))
+    except (TypeError, ValueError):
+        return "?"
+    now = now or timezone.now()
+    near = timedelta(0) <= moment - now < timedelta(days=6)
+    return formats.date_format(moment, "l H:i" if near else "l j F H:i")
+
+
+def meeting_predicate(evidence: dict[str, Any]) -> str:
+    """ "a pris RDV jeudi 10:00": what follows the prospect's name in the SMS."""
+    return _("booked a meeting %(when)s") % {"when": meeting_moment(evidence.get("starts_at"))}
+
+
 def evidence_sentence(signal: str, evidence: dict[str, Any] | None) -> str:
     evidence = evidence if isinstance(evidence, dict) else {}
+    if signal == "meeting_booked":
+        return capfirst(meeting_predicate(evidence))
     if signal == "page_dwell":
         seconds = _number(evidence.get("dwell_seconds", "?"))
         page = page_display(str(evidence.get("page") or ""))

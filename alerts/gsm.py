@@ -2,6 +2,9 @@
 
 One character outside GSM-7 (an emoji, "ê", "ç") turns the whole SMS into UCS-2 at 70 characters
 per segment; OVH bills per segment. So alerts are written in GSM-7 only.
+
+A text longer than one segment is sent as linked parts, each carrying a 6-byte header that takes 7
+GSM-7 units (3 UCS-2 characters): two parts hold 306 units, not 320.
 """
 
 import re
@@ -12,7 +15,10 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 ) - {"\x1b"}
 GSM7_EXTENSION = set("^{}\\[]~|€")  # each costs two units (escape + char)
-SEGMENT_UNITS = 160
+SEGMENT_UNITS = 160  # one GSM-7 SMS
+LINKED_PART_UNITS = 153  # each part of a linked GSM-7 SMS
+UCS2_SEGMENT_UNITS = 70
+UCS2_LINKED_PART_UNITS = 67
 
 # Common non-GSM characters with a readable GSM-7 stand-in; the rest falls back to the
 # character's unaccented base letter, or is dropped.
@@ -52,6 +58,28 @@ _REPLACEMENTS = {
 
 def gsm7_units(text: str) -> int:
     return sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+
+
+def segment_budget(segments: int, *, ucs2: bool = False) -> int:
+    """Units that `segments` parts carry as operators count them: one part 160 (UCS-2: 70), N linked
+    parts 153 (67) each."""
+    if segments <= 1:
+        return UCS2_SEGMENT_UNITS if ucs2 else SEGMENT_UNITS
+    return segments * (UCS2_LINKED_PART_UNITS if ucs2 else LINKED_PART_UNITS)
+
+
+def gsm7_segments(text: str) -> int:
+    """Parts an operator sends (and bills) for this GSM-7 text: one up to 160 units, else linked parts
+    of 153 units, where an escaped character (two units) is never split between two parts."""
+    if gsm7_units(text) <= SEGMENT_UNITS:
+        return 1
+    parts, used = 1, 0
+    for ch in text:
+        cost = 2 if ch in GSM7_EXTENSION else 1
+        if used + cost > LINKED_PART_UNITS:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
 
 
 def is_gsm7(text: str) -> bool:
@@ -97,3 +125,14 @@ def truncate_units(text: str, units: int) -> str:
     if space >= len(cut) // 2:  # drop the half-word rather than leave "tardives l"
         cut = cut[:space]
     return cut.rstrip(" ,;:.-")
+
+
+def truncate_to_segments(text: str, segments: int) -> str:
+    """`truncate_units` to what `segments` parts carry, a unit shorter per escaped character that
+    would straddle two linked parts."""
+    units = segment_budget(segments)
+    cut = truncate_units(text, units)
+    while gsm7_segments(cut) > max(segments, 1):
+        units -= 1
+        cut = truncate_units(text, units)
+    return cut

@@ -12,6 +12,7 @@ class Signal(models.TextChoices):
     PAGE_DWELL = "page_dwell", _("Long visit")
     CTA_CLICK = "cta_click", _("CTA click")
     EMAIL_REOPEN = "email_reopen", _("Email reopened")
+    MEETING_BOOKED = "meeting_booked", _("Meeting booked")
 
 
 class CallOutcome(models.TextChoices):
@@ -20,6 +21,9 @@ class CallOutcome(models.TextChoices):
     MEETING_BOOKED = "meeting_booked", _("Meeting booked")
     NOT_INTERESTED = "not_interested", _("Not interested")
     WRONG_PERSON = "wrong_person", _("Wrong person")
+    NO_ANSWER = "no_answer", _("No answer")
+    # The signal was not a person's intent (a reply "9" to the alert SMS): counted in the ledger.
+    FALSE_ALARM = "false_alarm", _("False alarm")
 
 
 class Alert(models.Model):
@@ -35,6 +39,7 @@ class Alert(models.Model):
         HELD = "held", _("Held for review")
         DISMISSED = "dismissed", _("Dismissed after review")
         GROUPED = "grouped", _("In the hourly summary SMS")
+        MEETING = "meeting", _("Not texted: meeting booked")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
@@ -95,7 +100,12 @@ class Alert(models.Model):
 
 
 class Call(models.Model):
-    """A call made to a prospect, and what came of it (recorded from the hot-leads page)."""
+    """A call made to a prospect, and what came of it (recorded from the hot-leads page, or from a
+    reply to the alert SMS)."""
+
+    class Via(models.TextChoices):
+        OFFICE = "office", _("Back office")
+        SMS_REPLY = "sms_reply", _("Reply to the SMS")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="calls"
@@ -106,6 +116,10 @@ class Call(models.Model):
     called_at = models.DateTimeField(_("called at"), auto_now_add=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
     note = models.TextField(_("note"), blank=True)
+    # The first line the caller was shown (the call opener of the signal), as it read then: the ledger
+    # compares openers by their words, which staff may change during a campaign.
+    opener = models.CharField(_("opener used"), max_length=300, blank=True)
+    via = models.CharField(_("recorded from"), max_length=10, choices=Via.choices, default=Via.OFFICE)
 
     class Meta:
         verbose_name = _("call")
@@ -271,6 +285,7 @@ class DetectionRun(models.Model):
         EMAIL_OPEN = "email_open", _("Email open")
         IDENTIFY = "identify", _("Identify")
         MANUAL_LINK = "manual_link", _("Visitor linked by hand")
+        MEETING = "meeting", _("Meeting booked")
 
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy, ngettext
 
-from alerts.gsm import SEGMENT_UNITS, gsm7_units, to_gsm7, truncate_units
+from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
 from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
 
 # The held notice waits this long after the first hold, to count the whole burst.
@@ -27,6 +27,7 @@ SIGNAL_SHORT = {
     Signal.PAGE_DWELL: gettext_lazy("read"),
     Signal.CTA_CLICK: gettext_lazy("click"),
     Signal.EMAIL_REOPEN: gettext_lazy("email"),
+    Signal.MEETING_BOOKED: gettext_lazy("meeting"),
 }
 
 
@@ -52,7 +53,7 @@ def _hot_leads_url() -> str:
 
 
 def _compose(notice: SmsNotice) -> str:
-    budget = SEGMENT_UNITS * settings.SMS_MAX_SEGMENTS
+    budget = segment_budget(settings.SMS_MAX_SEGMENTS)
     link = _hot_leads_url()
     period_end = notice.period_start + timedelta(hours=1)
     with translation.override(settings.LANGUAGE_CODE):

@@ -1,4 +1,4 @@
-"""Reads of the alerts app: the live monitoring state (successor of hot_leads_realtime.json)."""
+"""Reads of the alerts app: the live monitoring state (`monitoring_status`: counts, the last cycle, every lead)."""
 
 from datetime import datetime
 

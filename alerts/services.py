@@ -14,11 +14,20 @@ from alerts.channels import channel_deliveries
 from alerts.composer import compose_alert_sms
 from alerts.delivery import enqueue_delivery
 from alerts.detected import DetectedSignal
-from alerts.models import Alert, AlertDelivery, HourlySmsBudget, SignalCooldown, SmsNotice
+from alerts.models import Alert, AlertDelivery, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
 from alerts.notices import hour_of, notice_schedule
 from core.locks import lock_for_transaction
 from prospects.models import Prospect
-from tracking.models import Identification
+from tracking.models import Identification, upcoming_meetings
+
+# A booking is the news the founder waits for: it texts whatever the cooldown and the hourly budget.
+UNTHROTTLED = {Signal.MEETING_BOOKED}
+
+
+def _meeting_ahead(prospect_id: int, now: datetime) -> bool:
+    """The prospect booked a meeting that is not past yet: its other signals stay on the timeline and
+    text nobody (CONTRACT §3)."""
+    return upcoming_meetings(now).filter(prospect_id=prospect_id).exists()
 
 
 def _claim_cooldown(*, prospect_id: int, signal: str, now: datetime) -> bool:
@@ -53,9 +62,7 @@ def _claim_hourly_budget(now: datetime) -> bool:
 
 def _is_suspicious(detected: DetectedSignal) -> bool:
     return bool(
-        settings.ALERT_HOLD_SUSPICIOUS
-        and detected.identification == Identification.CLAIMED
-        and detected.client_network
+        settings.ALERT_HOLD_SUSPICIOUS and detected.identification == Identification.CLAIMED and detected.client_network
     )
 
 
@@ -101,8 +108,9 @@ def _queue_sms(alert: Alert) -> None:
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:
     """Record one detected signal as an Alert and decide its SMS, in this order: too old (stale), do
-    not contact (muted), looks forged (held for review), cooldown, over the hourly budget (grouped into
-    the summary), else texted now.
+    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), cooldown,
+    over the hourly budget (grouped into the summary), else texted now. A booking itself skips the
+    cooldown and the budget.
 
     Returns None when this evidence was already recorded (by an earlier cycle or a parallel worker).
     """
@@ -136,9 +144,13 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
             alert.status = Alert.Status.STALE
         elif prospect.status == Prospect.Status.DO_NOT_CONTACT:
             alert.status = Alert.Status.MUTED
+        elif detected.signal not in UNTHROTTLED and _meeting_ahead(prospect.pk, now):
+            alert.status = Alert.Status.MEETING
         elif held:
             alert.status = Alert.Status.HELD
             notice_schedule(kind=SmsNotice.Kind.HELD, now=now)
+        elif detected.signal in UNTHROTTLED:
+            _queue_sms(alert)
         elif not _claim_cooldown(prospect_id=prospect.pk, signal=detected.signal, now=now):
             alert.status = Alert.Status.COOLDOWN
         elif not _claim_hourly_budget(now):

@@ -33,7 +33,7 @@ def main() -> int:
     for problem in found:
         print(f"Refusing to start: {problem}", file=sys.stderr)
     if found:
-        print('See .env.example and the README ("One server").', file=sys.stderr)
+        print('See docs/configuration.md and the README ("Deploying").', file=sys.stderr)
     return 1 if found else 0
 
 

@@ -142,7 +142,7 @@ Q_CLUSTER = {
     # ORM broker: how often an idle cluster looks for new tasks. A signal crosses the queue twice
     # (detect, then deliver), so this is paid twice on the way to the SMS; one indexed SELECT every
     # 50 ms costs nothing measurable. (The Redis broker blocks on the list and does not poll.)
-    "poll": env.float("Q_POLL_SECONDS", default=0.05),
+    "poll": 0.05,
     "label": "Django Q",
 }
 if REDIS_URL:
@@ -181,8 +181,6 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ADMIN_URL = env("ADMIN_URL", default="admin/")
-# How often the hot-leads page polls for new leads.
-BACKOFFICE_POLL_SECONDS = env.int("BACKOFFICE_POLL_SECONDS", default=15)
 LOGIN_URL = f"/{ADMIN_URL}login/"
 ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", default="10/m")
 
@@ -192,7 +190,7 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
-# Per reader (visitor id + IP), see core/ratelimit.py and the README's "Shared state and limits" ...
+# Per reader (visitor id + IP), see docs/how-it-works.md "Shared state and limits" ...
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
 # ... under a ceiling per client network (IPv4 address, IPv6 /64): an office of 100 readers behind one
 # NAT sends about 500 events a minute (a heartbeat every 15 s), far below it; a flood is stopped.
@@ -202,11 +200,6 @@ TRACKING_MAX_BODY_BYTES = 8 * 1024
 TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
-# An open or click this soon after the message's sent/delivered event is a machine (scanner, proxy).
-EMAIL_MACHINE_WINDOW_SECONDS = env.int("EMAIL_MACHINE_WINDOW_SECONDS", default=30)
-# A page view with the prospect's ak, from the network of a machine's click on the email link, this
-# soon after it, is that machine's visit (a sandbox following the link), not the prospect reading.
-EMAIL_MACHINE_FOLLOWUP_SECONDS = env.int("EMAIL_MACHINE_FOLLOWUP_SECONDS", default=120)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
 # Email services' webhooks (/api/webhooks/<provider>): an endpoint whose secret is empty answers 404.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")  # base64 DER, as SendGrid shows it
@@ -214,13 +207,18 @@ MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
 BREVO_WEBHOOK_TOKEN = env("BREVO_WEBHOOK_TOKEN", default="")
 POSTMARK_WEBHOOK_USER = env("POSTMARK_WEBHOOK_USER", default="")
 POSTMARK_WEBHOOK_PASSWORD = env("POSTMARK_WEBHOOK_PASSWORD", default="")
+# Booking tools' webhooks (/api/webhooks/calcom, /api/webhooks/calendly): empty = the endpoint answers 404.
+CALCOM_WEBHOOK_SECRET = env("CALCOM_WEBHOOK_SECRET", default="")
+CALENDLY_WEBHOOK_SIGNING_KEY = env("CALENDLY_WEBHOOK_SIGNING_KEY", default="")
 # SendGrid batches events up to 768 KB per POST; the tracking endpoints' 8 KiB would refuse them.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
-CORS_URLS_REGEX = r"^/(api/track|api/track_visitor_audit_gratuit|api/track_cta_click|t)(/.*)?$"
+# The public tracking API (tracking/urls.py): everything under /api/track (the older names included)
+# and the email pixel and link under /t/.
+CORS_URLS_REGEX = r"^/(api/track|t/)"
 # Paths that skip the session/auth/CSRF middleware and the per-request connection health check.
 LEAN_URLS_REGEX = CORS_URLS_REGEX
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
@@ -244,12 +242,7 @@ SMS_RECEIPT_TIMEOUT_MINUTES = env.int("SMS_RECEIPT_TIMEOUT_MINUTES", default=5)
 ALERT_SMS_MAX_PER_HOUR = env.int("ALERT_SMS_MAX_PER_HOUR", default=10)
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
-SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=4)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
-# Backoff between attempts inside one delivery task: base * 3**(attempt-1) seconds.
-SMS_RETRY_BACKOFF_SECONDS = env.float("SMS_RETRY_BACKOFF_SECONDS", default=2)
-# Longest wait between two tries once the backoff has grown (the relay schedule runs every minute).
-SMS_RETRY_MAX_BACKOFF_SECONDS = env.float("SMS_RETRY_MAX_BACKOFF_SECONDS", default=60)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
 
@@ -259,7 +252,6 @@ OVH_APPLICATION_SECRET = env("OVH_APPLICATION_SECRET", default="")
 OVH_CONSUMER_KEY = env("OVH_CONSUMER_KEY", default="")
 OVH_SMS_SERVICE_NAME = env("OVH_SMS_SERVICE_NAME", default="")
 OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
-OVH_TIMEOUT_SECONDS = env.float("OVH_TIMEOUT_SECONDS", default=10)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

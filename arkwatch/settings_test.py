@@ -27,7 +27,6 @@ PUBLIC_BASE_URL = "https://track.example.com"
 LANGUAGE_CODE = "fr"
 # django-q2 reads Q_CLUSTER once at import: tasks run inline in the caller during tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
-SMS_RETRY_BACKOFF_SECONDS = 0
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -33,9 +33,7 @@ class ProspectWithActivityAdmin(ProspectAdmin):
 
     @admin.display(description=_("activity timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline")
-        )
+        return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline"))
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -25,7 +25,7 @@ from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from core.display import cta_label
 from prospects.domains import domain_of_url, email_domain, registrable_domain
 from prospects.models import Prospect, parse_ip_ranges
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor, upcoming_meetings
 from tracking.tokens import email_links_for
 
 HOT_WINDOW = timedelta(hours=48)
@@ -38,10 +38,11 @@ def call_openers() -> dict[str, str]:
     return openers
 
 
-# Whether a lead is waiting for a call, for a review of its held alerts, or done; the page lists them
-# in this order.
-TO_CALL, TO_REVIEW, DONE = "to_call", "to_review", "done"
-STATE_ORDER = {TO_CALL: 0, TO_REVIEW: 1, DONE: 2}
+# Whether a lead is waiting for a call, has a meeting booked ahead (nothing to call about: the
+# meeting is shown instead), waits for a review of its held alerts, or is done; the page lists them in
+# this order.
+TO_CALL, MEETING, TO_REVIEW, DONE = "to_call", "meeting", "to_review", "done"
+STATE_ORDER = {TO_CALL: 0, MEETING: 1, TO_REVIEW: 2, DONE: 3}
 
 
 @dataclass
@@ -50,6 +51,7 @@ class HotLead:
     alerts: list[Alert]  # newest first
     last_call: Call | None
     opener: str = ""
+    meeting: Meeting | None = None  # the next booked meeting not yet past
 
     @property
     def latest(self) -> datetime:
@@ -63,10 +65,12 @@ class HotLead:
 
     @property
     def to_call(self) -> bool:
-        return bool(self.open_alerts)
+        return bool(self.open_alerts) and self.meeting is None
 
     @property
     def state(self) -> str:
+        if self.meeting is not None:
+            return MEETING
         if self.to_call:
             return TO_CALL
         if any(a.call_id is None and a.status == Alert.Status.HELD for a in self.alerts):
@@ -97,12 +101,23 @@ class HotLead:
         for alert in self.alerts:
             parts += [f"{d.pk}:{d.status}" for d in alert.deliveries.all()]
         opener = hashlib.sha1(self.opener.encode()).hexdigest()[:8]
-        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener])
+        meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
+        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting])
+
+
+def opener_for(prospect: Prospect) -> str:
+    """The opener the hot-leads card shows for this prospect now (kept on the call it records)."""
+    alerts = list(Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:20])
+    if not alerts:
+        return ""
+    lead = HotLead(prospect, alerts, None)
+    return call_openers().get(lead.opener_signal, "")
 
 
 def hot_leads(now: datetime | None = None) -> list[HotLead]:
-    """Prospects with a signal in the last 48 h: those still to call first, then those whose held
-    alerts wait for a review, then those called (or dismissed); newest signal first within each."""
+    """Prospects with a signal in the last 48 h: those still to call first, then those with a meeting
+    booked ahead, then those whose held alerts wait for a review, then those called (or dismissed);
+    newest signal first within each."""
     now = now or timezone.now()
     alerts = (
         Alert.objects.filter(occurred_at__gte=now - HOT_WINDOW)
@@ -118,6 +133,8 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     for call in calls:
         if leads[call.prospect_id].last_call is None:
             leads[call.prospect_id].last_call = call
+    for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
+        leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
     openers = call_openers() if leads else {}
     for lead in leads.values():
         lead.opener = openers.get(lead.opener_signal, "")
@@ -359,8 +376,8 @@ def unmatched_hot_visitors(now: datetime | None = None, days: int = 7, limit: in
             if network and _network_label(network) not in visitor.networks:
                 visitor.networks.append(_network_label(network))
             visitor.user_agent = visitor.user_agent or user_agent
-    for visitor_id, email in Visitor.objects.filter(visitor_id__in=ids).exclude(email="").values_list(
-        "visitor_id", "email"
+    for visitor_id, email in (
+        Visitor.objects.filter(visitor_id__in=ids).exclude(email="").values_list("visitor_id", "email")
     ):
         found[visitor_id].email = email
 

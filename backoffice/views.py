@@ -30,6 +30,7 @@ from alerts.services import alert_dismiss, alert_release
 from backoffice.selectors import (
     funnel,
     hot_leads,
+    opener_for,
     prospect_email_links,
     prospect_timeline,
     unmatched_hot_visitors,
@@ -38,6 +39,9 @@ from backoffice.services import call_record
 from prospects.models import Prospect
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
+
+# How often the hot-leads page asks for new leads: a CTA is texted within a second, the page follows soon.
+POLL_SECONDS = 15
 
 
 def _require(request: HttpRequest, *perms: str) -> User:
@@ -64,7 +68,7 @@ def hot_leads_page(request: HttpRequest) -> HttpResponse:
             _("Hot leads"),
             leads=leads,
             outcomes=CallOutcome.choices,
-            poll_seconds=settings.BACKOFFICE_POLL_SECONDS,
+            poll_seconds=POLL_SECONDS,
             can_call=request.user.has_perm("alerts.add_call"),
             can_edit_openers=request.user.has_perm("backoffice.change_callopener"),
         ),
@@ -97,7 +101,13 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
     if outcome not in CallOutcome.values:
         messages.error(request, _("Choose the outcome of the call."))
     else:
-        call_record(prospect=prospect, user=caller, outcome=outcome, note=request.POST.get("note", "")[:5000])
+        call_record(
+            prospect=prospect,
+            user=caller,
+            outcome=outcome,
+            note=request.POST.get("note", "")[:5000],
+            opener=opener_for(prospect),
+        )
         messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -8,7 +8,7 @@ when it was planned for every event).
 Why not Redis, when REDIS_URL is set: a Redis round trip per event cost each web process ~100 µs
 of CPU and two context switches, where the counters riding in the event's own statement cost
 almost nothing (bench/ingest.py: 76–78 % of the raw-INSERT view with Redis counters, 88–97 % with
-these, README "Benchmarks").
+these, docs/benchmarks.md).
 Why a table and not Django's database cache: its incr() is a read then a write, so two processes
 lose counts. Errors (DatabaseError) are the caller's."""
 

@@ -204,22 +204,6 @@ def _row_values(row: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     return values, problems
 
 
-def _row_to_fields(row: dict[str, Any]) -> dict[str, str]:
-    values, problems = _row_values(row)
-    if problems:
-        raise ValidationError(problems)
-    return values
-
-
-def prospect_upsert(*, data: dict[str, Any]) -> tuple[Prospect, str]:
-    """Create or update the prospect with this email. Returns (prospect, "created"|"updated"|"unchanged").
-
-    Non-empty values overwrite; empty or absent ones leave what is stored, so a partial file never
-    wipes a phone number or a call script. Raises ValidationError with readable messages.
-    """
-    return _upsert_fields(_row_to_fields(data))
-
-
 def _upsert_fields(values: dict[str, str]) -> tuple[Prospect, str]:
     email = values.get("email", "").lower()
     if not email:

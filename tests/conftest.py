@@ -2,14 +2,16 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from alerts import sms
+from alerts import delivery, sms
 from alerts.dwell import forget_page_views
 from core import lmdb_counters
 from tests.factories import BROWSER_UA
 
 
 @pytest.fixture(autouse=True)
-def _clean_state():
+def _clean_state(monkeypatch):
+    # Retries are tested by their outcome and their times (time_machine), never by sleeping.
+    monkeypatch.setattr(delivery, "RETRY_BACKOFF_SECONDS", 0.0)
     sms.outbox.clear()
     sms.receipts.clear()
     cache.clear()

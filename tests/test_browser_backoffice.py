@@ -7,6 +7,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import requests
@@ -16,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from alerts.models import Alert, Call, Signal
+from backoffice import views as backoffice_views
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from tests.browser import browser_page
 from tests.factories import (
@@ -41,7 +43,8 @@ def screenshot_dir(tmp_path: Path) -> Path:
     return Path(os.environ.get("ARKWATCH_SCREENSHOTS") or tmp_path)
 
 
-@override_settings(BACKOFFICE_POLL_SECONDS=1, ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(ALERT_SMS_RECIPIENTS=["+33600000001"])
+@mock.patch.object(backoffice_views, "POLL_SECONDS", 1)
 def test_a_new_lead_appears_by_itself_and_the_call_is_recorded(live_server, django_user_model, tmp_path):
     django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
     earlier = ProspectFactory(

@@ -76,7 +76,7 @@ def test_a_failing_channel_is_retried_and_the_message_arrives_once(
     channel, prospect, django_capture_on_commit_callbacks
 ):
     channel.script = [500]
-    with override_settings(ALERT_CHANNELS=[channel.url], SMS_RETRY_BACKOFF_SECONDS=0):
+    with override_settings(ALERT_CHANNELS=[channel.url]):
         with django_capture_on_commit_callbacks(execute=True):
             alert = record(prospect)
         delivery = alert.deliveries.get(channel="apprise")

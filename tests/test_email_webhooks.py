@@ -1,4 +1,4 @@
-"""Native webhooks of SendGrid, Mailgun, Brevo and Postmark (CONTRACT §2b): payloads of the shapes the
+"""Native webhooks of SendGrid, Mailgun, Brevo and Postmark: payloads of the shapes the
 providers document, authenticated the way they authenticate."""
 
 import base64

@@ -27,7 +27,6 @@ def test_a_cta_click_reaches_the_founders_phone_within_seconds(live_server, tmp_
             DATABASE_URL=database_url(connection.settings_dict),
             Q_CLUSTER_NAME=queue,
             ALERT_SMS_RECIPIENTS="+33600000001",
-            SMS_RETRY_BACKOFF_SECONDS="0.2",
             **{k: str(v) for k, v in ovh_settings(ovh).items()},
         )
         log = tmp_path / "qcluster.log"

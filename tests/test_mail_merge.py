@@ -1,4 +1,4 @@
-"""Mail-merge exports: `export_email_links` and the prospects' admin action (CONTRACT §2)."""
+"""Mail-merge exports: `export_email_links` and the prospects' admin action."""
 
 import csv
 import io

@@ -2,6 +2,7 @@
 local double; retries on 5xx and timeouts still give exactly one SMS."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
+from alerts import delivery as delivery_module
 from alerts import sms
 from alerts.delivery import (
     alert_deliver,
@@ -20,6 +22,7 @@ from alerts.delivery import (
 )
 from alerts.models import Alert, AlertDelivery
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
+from alerts.sms import ovh as ovh_backend
 from tests.factories import AlertDeliveryFactory, AlertFactory, DetectionRunFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
@@ -74,7 +77,7 @@ def test_5xx_answers_are_retried_and_one_sms_leaves(ovh):
 def test_a_timeout_after_ovh_accepted_is_checked_and_not_sent_twice(ovh):
     ovh.script = [("slow", 1.5)]
     alert = make_alert()
-    with override_settings(**ovh_settings(ovh, OVH_TIMEOUT_SECONDS=0.5)):
+    with override_settings(**ovh_settings(ovh)), mock.patch.object(ovh_backend, "TIMEOUT_SECONDS", 0.5):
         assert alert_deliver(alert_id=alert.pk) == "sent"
     delivery = alert.deliveries.get()
     assert len(ovh.jobs) == 1, "the retry must find the first SMS by its tag instead of sending again"
@@ -89,7 +92,7 @@ def _after(minutes: float):
 def test_persistent_5xx_is_retried_until_the_give_up_time_then_failed_and_health_says_so(ovh, client):
     ovh.script = ["500"] * 1000
     alert = make_alert()
-    with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=3)):
+    with override_settings(**ovh_settings(ovh)), mock.patch.object(delivery_module, "MAX_ATTEMPTS_IN_TASK", 3):
         assert alert_deliver(alert_id=alert.pk) == "queued", "3 quick tries, then the relay schedule goes on"
         delivery = alert.deliveries.get()
         assert (delivery.status, delivery.attempts, ovh.jobs) == ("retry", 3, [])
@@ -113,7 +116,7 @@ def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(
     """A refused connection never reached OVH: an ordinary retry, no "was it sent?" doubt."""
     alert = make_alert()
     ovh.go_down()
-    with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=2)):
+    with override_settings(**ovh_settings(ovh)), mock.patch.object(delivery_module, "MAX_ATTEMPTS_IN_TASK", 2):
         assert alert_deliver(alert_id=alert.pk) == "queued"
         delivery = alert.deliveries.get()
         assert (delivery.status, delivery.needs_check) == ("retry", False)
@@ -134,7 +137,11 @@ def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(
 def test_an_ambiguous_send_is_checked_again_while_ovh_is_down_and_never_sent_twice(ovh):
     ovh.script = [("slow", 1.5)]  # accepted, but the answer comes after the client gave up
     alert = make_alert()
-    with override_settings(**ovh_settings(ovh, OVH_TIMEOUT_SECONDS=0.5, SMS_MAX_ATTEMPTS=1)):
+    with (
+        override_settings(**ovh_settings(ovh)),
+        mock.patch.object(ovh_backend, "TIMEOUT_SECONDS", 0.5),
+        mock.patch.object(delivery_module, "MAX_ATTEMPTS_IN_TASK", 1),
+    ):
         assert alert_deliver(alert_id=alert.pk) == "queued"
         assert alert.deliveries.get().needs_check
         ovh.go_down()
@@ -152,7 +159,10 @@ def test_an_ambiguous_send_is_checked_again_while_ovh_is_down_and_never_sent_twi
 def test_a_failed_alert_can_be_resent_once_and_the_tag_check_still_prevents_a_duplicate(ovh):
     alert = make_alert()
     ovh.script = ["500"] * 1000
-    with override_settings(**ovh_settings(ovh, SMS_MAX_ATTEMPTS=1, SMS_GIVE_UP_AFTER_MINUTES=0)):
+    with (
+        override_settings(**ovh_settings(ovh, SMS_GIVE_UP_AFTER_MINUTES=0)),
+        mock.patch.object(delivery_module, "MAX_ATTEMPTS_IN_TASK", 1),
+    ):
         assert alert_deliver(alert_id=alert.pk) == "failed"
     ovh.script = []
     alert.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Every status-code path of CONTRACT §1–2, and that a rejected request stores nothing."""
+"""Every status-code path of the tracking endpoints (docs/interface.md), and that a rejected request stores nothing."""
 
 import json
 from datetime import UTC, datetime

@@ -1,5 +1,5 @@
-"""Mail-merge exports: one row per prospect with what a merge column needs (CONTRACT §2,
-export_email_links). The command and the back office's admin action both write through here."""
+"""Mail-merge exports: one row per prospect with what a merge column needs
+(export_email_links). The command and the back office's admin action both write through here."""
 
 import csv
 import io

@@ -8,19 +8,21 @@ the machine's own visit, not the prospect reading: it must not complete a dwell 
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Min
 
 from tracking.models import EmailEvent, VisitEvent
 
+# A sandbox loads the page within seconds of its click; a person who clicked reads later, or from elsewhere.
+FOLLOWUP_SECONDS = 120
+
 
 def machine_followups(page_view_ids: set[str]) -> dict[str, str]:
     """{page view id: why} for page views that follow a machine's click on a tracked link: same client
-    network, the token of the clicked link's prospect, first event within EMAIL_MACHINE_FOLLOWUP_SECONDS
+    network, the token of the clicked link's prospect, first event within FOLLOWUP_SECONDS
     after the click. Asked only for the few page views that would otherwise complete a signal."""
     if not page_view_ids:
         return {}
-    window = timedelta(seconds=settings.EMAIL_MACHINE_FOLLOWUP_SECONDS)
+    window = timedelta(seconds=FOLLOWUP_SECONDS)
     starts = (
         VisitEvent.objects.filter(page_view_id__in=sorted(page_view_ids), client_network__isnull=False)
         .exclude(ak="")

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +30,7 @@ MATCH_STRENGTH = {
 
 
 class Identification(models.TextChoices):
-    """How sure we are of who the visitor was (CONTRACT §3)."""
+    """How sure we are of who the visitor was."""
 
     # A personal link's ak token (tracked-link clicks carry it), a signed pixel, a hand link.
     VERIFIED = "verified", _("verified")
@@ -276,3 +278,92 @@ class WebhookUnknownRecipients(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.day}: {self.count}"
+
+
+class BookingTool(models.TextChoices):
+    CALCOM = "calcom", "Cal.com"
+    CALENDLY = "calendly", "Calendly"
+
+
+class Meeting(models.Model):
+    """A meeting a prospect booked through a booking tool (CONTRACT §2c): an outside tool's word about
+    a prospect, like an email service's events. One row per booking of the tool (its own id); a
+    reschedule that the tool reports as a new booking makes a new row and marks the old one moved."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        RESCHEDULED = "rescheduled", _("Moved to another time")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+        HELD = "held", _("Held")
+
+    prospect = models.ForeignKey(
+        "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="meetings"
+    )
+    tool = models.CharField(_("booking tool"), max_length=10, choices=BookingTool.choices)
+    # The tool's id of the booking: Cal.com's uid, Calendly's scheduled event URI.
+    external_id = models.CharField(_("booking id"), max_length=300)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.BOOKED)
+    invitee_email = models.EmailField(_("invitee email"), max_length=254, blank=True)
+    # How the booking was tied to the prospect: the ak the booking link carried (verified) or the
+    # email the invitee typed into the form (claimed), as for visits.
+    match_method = models.CharField(_("match method"), max_length=20, choices=MatchMethod.choices)
+    # When the tool reported this booking (or its new time): detection reads the bookings since its last
+    # window by this column, and the ledger traces what preceded it.
+    booked_at = models.DateTimeField(_("booked at"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tool", "external_id"], name="meeting_once_per_booking"),
+        ]
+        indexes = [
+            models.Index(fields=["booked_at"], name="meeting_booked_idx"),
+            models.Index(fields=["prospect", "starts_at"], name="meeting_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tool_display()} {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def identification(self) -> str:
+        return identification_of(self.match_method)
+
+
+class BookingDelivery(models.Model):
+    """Each booking-tool delivery, stored once (the tool's retry of a delivery whose answer it lost
+    finds its key here and changes nothing)."""
+
+    tool = models.CharField(_("booking tool"), max_length=10, choices=BookingTool.choices)
+    # "<tool>:<event>:<booking id>:<time>" or a hash of the body when the tool names no event.
+    key = models.CharField(_("delivery key"), max_length=200, unique=True)
+    event = models.CharField(_("event"), max_length=60)
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking tool delivery")
+        verbose_name_plural = _("booking tool deliveries")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+# A meeting without an end time is taken to last this long.
+MEETING_DEFAULT_LENGTH_MINUTES = 60
+
+
+def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
+    """Booked meetings not yet past (CONTRACT §3: until then the prospect is not texted for its other
+    signals). A meeting is past at its end, or an hour after its start when the tool gave no end."""
+    without_end = now - timedelta(minutes=MEETING_DEFAULT_LENGTH_MINUTES)
+    return Meeting.objects.filter(status=Meeting.Status.BOOKED).filter(
+        models.Q(ends_at__gt=now) | models.Q(ends_at__isnull=True, starts_at__gt=without_end)
+    )

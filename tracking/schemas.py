@@ -1,4 +1,4 @@
-"""Validation of the public payloads (CONTRACT §1–2).
+"""Validation of the public payloads.
 
 Strict about types — a JSON number, list or object where a string is expected is an error, never
 silently turned into text — and cheap: the browser events are the hottest path of the product, so

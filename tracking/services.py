@@ -129,6 +129,9 @@ def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: dateti
 # --- Email ------------------------------------------------------------------------------------
 
 # Clicks on different links of one message this close together are a scanner following them all.
+# An open or click this soon after the message's sent or delivered event is a scanner or a proxy
+# fetching it on arrival: no person opens a message that fast.
+MACHINE_WINDOW_AFTER_DELIVERY = timedelta(seconds=30)
 LINK_BURST_WINDOW = timedelta(seconds=1)
 
 
@@ -149,7 +152,7 @@ def classify_email_machine(
         reason = judge_mail_fetcher(user_agent=client.user_agent, ip=client.ip).machine_reason
         if reason:
             return reason
-    window = timedelta(seconds=settings.EMAIL_MACHINE_WINDOW_SECONDS)
+    window = MACHINE_WINDOW_AFTER_DELIVERY
     message_events = EmailEvent.objects.filter(prospect=prospect, message_id=message_id)
     delivered = message_events.filter(event__in=[EmailEvent.Kind.SENT, EmailEvent.Kind.DELIVERED]).aggregate(
         last=Max("occurred_at")

@@ -13,7 +13,7 @@ from django.dispatch import Signal
 
 from tracking.models import VisitEvent
 
-# Sent with reason="cta" | "email_open" | "identify" | "manual_link": look for signals now.
+# Sent with reason="cta" | "email_open" | "identify" | "manual_link" | "meeting": look for signals now.
 event_may_complete_signal = Signal()
 
 # Sent for every human page-view event with page_view_id, received_at, the browser's engaged_ms

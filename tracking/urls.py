@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tracking import views
-from tracking.webhooks.views import PROVIDERS, email_webhook
+from tracking.webhooks.views import BOOKING_TOOLS, PROVIDERS, booking_webhook, email_webhook
 
 app_name = "tracking"
 
@@ -15,5 +15,6 @@ urlpatterns = [
     path("t/o/<str:token>.gif", views.open_pixel, name="pixel"),
     path("t/c/<str:token>", views.tracked_link, name="link"),
     *(path(f"api/webhooks/{name}", email_webhook, {"provider": name}, name=f"webhook-{name}") for name in PROVIDERS),
+    *(path(f"api/webhooks/{name}", booking_webhook, {"tool": name}, name=f"webhook-{name}") for name in BOOKING_TOOLS),
     path("audit-gratuit-monitoring.html", views.landing_demo, name="landing-demo"),
 ]

@@ -1,4 +1,4 @@
-"""Public tracking endpoints (CONTRACT §1–2). Thin: check the request, validate, call a service.
+"""Public tracking endpoints. Thin: check the request, validate, call a service.
 
 Every answer is JSON with a sentence; no input, however malformed, reaches a 5xx.
 """

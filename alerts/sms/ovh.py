@@ -47,6 +47,10 @@ def never_reached_ovh(exc: BaseException) -> bool:
     return False
 
 
+# How long one call to OVH may take: a send that times out is checked (by its tag) before any retry.
+TIMEOUT_SECONDS = 10.0
+
+
 def build_client() -> ovh.Client:
     endpoint = settings.OVH_ENDPOINT
     if endpoint.startswith(("http://", "https://")):
@@ -56,7 +60,7 @@ def build_client() -> ovh.Client:
         application_key=settings.OVH_APPLICATION_KEY,
         application_secret=settings.OVH_APPLICATION_SECRET,
         consumer_key=settings.OVH_CONSUMER_KEY,
-        timeout=settings.OVH_TIMEOUT_SECONDS,
+        timeout=TIMEOUT_SECONDS,
     )
 
 

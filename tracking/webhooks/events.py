@@ -129,3 +129,47 @@ def event_name(event: dict[str, Any], name: str, where: str) -> str:
     if not isinstance(value, str):
         raise PayloadError(_("%(where)s: “%(name)s” must be a string.") % {"where": where, "name": name})
     return value
+
+
+@dataclass(frozen=True)
+class BookingEvent:
+    """One booking tool's report about one booking, in the product's words (tracking.models.Meeting)."""
+
+    key: str  # dedupe key of the delivery
+    event: str  # the tool's own event name, kept for the record
+    status: str  # Meeting.Status: booked, rescheduled, cancelled, no_show, held
+    booking_id: str
+    email: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    aks: tuple[str, ...] = ()  # identity tokens the booking link carried, best first
+    previous_booking_id: str = ""  # a reschedule reported as a new booking: the booking it replaces
+
+
+def any_datetime(value: object, where: str, name: str) -> datetime:
+    """An ISO 8601 date-time with an offset (or Z), past or future: a meeting's time is in the future."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise PayloadError(
+        _("%(where)s: “%(name)s” must be an ISO 8601 date-time with an offset.") % {"where": where, "name": name}
+    )
+
+
+# What an identity token looks like (prospects.models.new_identity_token): anything else is not looked up.
+_AK = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def ak_candidates(*values: object) -> tuple[str, ...]:
+    """The strings among these that could be an ak (a form answer may be {"value": "..."})."""
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("value")
+        if isinstance(value, str) and _AK.match(value.strip()) and value.strip() not in found:
+            found.append(value.strip())
+    return tuple(found)

@@ -1,4 +1,4 @@
-"""POST /api/webhooks/<provider> (CONTRACT §2b). Thin, like the tracking views: check the request,
+"""POST /api/webhooks/<provider>. Thin, like the tracking views: check the request,
 authenticate it as the provider documents, parse, hand the events to the service.
 
 Answers: 404 when the provider's secret is not set (the endpoint does not exist), 401 when the
@@ -9,6 +9,7 @@ keeps failing. Nothing is stored unless the whole request was accepted."""
 import json
 import logging
 from types import ModuleType
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -19,19 +20,23 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
 from core.ratelimit import rate_limited
-from tracking.webhooks import brevo, mailgun, postmark, sendgrid
+from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import PayloadError
+from tracking.webhooks.meetings import booking_events_record
 from tracking.webhooks.services import provider_events_record
 
 logger = logging.getLogger(__name__)
 
 PROVIDERS: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, brevo, postmark)}
+BOOKING_TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (calcom, calendly)}
 # What each provider is told when its authentication fails: which secret to check.
 AUTH_HELP = {
     "sendgrid": "a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)",
     "mailgun": "a valid, fresh and unused Mailgun signature",
     "brevo": "the Brevo token (Authorization: Bearer <token>, or ?token=<token>)",
     "postmark": "the Postmark HTTP basic auth credentials",
+    "calcom": "a valid Cal.com signature (X-Cal-Signature-256)",
+    "calendly": "a valid and fresh Calendly signature (Calendly-Webhook-Signature)",
 }
 
 
@@ -55,34 +60,57 @@ def _body(request: HttpRequest) -> tuple[bytes, JsonResponse | None]:
     return (b"", too_big) if len(body) > limit else (body, None)
 
 
+def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any, JsonResponse | None]:
+    """The request's JSON once it passed every check, or the answer that refuses it."""
+    if not module.configured():
+        return None, _error(404, _("This webhook is not configured on this server."))
+    if request.method != "POST":
+        response = _error(405, _("Use POST for this endpoint."))
+        response["Allow"] = "POST"
+        return None, response
+    body, refused = _body(request)
+    if refused is not None:
+        return None, refused
+    if not module.authenticate(request, body):
+        # Only failures count against the sender: a busy provider is never slowed down, a guesser is.
+        if rate_limited((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT)):
+            return None, _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+        response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[name]})
+        if name == "postmark":
+            response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
+        return None, response
+    try:
+        return json.loads(body.decode("utf-8")), None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, _error(400, _("The body is not valid JSON; nothing was stored."))
+
+
 @csrf_exempt
 @never_cache
 def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     module = PROVIDERS[provider]
-    if not module.configured():
-        return _error(404, _("This webhook is not configured on this server."))
-    if request.method != "POST":
-        response = _error(405, _("Use POST for this endpoint."))
-        response["Allow"] = "POST"
-        return response
-    body, refused = _body(request)
+    data, refused = _accepted(request, module, provider)
     if refused is not None:
         return refused
-    if not module.authenticate(request, body):
-        # Only failures count against the sender: a busy provider is never slowed down, a guesser is.
-        if rate_limited((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT)):
-            return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
-        response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[provider]})
-        if provider == "postmark":
-            response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
-        return response
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _error(400, _("The body is not valid JSON; nothing was stored."))
     try:
         events = module.parse(data)
     except PayloadError as exc:
         return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
     outcome = provider_events_record(provider=provider, events=events)
+    return JsonResponse({"ok": True, **outcome.as_dict()})
+
+
+@csrf_exempt
+@never_cache
+def booking_webhook(request: HttpRequest, tool: str) -> HttpResponse:
+    """POST /api/webhooks/calcom and /api/webhooks/calendly (CONTRACT §2c): the same answers."""
+    module = BOOKING_TOOLS[tool]
+    data, refused = _accepted(request, module, tool)
+    if refused is not None:
+        return refused
+    try:
+        events = module.parse(data)
+    except PayloadError as exc:
+        return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
+    outcome = booking_events_record(tool=tool, events=events)
     return JsonResponse({"ok": True, **outcome.as_dict()})

@@ -1,0 +1,316 @@
+"""Booking tools' webhooks (CONTRACT §2c): Cal.com and Calendly deliveries of the shapes they document,
+signed as they sign, become meetings of the prospect; a booking texts the founder "X a pris RDV …", and
+a prospect with a meeting ahead is not texted for its other signals."""
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts import sms
+from alerts.detection import run_detection_cycle
+from alerts.models import Alert, Signal
+from prospects.models import Prospect
+from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
+from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients
+
+pytestmark = pytest.mark.django_db
+
+CALCOM_SECRET = "calcom-secret-for-tests-only"
+CALENDLY_KEY = "calendly-key-for-tests-only"
+
+
+@pytest.fixture(autouse=True)
+def _secrets(settings):
+    settings.CALCOM_WEBHOOK_SECRET = CALCOM_SECRET
+    settings.CALENDLY_WEBHOOK_SIGNING_KEY = CALENDLY_KEY
+
+
+@pytest.fixture
+def prospect():
+    return ProspectFactory(name="Jean Dupont", company="Acme", email="cto@acme-corp.example", phone="+33199001234")
+
+
+def in_days(days: float, hour: int = 10) -> str:
+    moment = timezone.localtime(timezone.now() + timedelta(days=days)).replace(hour=hour, minute=0, second=0)
+    return moment.astimezone(timezone.get_fixed_timezone(0)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- Cal.com ----------------------------------------------------------------------------------
+
+
+def calcom_body(trigger="BOOKING_CREATED", *, uid="bk-1", email="cto@acme-corp.example", start=None, **payload):
+    start = start or in_days(2)
+    end = start.replace("T10:", "T10:").replace(":00:00Z", ":30:00Z")
+    data = {
+        "triggerEvent": trigger,
+        "createdAt": timezone.now().isoformat(),
+        "payload": {
+            "type": "audit-30min",
+            "title": "Audit monitoring between ArkWatch and Jean Dupont",
+            "startTime": start,
+            "endTime": end,
+            "organizer": {"name": "Founder", "email": "founder@arkwatch.example", "timeZone": "Europe/Paris"},
+            "attendees": [
+                {"name": "Jean Dupont", "email": email, "timeZone": "Europe/Paris", "language": {"locale": "fr"}}
+            ],
+            "uid": uid,
+            "bookingId": 81,
+            "responses": {"name": {"label": "your_name", "value": "Jean Dupont"}, "email": {"value": email}},
+            "metadata": {"videoCallUrl": "https://app.cal.com/video/bk-1"},
+            "status": "ACCEPTED",
+            **payload,
+        },
+    }
+    return json.dumps(data).encode()
+
+
+def calcom_post(client, body: bytes, *, secret=CALCOM_SECRET):
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/api/webhooks/calcom", data=body, content_type="application/json", HTTP_X_CAL_SIGNATURE_256=signature
+    )
+
+
+def test_it_maps_a_signed_calcom_booking_carrying_the_ak_to_a_verified_meeting(client, prospect, run_on_commit):
+    body = calcom_body(responses={"ak": {"value": prospect.identity_token}, "email": {"value": "other@gmail.com"}})
+    response = run_on_commit(calcom_post, client, body)
+    assert response.status_code == 200
+    assert response.json()["stored"] == 1
+    meeting = Meeting.objects.get()
+    assert (meeting.prospect, meeting.tool, meeting.external_id, meeting.status) == (
+        prospect,
+        "calcom",
+        "bk-1",
+        "booked",
+    )
+    assert meeting.match_method == "ak" and meeting.identification == "verified"
+    prospect.refresh_from_db()
+    assert prospect.status == Prospect.Status.MEETING_BOOKED
+    # The booking is a signal of its own, texted at once: name first, then the meeting's day and time.
+    alert = Alert.objects.get(signal=Signal.MEETING_BOOKED)
+    assert alert.status == Alert.Status.SENT
+    assert len(sms.outbox) == 1
+    text = sms.outbox[0].body
+    assert text.startswith("Jean Dupont (Acme) a pris RDV ")
+    assert "10:00" in text and "non vérifié" not in text
+
+
+def test_it_reads_the_ak_from_calcom_metadata_too(client, prospect):
+    body = calcom_body(email="someone@elsewhere.example", metadata={"ak": prospect.identity_token})
+    assert calcom_post(client, body).status_code == 200
+    assert Meeting.objects.get().prospect == prospect
+
+
+def test_a_calcom_booking_matched_by_email_only_is_claimed_and_says_so(client, prospect, run_on_commit):
+    run_on_commit(calcom_post, client, calcom_body())
+    meeting = Meeting.objects.get()
+    assert meeting.match_method == "email" and meeting.identification == "claimed"
+    assert "(non vérifié)" in sms.outbox[0].body
+
+
+def test_a_bad_calcom_signature_is_refused_and_nothing_stored(client, prospect):
+    response = calcom_post(client, calcom_body(), secret="not-the-secret")
+    assert response.status_code == 401
+    assert "X-Cal-Signature-256" in response.json()["error"]
+    response = client.post("/api/webhooks/calcom", data=calcom_body(), content_type="application/json")
+    assert response.status_code == 401
+    assert not Meeting.objects.exists() and not BookingDelivery.objects.exists()
+
+
+def test_a_replayed_calcom_delivery_is_stored_once(client, prospect, run_on_commit):
+    body = calcom_body()
+    assert run_on_commit(calcom_post, client, body).json()["stored"] == 1
+    again = run_on_commit(calcom_post, client, body)
+    assert again.status_code == 200 and again.json() == {
+        "ok": True,
+        "stored": 0,
+        "duplicates": 1,
+        "unknown_recipients": 0,
+    }
+    assert Meeting.objects.count() == 1 and BookingDelivery.objects.count() == 1
+    assert len(sms.outbox) == 1
+
+
+def test_the_endpoint_does_not_exist_without_its_secret(client, settings, prospect):
+    settings.CALCOM_WEBHOOK_SECRET = ""
+    settings.CALENDLY_WEBHOOK_SIGNING_KEY = ""
+    assert calcom_post(client, calcom_body(), secret="x").status_code == 404
+    assert client.post("/api/webhooks/calendly", data=b"{}", content_type="application/json").status_code == 404
+
+
+def test_a_stranger_booking_answers_200_and_is_only_counted(client, prospect):
+    response = calcom_post(client, calcom_body(email="nobody@unknown.example"))
+    assert response.status_code == 200 and response.json()["unknown_recipients"] == 1
+    assert not Meeting.objects.exists() and not BookingDelivery.objects.exists()
+    assert WebhookUnknownRecipients.objects.get(provider="calcom").count == 1
+
+
+def test_a_malformed_calcom_payload_is_400_with_a_sentence(client, prospect):
+    body = json.dumps({"triggerEvent": "BOOKING_CREATED", "payload": {"uid": "bk-1", "startTime": "jeudi"}}).encode()
+    response = calcom_post(client, body)
+    assert response.status_code == 400
+    assert "startTime" in response.json()["error"]
+    assert not Meeting.objects.exists()
+
+
+def test_calcom_cancellation_reschedule_no_show_and_end_follow_the_meeting(client, prospect, run_on_commit):
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-1"))
+    moved = calcom_body("BOOKING_RESCHEDULED", uid="bk-2", start=in_days(3, hour=15), rescheduleUid="bk-1")
+    run_on_commit(calcom_post, client, moved)
+    assert dict(Meeting.objects.values_list("external_id", "status")) == {"bk-1": "rescheduled", "bk-2": "booked"}
+    # The new time texts again: the founder's calendar changed.
+    assert len(sms.outbox) == 2 and "15:00" in sms.outbox[1].body
+    calcom_post(client, calcom_body("BOOKING_NO_SHOW_UPDATED", uid="bk-2", start=in_days(3, hour=15)))
+    assert Meeting.objects.get(external_id="bk-2").status == "no_show"
+    calcom_post(client, calcom_body("MEETING_ENDED", uid="bk-2", start=in_days(3, hour=15)))
+    assert Meeting.objects.get(external_id="bk-2").status == "no_show"  # a late "ended" does not undo it
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-2", start=in_days(3, hour=15)))
+    assert Meeting.objects.get(external_id="bk-2").status == "cancelled"
+
+
+# --- Calendly ---------------------------------------------------------------------------------
+
+
+def calendly_body(
+    event="invitee.created", *, invitee="INV1", email="cto@acme-corp.example", utm_content=None, **payload
+):
+    start = in_days(2)
+    data = {
+        "created_at": timezone.now().isoformat(),
+        "created_by": "https://api.calendly.com/users/AAAAAAAAAAAAAAAA",
+        "event": event,
+        "payload": {
+            "cancel_url": f"https://calendly.com/cancellations/{invitee}",
+            "created_at": timezone.now().isoformat(),
+            "email": email,
+            "event": "https://api.calendly.com/scheduled_events/EVT1",
+            "name": "Jean Dupont",
+            "new_invitee": None,
+            "old_invitee": None,
+            "questions_and_answers": [],
+            "reschedule_url": f"https://calendly.com/reschedulings/{invitee}",
+            "rescheduled": False,
+            "status": "active",
+            "timezone": "Europe/Paris",
+            "tracking": {
+                "utm_campaign": "audit",
+                "utm_source": "email",
+                "utm_medium": None,
+                "utm_content": utm_content,
+                "utm_term": None,
+                "salesforce_uuid": None,
+            },
+            "uri": f"https://api.calendly.com/scheduled_events/EVT1/invitees/{invitee}",
+            "scheduled_event": {
+                "uri": "https://api.calendly.com/scheduled_events/EVT1",
+                "name": "Audit monitoring 30 min",
+                "status": "active",
+                "start_time": start.replace("Z", ".000000Z"),
+                "end_time": start.replace(":00:00Z", ":30:00.000000Z"),
+                "event_type": "https://api.calendly.com/event_types/TYPE1",
+            },
+            **payload,
+        },
+    }
+    return json.dumps(data).encode()
+
+
+def calendly_post(client, body: bytes, *, key=CALENDLY_KEY, t=None):
+    t = str(int(time.time()) if t is None else t)
+    v1 = hmac.new(key.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/api/webhooks/calendly",
+        data=body,
+        content_type="application/json",
+        HTTP_CALENDLY_WEBHOOK_SIGNATURE=f"t={t},v1={v1}",
+    )
+
+
+def test_it_maps_a_signed_calendly_booking_by_utm_content(client, prospect, run_on_commit):
+    body = calendly_body(email="jean.perso@gmail.com", utm_content=prospect.identity_token)
+    response = run_on_commit(calendly_post, client, body)
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    meeting = Meeting.objects.get()
+    assert meeting.prospect == prospect and meeting.tool == "calendly"
+    assert meeting.external_id == "https://api.calendly.com/scheduled_events/EVT1"
+    assert meeting.identification == "verified"
+    assert sms.outbox[0].body.startswith("Jean Dupont (Acme) a pris RDV ")
+
+
+def test_a_calendly_booking_matched_by_email(client, prospect):
+    assert calendly_post(client, calendly_body()).status_code == 200
+    assert Meeting.objects.get().match_method == "email"
+
+
+def test_a_stale_or_forged_calendly_signature_is_refused(client, prospect):
+    body = calendly_body()
+    assert calendly_post(client, body, t=int(time.time()) - 10 * 60).status_code == 401
+    assert calendly_post(client, body, key="wrong-key").status_code == 401
+    now = int(time.time())
+    signed = hmac.new(CALENDLY_KEY.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
+    tampered = client.post(
+        "/api/webhooks/calendly",
+        data=body.replace(b"Jean", b"Jane"),
+        content_type="application/json",
+        HTTP_CALENDLY_WEBHOOK_SIGNATURE=f"t={now},v1={signed}",
+    )
+    assert tampered.status_code == 401
+
+
+def test_a_calendly_reschedule_cancels_the_old_event_as_moved(client, prospect):
+    calendly_post(client, calendly_body())
+    calendly_post(client, calendly_body("invitee.canceled", rescheduled=True))
+    assert Meeting.objects.get().status == "rescheduled"
+
+
+def test_a_calendly_no_show(client, prospect):
+    calendly_post(client, calendly_body())
+    calendly_post(client, calendly_body("invitee_no_show.created"))
+    assert Meeting.objects.get().status == "no_show"
+
+
+# --- What a booking changes in the alerts --------------------------------------------------------
+
+
+def test_a_booked_prospects_later_read_does_not_text_but_stays_on_the_timeline(client, prospect, run_on_commit):
+    run_on_commit(calcom_post, client, calcom_body(responses={"ak": {"value": prospect.identity_token}}))
+    assert len(sms.outbox) == 1
+    VisitorFactory(visitor_id="visitor-booked", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-booked", prospect=prospect, ak=prospect.identity_token)
+    run_on_commit(run_detection_cycle)
+    click = Alert.objects.get(signal=Signal.CTA_CLICK)
+    assert click.status == Alert.Status.MEETING
+    assert len(sms.outbox) == 1
+
+
+def test_once_the_meeting_is_past_other_signals_text_again(client, prospect, run_on_commit):
+    Meeting.objects.create(
+        prospect=prospect,
+        tool="calcom",
+        external_id="old",
+        starts_at=timezone.now() - timedelta(hours=3),
+        ends_at=timezone.now() - timedelta(hours=2),
+        match_method="ak",
+        booked_at=timezone.now() - timedelta(days=2),
+    )
+    VisitorFactory(visitor_id="visitor-after", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-after", prospect=prospect, ak=prospect.identity_token)
+    run_on_commit(run_detection_cycle)
+    assert Alert.objects.get(signal=Signal.CTA_CLICK).status == Alert.Status.SENT
+
+
+def test_hot_leads_shows_the_meeting_instead_of_to_call(client, staff_client, prospect, run_on_commit):
+    VisitorFactory(visitor_id="visitor-hot", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-hot", prospect=prospect, ak=prospect.identity_token)
+    run_on_commit(run_detection_cycle)
+    page = staff_client.get("/admin/backoffice/hot-leads/").content.decode()
+    assert "À appeler" in page
+    run_on_commit(calcom_post, client, calcom_body(responses={"ak": {"value": prospect.identity_token}}))
+    page = staff_client.get("/admin/backoffice/hot-leads/").content.decode()
+    assert "À appeler" not in page
+    assert "RDV " in page and "10:00" in page

@@ -1,0 +1,109 @@
+"""Store what a booking tool reported (CONTRACT §2c): each delivery once, as a Meeting of the prospect
+the booking link's ak (verified) or the invitee's email (claimed) names; strangers are only counted.
+
+A new booking (or a booking's new time) is announced after commit, so that detection turns it into the
+`meeting_booked` signal at once; the scheduled cycle finds it too (Meeting.booked_at)."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from prospects.models import Prospect
+from tracking.models import BookingDelivery, MatchMethod, Meeting
+from tracking.signals import announce_event
+from tracking.webhooks.events import BookingEvent
+from tracking.webhooks.services import webhook_unknown_recipients_count
+
+# A booking moves the prospect along the pipeline, never back from these.
+FINAL = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    unknown_recipients: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"stored": self.stored, "duplicates": self.duplicates, "unknown_recipients": self.unknown_recipients}
+
+
+def booking_match(event: BookingEvent) -> tuple[Prospect, str] | None:
+    """The prospect behind a booking, strongest first: an ak the booking link carried, then the
+    invitee's email. The email is what the invitee typed, so it only claims."""
+    for ak in event.aks:
+        prospect = Prospect.objects.filter(identity_token=ak).first()
+        if prospect is not None:
+            return prospect, MatchMethod.AK
+    if event.email:
+        prospect = Prospect.objects.filter(email=event.email.lower()).first()
+        if prospect is not None:
+            return prospect, MatchMethod.EMAIL
+    return None
+
+
+def booking_events_record(*, tool: str, events: list[BookingEvent]) -> BookingOutcome:
+    stored = duplicates = unknown = 0
+    for event in events:
+        if BookingDelivery.objects.filter(key=event.key).exists():
+            duplicates += 1
+            continue
+        known = Meeting.objects.filter(tool=tool, external_id=event.booking_id).select_related("prospect").first()
+        match = (known.prospect, known.match_method) if known else booking_match(event)
+        if match is None:
+            unknown += 1
+            continue
+        try:
+            # A savepoint: the same delivery arriving twice at once inserts its key once; the loser
+            # undoes only its own event.
+            with transaction.atomic():
+                BookingDelivery.objects.create(tool=tool, key=event.key[:200], event=event.event[:60])
+                meeting = _apply(tool=tool, event=event, prospect=match[0], method=match[1])
+                BookingDelivery.objects.filter(key=event.key[:200]).update(meeting=meeting)
+        except IntegrityError:
+            duplicates += 1
+            continue
+        stored += 1
+    if unknown:
+        webhook_unknown_recipients_count(provider=tool, count=unknown)
+    return BookingOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
+
+
+def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -> Meeting:
+    now = timezone.now()
+    meeting = Meeting.objects.select_for_update().filter(tool=tool, external_id=event.booking_id).first()
+    if meeting is None:
+        meeting = Meeting(
+            prospect=prospect,
+            tool=tool,
+            external_id=event.booking_id,
+            match_method=method,
+            invitee_email=event.email,
+            starts_at=event.starts_at or now,
+            ends_at=event.ends_at,
+            status=event.status,
+            booked_at=now,
+        )
+        meeting.save()
+        booked = event.status == Meeting.Status.BOOKED
+    else:
+        moved = event.starts_at is not None and event.starts_at != meeting.starts_at
+        booked = event.status == Meeting.Status.BOOKED and (moved or meeting.status != Meeting.Status.BOOKED)
+        if event.starts_at is not None:
+            meeting.starts_at, meeting.ends_at = event.starts_at, event.ends_at or meeting.ends_at
+        # A no-show is not undone by a late "meeting ended".
+        if not (event.status == Meeting.Status.HELD and meeting.status == Meeting.Status.NO_SHOW):
+            meeting.status = event.status
+        if booked:
+            meeting.booked_at = now
+        meeting.save()
+    if event.previous_booking_id:
+        Meeting.objects.filter(tool=tool, external_id=event.previous_booking_id).update(
+            status=Meeting.Status.RESCHEDULED, updated_at=now
+        )
+    if booked:
+        if prospect.status not in FINAL:
+            Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.MEETING_BOOKED)
+        announce_event("meeting")
+    return meeting
