@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0004_visitor_email_given_at'),
+        ('tracking', '0005_meetings'),
     ]
 
     operations = [
