@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.latency import CREATE_PROSPECTS, DEPLOYMENTS, UA, wait_for_sms  # noqa: E402
+from bench.latency import CREATE_PROSPECTS, UA, wait_for_sms  # noqa: E402
 from bench.ovh_sink import OvhSink  # noqa: E402
 from bench.processes import (  # noqa: E402
     ROOT,
@@ -38,6 +38,10 @@ from bench.processes import (  # noqa: E402
 )
 
 PORT = 8450
+DEPLOYMENTS = {
+    "sqlite": (f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-flood.sqlite3", ""),
+    "postgres-redis": ("postgres://postgres@127.0.0.1:5432/arkwatch_bench_flood", "redis://127.0.0.1:6379/1"),
+}
 CLICKERS = 8  # prospects who click during the flood, spread over it
 
 
