@@ -131,21 +131,9 @@ class SignalCooldownAdmin(ReadOnlyAdmin):
 
 @admin.register(DetectionRun)
 class DetectionRunAdmin(ReadOnlyAdmin):
-    list_display = [
-        "started_at",
-        "trigger",
-        "events_scanned",
-        "visitors_matched",
-        "signals_found",
-        "alerts_created",
-        "finished_at",
-        "error",
-    ]
+    # What a run did, in the width of a 1,366 px screen; the visitors matched and the end time are on
+    # the run's page.
+    list_display = ["started_at", "trigger", "events_scanned", "signals_found", "alerts_created", "error"]
     list_filter = ["trigger"]
     ordering = ["-started_at"]
     readonly_fields = [f.name for f in DetectionRun._meta.fields]
-
-
-admin.site.site_header = _("ArkWatch — back office")
-admin.site.site_title = _("ArkWatch")
-admin.site.index_title = _("Prospects, signals and calls")

@@ -6,6 +6,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from alerts.detection import detection_is_late
+from alerts.ledger import ledger
 from alerts.models import Alert, AlertDelivery, DetectionRun
 from prospects.models import Prospect
 
@@ -62,4 +63,6 @@ def monitoring_status() -> dict:
         "detection_late": late,
         "generated_at": _iso(timezone.now()),
         "leads": list(leads.values()),
+        # From signal to meeting, per signal type and per call opener (alerts/ledger.py).
+        "ledger": ledger().as_dict(),
     }

@@ -4,6 +4,7 @@ Development defaults apply only when DEBUG is on; with DEBUG off (production) a 
 SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
 """
 
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -37,7 +38,7 @@ else:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.admin_app.ArkWatchAdminConfig",  # the admin, with the dashboard as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -245,6 +246,29 @@ ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
+
+# --- The ledger and the campaign (alerts/ledger.py) ---------------------------------------------
+# A meeting is traced to the signal, SMS and call of the prospect in the days before it was booked.
+LEDGER_WINDOW_DAYS = env.int("LEDGER_WINDOW_DAYS", default=14)
+# Below this many cases a rate is shown as "pas assez de données", not as a percentage.
+LEDGER_MIN_N = env.int("LEDGER_MIN_N", default=10)
+
+
+def _campaign_date(name: str, value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a date written YYYY-MM-DD, not {value!r}.") from exc
+
+
+# The campaign's first day: the dashboard's charts and the ledger start there (empty: the first signal).
+CAMPAIGN_START = _campaign_date("CAMPAIGN_START", env("CAMPAIGN_START", default=""))
+# The goal shown as progress, e.g. 3 qualified calls (reached, or meeting booked) by 2027-02-12.
+CAMPAIGN_GOAL_COUNT = env.int("CAMPAIGN_GOAL_COUNT", default=0)
+CAMPAIGN_GOAL_KIND = env("CAMPAIGN_GOAL_KIND", default="qualified_calls")
+if CAMPAIGN_GOAL_KIND not in ("qualified_calls", "meetings"):
+    raise ImproperlyConfigured("CAMPAIGN_GOAL_KIND must be qualified_calls or meetings.")
+CAMPAIGN_GOAL_DATE = _campaign_date("CAMPAIGN_GOAL_DATE", env("CAMPAIGN_GOAL_DATE", default=""))
 
 OVH_ENDPOINT = env("OVH_ENDPOINT", default="ovh-eu")
 OVH_APPLICATION_KEY = env("OVH_APPLICATION_KEY", default="")

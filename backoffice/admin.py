@@ -18,9 +18,6 @@ from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 
 admin.site.unregister(Prospect)
-# The admin's "View site" would open "/", which is nothing here (the landing page lives elsewhere, and
-# opening the demo page would record staff as a visitor).
-admin.site.site_url = None
 
 
 @admin.register(Prospect)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from alerts.delivery import alert_failure_acknowledge, alert_resend
+from alerts.ledger import LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
 from alerts.services import alert_dismiss, alert_release
 from backoffice.selectors import (
@@ -172,6 +173,47 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+LEDGER_COLUMNS = [
+    ("sms_sent", gettext_lazy("SMS sent"), gettext_lazy("of the signals")),
+    ("called", gettext_lazy("Called"), gettext_lazy("of the SMS")),
+    ("reached", gettext_lazy("Reached"), gettext_lazy("of the calls")),
+    ("meetings_booked", gettext_lazy("Meetings booked"), gettext_lazy("of the SMS")),
+    ("meetings_held", gettext_lazy("Meetings held"), gettext_lazy("of the meetings")),
+    ("false_alarms", gettext_lazy("False alarms"), gettext_lazy("of the SMS")),
+]
+OPENER_COLUMNS = [
+    ("reached", gettext_lazy("Reached"), gettext_lazy("of the calls")),
+    ("meetings_booked", gettext_lazy("Meetings booked"), gettext_lazy("of the calls")),
+    ("meetings_held", gettext_lazy("Meetings held"), gettext_lazy("of the meetings")),
+    ("false_alarms", gettext_lazy("False alarms"), gettext_lazy("of the replies")),
+]
+
+
+def _cells(row: LedgerRow, columns: list[tuple[str, Any, Any]]) -> list[Rate]:
+    return [getattr(row, name) for name, _label, _of in columns]
+
+
+def ledger_page(request: HttpRequest) -> HttpResponse:
+    _require(request, "alerts.view_alert")
+    result = ledger()
+    return render(
+        request,
+        "admin/backoffice/ledger.html",
+        _context(
+            request,
+            _("From signal to meeting"),
+            ledger=result,
+            columns=LEDGER_COLUMNS,
+            opener_columns=OPENER_COLUMNS,
+            signal_rows=[(row, _cells(row, LEDGER_COLUMNS)) for row in result.by_signal],
+            total_cells=_cells(result.total, LEDGER_COLUMNS) if result.total else [],
+            opener_rows=[(row, _cells(row, OPENER_COLUMNS)) for row in result.by_opener],
+            min_n=settings.LEDGER_MIN_N,
+            window_days=settings.LEDGER_WINDOW_DAYS,
+        ),
+    )
+
+
 def unmatched_page(request: HttpRequest) -> HttpResponse:
     _require(request, "tracking.view_visitor")
     can_link = request.user.has_perm("tracking.change_visitor")
@@ -236,6 +278,7 @@ def backoffice_urls() -> list[URLPattern]:
         path("hot-leads/<int:prospect_id>/call/", view(record_call), name="backoffice-record-call"),
         path("alerts/<int:alert_id>/action/", view(alert_action), name="backoffice-alert-action"),
         path("funnel/", view(funnel_page), name="backoffice-funnel"),
+        path("ledger/", view(ledger_page), name="backoffice-ledger"),
         path("unmatched/", view(unmatched_page), name="backoffice-unmatched"),
         path("timeline/<int:prospect_id>/", view(timeline_page), name="backoffice-timeline"),
     ]

@@ -276,3 +276,35 @@ def test_alert_actions_need_the_caller_role(staff_without_roles):
     alert = make_alert(ProspectFactory(), status=Alert.Status.FAILED)
     response = staff_without_roles.post(reverse("backoffice-alert-action", args=[alert.pk]), {"action": "resend"})
     assert response.status_code == 403
+
+
+def test_the_admin_index_is_a_dashboard_with_the_leads_to_call_first(staff_client):
+    make_alert(ProspectFactory(name="Alice Hot"))
+    make_alert(ProspectFactory(name="Bob Hot"), signal="page_dwell")
+    content = staff_client.get(reverse("admin:index")).content.decode()
+    leads = content[content.index('id="leads-to-call"') :]
+    assert "2" in leads[: leads.index("</a>")] and "prospects à appeler maintenant" in leads
+    assert content.index('id="leads-to-call"') < content.index(reverse("admin:prospects_prospect_changelist"))
+    # Django Q's tables and the bookkeeping are in the folded technical section, not among the data.
+    technical = content[content.index('id="technical-administration"') :]
+    data = content[: content.index('id="technical-administration"')]
+    for name in ["django_q_schedule", "alerts_signalcooldown", "alerts_alertdelivery", "auth_user"]:
+        url = reverse(f"admin:{name}_changelist")
+        assert url in technical and url not in data, name
+    assert "Administration technique" in technical
+
+
+def test_callers_see_no_technical_table_on_the_dashboard(caller_client):
+    content = caller_client.get(reverse("admin:index")).content.decode()
+    assert "Personne à appeler pour l&#x27;instant" in content or "Personne à appeler" in content
+    assert "technical-administration" not in content
+    assert reverse("admin:alerts_alertdelivery_changelist") not in content  # they may read it, but need not
+    assert reverse("admin:prospects_prospect_changelist") in content
+
+
+def test_admin_pages_have_titles_for_people(staff_client):
+    prospect = ProspectFactory(name="Alice Titre")
+    listing = staff_client.get(reverse("admin:prospects_prospect_changelist")).content.decode()
+    assert "<h1>Prospects</h1>" in listing and "Sélectionnez" not in listing
+    page = staff_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk])).content.decode()
+    assert "<h1>Alice Titre" in page

@@ -96,6 +96,7 @@ PAGES: dict[str, tuple[Callable[[dict], list], dict[str, int]]] = {
     "backoffice-hot-leads": (_none, {"superuser": 200, "caller": 200, "staff": 403}),
     "backoffice-hot-leads-json": (_none, {"superuser": 200, "caller": 200, "staff": 403}),
     "backoffice-funnel": (_none, {"superuser": 200, "caller": 200, "staff": 403}),
+    "backoffice-ledger": (_none, {"superuser": 200, "caller": 200, "staff": 403}),
     "backoffice-unmatched": (_none, {"superuser": 200, "caller": 200, "staff": 403}),
     "backoffice-timeline": (_prospect, {"superuser": 200, "caller": 200, "staff": 403}),
     # POST only (the POSTs are tested per role below).

@@ -20,16 +20,26 @@ from alerts import sms
 from alerts.composer import compose_alert_sms
 from alerts.detected import DetectedSignal
 from alerts.detection import find_reopen_signals
-from alerts.gsm import GSM7_BASIC, GSM7_EXTENSION, gsm7_segments, gsm7_units, is_gsm7, segment_budget
+from alerts.gsm import (
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    gsm7_segments,
+    gsm7_units,
+    is_gsm7,
+    segment_budget,
+    truncate_units,
+)
 from alerts.models import Alert
 from alerts.services import alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
+from tests import test_detection
 from tests.factories import EmailEventFactory, ProspectFactory, aware
 from tests.test_composer import compose as compose_lead
 from tracking.models import EmailEvent
 
 T0 = aware(2026, 11, 24, 9, 0, 0)  # a Tuesday, 09:00 in TIME_ZONE
 SECOND = timedelta(seconds=1)
+cycle, page_view = test_detection.cycle, test_detection.page_view  # a detection cycle at a frozen time
 
 
 # --- GSM-7 length and the SMS segment budget -----------------------------------------------------
@@ -160,6 +170,28 @@ def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
         assert "+" in text, "the number to call survives every shortening"
 
 
+@pytest.mark.parametrize(
+    ("text", "units", "kept"),
+    [
+        ("abcd efghij", 9, "abcd"),  # the last space at exactly half the cut: the half-word goes
+        ("abc defghij", 9, "abc defgh"),  # before half: the word is cut instead
+        ("abcd", 0, ""),
+        ("abcd", -1, ""),
+    ],
+)
+def test_shortening_drops_a_half_word_from_the_middle_on(text, units, kept):
+    assert truncate_units(text, units) == kept
+
+
+@given(st.text(alphabet=st.sampled_from(sorted(GSM7_BASIC | GSM7_EXTENSION)), max_size=400), st.integers(-5, 400))
+def test_shortening_never_exceeds_the_units_and_keeps_a_prefix(text, units):
+    cut = truncate_units(text, units)
+    assert gsm7_units(cut) <= max(units, 0)
+    assert text.startswith(cut)
+    if gsm7_units(text) <= units:
+        assert cut == text
+
+
 @given(st.text(alphabet=st.sampled_from(sorted(GSM7_BASIC)), max_size=1000))
 def test_plain_gsm7_text_needs_one_part_up_to_160_then_one_per_153(text):
     units = len(text)
@@ -285,6 +317,21 @@ def test_a_reopen_counts_from_24_to_48_hours_after_sending(after, fires):
     opened = EmailEventFactory(prospect=prospect, message_id="m1", event="opened", occurred_at=T0 + after)
     found = find_reopen_signals(EmailEvent.objects.filter(pk=opened.pk))
     assert bool(found) is fires
+
+
+# --- Dwell: one page view spanning SIGNAL_DWELL_SECONDS (90) of server time ------------------------
+# (89/90/91 s at the default are test_detection's; here the threshold moves and the edge moves with it)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("threshold", "seconds", "alerts"), [(45, 44, 0), (45, 45, 1), (120, 90, 0), (120, 119, 0), (120, 120, 1)]
+)
+def test_the_dwell_edge_follows_its_setting(settings, cycle, threshold, seconds, alerts):
+    settings.SIGNAL_DWELL_SECONDS = threshold
+    page_view(ProspectFactory(), T0, seconds)
+    cycle(T0 + timedelta(seconds=seconds + 1))
+    assert Alert.objects.filter(signal="page_dwell").count() == alerts
 
 
 # --- Rate limits: TRACKING_RATE_LIMIT (300/m) per client, fixed windows ----------------------------

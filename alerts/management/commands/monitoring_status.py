@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from alerts.evidence import evidence_sentence
-from alerts.models import Alert
+from alerts.models import Alert, Signal
 from alerts.selectors import monitoring_status
 from core.commands import ProductCommand
 from core.display import moment_display, phone_display
@@ -57,6 +57,7 @@ class Command(ProductCommand):
             self.stdout.write(_("Last detection: %(when)s (LATE).") % {"when": last})
         else:
             self.stdout.write(_("Last detection: %(when)s.") % {"when": last})
+        self._ledger(status["ledger"])
         for lead in status["leads"]:
             state = _("called") if lead["acknowledged"] else _("TO CALL")
             phone = phone_display(lead["phone"] or "")
@@ -67,3 +68,35 @@ class Command(ProductCommand):
                     f"    {_moment(signal['at'], empty='-')}  {evidence_sentence(signal['signal'], signal['evidence'])}"
                     f" [{_status_label(signal['alert_status'])}]"
                 )
+
+    def _ledger(self, ledger: dict[str, Any]) -> None:
+        """One line per signal type: k / n, and "not enough data" below LEDGER_MIN_N."""
+
+        def rate(value: dict[str, Any]) -> str:
+            text = f"{value['k']}/{value['n']}"
+            if not value["enough_data"]:
+                return f"{text} ({_('not enough data')})"
+            return f"{text} ({value['low']:.0%}-{value['high']:.0%})"
+
+        self.stdout.write(_("Ledger, from signal to meeting:"))
+        for row in ledger["by_signal"]:
+            self.stdout.write(
+                "  "
+                + _("%(signal)s: SMS %(sms)s, called %(called)s, reached %(reached)s, meetings %(meetings)s")
+                % {
+                    "signal": _signal_label(row["key"]),
+                    "sms": rate(row["sms_sent"]),
+                    "called": rate(row["called"]),
+                    "reached": rate(row["reached"]),
+                    "meetings": rate(row["meetings_booked"]),
+                }
+            )
+        goal = ledger["goal"]
+        if goal:
+            self.stdout.write(
+                _("Campaign goal: %(done)d of %(count)d.") % {"done": goal["done"], "count": goal["count"]}
+            )
+
+
+def _signal_label(value: str) -> str:
+    return str(Signal(value).label) if value in Signal.values else value
