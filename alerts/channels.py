@@ -14,10 +14,13 @@ import apprise
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert, AlertDelivery
-from alerts.sms import SmsError
+from alerts.errors import DeliveryError
 
 PREFIX = "apprise:"
+
+
+class ChannelError(DeliveryError):
+    """An Apprise channel's failure (see DeliveryError for `permanent`)."""
 
 
 def channel_key(url: str) -> str:
@@ -39,30 +42,16 @@ def configured_channels() -> dict[str, str]:
 
 
 def send_to_channel(*, key: str, title: str, body: str) -> None:
-    """Send through the channel named by `key`. Raises SmsError: permanent when the channel is gone from
+    """Send through the channel named by `key`. Raises ChannelError: permanent when the channel is gone from
     ALERT_CHANNELS or Apprise cannot read its URL, temporary when the service refused or did not answer
     (Apprise reports failure without saying whether the message arrived; see docs/how-it-works.md)."""
     url = configured_channels().get(key)
     if url is None:
-        raise SmsError(_("this channel is no longer in ALERT_CHANNELS"), permanent=True)
+        raise ChannelError(_("this channel is no longer in ALERT_CHANNELS"), permanent=True)
     notifier = apprise.Apprise()
     if not notifier.add(url):
-        raise SmsError(
+        raise ChannelError(
             _("Apprise cannot read the channel URL %(channel)s") % {"channel": channel_label(url)}, permanent=True
         )
     if not notifier.notify(title=title, body=body):
-        raise SmsError(_("%(channel)s did not accept the message") % {"channel": channel_label(url)})
-
-
-def channel_deliveries(*, alert: Alert, purpose: str) -> list[AlertDelivery]:
-    """Unsaved outbox rows of this alert for every configured channel."""
-    return [
-        AlertDelivery(
-            alert=alert,
-            recipient=key,
-            channel=AlertDelivery.Channel.APPRISE,
-            label=channel_label(url),
-            purpose=purpose,
-        )
-        for key, url in configured_channels().items()
-    ]
+        raise ChannelError(_("%(channel)s did not accept the message") % {"channel": channel_label(url)})

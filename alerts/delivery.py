@@ -1,15 +1,21 @@
-"""Deliver an alert's SMS: one AlertDelivery row per recipient, the outbox.
+"""The outbox: every AlertDelivery is created, queued, claimed and sent here.
 
-At-most-once per (alert, recipient): each attempt first claims the delivery row with a conditional
-UPDATE, and after an ambiguous failure (timeout, broken answer) the provider is asked whether the
-tagged SMS already left before anything is sent again.
+One row per message and recipient: an alert's SMS to each of ALERT_SMS_RECIPIENTS and its message to
+each channel of ALERT_CHANNELS (`alert_deliveries_add`), the held notice and the hourly summary
+(`notice_schedule`), and the lead sent to the channels when an SMS got no handset receipt
+(`fallback_deliveries_add`). Rows are created in the caller's transaction and handed to a worker once
+it commits; the one-minute relay schedule hands over whatever a lost task or a dead worker left.
+
+At-most-once per row: each attempt first claims its row with a conditional UPDATE (`_claim`, the one
+place a delivery is claimed), and after an ambiguous failure (timeout, broken answer) the provider is
+asked whether the tagged SMS already left before anything is sent again.
 
 Never lost: a temporary failure (OVH unreachable, 5xx, 429), or a "was it sent?" check that cannot
-reach OVH, is retried with a growing backoff until SMS_GIVE_UP_AFTER_MINUTES after the delivery was
-created. The first tries happen inside the task; later ones are handed over by the relay schedule
-(every minute), so a worker never sleeps through a long outage. Only a permanent error, a provider
-that cannot tell whether an ambiguous send left, or the give-up time fails a delivery; /healthz then
-answers 503 until someone acknowledges it or resends it from the back office.
+reach OVH, is retried with a growing backoff until SMS_GIVE_UP_AFTER_MINUTES after the row was
+created. The first tries happen inside the task; later ones are handed over by the relay schedule, so
+a worker never sleeps through a long outage. Only a permanent error, a provider that cannot tell
+whether an ambiguous send left, or the give-up time fails a row; /healthz then answers 503 until
+someone acknowledges the alert or resends it (alerts/actions.py).
 """
 
 import logging
@@ -18,15 +24,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from alerts.channels import send_to_channel
+from alerts.channels import channel_label, configured_channels, send_to_channel
 from alerts.composer import compose_alert_rich
-from alerts.models import Alert, AlertDelivery
-from alerts.notices import notice_text
+from alerts.errors import DeliveryError
+from alerts.models import Alert, AlertDelivery, SmsNotice
+from alerts.notices import hour_of, notice_text
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -40,9 +48,84 @@ RETRY_MAX_BACKOFF_SECONDS = 60.0
 # Waits longer than this are left to the relay schedule rather than slept through in the worker.
 LONGEST_SLEEP_IN_TASK = 20.0
 WAITING = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
+# The held notice waits this long after the first hold, to count the whole burst.
+HELD_NOTICE_DELAY = timedelta(seconds=60)
 
 
-def _claim_delivery(delivery_id: int, now: datetime) -> bool:
+# --- Creating rows -----------------------------------------------------------------------------
+
+
+def _sms_recipients() -> list[str]:
+    return list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
+
+
+def _channel_rows(alert: Alert, purpose: str) -> list[AlertDelivery]:
+    return [
+        AlertDelivery(
+            alert=alert, recipient=key, channel=AlertDelivery.Channel.APPRISE, label=channel_label(url), purpose=purpose
+        )
+        for key, url in configured_channels().items()
+    ]
+
+
+def alert_deliveries_add(alert: Alert) -> None:
+    """The alert's rows, one SMS per recipient and one message per channel, handed to a worker once the
+    caller's transaction commits. With nobody to alert, the alert is marked failed (the caller saves it)."""
+    rows = [AlertDelivery(alert=alert, recipient=r, label=r) for r in _sms_recipients()]
+    rows += _channel_rows(alert, AlertDelivery.Purpose.ALERT)
+    AlertDelivery.objects.bulk_create(rows)
+    if not rows:
+        alert.status = Alert.Status.FAILED
+        alert.message += " [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
+        return
+    alert_id = alert.pk
+    transaction.on_commit(lambda: enqueue_delivery(alert_id))
+
+
+def fallback_deliveries_add(alert: Alert) -> int:
+    """An SMS of this alert was not received: the lead goes to every channel, once (unique per purpose)."""
+    rows = _channel_rows(alert, AlertDelivery.Purpose.SMS_NOT_RECEIVED)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        created = AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        alert_id = alert.pk
+        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+    return len(created)
+
+
+def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
+    """The notice of this kind for the current hour (alerts/notices.py writes its text), created with
+    its rows by the first caller: one notice per kind and hour whatever the number of workers. Its rows
+    wait for their time (a minute after the first hold; the summary at the end of the hour), when the
+    relay schedule hands them over."""
+    period = hour_of(now)
+    notice, created = SmsNotice.objects.get_or_create(kind=kind, period_start=period)
+    if created:
+        send_at = now + HELD_NOTICE_DELAY if kind == SmsNotice.Kind.HELD else period + timedelta(hours=1)
+        AlertDelivery.objects.bulk_create(
+            [AlertDelivery(notice=notice, recipient=r, retry_at=send_at, created_at=send_at) for r in _sms_recipients()]
+        )
+    return notice
+
+
+def failed_deliveries_retry(alert: Alert) -> bool:
+    """Give the alert's failed rows a new give-up window and hand them over; False when none failed.
+    A row whose last try may have left keeps `needs_check`: the provider is asked by tag first."""
+    now = timezone.now()
+    retried = AlertDelivery.objects.filter(alert=alert, status=AlertDelivery.Status.FAILED).update(
+        status=AlertDelivery.Status.RETRY, attempts=0, created_at=now, retry_at=None, updated_at=now
+    )
+    if retried:
+        alert_id = alert.pk
+        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+    return bool(retried)
+
+
+# --- Claiming and sending ----------------------------------------------------------------------
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
     return bool(
         AlertDelivery.objects.filter(pk=delivery_id, status__in=WAITING)
         .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
@@ -103,12 +186,12 @@ def delivery_send(*, delivery_id: int, backend: BaseSmsBackend | None = None) ->
     """Send one message to one recipient; returns the status it is left in (sent, retry, failed, …)."""
     while True:
         now = timezone.now()
-        if not _claim_delivery(delivery_id, now):
+        if not _claim(delivery_id, now):
             return AlertDelivery.objects.get(pk=delivery_id).status  # someone else has it, not due, or done
         delivery = AlertDelivery.objects.select_related("alert__prospect", "notice").get(pk=delivery_id)
         try:
             result = _send_unless_already_sent(delivery, backend)
-        except SmsError as exc:
+        except DeliveryError as exc:
             needs_check = exc.ambiguous or delivery.needs_check
             give_up_at = delivery.created_at + timedelta(minutes=settings.SMS_GIVE_UP_AFTER_MINUTES)
             wait = _backoff(delivery.attempts)
@@ -190,6 +273,9 @@ def notice_deliver(*, notice_id: int) -> None:
     _deliver_all(AlertDelivery.objects.filter(notice_id=notice_id))
 
 
+# --- Handing rows to a worker ---------------------------------------------------------------
+
+
 def deliveries_needing_relay(now: datetime | None = None) -> list[tuple[int | None, int | None]]:
     """(alert id, notice id) of SMS waiting for a worker: a retry (or a notice) whose time has come, a
     worker that died mid-send (lease expired), or a queued delivery whose task was lost."""
@@ -229,31 +315,3 @@ def relay_left_behind_deliveries() -> int:
         elif notice_id is not None:
             enqueue_notice_delivery(notice_id)
     return len(pairs)
-
-
-def alert_resend(*, alert: Alert) -> bool:
-    """Try a failed alert's SMS again (back office). Still never twice: a delivery whose last try may
-    have left keeps `needs_check`, so the provider is asked by tag first. False when nothing failed."""
-    now = timezone.now()
-    resent = AlertDelivery.objects.filter(alert=alert, status=AlertDelivery.Status.FAILED).update(
-        status=AlertDelivery.Status.RETRY, attempts=0, created_at=now, retry_at=None, updated_at=now
-    )
-    if not resent:
-        return False
-    Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.QUEUED, failure_acknowledged_at=None)
-    enqueue_delivery(alert.pk)
-    return True
-
-
-def alert_failure_acknowledge(*, alert: Alert) -> bool:
-    """Someone saw that this alert's SMS failed (back office): /healthz stops reporting it."""
-    return bool(
-        Alert.objects.filter(pk=alert.pk, status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True).update(
-            failure_acknowledged_at=timezone.now()
-        )
-    )
-
-
-def unacknowledged_failures() -> "QuerySet[Alert]":
-    """Alerts that reached nobody and that nobody has seen since: a call recorded for it counts."""
-    return Alert.objects.filter(status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True, call__isnull=True)

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Max, Min, Model, QuerySet
 from django.utils import timezone
 
-from alerts.delivery import relay_left_behind_deliveries
 from alerts.detected import DetectedSignal
 from alerts.dwell import find_dwell_signals
 from alerts.models import Alert, DetectionRun, Signal
@@ -255,7 +254,6 @@ def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: 
         signals_found=len(report.signals),
         alerts_created=len(report.alerts),
     )
-    relay_left_behind_deliveries()
     return report
 
 

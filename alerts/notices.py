@@ -6,9 +6,9 @@
 - Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;
   one SMS at the end of that hour lists them. Nothing is dropped: every alert stays on the hot-leads page.
 
-Each notice is one row per (kind, hour), created with get_or_create on a unique key: whatever the
-number of workers, one notice, one delivery per recipient, sent through the same outbox as alerts.
-Its text is written when its first SMS leaves, so it counts what happened until then.
+Each notice is one row per (kind, hour), created with its deliveries by the outbox
+(alerts/delivery.py `notice_schedule`): whatever the number of workers, one notice, one delivery per
+recipient. Its text is written here when its first SMS leaves, so it counts what happened until then.
 """
 
 from datetime import datetime, timedelta
@@ -19,10 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
-from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
+from alerts.models import Alert, Signal, SmsNotice
 
-# The held notice waits this long after the first hold, to count the whole burst.
-HELD_NOTICE_DELAY = timedelta(seconds=60)
 SIGNAL_SHORT = {
     Signal.PAGE_DWELL: gettext_lazy("read"),
     Signal.CTA_CLICK: gettext_lazy("click"),
@@ -35,24 +33,11 @@ def hour_of(moment: datetime) -> datetime:
     return timezone.localtime(moment).replace(minute=0, second=0, microsecond=0)
 
 
-def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
-    """The notice of this kind for the current hour, created (with its deliveries) by the first caller."""
-    period = hour_of(now)
-    notice, created = SmsNotice.objects.get_or_create(kind=kind, period_start=period)
-    if created:
-        send_at = now + HELD_NOTICE_DELAY if kind == SmsNotice.Kind.HELD else period + timedelta(hours=1)
-        recipients = list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
-        AlertDelivery.objects.bulk_create(
-            [AlertDelivery(notice=notice, recipient=r, retry_at=send_at, created_at=send_at) for r in recipients]
-        )
-    return notice
-
-
 def _hot_leads_url() -> str:
     return settings.PUBLIC_BASE_URL + reverse("backoffice-hot-leads")
 
 
-def _compose(notice: SmsNotice) -> str:
+def _notice_text_now(notice: SmsNotice) -> str:
     budget = segment_budget(settings.SMS_MAX_SEGMENTS)
     link = _hot_leads_url()
     period_end = notice.period_start + timedelta(hours=1)
@@ -95,6 +80,6 @@ def notice_text(notice: SmsNotice) -> str:
     """The notice's SMS, written once (conditional UPDATE: a retry re-sends the same words, which the
     "already sent?" tag check relies on)."""
     if not notice.message:
-        SmsNotice.objects.filter(pk=notice.pk, message="").update(message=_compose(notice))
+        SmsNotice.objects.filter(pk=notice.pk, message="").update(message=_notice_text_now(notice))
         notice.refresh_from_db(fields=["message"])
     return notice.message

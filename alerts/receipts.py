@@ -7,11 +7,9 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from alerts.channels import channel_deliveries
-from alerts.delivery import enqueue_delivery
+from alerts.delivery import fallback_deliveries_add
 from alerts.models import AlertDelivery
 from alerts.sms import SmsError, get_sms_backend
 
@@ -26,20 +24,6 @@ LOOKBACK_MARGIN = timedelta(minutes=10)
 def _close(delivery: AlertDelivery, **fields: object) -> bool:
     """Conditional UPDATE: only the first worker to close a receipt acts on it."""
     return bool(AlertDelivery.objects.filter(pk=delivery.pk, receipt__in=OPEN).update(**fields))
-
-
-def fallback_to_channels(delivery: AlertDelivery) -> int:
-    """The SMS was not received: the lead goes to every channel, once (unique per purpose)."""
-    assert delivery.alert is not None
-    rows = channel_deliveries(alert=delivery.alert, purpose=AlertDelivery.Purpose.SMS_NOT_RECEIVED)
-    if not rows:
-        logger.warning("SMS %s not received and no ALERT_CHANNELS to fall back on", delivery.pk)
-        return 0
-    with transaction.atomic():
-        created = AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-        alert_id = delivery.alert.pk
-        transaction.on_commit(lambda: enqueue_delivery(alert_id))
-    return len(created)
 
 
 def receipts_check(now: datetime | None = None) -> int:
@@ -74,7 +58,9 @@ def receipts_check(now: datetime | None = None) -> int:
         elif received is False or (delivery.sent_at and now - delivery.sent_at >= timeout):
             if _close(delivery, receipt=AlertDelivery.Receipt.NOT_RECEIVED, updated_at=now):
                 closed += 1
-                fallback_to_channels(delivery)
+                assert delivery.alert is not None  # only alerts' SMS are asked about
+                if not fallback_deliveries_add(delivery.alert):
+                    logger.warning("SMS %s not received and no ALERT_CHANNELS to fall back on", delivery.pk)
         else:
             AlertDelivery.objects.filter(pk=delivery.pk, receipt=AlertDelivery.Receipt.NONE).update(
                 receipt=AlertDelivery.Receipt.WAITING

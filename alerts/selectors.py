@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from alerts.detection import detection_is_late
@@ -66,3 +66,8 @@ def monitoring_status() -> dict:
         # From signal to meeting, per signal type and per call opener (alerts/ledger.py).
         "ledger": ledger().as_dict(),
     }
+
+
+def unacknowledged_failures() -> "QuerySet[Alert]":
+    """Alerts that reached nobody and that nobody has seen since: a call recorded for it counts."""
+    return Alert.objects.filter(status=Alert.Status.FAILED, failure_acknowledged_at__isnull=True, call__isnull=True)

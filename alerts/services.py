@@ -1,6 +1,6 @@
-"""Record a detected signal as an Alert: the evidence key, the cooldown claim, and the SMS outbox rows.
-
-The delivery itself is alerts/delivery.py, queued once this transaction commits.
+"""Record a detected signal as an Alert and decide whether it texts now: the evidence key, the hold
+for review, the cooldown and the hourly budget. The messages themselves are the outbox's
+(alerts/delivery.py), queued once this transaction commits.
 """
 
 from datetime import datetime, timedelta
@@ -10,12 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts.channels import channel_deliveries
 from alerts.composer import compose_alert_sms
-from alerts.delivery import enqueue_delivery
+from alerts.delivery import alert_deliveries_add, notice_schedule
 from alerts.detected import DetectedSignal
-from alerts.models import Alert, AlertDelivery, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
-from alerts.notices import hour_of, notice_schedule
+from alerts.models import Alert, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
+from alerts.notices import hour_of
 from core.locks import lock_for_transaction
 from prospects.models import Prospect
 from tracking.models import Identification, upcoming_meetings
@@ -26,11 +25,11 @@ UNTHROTTLED = {Signal.MEETING_BOOKED}
 
 def _meeting_ahead(prospect_id: int, now: datetime) -> bool:
     """The prospect booked a meeting that is not past yet: its other signals stay on the timeline and
-    text nobody (CONTRACT §3)."""
+    text nobody."""
     return upcoming_meetings(now).filter(prospect_id=prospect_id).exists()
 
 
-def _claim_cooldown(*, prospect_id: int, signal: str, now: datetime) -> bool:
+def _cooldown_take(*, prospect_id: int, signal: str, now: datetime) -> bool:
     """True for the one caller that may text now about (prospect, signal).
 
     One row per pair, taken by UPDATE … WHERE last_alerted_at is old: on PostgreSQL a concurrent
@@ -50,9 +49,9 @@ def _claim_cooldown(*, prospect_id: int, signal: str, now: datetime) -> bool:
 SUSPICIOUS_WINDOW = timedelta(hours=1)
 
 
-def _claim_hourly_budget(now: datetime) -> bool:
+def _hourly_budget_spend(now: datetime) -> bool:
     """True while this clock hour has single-lead SMS left (ALERT_SMS_MAX_PER_HOUR): one row per hour,
-    claimed by a conditional UPDATE, so parallel workers never go over."""
+    spent by a conditional UPDATE, so parallel workers never go over."""
     hour = hour_of(now)
     HourlySmsBudget.objects.get_or_create(hour=hour)
     return bool(
@@ -82,7 +81,7 @@ def _looks_forged(*, detected: DetectedSignal, prospect_id: int, now: datetime) 
     )
 
 
-def _compose(alert: Alert, prospect: Prospect) -> str:
+def _alert_sms_text(alert: Alert, prospect: Prospect) -> str:
     return compose_alert_sms(
         signal=alert.signal,
         evidence=alert.evidence,
@@ -95,15 +94,27 @@ def _compose(alert: Alert, prospect: Prospect) -> str:
     )
 
 
-def _queue_sms(alert: Alert) -> None:
-    """The outbox rows: one SMS per recipient, one message per channel of ALERT_CHANNELS."""
-    recipients = list(dict.fromkeys(settings.ALERT_SMS_RECIPIENTS))
-    rows = [AlertDelivery(alert=alert, recipient=r, label=r) for r in recipients]
-    rows += channel_deliveries(alert=alert, purpose=AlertDelivery.Purpose.ALERT)
-    AlertDelivery.objects.bulk_create(rows)
-    if not rows:
-        alert.status = Alert.Status.FAILED
-        alert.message += " [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
+def alert_text_unless_throttled(
+    *, alert: Alert, prospect: Prospect, now: datetime, throttled: bool, budget: bool
+) -> None:
+    """The sequence a recorded or released alert ends with, in its transaction: the cooldown (when
+    `throttled`), then the hourly budget (when `budget`; past it, the alert waits for the summary),
+    else the outbox rows; then the alert is saved and its prospect marked hot. The rows are handed to a
+    worker when the transaction commits."""
+    if throttled and not _cooldown_take(prospect_id=prospect.pk, signal=alert.signal, now=now):
+        alert.status = Alert.Status.COOLDOWN
+    elif throttled and budget and not _hourly_budget_spend(now):
+        alert.status = Alert.Status.GROUPED
+        notice_schedule(kind=SmsNotice.Kind.SUMMARY, now=now)
+    else:
+        alert_deliveries_add(alert)
+    _save_and_mark_hot(alert, prospect)
+
+
+def _save_and_mark_hot(alert: Alert, prospect: Prospect, *, hot: bool = True) -> None:
+    alert.save(update_fields=["status", "message"])
+    if hot and prospect.status in (Prospect.Status.NEW, Prospect.Status.CONTACTED):
+        Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.HOT)
 
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:
@@ -139,7 +150,7 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
             and _is_suspicious(detected)
             and _looks_forged(detected=detected, prospect_id=prospect.pk, now=now)
         )
-        alert.message = _compose(alert, prospect)
+        alert.message = _alert_sms_text(alert, prospect)
         if stale:
             alert.status = Alert.Status.STALE
         elif prospect.status == Prospect.Status.DO_NOT_CONTACT:
@@ -149,42 +160,10 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
         elif held:
             alert.status = Alert.Status.HELD
             notice_schedule(kind=SmsNotice.Kind.HELD, now=now)
-        elif detected.signal in UNTHROTTLED:
-            _queue_sms(alert)
-        elif not _claim_cooldown(prospect_id=prospect.pk, signal=detected.signal, now=now):
-            alert.status = Alert.Status.COOLDOWN
-        elif not _claim_hourly_budget(now):
-            alert.status = Alert.Status.GROUPED
-            notice_schedule(kind=SmsNotice.Kind.SUMMARY, now=now)
         else:
-            _queue_sms(alert)
-        alert.save(update_fields=["status", "message"])
-        if not held and prospect.status in (Prospect.Status.NEW, Prospect.Status.CONTACTED):
-            Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.HOT)
-        if alert.status == Alert.Status.QUEUED:
-            transaction.on_commit(lambda: enqueue_delivery(alert.pk))
+            throttled = detected.signal not in UNTHROTTLED
+            alert_text_unless_throttled(alert=alert, prospect=prospect, now=now, throttled=throttled, budget=True)
+            return alert
+        # Recorded, texting nobody; a held alert does not make its prospect hot until released.
+        _save_and_mark_hot(alert, prospect, hot=not held)
     return alert
-
-
-def alert_release(*, alert: Alert) -> bool:
-    """Staff reviewed a held alert and it is a real lead: text it now (cooldown still applies)."""
-    now = timezone.now()
-    with transaction.atomic():
-        if not Alert.objects.filter(pk=alert.pk, status=Alert.Status.HELD).update(status=Alert.Status.QUEUED):
-            return False
-        alert.refresh_from_db()
-        if not _claim_cooldown(prospect_id=alert.prospect_id, signal=alert.signal, now=now):
-            alert.status = Alert.Status.COOLDOWN
-        else:
-            _queue_sms(alert)
-        alert.save(update_fields=["status", "message"])
-        if alert.prospect.status in (Prospect.Status.NEW, Prospect.Status.CONTACTED):
-            Prospect.objects.filter(pk=alert.prospect_id).update(status=Prospect.Status.HOT)
-        if alert.status == Alert.Status.QUEUED:
-            transaction.on_commit(lambda: enqueue_delivery(alert.pk))
-    return True
-
-
-def alert_dismiss(*, alert: Alert) -> bool:
-    """Staff reviewed a held alert and it was not a person's intent: keep it, text nobody."""
-    return bool(Alert.objects.filter(pk=alert.pk, status=Alert.Status.HELD).update(status=Alert.Status.DISMISSED))

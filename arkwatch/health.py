@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_q.models import Schedule
 
-from alerts.delivery import unacknowledged_failures
 from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
+from alerts.selectors import unacknowledged_failures
 from arkwatch.schedules import DETECTION_SCHEDULE
 from core.shared_redis import redis_problem
 

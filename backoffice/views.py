@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from alerts.delivery import alert_failure_acknowledge, alert_resend
+from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.ledger import LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
-from alerts.services import alert_dismiss, alert_release
 from backoffice.selectors import (
     funnel,
     hot_leads,

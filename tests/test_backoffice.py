@@ -260,7 +260,8 @@ def test_a_failed_alert_can_be_resent_or_acknowledged_from_hot_leads(caller_clie
     page = caller_client.get(reverse("backoffice-hot-leads")).content.decode()
     assert reverse("backoffice-alert-action", args=[failed.pk]) in page
     url = reverse("backoffice-alert-action", args=[failed.pk])
-    caller_client.post(url, {"action": "resend"})
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit hands the SMS over
+        caller_client.post(url, {"action": "resend"})
     failed.refresh_from_db()
     assert failed.status == "sent" and [m.body for m in sms.outbox] == ["Clic: Alice. Appeler"]
     assert caller_client.post(url, {"action": "resend"}).status_code == 302

@@ -13,13 +13,8 @@ from django.utils import timezone
 
 from alerts import delivery as delivery_module
 from alerts import sms
-from alerts.delivery import (
-    alert_deliver,
-    alert_failure_acknowledge,
-    alert_resend,
-    delivery_send,
-    relay_left_behind_deliveries,
-)
+from alerts.actions import alert_failure_acknowledge, alert_resend
+from alerts.delivery import alert_deliver, delivery_send, relay_left_behind_deliveries
 from alerts.models import Alert, AlertDelivery
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 from alerts.sms import ovh as ovh_backend
@@ -222,12 +217,12 @@ def test_send_test_sms_explains_a_provider_refusal(ovh):
             call_command("send_test_sms", "--to", "+33600000001")
 
 
-def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_the_next_cycle(
+def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_the_relay_schedule(
     django_capture_on_commit_callbacks,
 ):
     from datetime import timedelta
 
-    from alerts.detection import run_detection_cycle
+    from alerts.tasks import relay_deliveries_task
 
     crashed_after_send, crashed_before_send = make_alert(), make_alert()
     expired = timezone.now() - timedelta(minutes=5)
@@ -239,7 +234,7 @@ def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_th
     AlertDelivery.objects.all().update(updated_at=expired)
 
     with django_capture_on_commit_callbacks(execute=True):
-        run_detection_cycle(trigger="schedule")
+        relay_deliveries_task()
 
     assert [d.status for d in AlertDelivery.objects.order_by("pk")] == ["sent", "sent"]
     tags = [m.tag for m in sms.outbox]

@@ -1,5 +1,7 @@
 from dataclasses import dataclass, field
 
+from alerts.errors import DeliveryError
+
 
 @dataclass(frozen=True)
 class SmsMessage:
@@ -14,14 +16,8 @@ class SendResult:
     provider_ids: list[str] = field(default_factory=list)
 
 
-class SmsError(Exception):
-    """A failed send. `permanent`: retrying cannot help (bad number, bad credentials).
-    `ambiguous`: the provider may have sent it (timeout, broken answer): check before re-sending."""
-
-    def __init__(self, message: str, *, permanent: bool = False, ambiguous: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        self.ambiguous = ambiguous
+class SmsError(DeliveryError):
+    """An SMS backend's failure (see DeliveryError for `permanent` and `ambiguous`)."""
 
 
 class BaseSmsBackend:

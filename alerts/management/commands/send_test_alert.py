@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.channels import channel_label, configured_channels, send_to_channel
+from alerts.channels import ChannelError, channel_label, configured_channels, send_to_channel
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
 from core.commands import ProductCommand
 from core.display import phone_display
@@ -32,7 +32,7 @@ class Command(ProductCommand):
             try:
                 send_to_channel(key=key, title="ArkWatch", body=text)
                 results.append((channel_label(url), ""))
-            except SmsError as exc:
+            except ChannelError as exc:
                 results.append((channel_label(url), str(exc)))
         if not results:
             raise CommandError(_("Nothing to check: set ALERT_SMS_RECIPIENTS or ALERT_CHANNELS."))
