@@ -150,3 +150,21 @@ def claim(key: str, ttl_seconds: float, now: float) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), [key, now + ttl_seconds, now])
         return bool(cursor.fetchall())
+
+
+@lru_cache(maxsize=1)
+def _release_sql() -> str:
+    table, key, _value, expires = _columns()
+    return f"DELETE FROM {table} WHERE {key} = %s RETURNING {expires}"
+
+
+def release(key: str, now: float) -> bool:
+    """Drop a claim; True when it was live."""
+    with connection.cursor() as cursor:
+        cursor.execute(_release_sql(), [key])
+        return any(expires > now for (expires,) in cursor.fetchall())
+
+
+def held(key: str, now: float) -> bool:
+    """Whether a claim of `key` is live."""
+    return SharedCounter.objects.filter(key=key, expires_at__gt=now).exists()

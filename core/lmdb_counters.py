@@ -136,11 +136,35 @@ def claim(key: str, ttl_seconds: float, now: float) -> bool | None:
         return None
 
 
+def release(key: str, now: float) -> bool | None:
+    """Drop a claim: True when it was live (someone held it), False when not, None when the file cannot
+    be written."""
+    try:
+        with _Environment.writing, _environment().begin(write=True) as txn:
+            stored = txn.pop(key.encode())
+            return bool(stored) and _VALUE.unpack(stored)[1] > now
+    except lmdb.Error:
+        logger.exception("could not release %s", key)
+        return None
+
+
 def _live_stamp(stored: bytes | None, now: float) -> float | None:
     if stored is None:
         return None
     value, expires_at = _STAMP.unpack(stored)
     return value if expires_at > now else None
+
+
+def held(key: str, now: float) -> bool | None:
+    """Whether a claim of `key` is live (a read: it does not queue behind the writers); None when the
+    file cannot be read."""
+    try:
+        with _environment().begin() as txn:
+            stored = txn.get(key.encode())
+            return bool(stored) and _VALUE.unpack(stored)[1] > now
+    except lmdb.Error:
+        logger.exception("could not read %s", key)
+        return None
 
 
 def recall(key: str, now: float) -> float | None:

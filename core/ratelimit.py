@@ -183,6 +183,33 @@ def claim(key: str, ttl_seconds: float) -> bool | None:
         return None
 
 
+def release(key: str) -> bool | None:
+    """Give a claim back before it expires: the next `claim` of `key` wins. True when it was held,
+    False when it was not (or had expired), None when the store could not be written."""
+    now = time.time()
+    key = f"arkwatch:claim:{key}"
+    if _in_lmdb():
+        return lmdb_counters.release(key, now)
+    try:
+        return db_counters.release(key, now)
+    except DatabaseError:
+        logger.exception("could not release %s", key)
+        return None
+
+
+def held(key: str) -> bool | None:
+    """Whether someone holds a live claim of `key`; None when the store could not be read."""
+    now = time.time()
+    key = f"arkwatch:claim:{key}"
+    if _in_lmdb():
+        return lmdb_counters.held(key, now)
+    try:
+        return db_counters.held(key, now)
+    except DatabaseError:
+        logger.exception("could not read %s", key)
+        return None
+
+
 def claim_once(key: str, ttl_seconds: float) -> bool:
     """True for the first caller of `key` in any process until it expires; False for every other,
     and when the store could not be written."""

@@ -222,7 +222,7 @@ def test_healthz_is_503_with_the_reason_when_redis_is_stopped(client, redis_down
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 503
-    assert body["redis"] == "unreachable" and body["reason"].startswith("Redis unreachable")
+    assert body["redis"] == "unreachable" and "redis_unreachable" in body["reasons"]
 
 
 @pytest.mark.django_db
