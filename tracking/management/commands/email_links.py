@@ -7,7 +7,7 @@ from django.utils.translation import gettext_noop
 
 from core.commands import ProductCommand
 from prospects.models import Prospect
-from tracking.tokens import email_links_for, is_http_url
+from tracking.tokens import destination_problem, email_links_for
 
 
 class Command(ProductCommand):
@@ -27,16 +27,22 @@ class Command(ProductCommand):
             )
         if not 1 <= len(message_id) <= 200:
             raise CommandError(_("--message-id must be 1 to 200 characters."))
-        if url is not None and not is_http_url(url):
-            raise CommandError(_("--url must be an absolute http(s) URL, not “%(url)s”.") % {"url": url})
+        problem = destination_problem(url) if url is not None else None
+        if problem:
+            raise CommandError(_("--url refused: %(problem)s") % {"problem": problem})
         links = email_links_for(prospect, message_id=message_id, url=url)
         if json:
             self.stdout.write(_dumps(links.as_dict()))
             return
-        self.stdout.write(f"ak:    {links.ak}")
-        self.stdout.write(f"pixel: {links.pixel_url}")
-        no_link = _("(give --url to get a tracked link)")
-        self.stdout.write(f"link:  {links.link_url or no_link}")
+        # Labels in the one language, values aligned after them; the `ak` keeps its name (the URL parameter).
+        rows = [
+            (_("Personal token (ak):"), links.ak),
+            (_("Open pixel:"), links.pixel_url),
+            (_("Tracked link:"), links.link_url or _("(give --url to get a tracked link)")),
+        ]
+        width = max(len(label) for label, _value in rows)
+        for label, value in rows:
+            self.stdout.write(f"{label:<{width}} {value}")
 
 
 def _dumps(data: dict) -> str:
