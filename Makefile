@@ -2,31 +2,43 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# What each target needs, installed once per pyproject.toml change: running needs the product only,
+# testing adds pytest and the browser driver, `make install` (CI, development) adds the linters too.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 STAMP := $(VENV)/.installed
-
-.PHONY: run serve test lint typecheck mutants install bench-ingest bench-detection bench-latency bench-capacity clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,dev]"
+	touch $(STAMP) $(TEST_STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
 
 ## Run the product on embedded defaults (SQLite, ORM broker, console SMS): web + worker + scheduler.
-run: install
+run: $(RUN_STAMP)
 	bin/run
 
 ## Production on one server: gunicorn (WEB_WORKERS, default 3) + django-q2 cluster, DEBUG off; needs
 ## SECRET_KEY and ALLOWED_HOSTS (environment or .env). README "One server".
-serve: install
+serve: $(RUN_STAMP)
 	bin/serve
 
 ## Run the test suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
-test: install
+test: $(TEST_STAMP)
 	bin/ensure-chromium
 	$(BIN)/pytest -q
 
@@ -41,16 +53,16 @@ mutants: install
 typecheck: install
 	$(BIN)/mypy
 
-bench-ingest: install
+bench-ingest: $(TEST_STAMP)
 	$(BIN)/python bench/ingest.py
 
-bench-detection: install
+bench-detection: $(TEST_STAMP)
 	$(BIN)/python bench/detection.py
 
-bench-latency: install
+bench-latency: $(TEST_STAMP)
 	$(BIN)/python bench/latency.py
 
-bench-capacity: install
+bench-capacity: $(TEST_STAMP)
 	$(BIN)/python bench/capacity.py
 
 clean:

@@ -5,6 +5,7 @@ SECRET_KEY, and stops at the settings. The file is written only when none exists
 .env, or a production one, is never touched. Stdlib only: it runs before the settings can load.
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -32,10 +33,18 @@ def write_dev_env(path: Path) -> bool:
     return True
 
 
+# Printed before any setting is read (this writes the file they come from): the language is the
+# default one (LANGUAGE_CODE=fr), or English when the environment already says so.
+WROTE = (
+    "{path} écrit pour le développement local (DEBUG=true, une SECRET_KEY générée).",
+    "Wrote {path} for local development (DEBUG=true, a generated SECRET_KEY).",
+)
+
+
 def main() -> int:
     path = env_file_path()
     if write_dev_env(path):
-        print(f"Wrote {path} for local development (DEBUG=true, a generated SECRET_KEY).", file=sys.stderr)
+        print(WROTE[os.environ.get("LANGUAGE_CODE", "fr")[:2] == "en"].format(path=path), file=sys.stderr)
     return 0
 
 

@@ -1,13 +1,30 @@
 """`python -m arkwatch.preflight`: may production start? Run by bin/serve before anything else.
 
 Prints one sentence per problem and exits 1, instead of a traceback or, worse, a server that answers
-400 to every request (no ALLOWED_HOSTS) or signs tokens with a guessable key.
+400 to every request (no ALLOWED_HOSTS) or signs tokens with a guessable key. Warnings (links that
+people could not open) are printed without refusing. `--run` (bin/run, development) checks only that
+nothing holds the port (an earlier server left running: named, with what to do) and warns about links.
 """
 
 import os
+import socket
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import django
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
+
+
+def _(text: str) -> str:
+    """In the deployment's language once the settings could be read; before that, as written."""
+    return gettext(text) if apps.ready else text
+
+
+# Host names that only ever mean "this machine" to whoever opens the link.
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}
 
 
 def problems() -> list[str]:
@@ -20,22 +37,104 @@ def problems() -> list[str]:
         hosts = settings.ALLOWED_HOSTS
     except ImproperlyConfigured as exc:
         return [str(exc)]
+    django.setup()
     found = []
     if debug:
-        found.append("DEBUG is on: production runs with DEBUG=false (bin/serve sets it; remove it from .env).")
+        found.append(_("DEBUG is on: production runs with DEBUG=false (bin/serve sets it; remove it from .env)."))
     if not [host for host in hosts if host.strip()]:
-        found.append("ALLOWED_HOSTS is empty: set it to the host names of this server (e.g. track.example.com).")
+        found.append(_("ALLOWED_HOSTS is empty: set it to the host names of this server (e.g. track.example.com)."))
     return found
 
 
-def main() -> int:
-    found = problems()
-    for problem in found:
-        print(f"Refusing to start: {problem}", file=sys.stderr)
+def link_warnings(public_base_url: str, *, production: bool, host: str, port: str) -> list[str]:
+    """Why the links in emails and SMS (all under PUBLIC_BASE_URL) would not reach this server."""
+    url = urlsplit(public_base_url)
+    served = f"http://{host}:{port}"
+    if production and (url.hostname or "") in LOOPBACK:
+        return [
+            _(
+                "PUBLIC_BASE_URL is %(url)s: the links in emails and SMS would open the reader's own machine, "
+                "not this server. Set it to the address people reach, e.g. PUBLIC_BASE_URL=https://track.example.com."
+            )
+            % {"url": public_base_url}
+        ]
+    if not production and (url.hostname or "") in LOOPBACK and str(url.port or 80) != port:
+        return [
+            _(
+                "PUBLIC_BASE_URL is %(url)s but the server answers on %(served)s: the links in emails and SMS "
+                "would lead nowhere. Remove PUBLIC_BASE_URL from .env (links then follow HOST and PORT) or correct it."
+            )
+            % {"url": public_base_url, "served": served}
+        ]
+    return []
+
+
+def port_holder(port: int) -> tuple[int, str] | None:
+    """The process listening on this TCP port (pid, command line), when /proc tells (Linux, same user)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return int(proc.name), command
+        except OSError:
+            continue
+    return None
+
+
+def port_problem(host: str, port: str) -> str | None:
+    """Why the web server could not listen on HOST:PORT (a server left running, often), and what to do."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no owner
+        try:
+            probe.bind((host, int(port)))
+            return None
+        except OSError:
+            pass
+    holder = port_holder(int(port))
+    if holder is None:
+        return _(
+            "Port %(port)s is already taken by another program: stop it, or choose another port (PORT=8001 make run)."
+        ) % {"port": port}
+    pid, command = holder
+    return _(
+        "Port %(port)s is already taken by process %(pid)s (%(command)s), probably an ArkWatch left running: "
+        "stop it with `kill %(pid)s`, or choose another port (PORT=8001 make run)."
+    ) % {"port": port, "pid": pid, "command": command[:120]}
+
+
+def main(argv: list[str]) -> int:
+    development = "--run" in argv
+    found = [] if development else problems()
     if found:
-        print('See docs/configuration.md and the README ("Deploying").', file=sys.stderr)
-    return 1 if found else 0
+        for problem in found:
+            print(_("Refusing to start: %(problem)s") % {"problem": problem}, file=sys.stderr)
+        print(_('See docs/configuration.md and the README ("Deploying").'), file=sys.stderr)
+        return 1
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arkwatch.settings")
+    django.setup()
+    from django.conf import settings
+
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+    taken = port_problem(host, port)
+    if taken:
+        print(_("Cannot start: %(problem)s") % {"problem": taken}, file=sys.stderr)
+        return 1
+    for warning in link_warnings(settings.PUBLIC_BASE_URL, production=not development, host=host, port=port):
+        print(_("Warning: %(warning)s") % {"warning": warning}, file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

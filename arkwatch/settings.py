@@ -186,7 +186,11 @@ LOGIN_URL = f"/{ADMIN_URL}login/"
 ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", default="10/m")
 
 # --- Public tracking endpoints ----------------------------------------------------------------
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset, the links (pixel, tracked link, the SMS's short link) follow the address `make run` serves on
+# (HOST, PORT), so `PORT=18900 make run` texts links on port 18900; production sets it (preflight warns).
+_SERVED_HOST = env("HOST", default="127.0.0.1")
+_SERVED_HOST = "127.0.0.1" if _SERVED_HOST in ("0.0.0.0", "::") else _SERVED_HOST  # "every interface": this one
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://{_SERVED_HOST}:{env('PORT', default='8000')}").rstrip("/")
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])

@@ -8,16 +8,21 @@
 # "No child processes". Out of the terminal's group, every child gets exactly one SIGTERM, from us,
 # and stops its own children the way it was written to; whatever is still alive after the grace
 # period is killed with its whole group.
+#
+# Why each child is tied to this script (setpriv --pdeathsig TERM, the kernel's parent-death signal):
+# if this script dies without stopping them (killed with SIGKILL, out of memory, its terminal gone),
+# the kernel sends each child the same SIGTERM we would have, so no server is left holding the port
+# and no cluster keeps working in the background.
 
 CHILD_GROUPS=()
 STOPPING=0
 
-# start_child CMD ARGS...: run in the background as the leader of a new session (and process group).
+# start_child CMD ARGS...: run in the background as the leader of a new session (and process group),
+# receiving SIGTERM if this shell dies.
 start_child() {
-    setsid "$@" &
-    CHILD_GROUPS+=("$!")  # setsid execs in place (a background job is not a group leader): $! is the leader
+    setsid setpriv --pdeathsig TERM -- "$@" &
+    CHILD_GROUPS+=("$!")  # setsid and setpriv exec in place (a background job is not a group leader): $! is the leader
 }
-
 groups_alive() {
     local pgid
     for pgid in "${CHILD_GROUPS[@]}"; do

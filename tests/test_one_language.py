@@ -54,6 +54,9 @@ FRENCH = [
     "Leads chauds",
     "Rattaché",
     "lien personnel",
+    "Compte administrateur",
+    "existe déjà",
+    "Lien suivi",
 ]
 ENGLISH = [
     "Call",
@@ -75,6 +78,10 @@ ENGLISH = [
     "Linked by hand",
     "personal link",
     "evidence key",
+    "Created",
+    "already exists",
+    "Schedules",
+    "Tracked link",
 ]
 # Raw data a person should never have to read, in either language.
 RAW = [
@@ -326,3 +333,25 @@ def test_command_help_is_in_the_one_language(app, name):
         english = command.create_parser("manage.py", name).format_help()
     assert command.help.split()[0] in english  # the English description, as written
     assert command.help.split(":")[0] not in french and french != english
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_commands_normal_output_speaks_one_language(lead, language, capsys, tmp_path, monkeypatch):
+    """Not only the errors: what the first hour prints (the admin account, the schedules, the links,
+    an import) is in the one language too."""
+    listing = tmp_path / "prospects.csv"
+    listing.write_text("email,name\nnew@new-co.example,New Person\n", encoding="utf-8")
+    monkeypatch.setenv("ADMIN_PASSWORD", "pw-for-tests-only-42")
+    with override_settings(LANGUAGE_CODE=language):
+        call_command("ensure_admin")
+        call_command("ensure_admin")  # the second time: it exists
+        call_command("setup_schedules")
+        call_command("email_links", "--email", lead.email, "--message-id", "m3", "--url", "http://testserver/offre")
+        call_command("import_prospects", str(listing))
+    out = capsys.readouterr().out
+    assert_one_language(out, language)
+    words = ["Compte administrateur", "existe déjà", "Lien suivi", "Pixel d'ouverture", "créé"]
+    if language == "fr":
+        assert all(word in out for word in words), out
+    else:
+        assert "Created admin account" in out and "Tracked link:" in out

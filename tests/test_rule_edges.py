@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from alerts import sms
 from alerts.composer import compose_alert_sms
 from alerts.detected import DetectedSignal
-from alerts.detection import find_reopen_signals
+from alerts.detection import detection_is_late, find_reopen_signals
 from alerts.gsm import (
     GSM7_BASIC,
     GSM7_EXTENSION,
@@ -33,7 +33,7 @@ from alerts.models import Alert
 from alerts.services import alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
-from tests.factories import EmailEventFactory, ProspectFactory, aware
+from tests.factories import DetectionRunFactory, EmailEventFactory, ProspectFactory, aware
 from tests.test_composer import compose as compose_lead
 from tracking.models import EmailEvent
 
@@ -332,6 +332,28 @@ def test_the_dwell_edge_follows_its_setting(settings, cycle, threshold, seconds,
     page_view(ProspectFactory(), T0, seconds)
     cycle(T0 + timedelta(seconds=seconds + 1))
     assert Alert.objects.filter(signal="page_dwell").count() == alerts
+
+
+# --- Health: detection more than 3 × DETECTION_INTERVAL_MINUTES (5) late makes /healthz answer 503 --
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("ago", "late"),
+    [
+        (timedelta(minutes=5), False),
+        (timedelta(minutes=15) - SECOND, False),
+        (timedelta(minutes=15), False),
+        (timedelta(minutes=15) + SECOND, True),
+        (timedelta(hours=1), True),
+    ],
+)
+def test_detection_is_late_past_three_intervals(client, ago, late):
+    assert settings.DETECTION_INTERVAL_MINUTES == 5
+    DetectionRunFactory(started_at=T0 - ago)
+    assert detection_is_late(now=T0)[1] is late
+    with time_machine.travel(T0, tick=False):
+        assert client.get("/healthz").status_code == (503 if late else 200)
 
 
 # --- Rate limits: TRACKING_RATE_LIMIT (300/m) per client, fixed windows ----------------------------

@@ -31,9 +31,22 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
 def test_serve_refuses_to_start_without_allowed_hosts(tmp_path):
     result = preflight(tmp_path, SECRET_KEY=GOOD_KEY)
     assert result.returncode == 1
-    assert "Refusing to start: ALLOWED_HOSTS is empty" in result.stderr
+    assert "Démarrage refusé : ALLOWED_HOSTS est vide" in result.stderr
 
 
 def test_serve_starts_with_both(tmp_path):
     result = preflight(tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com")
     assert result.returncode == 0, result.stderr
+
+
+def test_serve_warns_when_links_would_point_at_localhost(tmp_path):
+    result = preflight(
+        tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com", PUBLIC_BASE_URL="http://localhost:8000"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PUBLIC_BASE_URL vaut http://localhost:8000" in result.stderr
+    assert "l'adresse que les gens atteignent" in result.stderr
+    quiet = preflight(
+        tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com", PUBLIC_BASE_URL="https://track.example.com"
+    )
+    assert quiet.stderr == ""

@@ -2,6 +2,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.commands import ProductCommand
@@ -19,7 +20,7 @@ class Command(ProductCommand):
         env = environ.Env()
         users = get_user_model()
         if users.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An admin account already exists.")
+            self.stdout.write(_("An admin account already exists (a lost password: manage.py changepassword <name>)."))
             return
         username = env("ADMIN_USERNAME", default="admin")
         password = env("ADMIN_PASSWORD", default="")
@@ -29,9 +30,14 @@ class Command(ProductCommand):
         if generated:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Created admin account “{username}” with password: {password}\n"
-                    "It is shown only this once: write it down, or set ADMIN_PASSWORD next time."
+                    _(
+                        "Created admin account “%(name)s” with password: %(password)s\n"
+                        "It is shown only this once: write it down, or set ADMIN_PASSWORD next time."
+                    )
+                    % {"name": username, "password": password}
                 )
             )
         else:
-            self.stdout.write(f"Created admin account “{username}” (password from ADMIN_PASSWORD).")
+            self.stdout.write(
+                _("Created admin account “%(name)s” (password from ADMIN_PASSWORD).") % {"name": username}
+            )

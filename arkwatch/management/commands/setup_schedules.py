@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from arkwatch.schedules import ensure_schedules
@@ -11,4 +12,7 @@ class Command(ProductCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         changed = ensure_schedules()
-        self.stdout.write(("Updated: " + ", ".join(changed)) if changed else "Schedules already up to date.")
+        if changed:
+            self.stdout.write(_("Schedules updated: %(names)s.") % {"names": ", ".join(changed)})
+        else:
+            self.stdout.write(_("Schedules already up to date."))

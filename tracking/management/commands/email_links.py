@@ -33,10 +33,15 @@ class Command(ProductCommand):
         if json:
             self.stdout.write(_dumps(links.as_dict()))
             return
-        self.stdout.write(f"ak:    {links.ak}")
-        self.stdout.write(f"pixel: {links.pixel_url}")
-        no_link = _("(give --url to get a tracked link)")
-        self.stdout.write(f"link:  {links.link_url or no_link}")
+        # Labels in the one language, values aligned after them; the `ak` keeps its name (the URL parameter).
+        rows = [
+            (_("Personal token (ak):"), links.ak),
+            (_("Open pixel:"), links.pixel_url),
+            (_("Tracked link:"), links.link_url or _("(give --url to get a tracked link)")),
+        ]
+        width = max(len(label) for label, _value in rows)
+        for label, value in rows:
+            self.stdout.write(f"{label:<{width}} {value}")
 
 
 def _dumps(data: dict) -> str:

@@ -1,0 +1,133 @@
+"""Does `make run` stop for sure? Prints figures; asserts nothing.
+
+    .venv/bin/python bench/stop.py [--trials 20] [--kill-trials 3] [--max-delay 20]
+
+Each trial starts bin/run (its own session, like a terminal's foreground job) on a free port with a
+throwaway database, waits a random time (0.5 s to --max-delay: during migrate, the admin account,
+the schedules, the servers' start or once they serve), sends SIGINT to the whole group (Ctrl-C), and
+counts the processes still running 5 s later. Every process started by the trial is found by a
+marker in its environment, wherever it has been reparented. Then --kill-trials runs, once the
+server answers, SIGKILL only the supervising script and count what is left after 5 s.
+"""
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.test_run import answers, free_port, start_run  # noqa: E402 — the same probes as the tests
+
+
+def marked(marker: str) -> list[tuple[int, str]]:
+    """Running (not zombie) processes whose environment carries the marker."""
+    needle = f"ARKWATCH_TRIAL={marker}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if needle not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            found.append((int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]))
+        except OSError:
+            continue
+    return found
+
+
+def start(tmp: Path, marker: str, port: int) -> subprocess.Popen:
+    dropped = ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(
+        DATA_DIR=str(tmp / "data"),
+        ENV_FILE=str(tmp / ".env"),
+        PORT=str(port),
+        ADMIN_PASSWORD="pw-for-bench-only-42",
+        ARKWATCH_TRIAL=marker,
+    )
+    with open(tmp / "log", "ab") as log:
+        return start_run(env, log, log)
+
+
+def settle(marker: str, seconds: float = 5.0) -> list[tuple[int, str]]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and marked(marker):
+        time.sleep(0.05)
+    return marked(marker)
+
+
+def cleanup(marker: str) -> None:
+    for pid, _command in marked(marker):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def ctrl_c_trial(max_delay: float) -> tuple[float, int, int, list[tuple[int, str]]]:
+    marker = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory() as tmp:
+        process = start(Path(tmp), marker, free_port())
+        delay = random.uniform(0.5, max_delay)
+        time.sleep(delay)
+        before = len(marked(marker))
+        os.killpg(process.pid, signal.SIGINT)
+        left = settle(marker)
+        cleanup(marker)
+        process.wait(timeout=10)
+        return delay, before, process.returncode, left
+
+
+def kill_trial() -> tuple[int, list[tuple[int, str]]]:
+    marker = uuid.uuid4().hex
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        process = start(Path(tmp), marker, port)
+        deadline = time.monotonic() + 90
+        while not answers(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        before = len(marked(marker))
+        os.kill(process.pid, signal.SIGKILL)  # the supervising script only: its children are not told
+        process.wait()
+        left = settle(marker)
+        cleanup(marker)
+        return before, left
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--kill-trials", type=int, default=3)
+    parser.add_argument("--max-delay", type=float, default=20.0)
+    args = parser.parse_args()
+    failures = 0
+    for n in range(1, args.trials + 1):
+        delay, before, status, left = ctrl_c_trial(args.max_delay)
+        failures += bool(left)
+        print(
+            f"Ctrl-C trial {n:2}: after {delay:5.1f} s, {before} processes running, exit {status}, "
+            f"left after 5 s: {len(left)} {left if left else ''}"
+        )
+        sys.stdout.flush()
+    print(f"Ctrl-C: {failures} of {args.trials} trials left a process running 5 s later")
+    for n in range(1, args.kill_trials + 1):
+        before, left = kill_trial()
+        print(
+            f"SIGKILL of the supervisor, trial {n}: {before} processes running, left after 5 s: {len(left)} "
+            f"{left if left else ''}"
+        )
+
+
+if __name__ == "__main__":
+    main()
