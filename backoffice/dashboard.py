@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from backoffice.charts import charts_context
-from backoffice.selectors import TO_CALL, TO_REVIEW, hot_leads
+from backoffice.hot_leads import TO_CALL, TO_REVIEW, hot_leads
 
 
 @dataclass(frozen=True)

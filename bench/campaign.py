@@ -47,7 +47,7 @@ def main() -> None:
     from alerts.detection import run_detection_cycle
     from alerts.ledger import ledger
     from alerts.models import Alert, CallOutcome
-    from backoffice.selectors import opener_for
+    from backoffice.hot_leads import opener_for
     from prospects.models import Prospect
     from tracking.models import BookingTool, CtaClick, EmailEvent, VisitEvent
     from tracking.webhooks.events import BookingEvent

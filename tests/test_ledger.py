@@ -12,7 +12,7 @@ from django.utils import timezone
 from alerts.calls import call_record
 from alerts.ledger import ledger, wilson
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from backoffice.selectors import funnel
+from backoffice.funnel import funnel
 from tests.factories import AlertDeliveryFactory, AlertFactory, CallFactory, ProspectFactory
 from tracking.models import Meeting
 

@@ -128,10 +128,10 @@ def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: dateti
 
 # --- Email ------------------------------------------------------------------------------------
 
-# Clicks on different links of one message this close together are a scanner following them all.
 # An open or click this soon after the message's sent or delivered event is a scanner or a proxy
 # fetching it on arrival: no person opens a message that fast.
 MACHINE_WINDOW_AFTER_DELIVERY = timedelta(seconds=30)
+# Clicks on different links of one message this close together are a scanner following them all.
 LINK_BURST_WINDOW = timedelta(seconds=1)
 
 
