@@ -1,6 +1,6 @@
 """SMS about several alerts rather than one lead: the held-alerts notice and the hourly summary.
 
-- Held: claimed signals for two or more prospects from one client network within an hour look like
+- Held: unverified signals for two or more prospects from one client network within an hour look like
   someone typing in prospects' domains. Those alerts wait on the hot-leads page; one SMS per hour says
   how many wait. It leaves a minute after the first hold, so that it counts the whole burst.
 - Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;

@@ -15,7 +15,7 @@ from alerts.sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
 
-OPEN = [AlertDelivery.Receipt.NONE, AlertDelivery.Receipt.WAITING]
+OPEN = [AlertDelivery.Receipt.NONE, AlertDelivery.Receipt.ASKED]
 # SMS sent before this much over the timeout are not asked about: a first deploy must not send every
 # past alert to the channels.
 LOOKBACK_MARGIN = timedelta(minutes=10)
@@ -63,6 +63,6 @@ def receipts_check(now: datetime | None = None) -> int:
                     logger.warning("SMS %s not received and no ALERT_CHANNELS to fall back on", delivery.pk)
         else:
             AlertDelivery.objects.filter(pk=delivery.pk, receipt=AlertDelivery.Receipt.NONE).update(
-                receipt=AlertDelivery.Receipt.WAITING
+                receipt=AlertDelivery.Receipt.ASKED
             )
     return closed
