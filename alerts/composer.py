@@ -106,3 +106,11 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
             lines.append(_("Call script: %(script)s") % {"script": prospect.call_script})
         lines.append(lead_short_url(alert.pk))
     return title, "\n".join(lines)
+
+
+def reminder_text(message: str) -> str:
+    """The alert's own SMS, prefixed "Rappel : ", shortened to the segment budget: the same words every
+    time, which the "already sent?" check by tag relies on."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = to_gsm7(_("Reminder, nobody called yet: %(message)s") % {"message": message})
+    return truncate_units(text, segment_budget(settings.SMS_MAX_SEGMENTS))

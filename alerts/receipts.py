@@ -33,7 +33,7 @@ def receipts_check(now: datetime | None = None) -> int:
     if not backend.can_check_receipt:
         return 0
     timeout = timedelta(minutes=settings.SMS_RECEIPT_TIMEOUT_MINUTES)
-    waiting = AlertDelivery.objects.filter(
+    asking = AlertDelivery.objects.filter(
         channel=AlertDelivery.Channel.SMS,
         purpose=AlertDelivery.Purpose.ALERT,
         alert__isnull=False,
@@ -42,7 +42,7 @@ def receipts_check(now: datetime | None = None) -> int:
         sent_at__gte=now - timeout - LOOKBACK_MARGIN,
     ).select_related("alert")
     closed = 0
-    for delivery in waiting:
+    for delivery in asking:
         received: bool | None = None
         for provider_id in delivery.provider_ids:
             try:

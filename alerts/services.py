@@ -16,6 +16,7 @@ from alerts.composer import compose_alert_sms
 from alerts.delivery import alert_deliveries_add, notice_schedule
 from alerts.models import Alert, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
 from alerts.notices import hour_of
+from alerts.quiet import may_break_quiet, quiet_until
 from core.locks import lock_for_transaction
 from prospects.models import Prospect
 from tracking.models import Identification, upcoming_meetings
@@ -135,7 +136,8 @@ def _save_and_mark_hot(alert: Alert, prospect: Prospect, *, hot: bool = True) ->
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:
     """Record one detected signal as an Alert and decide its SMS, in this order: too old (stale), do
-    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), cooldown,
+    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), quiet
+    hours (in the digest, unless ALERT_QUIET_BREAKERS lists the signal), cooldown,
     over the hourly budget (grouped into the summary), else texted now. A booking itself skips the
     cooldown and the budget.
 
@@ -176,6 +178,11 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
         elif held:
             alert.status = Alert.Status.HELD
             notice_schedule(kind=SmsNotice.Kind.HELD, now=now)
+        elif quiet_until(now) and not may_break_quiet(detected.signal):
+            # Quiet hours: no SMS now, a line in the digest that leaves when they end (its rows are
+            # written now, in this transaction: a worker dying in between loses nothing).
+            alert.status = Alert.Status.QUIET
+            notice_schedule(kind=SmsNotice.Kind.DIGEST, now=now)
         else:
             throttled = detected.signal not in UNTHROTTLED
             alert_text_unless_throttled(alert=alert, prospect=prospect, now=now, throttled=throttled, budget=True)

@@ -68,7 +68,7 @@ def test_acknowledgements_and_machine_flags_survive_the_one_source_of_truth_migr
 @pytest.mark.django_db(transaction=True)
 def test_renamed_stored_values_read_as_their_new_words_and_back():
     # "claimed" (an identity nobody verified) became "unverified", "waiting" (a receipt asked for) "asked".
-    before, after = [("alerts", "0008_meeting_booked_and_call_replies")], [("alerts", "0009_unverified_and_asked")]
+    before, after = [("alerts", "0010_quiet_hours_digest_and_reminders")], [("alerts", "0011_unverified_and_asked")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

@@ -25,7 +25,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alerts", "0008_meeting_booked_and_call_replies"),
+        ("alerts", "0010_quiet_hours_digest_and_reminders"),
     ]
 
     operations = [
