@@ -1,17 +1,17 @@
-"""The funnel page: contacted -> visited -> signal -> SMS -> called -> meeting booked over a period,
+"""The funnel page: contacted -> visited -> signal -> SMS -> called -> meeting booked -> held over a period,
 distinct prospects per step, by one EXISTS probe per prospect (the list is small; the events are not)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, Call, CallOutcome
 from prospects.models import Prospect
-from tracking.models import EmailEvent, VisitEvent
+from tracking.models import EmailEvent, Meeting, VisitEvent
 
 
 @dataclass
@@ -61,7 +61,29 @@ def funnel(start: date, end: date) -> Funnel:
         (
             "meeting",
             _("Meeting booked"),
-            having(Call.objects.filter(called_at__gte=since, called_at__lt=until, outcome=CallOutcome.MEETING_BOOKED)),
+            # Through the booking link (a booking tool's webhook) or on the phone (the call form, a reply "3").
+            prospects.filter(
+                Exists(Meeting.objects.filter(prospect=OuterRef("pk"), booked_at__gte=since, booked_at__lt=until))
+                | Exists(
+                    Call.objects.filter(
+                        prospect=OuterRef("pk"),
+                        called_at__gte=since,
+                        called_at__lt=until,
+                        outcome=CallOutcome.MEETING_BOOKED,
+                    )
+                )
+            ).count(),
+        ),
+        (
+            "held",
+            _("Meeting held"),
+            # The booking tool said it ended, or it was booked and is an hour past its start, not cancelled.
+            having(
+                Meeting.objects.filter(starts_at__gte=since, starts_at__lt=until).filter(
+                    Q(status=Meeting.Status.HELD)
+                    | Q(status=Meeting.Status.BOOKED, starts_at__lt=timezone.now() - timedelta(hours=1))
+                )
+            ),
         ),
     ]
     result = Funnel(start, end)

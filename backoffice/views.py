@@ -2,7 +2,7 @@
 and the short link of an SMS.
 
 Thin views: a permission check, the page's reads (backoffice/<page>.py), a template; writes go through
-backoffice.services / tracking.matching.
+alerts.calls / tracking.matching.
 """
 
 from datetime import timedelta
@@ -25,11 +25,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
+from alerts.calls import call_record
 from alerts.ledger import LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
 from backoffice.funnel import funnel
 from backoffice.hot_leads import hot_leads, opener_for
-from backoffice.services import call_record
 from backoffice.timeline import prospect_email_links, prospect_timeline
 from backoffice.unmatched import unmatched_hot_visitors
 from prospects.models import Prospect

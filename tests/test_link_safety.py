@@ -11,13 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
-from backoffice.selectors import prospect_timeline
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from backoffice.roles import CALLER_GROUP
+from backoffice.timeline import prospect_timeline
 from prospects.services import prospect_rotate_identity_token
 from tests.factories import BROWSER_UA, ProspectFactory
 from tracking.matching import match_visitors
