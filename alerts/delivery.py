@@ -48,7 +48,7 @@ RETRY_BACKOFF_SECONDS = 2.0
 RETRY_MAX_BACKOFF_SECONDS = 60.0
 # Waits longer than this are left to the relay schedule rather than slept through in the worker.
 LONGEST_SLEEP_IN_TASK = 20.0
-WAITING = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
+TO_SEND = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
 # The held notice waits this long after the first hold, to count the whole burst.
 HELD_NOTICE_DELAY = timedelta(seconds=60)
 
@@ -166,7 +166,7 @@ def failed_deliveries_retry(alert: Alert) -> bool:
 
 def _claim(delivery_id: int, now: datetime) -> bool:
     return bool(
-        AlertDelivery.objects.filter(pk=delivery_id, status__in=WAITING)
+        AlertDelivery.objects.filter(pk=delivery_id, status__in=TO_SEND)
         .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
         .update(
             status=AlertDelivery.Status.SENDING,
@@ -299,7 +299,7 @@ def alert_refresh_status(alert_id: int) -> str:
 
 def _deliver_all(deliveries: "QuerySet[AlertDelivery]") -> None:
     backend: BaseSmsBackend | None = None
-    for delivery_id, channel in deliveries.filter(status__in=WAITING).values_list("pk", "channel"):
+    for delivery_id, channel in deliveries.filter(status__in=TO_SEND).values_list("pk", "channel"):
         if channel == AlertDelivery.Channel.SMS and backend is None:
             try:
                 backend = get_sms_backend()
@@ -327,9 +327,9 @@ def deliveries_needing_relay(now: datetime | None = None) -> list[tuple[int | No
     expired = AlertDelivery.objects.filter(status=AlertDelivery.Status.SENDING, lease_until__lt=now)
     # The SMS may have left before the crash: check with the provider before any re-send.
     expired.update(status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, retry_at=now, updated_at=now)
-    due = AlertDelivery.objects.filter(status__in=WAITING, retry_at__lte=now)
+    due = AlertDelivery.objects.filter(status__in=TO_SEND, retry_at__lte=now)
     lost = AlertDelivery.objects.filter(
-        status__in=WAITING, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
+        status__in=TO_SEND, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
     )
     pairs = set(due.values_list("alert_id", "notice_id")) | set(lost.values_list("alert_id", "notice_id"))
     return sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1] or 0))

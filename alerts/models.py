@@ -58,7 +58,7 @@ class Alert(models.Model):
     identification = models.CharField(
         _("identification"), max_length=10, choices=Identification.choices, blank=True, default=""
     )
-    # The /24 (or /48) the evidence came from: claimed signals for several prospects from one network
+    # The /24 (or /48) the evidence came from: unverified signals for several prospects from one network
     # within an hour are held for review.
     client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
     # Its SMS finally failed and someone saw it: /healthz stops answering 503 for it.
@@ -163,7 +163,7 @@ class SmsNotice(models.Model):
 
 
 class HourlySmsBudget(models.Model):
-    """SMS about single alerts sent in one clock hour, claimed by a conditional UPDATE (never over)."""
+    """SMS about single alerts sent in one clock hour, spent by a conditional UPDATE (never over)."""
 
     hour = models.DateTimeField(_("hour"), unique=True)
     used = models.PositiveIntegerField(_("SMS sent"), default=0)
@@ -183,7 +183,7 @@ class AlertDelivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
-        RETRY = "retry", _("Waiting to retry")
+        RETRY = "retry", _("To retry")
         SENT = "sent", _("Sent")
         RECEIVED = "received", _("Received")  # the handset's delivery receipt (SMS only)
         FAILED = "failed", _("Failed")
@@ -199,7 +199,7 @@ class AlertDelivery(models.Model):
 
     class Receipt(models.TextChoices):
         NONE = "", _("not asked")
-        WAITING = "waiting", _("waiting for the handset")
+        ASKED = "asked", _("asked, no receipt yet")
         RECEIVED = "received", _("received")
         NOT_RECEIVED = "not_received", _("not received")
 

@@ -1,7 +1,7 @@
 """SMS about several alerts rather than one lead: the held-alerts notice, the hourly summary and the
 morning digest.
 
-- Held: claimed signals for two or more prospects from one client network within an hour look like
+- Held: unverified signals for two or more prospects from one client network within an hour look like
   someone typing in prospects' domains. Those alerts wait on the hot-leads page; one SMS per hour says
   how many wait. It leaves a minute after the first hold, so that it counts the whole burst.
 - Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
 from alerts.models import Alert, Signal, SmsNotice
+from tracking.models import Identification
 
 SIGNAL_SHORT = {
     Signal.PAGE_DWELL: gettext_lazy("read"),
@@ -59,7 +60,7 @@ def digest_alerts(notice: SmsNotice) -> list[Alert]:
         quiet = quiet.filter(detected_at__gt=previous)
 
     def rank(alert: Alert) -> tuple[int, int, float]:
-        verified = alert.identification != "claimed"
+        verified = alert.identification != Identification.UNVERIFIED
         return SIGNAL_STRENGTH.get(Signal(alert.signal), 0), int(verified), alert.occurred_at.timestamp()
 
     best: dict[int, Alert] = {}

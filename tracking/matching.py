@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from prospects.domains import domain_of_url, employer_domain_of_email
 from prospects.models import Prospect, parse_ip_ranges
+from tracking.announcements import announce_event
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
-from tracking.signals import announce_event
 
 
 @dataclass
