@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from alerts import sms
 from alerts.composer import compose_alert_sms
-from alerts.detected import DetectedSignal
 from alerts.detection import detection_is_late, find_reopen_signals
 from alerts.gsm import (
     GSM7_BASIC,
@@ -30,7 +29,7 @@ from alerts.gsm import (
     truncate_units,
 )
 from alerts.models import Alert
-from alerts.services import alert_record_signal
+from alerts.services import DetectedSignal, alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
 from tests.factories import DetectionRunFactory, EmailEventFactory, ProspectFactory, aware
@@ -140,7 +139,7 @@ gsm_text = st.text(
     pain=gsm_text,
     phone=st.sampled_from(["", "+33199001234", "+442079460000"]),
     segments=st.integers(min_value=1, max_value=4),
-    claimed=st.booleans(),
+    unverified=st.booleans(),
     signal=st.sampled_from(
         [
             ("cta_click", {"cta_id": "cta_reserver_audit"}),
@@ -150,7 +149,7 @@ gsm_text = st.text(
     ),
 )
 def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
-    name, company, pain, phone, segments, claimed, signal
+    name, company, pain, phone, segments, unverified, signal
 ):
     with override_settings(SMS_MAX_SEGMENTS=segments):
         text = compose_alert_sms(
@@ -161,7 +160,7 @@ def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
             phone=phone,
             pain_point=pain,
             alert_id=7,
-            claimed=claimed,
+            unverified=unverified,
         )
     assert is_gsm7(text), "one non-GSM-7 character would turn the SMS into UCS-2 (70 per part)"
     assert gsm7_segments(text) <= segments
