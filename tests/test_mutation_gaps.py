@@ -15,6 +15,7 @@ from alerts.dwell import forget_page_views, page_view_crossed_threshold
 from alerts.models import Alert, AlertDelivery
 from alerts.selectors import unacknowledged_failures
 from tests.factories import AlertDeliveryFactory, ProspectFactory, aware
+from tests.test_composer import compose as compose_lead
 from tracking.tokens import add_query_param, is_http_url
 
 T0 = aware(2026, 11, 24, 9, 0, 0)
@@ -126,3 +127,10 @@ def test_the_ak_joins_a_destination_without_dropping_its_empty_parameters(url, e
 )
 def test_a_tracked_link_leads_only_to_an_http_address_with_a_host(url, accepted):
     assert is_http_url(url) is accepted
+
+
+@pytest.mark.parametrize("company", ["", "Exemple Logistique"])
+def test_an_sms_names_the_company_only_when_there_is_one(company):
+    text = compose_lead(company=company)
+    assert "()" not in text
+    assert ("(Exemple Logistique)" in text) is bool(company)
