@@ -16,7 +16,8 @@ from prospects.services import ImportFileError, prospects_import, prospects_set_
 class ProspectImportForm(forms.Form):
     file = forms.FileField(
         label=_("JSON, CSV or Excel (.xlsx) file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.txt,.xlsx"}),
+        allow_empty_file=True,  # an empty file gets the import's own sentence, the same as the command's
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.tsv,.txt,.xlsx"}),
     )
     dry_run = forms.BooleanField(label=_("Dry run (check only, save nothing)"), required=False)
 
