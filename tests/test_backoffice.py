@@ -309,3 +309,16 @@ def test_admin_pages_have_titles_for_people(staff_client):
     assert "<h1>Prospects</h1>" in listing and "Sélectionnez" not in listing
     page = staff_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk])).content.decode()
     assert "<h1>Alice Titre" in page
+
+
+def test_alert_filters_are_named_in_words_a_founder_uses(staff_client):
+    called = make_alert(ProspectFactory(name="Alice Called"))
+    called.call = CallFactory(prospect=called.prospect)
+    called.save()
+    make_alert(ProspectFactory(name="Bob Waiting"))
+    url = reverse("admin:alerts_alert_changelist")
+    content = staff_client.get(url).content.decode()
+    assert "Pas encore appelé" in content and "Son lien personnel (sûr)" in content
+    assert "Non vide" not in content and "traitée par" not in content
+    waiting = staff_client.get(url, {"called": "no"}).content.decode()
+    assert "Bob Waiting" in waiting and "Alice Called" not in waiting
