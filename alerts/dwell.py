@@ -91,25 +91,39 @@ def _stored_first_seen(page_view_id: str) -> float | None:
     return first.timestamp() if first else None
 
 
-def _visible_enough(engaged_ms: int) -> bool:
+def page_period(reported: float | None) -> float:
+    """The heartbeat period a page view is judged by: the one its tracker reports with every event
+    (heartbeat_s, the page's data-heartbeat), bounded to the contract's 1–60 s; for old snippets that do
+    not report it, TRACKING_HEARTBEAT_SECONDS. The page sets its rhythm: a designer who writes
+    data-heartbeat="5" changes nothing on the server, and no server setting has to be kept in step."""
+    if reported is None:
+        return float(settings.TRACKING_HEARTBEAT_SECONDS)
+    return min(60.0, max(1.0, float(reported)))
+
+
+def _visible_enough(engaged_ms: int, period: float) -> bool:
     # The tracker reports visible time with each event; the last one may lag by one heartbeat.
-    return engaged_ms / 1000 >= settings.SIGNAL_DWELL_SECONDS - settings.TRACKING_HEARTBEAT_SECONDS
+    return engaged_ms / 1000 >= settings.SIGNAL_DWELL_SECONDS - period
 
 
-def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: int) -> str:
+def not_a_reading(
+    *, span_seconds: float, engaged_ms: int | None, heartbeats: int, heartbeat_s: float | None = None
+) -> str:
     """Why a page view spanning `span_seconds` (server time) was not a person reading, or "".
 
-    The server span is the measure; the browser's own report must not contradict it:
-    - its visible time (the largest engaged_ms) is at least the threshold less one heartbeat — a tab
+    The server span is the measure; the browser's own report must not contradict it. `period` is
+    the page's own heartbeat period (page_period):
+    - its visible time (the largest engaged_ms) is at least the threshold less one period — a tab
       opened in the background and closed later reports about 0;
-    - its visible time is not larger than the span plus one heartbeat — no page is visible longer
+    - its visible time is not larger than the span plus one period — no page is visible longer
       than it exists;
-    - its heartbeats are not faster than the tracker sends them (one per TRACKING_HEARTBEAT_SECONDS
-      while visible, plus one per visibility change): at most one per half period, plus 4.
+    - its heartbeats are not faster than its tracker sends them (one per period while visible, plus
+      one per visibility change): at most one per half period, plus 4. A flood is still no reading:
+      the period is bounded to 1 s, so more than two heartbeats a second never count.
     A snippet that reports no engaged_ms is judged by its heartbeats alone: they come only while the
     page is visible, so there must be about one per period across the threshold.
     """
-    period = settings.TRACKING_HEARTBEAT_SECONDS
+    period = page_period(heartbeat_s)
     if heartbeats > span_seconds / (period / 2) + 4:
         return f"{heartbeats} heartbeats in {int(span_seconds)} s: faster than the tracker sends them"
     if engaged_ms is None:
@@ -117,7 +131,7 @@ def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: in
         if heartbeats < needed:
             return f"{heartbeats} heartbeats (visible time not reported): the page was not in view"
         return ""
-    if not _visible_enough(engaged_ms):
+    if not _visible_enough(engaged_ms, period):
         return f"visible {engaged_ms / 1000:.1f} s of {int(span_seconds)} s: a background tab"
     if engaged_ms / 1000 > span_seconds + period:
         return f"reports {engaged_ms / 1000:.0f} s visible in a {int(span_seconds)} s page view"
@@ -125,7 +139,12 @@ def not_a_reading(*, span_seconds: float, engaged_ms: int | None, heartbeats: in
 
 
 def page_view_crossed_threshold(
-    page_view_id: str, received_at: datetime, engaged_ms: int | None = None, *, opens: bool = False
+    page_view_id: str,
+    received_at: datetime,
+    engaged_ms: int | None = None,
+    *,
+    opens: bool = False,
+    heartbeat_s: float | None = None,
 ) -> bool:
     """True once per page view, in any process: for the first event at least SIGNAL_DWELL_SECONDS
     after the page view's first event whose visible time agrees (a background tab's heartbeat-less
@@ -134,7 +153,7 @@ def page_view_crossed_threshold(
     event is the page view's pageview, its first."""
     # Asked first, whatever the event: the page view's first event is what stamps its start.
     first = _first_seen(page_view_id, received_at, opens)
-    if engaged_ms is not None and not _visible_enough(engaged_ms):
+    if engaged_ms is not None and not _visible_enough(engaged_ms, page_period(heartbeat_s)):
         return False
     if received_at.timestamp() - first < settings.SIGNAL_DWELL_SECONDS:
         return False
@@ -166,6 +185,7 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
                 last=Max("received_at"),
                 visitor_id=Max("visitor_id"),
                 engaged_ms=Max("engaged_ms"),
+                heartbeat_s=Max("heartbeat_s"),
                 heartbeats=Count("pk", filter=Q(event=VisitEvent.Kind.HEARTBEAT)),
                 network=Max("client_network"),
                 page=Max("page"),
@@ -176,7 +196,10 @@ def find_dwell_signals(page_view_ids: set[str], now: datetime) -> list[DetectedS
         for span in long_spans:
             seconds = (span["last"] - span["first"]).total_seconds()
             if span["page_view_id"] in machines or not_a_reading(
-                span_seconds=seconds, engaged_ms=span["engaged_ms"], heartbeats=span["heartbeats"]
+                span_seconds=seconds,
+                engaged_ms=span["engaged_ms"],
+                heartbeats=span["heartbeats"],
+                heartbeat_s=span["heartbeat_s"],
             ):
                 continue
             found.append(

@@ -13,7 +13,15 @@ def detect_now(*, reason: str, **kwargs: Any) -> None:
 
 
 def detect_when_dwell_crossed(
-    *, page_view_id: str, received_at: datetime, engaged_ms: int | None = None, event: str = "", **kwargs: Any
+    *,
+    page_view_id: str,
+    received_at: datetime,
+    engaged_ms: int | None = None,
+    event: str = "",
+    heartbeat_s: float | None = None,
+    **kwargs: Any,
 ) -> None:
-    if page_view_crossed_threshold(page_view_id, received_at, engaged_ms, opens=event == "pageview"):
+    if page_view_crossed_threshold(
+        page_view_id, received_at, engaged_ms, opens=event == "pageview", heartbeat_s=heartbeat_s
+    ):
         enqueue_detection("dwell")

@@ -6,14 +6,17 @@ a worker reads in the imports; the schedule's dotted path is derived from the sa
 """
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django_q.tasks import async_task
 
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
 from alerts.receipts import receipts_check
+from core.ratelimit import claim, held, release
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +25,62 @@ def task_path(function: Callable[..., Any]) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
+# Detection coalesces (issue 18, point 2). Events ask for *a* cycle: the first asker claims WANTED in
+# core's shared store and queues one task; until a cycle takes the request, later askers find it
+# claimed and queue nothing, so at most one detection task waits however many events arrive. One
+# cycle runs at a time (RUNNING): a task that finds a cycle running leaves, and the runner, which
+# takes each request as it starts a cycle, runs again for a request made while it ran. So detection
+# holds at most one worker, and the others deliver SMS, whose tasks never queue behind a pile of
+# detection tasks.
+WANTED = "detection:wanted"
+RUNNING = "detection:running"
+# A runner hands over (queues itself again) after this long, well within django-q2's task timeout.
+RUNNER_SECONDS = 60
+# RUNNING outlives a runner killed mid-cycle by at most the task timeout; WANTED outlives a lost task
+# by one detection interval, as the scheduled cycle would.
+RUNNING_TTL_SECONDS = 130
+
+
+def _wanted_ttl() -> float:
+    return settings.DETECTION_INTERVAL_MINUTES * 60
+
+
 def run_detection_cycle_task(trigger: str = "schedule") -> dict[str, int]:
-    report = run_detection_cycle(trigger=trigger)
+    """The scheduled cycle: asks for a cycle like any event, then runs it unless one is running (that
+    one then runs again for it)."""
+    claim(WANTED, _wanted_ttl())
+    result = run_requested_detection_task(trigger)
     if trigger == "schedule":
         prune_detection_runs()
-    return {"signals": len(report.signals), "alerts": len(report.alerts)}
+    return result
+
+
+def run_requested_detection_task(trigger: str = "schedule") -> dict[str, int]:
+    """Run cycles while they are asked for, one process at a time, for at most RUNNER_SECONDS."""
+    totals = {"cycles": 0, "signals": 0, "alerts": 0}
+    started = time.monotonic()
+    while claim(RUNNING, RUNNING_TTL_SECONDS) is not False:  # None: the store failed, run anyway
+        try:
+            while True:
+                # The request is taken before the cycle starts: an event after this asks for the next.
+                taken = release(WANTED)
+                if taken is False:
+                    break
+                report = run_detection_cycle(trigger=trigger)
+                totals["cycles"] += 1
+                totals["signals"] += len(report.signals)
+                totals["alerts"] += len(report.alerts)
+                if taken is None or time.monotonic() - started > RUNNER_SECONDS:
+                    break  # the store failed (one cycle, as before coalescing), or it is time to hand over
+        finally:
+            release(RUNNING)
+        # A request made while this runner held RUNNING found it running and left it the work.
+        if not held(WANTED):
+            break
+        if time.monotonic() - started > RUNNER_SECONDS:
+            _queue_detection(trigger)  # behind the tasks queued meanwhile (SMS among them)
+            break
+    return totals
 
 
 def relay_deliveries_task() -> int:
@@ -38,9 +92,19 @@ def relay_deliveries_task() -> int:
 
 
 def enqueue_detection(reason: str) -> None:
-    """Ask for a cycle now (an event may have completed a signal). Never fails the caller: the
-    scheduled cycle is the safety net if the broker is briefly unavailable."""
+    """Ask for a cycle now (an event may have completed a signal): queue one unless a cycle is already
+    asked for and not yet started. Never fails the caller: the scheduled cycle is the safety net if
+    the broker is briefly unavailable."""
+    if claim(WANTED, _wanted_ttl()) is False:
+        return  # the cycle asked for earlier has not started: it will read this event
+    if not _queue_detection(reason):
+        release(WANTED)  # nothing will take it: let the next event ask again
+
+
+def _queue_detection(reason: str) -> bool:
     try:
-        async_task(run_detection_cycle_task, reason, task_name=f"detect:{reason}", group="detection")
+        async_task(run_requested_detection_task, reason, task_name=f"detect:{reason}", group="detection")
     except Exception:
         logger.exception("could not enqueue detection (%s); the scheduled cycle will catch up", reason)
+        return False
+    return True

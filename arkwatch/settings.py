@@ -194,6 +194,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://{_SERVED_HOST}:{env('P
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
+# Tracked links lead only to our pages (tracking/tokens.py): the hosts of the origins above,
+# PUBLIC_BASE_URL and LANDING_PAGE_URL, and these ("www.example.com", ".example.com" for sub-domains).
+TRACKING_LINK_HOSTS = env.list("TRACKING_LINK_HOSTS", default=[])
+# Pixel and link tokens older than this are expired (0: never); an email is rarely reopened after a year.
+TRACKING_TOKEN_MAX_AGE_DAYS = env.int("TRACKING_TOKEN_MAX_AGE_DAYS", default=365)
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
 # Per reader (visitor id + IP), see docs/how-it-works.md "Shared state and limits" ...
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
@@ -201,8 +206,10 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
 # NAT sends about 500 events a minute (a heartbeat every 15 s), far below it; a flood is stopped.
 TRACKING_NETWORK_RATE_LIMIT = env("TRACKING_NETWORK_RATE_LIMIT", default="3000/m")
 TRACKING_MAX_BODY_BYTES = 8 * 1024
-# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs).
-TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])
+# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs). By default a
+# proxy on this machine (bin/serve listens on 127.0.0.1 behind one): only a local process can connect
+# from there, so trusting it is safe even with no proxy, and without it every client would be the proxy.
+TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)

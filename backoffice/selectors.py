@@ -148,13 +148,14 @@ TIMELINE_KINDS = {
     "email": pgettext_lazy("timeline entry", "Email"),
     "alert": pgettext_lazy("timeline entry", "Alert"),
     "call": pgettext_lazy("timeline entry", "Call"),
+    "token": pgettext_lazy("timeline entry", "Personal link"),
 }
 
 
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # visit | cta | email | alert | call
+    kind: str  # visit | cta | email | alert | call | token
     title: str
     detail: str = ""
     machine: bool = False
@@ -205,8 +206,31 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         entries.append(
             TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
         )
+    entries += _retired_token_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:
+    """When the `ak` was replaced, and how many page views came with the old one since: they match
+    nobody now, and the founder should know the old link still circulates."""
+    entries = []
+    for retired in prospect.retired_tokens.select_related("retired_by"):
+        views = (
+            VisitEvent.objects.filter(ak=retired.token, received_at__gte=retired.retired_at)
+            .values("page_view_id")
+            .distinct()
+            .count()
+        )
+        detail = ngettext(
+            "%(count)d page view with the old link since, left unmatched",
+            "%(count)d page views with the old link since, left unmatched",
+            views,
+        ) % {"count": views}
+        who = retired.retired_by.get_username() if retired.retired_by else ""
+        title = _("Personal link token replaced: links sent before it now count as unmatched visits")
+        entries.append(TimelineEntry(retired.retired_at, "token", title, f"{who} · {detail}".strip(" ·")))
+    return entries
 
 
 @dataclass

@@ -14,7 +14,10 @@ re-opening after 30 h in Gmail, Outlook desktop / iOS, Yahoo, Apple Mail, Thunde
 Privacy Protection prefetches and re-fetches, security gateways by user agent, link scanners clicking
 every link then sandboxing the page, crawlers with the personal link, background tabs, fast-heartbeat
 bots, prospects whose website is a platform (LinkedIn, GitHub, Notion) read via that platform, and the
-forged-click attack (claimed clicks for 20 prospects' domains from one network).
+forged-click attack (claimed clicks for 20 prospects' domains from one network). Issue 18 adds pages
+beating every 1, 5, 30 and 60 s (the tracker reports its period, the server keeps its default), a
+background tab at 60 s, a flood claiming a 1 s rhythm, and prospects who work at platform companies:
+a colleague's address on the platform's own domain (wanted), a stranger from its public pages (not).
 Target (issue 9): precision and recall ≥ 0.98.
 """
 
@@ -81,6 +84,7 @@ class World:
         self.client = Client()
         self.now = timezone.now().replace(microsecond=0) - timedelta(days=10)
         self.serial = 0
+        self.platform_companies = 0
 
     def at(self, offset_seconds: float) -> time_machine.travel:
         return time_machine.travel(self.now + timedelta(seconds=offset_seconds), tick=False)
@@ -109,24 +113,35 @@ class World:
         foreground: bool = True,
         heartbeat_every: float = 15,
         start: float = 0,
+        email: str = "",
+        report_period: bool = False,
+        honest: bool | None = None,
     ) -> None:
+        """A page view. `report_period`: the tracker sends its period (heartbeat_s) with each event, as
+        today's tracker.js does. `honest`: the visible time it reports is true (default: for pages
+        beating every 5 s or slower, as the old scenarios assumed; a bot reports what it likes)."""
         pv = f"pv-{self.serial:06d}-{int(start)}"
         visit = {"visitor_id": f"vis-{ip.replace('.', '-')}-{int(start)}", "page_view_id": pv, "page": "/audit"}
         first = {**visit, "event": "pageview", "engaged_ms": 0}
         first |= {"ak": ak} if ak else {}
         first |= {"referrer": referrer} if referrer else {}
+        first |= {"email": email} if email else {}
+        period = {"heartbeat_s": min(60.0, max(1.0, heartbeat_every))} if report_period else {}
+        first |= period
+        honest = heartbeat_every >= 5 if honest is None else honest
         with self.at(start):
             self.post("/api/track/visit", first, ip, ua)
         if not foreground:  # a background tab: no heartbeat; the leave comes when it is closed
             with self.at(start + seconds):
-                self.post("/api/track/visit", {**visit, "event": "leave", "engaged_ms": 400}, ip, ua)
+                self.post("/api/track/visit", {**visit, **period, "event": "leave", "engaged_ms": 400}, ip, ua)
             return
         t = heartbeat_every
         while t < seconds + heartbeat_every:
             at = min(t, seconds)
-            engaged = int(at * 1000) if heartbeat_every >= 5 else 1800  # a bot reports what it likes
+            engaged = int(at * 1000) if honest else 1800  # a bot reports what it likes
             with self.at(start + at):
-                self.post("/api/track/visit", {**visit, "event": "heartbeat", "engaged_ms": engaged}, ip, ua)
+                body = {**visit, **period, "event": "heartbeat", "engaged_ms": engaged}
+                self.post("/api/track/visit", body, ip, ua)
             t += heartbeat_every
 
     def cta(self, *, ip: str, ak: str = "", email: str = "", start: float = 0) -> None:
@@ -188,6 +203,36 @@ def reopen_in(client_name: str) -> Callable[[World, str], list[str]]:
     return play
 
 
+def person_reads_at_rhythm(period: float) -> Callable[[World, str], list[str]]:
+    """A page whose tracker beats every `period` s (its data-heartbeat), with the server left at its
+    default TRACKING_HEARTBEAT_SECONDS."""
+
+    def play(world: World, kind: str) -> list[str]:
+        p = world.prospect()
+        seconds = max(95, 2 * period) + world.serial % 60
+        ip = world.network()
+        world.read(ip=ip, seconds=seconds, ak=p.identity_token, heartbeat_every=period, report_period=True, honest=True)
+        return [p.name]
+
+    return play
+
+
+# Platforms' own domains, one per prospect who works there: two prospects at one platform company
+# would make a colleague's address ambiguous (it then matches nobody, by design).
+PLATFORM_COMPANIES = ["github.com", "linkedin.com", "notion.so", "medium.com", "calendly.com", "gitlab.com",
+                      "dribbble.com", "behance.net", "malt.com", "crunchbase.com", "producthunt.com", "about.me",
+                      "bitbucket.org", "dev.to", "hashnode.dev", "indiehackers.com"]  # fmt: skip
+
+
+def colleague_at_a_platform_company(world: World, kind: str) -> list[str]:
+    """The CTO works at a platform company; a colleague reads the offer and gives her address."""
+    domain = PLATFORM_COMPANIES[world.platform_companies % len(PLATFORM_COMPANIES)]
+    world.platform_companies += 1
+    p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
+    world.read(ip=world.network(), seconds=120, email=f"jane.doe{world.serial}@eng.{domain}", report_period=True)
+    return [p.name]
+
+
 # --- machines and forgeries: none --------------------------------------------------------------
 
 
@@ -245,6 +290,32 @@ def platform_website(world: World, kind: str) -> list[str]:
     return [p.name]
 
 
+def from_a_platform_companys_public_pages(world: World, kind: str) -> list[str]:
+    """A prospect works at a platform company; a stranger comes from that platform's public pages."""
+    domain = PLATFORM_COMPANIES[world.platform_companies % len(PLATFORM_COMPANIES)]
+    world.platform_companies += 1
+    p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
+    world.read(ip=world.network(), seconds=150, referrer=f"https://www.{domain}/someone/posts", report_period=True)
+    return [p.name]
+
+
+def background_tab_slow_rhythm(world: World, kind: str) -> list[str]:
+    p = world.prospect()
+    world.read(
+        ip=world.network(), seconds=200, ak=p.identity_token, foreground=False, heartbeat_every=60, report_period=True
+    )
+    return [p.name]
+
+
+def flood_claiming_the_fastest_rhythm(world: World, kind: str) -> list[str]:
+    """Five heartbeats a second with true-looking visible time, each claiming a 1 s period."""
+    p = world.prospect()
+    world.read(
+        ip=world.network(), seconds=95, ak=p.identity_token, heartbeat_every=0.2, report_period=True, honest=True
+    )
+    return [p.name]
+
+
 def forged_clicks(world: World, kind: str) -> list[str]:
     """Claimed clicks for 20 prospects' domains from one network; each is also an unwanted SMS."""
     ip = world.network()
@@ -261,6 +332,8 @@ PEOPLE = [
     Scenario("person clicks the CTA", 1, person_clicks),
     Scenario("person reads from the company site (claimed)", 1, person_reads_from_company_site),
     *[Scenario(f"re-open in {name}", 1, reopen_in(name)) for name in MAIL_CLIENTS],
+    *[Scenario(f"person reads, page beating every {p:g} s", 1, person_reads_at_rhythm(p)) for p in (1, 5, 30, 60)],
+    Scenario("colleague at a platform company (claimed)", 1, colleague_at_a_platform_company),
 ]
 MACHINES = [
     Scenario("Apple Mail Privacy Protection", 0, apple_privacy_prefetch),
@@ -270,12 +343,15 @@ MACHINES = [
     Scenario("background tab", 0, background_tab),
     Scenario("fast-heartbeat bot", 0, fast_heartbeat_bot),
     Scenario("platform website visitors", 0, platform_website),
+    Scenario("visitor from a platform company's pages", 0, from_a_platform_companys_public_pages),
+    Scenario("background tab, page beating every 60 s", 0, background_tab_slow_rhythm),
+    Scenario("flood claiming a 1 s rhythm", 0, flood_claiming_the_fastest_rhythm),
 ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=int, default=1, help="rounds of every scenario (default 1: 9 + 7 kinds)")
+    parser.add_argument("--scale", type=int, default=1, help="8 rounds of every scenario per unit (default 1)")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     world = World()

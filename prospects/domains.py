@@ -108,3 +108,15 @@ def company_domain_of_host(host: str) -> str | None:
 def company_domain_of_email(email: str) -> str | None:
     """The company's registrable domain for an address, or None for free-mail and platforms."""
     return company_domain_of_host(email_domain(email))
+
+
+def employer_domain_of_email(email: str) -> str | None:
+    """The registrable domain of an address when only one company's people hold addresses there: a
+    company domain, or a platform's own domain (only LinkedIn's staff have @linkedin.com or
+    @eng.linkedin.com addresses). None for free mail and hosted sites. The platform list is about pages:
+    anyone can have a linkedin.com page or come from one, nobody outside LinkedIn has its address."""
+    domain = registrable_domain(email_domain(email))
+    if not domain:
+        return None
+    why, _platform = _left_out_because(domain)
+    return domain if why in ("", "platform") else None

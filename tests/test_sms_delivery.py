@@ -101,7 +101,7 @@ def test_persistent_5xx_is_retried_until_the_give_up_time_then_failed_and_health
     assert delivery.status == "failed" and delivery.last_error.startswith("abandonné après 60 min : Erreur OVH 500")
     DetectionRunFactory(started_at=timezone.now())
     health = client.get("/healthz")
-    assert health.status_code == 503 and "reached nobody" in health.json()["reason"]
+    assert health.status_code == 503 and health.json()["reasons"] == ["alerts_failed_unacknowledged"]
     alert.refresh_from_db()
     assert alert_failure_acknowledge(alert=alert)
     assert client.get("/healthz").status_code == 200

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
+from core.bots import USER_AGENT_MAX_LENGTH
 from core.client import is_bot_user_agent
 
 # Apple Mail Privacy Protection fetches from Apple's own network, whatever the user agent says.
@@ -120,12 +121,13 @@ def judge_mail_fetcher(*, user_agent: str, ip: str | None) -> FetcherVerdict:
         return FetcherVerdict(APPLE_MPP, "Apple Mail Privacy Protection")
     if not user_agent.strip():
         return FetcherVerdict("", "") if ip is None else FetcherVerdict(NO_USER_AGENT, "")
-    return _by_user_agent(user_agent)
+    # Judged on what is stored: the markers' scan and the cache key stay small whatever the header.
+    return _by_user_agent(user_agent[:USER_AGENT_MAX_LENGTH])
 
 
 def mail_client_name(user_agent: str) -> str:
     """The mail client a stored event's user agent names, for evidence and the timeline ("" if none)."""
-    return _by_user_agent(user_agent).client if user_agent.strip() else ""
+    return _by_user_agent(user_agent[:USER_AGENT_MAX_LENGTH]).client if user_agent.strip() else ""
 
 
 # The reasons are stored as the code writes them (one stable form in the database, whatever the

@@ -3,6 +3,11 @@
 Strongest first: personal link token (ak) -> exact email -> the email's company domain -> the
 referrer's domain -> IP rules. A weaker method never replaces a stronger match; a method that points
 at several prospects at once (two prospects share a domain) is ambiguous and matches nobody.
+
+People at platform companies: a prospect whose own address is on a platform's domain (cto@github.com)
+works there, and a colleague's address on that domain or its sub-domains (jane@eng.github.com) points
+at that prospect. The platform's pages still mean nobody: a visitor coming from github.com matches no
+one, since anyone can have a page there.
 """
 
 import ipaddress
@@ -18,7 +23,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from prospects.domains import company_domain_of_email, domain_of_url
+from prospects.domains import domain_of_url, employer_domain_of_email
 from prospects.models import Prospect, parse_ip_ranges
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
 from tracking.signals import announce_event
@@ -32,6 +37,8 @@ class ProspectDirectory:
     by_ak: dict[str, int] = field(default_factory=dict)
     by_email: dict[str, int] = field(default_factory=dict)
     by_domain: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Platforms' domains that prospects' own addresses are on (they work there): for addresses only.
+    by_staff_domain: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     networks: list[tuple] = field(default_factory=list)
 
     @classmethod
@@ -43,6 +50,9 @@ class ProspectDirectory:
             directory.by_email[email.lower()] = pk
             for domain in domains.split():
                 directory.by_domain[domain].add(pk)
+            employer = employer_domain_of_email(email)
+            if employer and employer not in domains.split():
+                directory.by_staff_domain[employer].add(pk)
             try:
                 directory.networks += [(network, pk) for network in parse_ip_ranges(ip_ranges)]
             except ValidationError:
@@ -61,8 +71,12 @@ class ProspectDirectory:
             if email in self.by_email:
                 return self.by_email[email], MatchMethod.EMAIL, {"email": email}
         for email in sorted(hints.emails):
-            domain = company_domain_of_email(email)
-            found = self._one(self.by_domain.get(domain, set())) if domain else None
+            domain = employer_domain_of_email(email)
+            found = (
+                self._one(self.by_domain.get(domain, set()) | self.by_staff_domain.get(domain, set()))
+                if domain
+                else None
+            )
             if found:
                 return found, MatchMethod.COMPANY_DOMAIN, {"email": email, "domain": domain}
         for referrer in sorted(hints.referrers):

@@ -166,6 +166,9 @@ class VisitEvent(BrowserEvent):
 
     event = models.CharField(_("event"), max_length=10, choices=Kind.choices, default=Kind.HEARTBEAT)
     engaged_ms = models.BigIntegerField(_("engaged ms (client)"), null=True, blank=True)
+    # The period the page's tracker beats at (data-heartbeat, 1–60 s), as it reports it; None for old
+    # snippets, judged with TRACKING_HEARTBEAT_SECONDS.
+    heartbeat_s = models.FloatField(_("heartbeat period (s, client)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("visit event")

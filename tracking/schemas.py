@@ -115,6 +115,15 @@ def non_negative_int(value: object) -> int:
     return value
 
 
+def heartbeat_period(value: object) -> float:
+    """The tracker's period in seconds (CONTRACT §1: 1–60), a JSON number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(_("Must be a number of seconds."))
+    if not 1 <= value <= 60:
+        raise Invalid(_("Must be between 1 and 60 seconds."))
+    return float(value)
+
+
 def message_id(value: object) -> str:
     value = _string(value)
     if not 1 <= len(value) <= 200 or not value.strip() or _CONTROL.search(value):
@@ -175,7 +184,12 @@ _BROWSER_OPTIONAL = {"page_view_id": identifier, "ak": identity_token, "email": 
 
 VISIT = Schema(
     required={"visitor_id": identifier, "page": page},
-    optional={**_BROWSER_OPTIONAL, "event": choice(*VisitEvent.Kind.values), "engaged_ms": non_negative_int},
+    optional={
+        **_BROWSER_OPTIONAL,
+        "event": choice(*VisitEvent.Kind.values),
+        "engaged_ms": non_negative_int,
+        "heartbeat_s": heartbeat_period,
+    },
     defaults={"event": VisitEvent.Kind.HEARTBEAT},
 )
 CTA = Schema(

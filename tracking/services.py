@@ -33,6 +33,7 @@ _PLAIN_TYPES = {
     "PositiveIntegerField",
     "BigIntegerField",
     "GenericIPAddressField",
+    "FloatField",
 }
 
 
@@ -94,11 +95,12 @@ def _browser_fields(data: dict[str, Any], client: ClientInfo, now: datetime) -> 
 
 def visit_event_record(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
     values = _browser_fields(data, client, now)
-    event = {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms")}
+    period = data.get("heartbeat_s")
+    event = {**values, "event": data["event"], "engaged_ms": data.get("engaged_ms"), "heartbeat_s": period}
     if not _insert_event(VisitEvent, event, limits):
         return False
     if values["page_view_id"] and not values["is_bot"]:
-        announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"), data["event"])
+        announce_page_view_event(values["page_view_id"], now, data.get("engaged_ms"), data["event"], period)
     return True
 
 

@@ -17,7 +17,8 @@ from tracking.models import VisitEvent
 event_may_complete_signal = Signal()
 
 # Sent for every human page-view event with page_view_id, received_at, the browser's engaged_ms
-# (None when the snippet does not report it) and the event's kind ("pageview" opens a page view), so
+# (None when the snippet does not report it), the event's kind ("pageview" opens a page view) and the
+# tracker's period (heartbeat_s, None from old snippets), so
 # that dwell detection can notice the event that carries the page view across its threshold. Nearly
 # every request the product gets sends it: its receivers are looked up once (use_caching), which
 # needs a sender that can be weakly referenced (VisitEvent).
@@ -30,10 +31,19 @@ def announce_event(reason: str) -> None:
 
 
 def announce_page_view_event(
-    page_view_id: str, received_at: datetime, engaged_ms: int | None = None, event: str = "heartbeat"
+    page_view_id: str,
+    received_at: datetime,
+    engaged_ms: int | None = None,
+    event: str = "heartbeat",
+    heartbeat_s: float | None = None,
 ) -> None:
     transaction.on_commit(
         lambda: page_view_event.send(
-            sender=VisitEvent, page_view_id=page_view_id, received_at=received_at, engaged_ms=engaged_ms, event=event
+            sender=VisitEvent,
+            page_view_id=page_view_id,
+            received_at=received_at,
+            engaged_ms=engaged_ms,
+            event=event,
+            heartbeat_s=heartbeat_s,
         )
     )

@@ -1,7 +1,8 @@
 /* ArkWatch tracker — include with one tag on the landing page:
  *   <script src="https://track.example.com/static/tracker.js" data-heartbeat="15" defer></script>
  * Options (data-* on the script tag): data-endpoint (default: the script's origin), data-heartbeat
- * (seconds, default 15), data-honor-dnt ("true"/"false", default true).
+ * (seconds, 1-60, default 15; reported to the server with each event), data-honor-dnt ("true"/"false",
+ * default true).
  * No dependencies; sends JSON as text/plain with sendBeacon/fetch so no CORS preflight is needed. */
 (function () {
   "use strict";
@@ -10,7 +11,10 @@
   window.__arkwatch = true;
   var data = script.dataset || {};
   var origin = data.endpoint || new URL(script.src, location.href).origin;
-  var heartbeatMs = Math.max(1, parseFloat(data.heartbeat || "15")) * 1000;
+  // The contract's range, 1-60 s; the period is reported with every visit event (heartbeat_s), so the
+  // server judges this page by its own rhythm and no server setting has to match data-heartbeat.
+  var heartbeatS = Math.min(60, Math.max(1, parseFloat(data.heartbeat || "15") || 15));
+  var heartbeatMs = heartbeatS * 1000;
   var honorDnt = data.honorDnt !== "false";
   if (honorDnt && (navigator.doNotTrack === "1" || window.doNotTrack === "1" || navigator.globalPrivacyControl === true)) return;
 
@@ -66,7 +70,7 @@
     return p;
   }
   function visit(event, beacon) {
-    var p = base(); p.event = event; p.engaged_ms = Math.round(engaged());
+    var p = base(); p.event = event; p.engaged_ms = Math.round(engaged()); p.heartbeat_s = heartbeatS;
     send("/api/track/visit", p, beacon);
   }
 
