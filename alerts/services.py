@@ -91,6 +91,8 @@ def _alert_sms_text(alert: Alert, prospect: Prospect) -> str:
         pain_point=prospect.pain_point,
         alert_id=alert.pk,
         claimed=alert.identification == Identification.CLAIMED,
+        email=prospect.email,
+        website=prospect.website,
     )
 
 

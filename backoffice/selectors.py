@@ -9,18 +9,18 @@ import difflib
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from alerts.evidence import evidence_sentence, page_display
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
+from alerts.models import Alert, AlertDelivery, Call, Signal
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from core.display import cta_label
 from prospects.domains import domain_of_url, email_domain, registrable_domain
@@ -234,65 +234,6 @@ def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:
 
 
 @dataclass
-class FunnelStep:
-    key: str
-    label: str
-    count: int
-    rate: float | None = None  # conversion from the previous step
-
-
-@dataclass
-class Funnel:
-    start: date
-    end: date
-    steps: list[FunnelStep] = field(default_factory=list)
-
-
-def funnel(start: date, end: date) -> Funnel:
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(start, time.min, tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    prospects = Prospect.objects.all()
-
-    def having(queryset: QuerySet[Any]) -> int:
-        return prospects.filter(Exists(queryset.filter(prospect=OuterRef("pk")))).count()
-
-    counts = [
-        (
-            "contacted",
-            _("Contacted"),
-            # Any email event says an email went out to them (a webhook may report "delivered" or an
-            # open without a "sent" before it).
-            having(EmailEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until)),
-        ),
-        (
-            "visited",
-            _("Visited"),
-            having(VisitEvent.objects.filter(received_at__gte=since, received_at__lt=until, is_bot=False)),
-        ),
-        ("signal", _("Signal"), having(Alert.objects.filter(occurred_at__gte=since, occurred_at__lt=until))),
-        (
-            "alert",
-            _("SMS alert"),
-            having(Alert.objects.filter(occurred_at__gte=since, occurred_at__lt=until, status=Alert.Status.SENT)),
-        ),
-        ("called", _("Called"), having(Call.objects.filter(called_at__gte=since, called_at__lt=until))),
-        (
-            "meeting",
-            _("Meeting booked"),
-            having(Call.objects.filter(called_at__gte=since, called_at__lt=until, outcome=CallOutcome.MEETING_BOOKED)),
-        ),
-    ]
-    result = Funnel(start, end)
-    previous = None
-    for key, label, count in counts:
-        rate = (count / previous) if previous else None
-        result.steps.append(FunnelStep(key, label, count, rate))
-        previous = count
-    return result
-
-
-@dataclass
 class PageVisit:
     page: str
     at: datetime
@@ -475,7 +416,7 @@ def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
     message_id = f"next-{timezone.localdate():%Y%m%d}"
     links = email_links_for(prospect, message_id=message_id, url=settings.LANDING_PAGE_URL)
     rows = [
-        ("ak", links.ak, "ak"),
+        (_("Personal link token (ak)"), links.ak, "ak"),
         (_("Open pixel"), links.pixel_url, "pixel"),
         (_("Tracked link"), links.link_url, "link"),
     ]

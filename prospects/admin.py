@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -54,6 +56,14 @@ class ProspectAdmin(admin.ModelAdmin):
         ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "phone" and field is not None:
+            # People type a number as they read it; it is stored in the international format.
+            field.label = _("Phone")
+            field.help_text = _("As you would dial it (01 99 00 12 34 or +44 20 …); stored in international format.")
+        return field
 
     @admin.display(description=_("domains left out"))
     def left_out_domains(self, obj: Prospect) -> str:

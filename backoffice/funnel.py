@@ -1,0 +1,88 @@
+"""The funnel page's numbers: prospects per step over a period, each step a subset of the one before
+(contacted → visited → signal → SMS alert → called → meeting), so no step exceeds the one above it
+and each conversion is at most 100 %; and the same for the period just before, for the trend."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.models import Alert, Call, CallOutcome
+from prospects.models import Prospect
+from tracking.models import EmailEvent, VisitEvent
+
+
+@dataclass
+class FunnelStep:
+    key: str
+    label: str
+    count: int
+    rate: float | None = None  # share of the previous step's prospects who reached this one
+    previous_rate: float | None = None  # the same over the period just before (the trend)
+
+    @property
+    def trend_points(self) -> int | None:
+        """How many percentage points the conversion gained (or lost) since the period before."""
+        if self.rate is None or self.previous_rate is None:
+            return None
+        return round(100 * (self.rate - self.previous_rate))
+
+
+@dataclass
+class Funnel:
+    start: date
+    end: date
+    steps: list[FunnelStep] = field(default_factory=list)
+
+
+def _step_filters(since: datetime, until: datetime) -> list[tuple[str, str, QuerySet[Any]]]:
+    within = {"occurred_at__gte": since, "occurred_at__lt": until}
+    return [
+        # Any email event says an email went out to them (a webhook may report "delivered" or an open
+        # without a "sent" before it).
+        ("contacted", _("Contacted"), EmailEvent.objects.filter(**within)),
+        (
+            "visited",
+            _("Visited"),
+            VisitEvent.objects.filter(received_at__gte=since, received_at__lt=until, is_bot=False),
+        ),
+        ("signal", _("Signal"), Alert.objects.filter(**within)),
+        ("alert", _("SMS alert"), Alert.objects.filter(**within, status=Alert.Status.SENT)),
+        ("called", _("Called"), Call.objects.filter(called_at__gte=since, called_at__lt=until)),
+        (
+            "meeting",
+            _("Meeting booked"),
+            Call.objects.filter(called_at__gte=since, called_at__lt=until, outcome=CallOutcome.MEETING_BOOKED),
+        ),
+    ]
+
+
+def _nested_counts(start: date, end: date) -> list[tuple[str, str, int]]:
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    reached = Prospect.objects.all()
+    counts = []
+    for key, label, events in _step_filters(since, until):
+        # Each step keeps only the prospects of the step above who also did this: nested, never above it.
+        reached = reached.filter(Exists(events.filter(prospect=OuterRef("pk"))))
+        counts.append((key, label, reached.count()))
+    return counts
+
+
+def _rates(counts: list[int]) -> list[float | None]:
+    return [None] + [(count / above) if above else None for above, count in zip(counts, counts[1:], strict=False)]
+
+
+def funnel(start: date, end: date) -> Funnel:
+    length = end - start + timedelta(days=1)
+    now = _nested_counts(start, end)
+    before = _nested_counts(start - length, start - timedelta(days=1))
+    rates, previous_rates = _rates([c for _k, _l, c in now]), _rates([c for _k, _l, c in before])
+    result = Funnel(start, end)
+    for (key, label, count), rate, previous_rate in zip(now, rates, previous_rates, strict=True):
+        result.steps.append(FunnelStep(key, label, count, rate, previous_rate))
+    return result
