@@ -71,7 +71,7 @@ class IdentificationFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         return [
             (Identification.VERIFIED, _("Their personal link (sure)")),
-            (Identification.CLAIMED, _("What they said: an email, a domain (unverified)")),
+            (Identification.UNVERIFIED, _("What they said: an email, a domain (unverified)")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
@@ -111,7 +111,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Alerts are evidence; a call is recorded (and acknowledges them) from the hot-leads page
-        # or the prospect's timeline, through backoffice.services.call_record only.
+        # or the prospect's timeline, through alerts.calls.call_record only.
         return False
 
 

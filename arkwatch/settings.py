@@ -4,6 +4,7 @@ Development defaults apply only when DEBUG is on; with DEBUG off (production) a 
 SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -252,6 +253,21 @@ ALERT_CHANNELS = env.list("ALERT_CHANNELS", default=[])
 SMS_RECEIPT_TIMEOUT_MINUTES = env.int("SMS_RECEIPT_TIMEOUT_MINUTES", default=5)
 # Past this many single-lead SMS in a clock hour, alerts are grouped into one summary SMS at its end.
 ALERT_SMS_MAX_PER_HOUR = env.int("ALERT_SMS_MAX_PER_HOUR", default=10)
+# Quiet hours (in TIME_ZONE): "20:00-08:00" (empty: none), and whole quiet days ("sat,sun"). A signal
+# inside them does not text; one digest SMS at their end lists who to call first. ALERT_QUIET_BREAKERS
+# lists the signals that still text at once (e.g. meeting_booked,cta_click).
+ALERT_QUIET_HOURS = env("ALERT_QUIET_HOURS", default="")
+ALERT_QUIET_DAYS = env.list("ALERT_QUIET_DAYS", default=[])
+ALERT_QUIET_BREAKERS = env.list("ALERT_QUIET_BREAKERS", default=[])
+_HH_MM = r"\s*([01]\d|2[0-3]):[0-5]\d\s*"
+if ALERT_QUIET_HOURS and not re.fullmatch(f"{_HH_MM}-{_HH_MM}", ALERT_QUIET_HOURS):
+    raise ImproperlyConfigured(f"ALERT_QUIET_HOURS must read HH:MM-HH:MM (e.g. 20:00-08:00), not {ALERT_QUIET_HOURS!r}")
+if not {d.strip().lower()[:3] for d in ALERT_QUIET_DAYS} <= {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    raise ImproperlyConfigured(f"ALERT_QUIET_DAYS lists days as mon,tue,…,sun, not {ALERT_QUIET_DAYS!r}.")
+# A hot lead nobody acknowledged this long after its SMS gets one reminder (empty: off), sent to
+# ALERT_REMIND_RECIPIENTS (empty: the same numbers as the alert).
+ALERT_REMIND_AFTER_MINUTES = env.int("ALERT_REMIND_AFTER_MINUTES", default=None)
+ALERT_REMIND_RECIPIENTS = env.list("ALERT_REMIND_RECIPIENTS", default=[])
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
@@ -287,6 +303,9 @@ OVH_APPLICATION_SECRET = env("OVH_APPLICATION_SECRET", default="")
 OVH_CONSUMER_KEY = env("OVH_CONSUMER_KEY", default="")
 OVH_SMS_SERVICE_NAME = env("OVH_SMS_SERVICE_NAME", default="")
 OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
+# Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
+# needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
+OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

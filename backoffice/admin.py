@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
 from backoffice.models import CallOpener
-from backoffice.selectors import prospect_recent_activity, prospect_timeline
+from backoffice.timeline import prospect_recent_activity, prospect_timeline
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 from tracking.privacy import prospect_forget

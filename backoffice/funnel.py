@@ -1,18 +1,19 @@
 """The funnel page's numbers: prospects per step over a period, each step a subset of the one before
-(contacted → visited → signal → SMS alert → called → meeting), so no step exceeds the one above it
-and each conversion is at most 100 %; and the same for the period just before, for the trend."""
+(contacted → visited → signal → SMS alert → called → meeting booked → held), so no step exceeds the
+one above it and each conversion is at most 100 %; and the same for the period just before, for the
+trend. One EXISTS probe per step and prospect (the list is small; the events are not)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, Call, CallOutcome
 from prospects.models import Prospect
-from tracking.models import EmailEvent, VisitEvent
+from tracking.models import EmailEvent, Meeting, VisitEvent
 
 
 @dataclass
@@ -38,24 +39,40 @@ class Funnel:
     steps: list[FunnelStep] = field(default_factory=list)
 
 
-def _step_filters(since: datetime, until: datetime) -> list[tuple[str, str, QuerySet[Any]]]:
-    within = {"occurred_at__gte": since, "occurred_at__lt": until}
+def _steps(since: datetime, until: datetime) -> list[tuple[str, str, Any]]:
+    """(key, label, condition on a prospect) per step, in order."""
+    mine = {"prospect": OuterRef("pk")}
+    within = {**mine, "occurred_at__gte": since, "occurred_at__lt": until}
+    calls = Call.objects.filter(**mine, called_at__gte=since, called_at__lt=until)
     return [
         # Any email event says an email went out to them (a webhook may report "delivered" or an open
         # without a "sent" before it).
-        ("contacted", _("Contacted"), EmailEvent.objects.filter(**within)),
+        ("contacted", _("Contacted"), Exists(EmailEvent.objects.filter(**within))),
         (
             "visited",
             _("Visited"),
-            VisitEvent.objects.filter(received_at__gte=since, received_at__lt=until, is_bot=False),
+            Exists(VisitEvent.objects.filter(**mine, received_at__gte=since, received_at__lt=until, is_bot=False)),
         ),
-        ("signal", _("Signal"), Alert.objects.filter(**within)),
-        ("alert", _("SMS alert"), Alert.objects.filter(**within, status=Alert.Status.SENT)),
-        ("called", _("Called"), Call.objects.filter(called_at__gte=since, called_at__lt=until)),
+        ("signal", _("Signal"), Exists(Alert.objects.filter(**within))),
+        ("alert", _("SMS alert"), Exists(Alert.objects.filter(**within, status=Alert.Status.SENT))),
+        ("called", _("Called"), Exists(calls)),
         (
             "meeting",
             _("Meeting booked"),
-            Call.objects.filter(called_at__gte=since, called_at__lt=until, outcome=CallOutcome.MEETING_BOOKED),
+            # Through the booking link (a booking tool's webhook) or on the phone (the call form, a reply "3").
+            Exists(Meeting.objects.filter(**mine, booked_at__gte=since, booked_at__lt=until))
+            | Exists(calls.filter(outcome=CallOutcome.MEETING_BOOKED)),
+        ),
+        (
+            "held",
+            _("Meeting held"),
+            # The booking tool said it ended, or it was booked and is an hour past its start, not cancelled.
+            Exists(
+                Meeting.objects.filter(**mine, starts_at__gte=since, starts_at__lt=until).filter(
+                    Q(status=Meeting.Status.HELD)
+                    | Q(status=Meeting.Status.BOOKED, starts_at__lt=timezone.now() - timedelta(hours=1))
+                )
+            ),
         ),
     ]
 
@@ -66,9 +83,9 @@ def _nested_counts(start: date, end: date) -> list[tuple[str, str, int]]:
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     reached = Prospect.objects.all()
     counts = []
-    for key, label, events in _step_filters(since, until):
+    for key, label, condition in _steps(since, until):
         # Each step keeps only the prospects of the step above who also did this: nested, never above it.
-        reached = reached.filter(Exists(events.filter(prospect=OuterRef("pk"))))
+        reached = reached.filter(condition)
         counts.append((key, label, reached.count()))
     return counts
 

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from backoffice.roles import CALLER_GROUP
-from backoffice.selectors import prospect_timeline
+from backoffice.timeline import prospect_timeline
 from prospects.services import prospect_rotate_identity_token
 from tests.factories import BROWSER_UA, ProspectFactory
 from tracking.matching import match_visitors

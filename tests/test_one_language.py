@@ -220,7 +220,7 @@ def test_the_sms_speaks_one_language_in_one_segment(language, expected):
             phone="+33199001234",
             pain_point="",
             alert_id=7,
-            claimed=True,
+            unverified=True,
         )
     assert all(words in text for words in expected), text
     assert ("non vérifié" in text) == (language == "fr") and ("unverified" in text) == (language == "en")
