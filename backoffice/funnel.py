@@ -44,6 +44,7 @@ def _steps(since: datetime, until: datetime) -> list[tuple[str, str, Any]]:
     mine = {"prospect": OuterRef("pk")}
     within = {**mine, "occurred_at__gte": since, "occurred_at__lt": until}
     calls = Call.objects.filter(**mine, called_at__gte=since, called_at__lt=until)
+    booked = Meeting.objects.filter(**mine, booked_at__gte=since, booked_at__lt=until)
     return [
         # Any email event says an email went out to them (a webhook may report "delivered" or an open
         # without a "sent" before it).
@@ -55,13 +56,14 @@ def _steps(since: datetime, until: datetime) -> list[tuple[str, str, Any]]:
         ),
         ("signal", _("Signal"), Exists(Alert.objects.filter(**within))),
         ("alert", _("SMS alert"), Exists(Alert.objects.filter(**within, status=Alert.Status.SENT))),
-        ("called", _("Called"), Exists(calls)),
+        # A prospect who booked through the link reached the founder without a call: counted here too,
+        # or the meeting step below could not hold them and stay a subset of this one.
+        ("called", _("Called (or booked by themselves)"), Exists(calls) | Exists(booked)),
         (
             "meeting",
             _("Meeting booked"),
             # Through the booking link (a booking tool's webhook) or on the phone (the call form, a reply "3").
-            Exists(Meeting.objects.filter(**mine, booked_at__gte=since, booked_at__lt=until))
-            | Exists(calls.filter(outcome=CallOutcome.MEETING_BOOKED)),
+            Exists(booked) | Exists(calls.filter(outcome=CallOutcome.MEETING_BOOKED)),
         ),
         (
             "held",
