@@ -381,3 +381,15 @@ def test_the_prospect_page_shows_page_views_browsers_and_phone_for_people(staff_
     assert "E.164" not in content and "Téléphone" in content
     links = content[content.index('id="email-links"') :]
     assert "manage.py" in links[links.index("<details") :] and "manage.py" not in links[: links.index("<details")]
+
+
+def test_unmatched_visitors_are_numbered_browsers_with_their_raw_id_folded(staff_client):
+    now = timezone.now()
+    for minutes in (5, 3):
+        VisitEventFactory(
+            visitor_id="anon-raw-0001", page_view_id="pv-raw1", received_at=now - timedelta(minutes=minutes)
+        )
+    content = staff_client.get(reverse("backoffice-unmatched")).content.decode()
+    card = content[content.index('data-visitor="anon-raw-0001"') :]
+    assert "Navigateur n°1" in card
+    assert "anon-raw-0001" in card[card.index("<details") :]
