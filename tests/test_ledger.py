@@ -2,6 +2,7 @@
 LEDGER_MIN_N, per signal type and per call opener, the campaign goal; the page and monitoring_status."""
 
 import json
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -157,6 +158,8 @@ def test_the_dashboard_draws_signals_per_day_and_the_ledger_headline(campaign, s
     # 15 alerts yesterday, the clicks and re-opens stacked: one bar per signal type that day.
     assert "(15 au total)" in page
     assert page.count("<rect") >= 2 + 6
+    # SVG coordinates with a decimal point: a French "35,5" would draw nothing.
+    assert re.search(r'<rect x="\d+\.\d+" y="\d+\.\d+"', page) and not re.search(r'<rect x="\d+,', page)
     assert "Objectif : 3 appels qualifiés" in page
 
 

@@ -26,6 +26,7 @@ from alerts.gsm import (
     gsm7_units,
     is_gsm7,
     segment_budget,
+    truncate_to_segments,
     truncate_units,
 )
 from alerts.models import Alert
@@ -76,6 +77,20 @@ def test_an_escaped_character_is_never_split_between_two_parts():
     assert gsm7_segments("a" * 152 + "{" + "a" * 152) == 3  # 306 units, yet three parts
     assert gsm7_segments("{" * 80) == 1  # 160 units, one part
     assert gsm7_segments("{" * 80 + "a") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "segments", "kept"),
+    [
+        ("a" * 152 + "{" + "a" * 200, 2, "a" * 152 + "{" + "a" * 151),  # 305 units: the "{" opens part two
+        ("a" * 400, 2, "a" * 306),
+        ("a" * 400, 1, "a" * 160),
+        ("{" * 100, 1, "{" * 80),
+    ],
+)
+def test_a_text_cut_to_its_parts_is_the_longest_that_fits(text, segments, kept):
+    cut = truncate_to_segments(text, segments)
+    assert cut == kept and gsm7_segments(cut) == segments
 
 
 @pytest.mark.django_db

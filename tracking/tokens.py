@@ -123,7 +123,8 @@ def allowed_link_hosts() -> tuple[str, ...]:
     the domain and its sub-domains, as in ALLOWED_HOSTS; "*" is refused)."""
     hosts = [_host_of(origin) for origin in settings.TRACKING_ALLOWED_ORIGINS]
     hosts += [_host_of(settings.PUBLIC_BASE_URL), _host_of(settings.LANDING_PAGE_URL)]
-    hosts += [host.strip().lower() for host in settings.TRACKING_LINK_HOSTS]
+    # "https://www.example.com" given where a host was meant still means www.example.com.
+    hosts += [_host_of(host) if "://" in host else host.strip().lower() for host in settings.TRACKING_LINK_HOSTS]
     return tuple(dict.fromkeys(host for host in hosts if host and host != "*"))
 
 
