@@ -4,6 +4,7 @@ Development defaults apply only when DEBUG is on; with DEBUG off (production) a 
 SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
 """
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -187,9 +188,15 @@ ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", default="10/m")
 # --- Public tracking endpoints ----------------------------------------------------------------
 # Unset, the links (pixel, tracked link, the SMS's short link) follow the address `make run` serves on
 # (HOST, PORT), so `PORT=18900 make run` texts links on port 18900; production sets it (preflight warns).
+# A second terminal has neither variable: it reads where `make run` last served (bin/run writes it).
 _SERVED_HOST = env("HOST", default="127.0.0.1")
 _SERVED_HOST = "127.0.0.1" if _SERVED_HOST in ("0.0.0.0", "::") else _SERVED_HOST  # "every interface": this one
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://{_SERVED_HOST}:{env('PORT', default='8000')}").rstrip("/")
+_SERVED_AT = DATA_DIR / "served-at"
+if "PORT" not in os.environ and "HOST" not in os.environ and _SERVED_AT.is_file():
+    _SERVED_URL = _SERVED_AT.read_text(encoding="utf-8").strip()
+else:
+    _SERVED_URL = f"http://{_SERVED_HOST}:{env('PORT', default='8000')}"
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=_SERVED_URL).rstrip("/")
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
