@@ -65,8 +65,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
-    # The tracking endpoints stop here: nothing below is theirs (see the class).
-    "arkwatch.middleware.TrackingFastPath",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,8 +237,6 @@ CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
 # The public tracking API (tracking/urls.py): everything under /api/track (the older names included)
 # and the email pixel and link under /t/.
 CORS_URLS_REGEX = r"^/(api/track|t/)"
-# Paths that skip the session/auth/CSRF middleware and the per-request connection health check.
-LEAN_URLS_REGEX = CORS_URLS_REGEX
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 
