@@ -77,7 +77,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Alerts are evidence; a call is recorded (and acknowledges them) from the hot-leads page
-        # or the prospect's timeline, through backoffice.services.call_record only.
+        # or the prospect's timeline, through alerts.calls.call_record only.
         return False
 
 

@@ -8,8 +8,8 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import receivers
-        from tracking.signals import event_may_complete_signal, page_view_event
+        from tracking.announcements import event_stored, page_view_event_stored
 
         # The seam: tracking announces events that may complete a signal; detection listens here.
-        event_may_complete_signal.connect(receivers.detect_now, dispatch_uid="alerts.detect_now")
-        page_view_event.connect(receivers.detect_when_dwell_crossed, dispatch_uid="alerts.dwell_crossed")
+        event_stored.connect(receivers.detect_now, dispatch_uid="alerts.detect_now")
+        page_view_event_stored.connect(receivers.detect_when_dwell_crossed, dispatch_uid="alerts.dwell_crossed")

@@ -14,6 +14,7 @@ from alerts.evidence import evidence_sentence, meeting_predicate
 from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
 from core.display import phone_display
+from tracking.models import Identification
 
 
 def lead_short_url(alert_id: int) -> str:
@@ -30,19 +31,19 @@ def compose_alert_sms(
     pain_point: str,
     alert_id: int | None,
     max_units: int | None = None,
-    claimed: bool = False,
+    unverified: bool = False,
 ) -> str:
-    """`claimed`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
+    """`unverified`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
     segments = settings.SMS_MAX_SEGMENTS
     # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
     budget = max_units or segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(signal, evidence)
-        unverified = f" ({_('unverified')})" if claimed else ""
-        head = to_gsm7(summary + unverified)
+        mark = f" ({_('unverified')})" if unverified else ""
+        head = to_gsm7(summary + mark)
         # A booking reads name first, as the founder would say it: "Jean Dupont (Acme) a pris RDV jeudi 10:00".
-        predicate = to_gsm7(meeting_predicate(evidence) + unverified) if signal == "meeting_booked" else ""
+        predicate = to_gsm7(meeting_predicate(evidence) + mark) if signal == "meeting_booked" else ""
         # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
         number = phone_display(phone, international=True)
         call = to_gsm7(_("Call %(phone)s") % {"phone": number}) if phone else to_gsm7(_("No phone on file"))
@@ -85,7 +86,7 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
     prospect = alert.prospect
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(alert.signal, alert.evidence)
-        if alert.identification == "claimed":
+        if alert.identification == Identification.UNVERIFIED:
             summary += f" ({_('unverified')})"
         who = prospect.name or prospect.email
         title = f"ArkWatch — {summary}: {who}" + (f" ({prospect.company})" if prospect.company else "")
@@ -105,3 +106,11 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
             lines.append(_("Call script: %(script)s") % {"script": prospect.call_script})
         lines.append(lead_short_url(alert.pk))
     return title, "\n".join(lines)
+
+
+def reminder_text(message: str) -> str:
+    """The alert's own SMS, prefixed "Rappel : ", shortened to the segment budget: the same words every
+    time, which the "already sent?" check by tag relies on."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = to_gsm7(_("Reminder, nobody called yet: %(message)s") % {"message": message})
+    return truncate_units(text, segment_budget(settings.SMS_MAX_SEGMENTS))

@@ -31,10 +31,11 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from alerts.channels import channel_label, configured_channels, send_to_channel
-from alerts.composer import compose_alert_rich
+from alerts.composer import compose_alert_rich, reminder_text
 from alerts.errors import DeliveryError
 from alerts.models import Alert, AlertDelivery, SmsNotice
-from alerts.notices import hour_of, notice_text
+from alerts.notices import hour_of, notice_text, notice_title
+from alerts.quiet import quiet_until
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ RETRY_BACKOFF_SECONDS = 2.0
 RETRY_MAX_BACKOFF_SECONDS = 60.0
 # Waits longer than this are left to the relay schedule rather than slept through in the worker.
 LONGEST_SLEEP_IN_TASK = 20.0
-WAITING = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
+TO_SEND = [AlertDelivery.Status.PENDING, AlertDelivery.Status.RETRY]
 # The held notice waits this long after the first hold, to count the whole burst.
 HELD_NOTICE_DELAY = timedelta(seconds=60)
 
@@ -99,14 +100,52 @@ def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
     its rows by the first caller: one notice per kind and hour whatever the number of workers. Its rows
     wait for their time (a minute after the first hold; the summary at the end of the hour), when the
     relay schedule hands them over."""
-    period = hour_of(now)
+    if kind == SmsNotice.Kind.DIGEST:
+        # Named by the end of the quiet period, when it leaves: one digest per period.
+        period = quiet_until(now) or now
+        send_at = period
+    else:
+        period = hour_of(now)
+        send_at = now + HELD_NOTICE_DELAY if kind == SmsNotice.Kind.HELD else period + timedelta(hours=1)
     notice, created = SmsNotice.objects.get_or_create(kind=kind, period_start=period)
     if created:
-        send_at = now + HELD_NOTICE_DELAY if kind == SmsNotice.Kind.HELD else period + timedelta(hours=1)
-        AlertDelivery.objects.bulk_create(
-            [AlertDelivery(notice=notice, recipient=r, retry_at=send_at, created_at=send_at) for r in _sms_recipients()]
-        )
+        rows = [
+            AlertDelivery(notice=notice, recipient=r, retry_at=send_at, created_at=send_at) for r in _sms_recipients()
+        ]
+        if kind == SmsNotice.Kind.DIGEST:  # the digest goes to the other channels too
+            rows += [
+                AlertDelivery(
+                    notice=notice,
+                    recipient=key,
+                    channel=AlertDelivery.Channel.APPRISE,
+                    label=channel_label(url),
+                    retry_at=send_at,
+                    created_at=send_at,
+                )
+                for key, url in configured_channels().items()
+            ]
+        AlertDelivery.objects.bulk_create(rows)
     return notice
+
+
+def reminder_deliveries_add(alert: Alert, now: datetime) -> bool:
+    """One reminder for a lead nobody acknowledged: claimed on the alert by a conditional UPDATE (the
+    one worker that wins writes the rows, never two), sent to ALERT_REMIND_RECIPIENTS or else to the
+    alert's own recipients."""
+    with transaction.atomic():
+        if not Alert.objects.filter(pk=alert.pk, reminded_at__isnull=True, call__isnull=True).update(reminded_at=now):
+            return False
+        recipients = list(dict.fromkeys(settings.ALERT_REMIND_RECIPIENTS)) or _sms_recipients()
+        AlertDelivery.objects.bulk_create(
+            [
+                AlertDelivery(alert=alert, recipient=r, label=r, purpose=AlertDelivery.Purpose.REMINDER)
+                for r in recipients
+            ],
+            ignore_conflicts=True,
+        )
+        alert_id = alert.pk
+        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+    return bool(recipients)
 
 
 def failed_deliveries_retry(alert: Alert) -> bool:
@@ -127,7 +166,7 @@ def failed_deliveries_retry(alert: Alert) -> bool:
 
 def _claim(delivery_id: int, now: datetime) -> bool:
     return bool(
-        AlertDelivery.objects.filter(pk=delivery_id, status__in=WAITING)
+        AlertDelivery.objects.filter(pk=delivery_id, status__in=TO_SEND)
         .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
         .update(
             status=AlertDelivery.Status.SENDING,
@@ -149,13 +188,18 @@ def _backoff(attempts: int) -> float:
 
 def _body(delivery: AlertDelivery) -> str:
     if delivery.alert is not None:
+        if delivery.purpose == AlertDelivery.Purpose.REMINDER:
+            return reminder_text(delivery.alert.message)
         return delivery.alert.message
     assert delivery.notice is not None  # the table's check constraint: an alert or a notice
     return notice_text(delivery.notice)
 
 
 def _send_to_channel(delivery: AlertDelivery) -> SendResult:
-    assert delivery.alert is not None  # channels carry alerts, not notices
+    if delivery.alert is None:  # a notice (the digest): its SMS text, under a title
+        assert delivery.notice is not None
+        send_to_channel(key=delivery.recipient, title=notice_title(delivery.notice), body=_body(delivery))
+        return SendResult(provider_ids=[])
     title, body = compose_alert_rich(
         alert=delivery.alert, sms_not_received=delivery.purpose == AlertDelivery.Purpose.SMS_NOT_RECEIVED
     )
@@ -255,7 +299,7 @@ def alert_refresh_status(alert_id: int) -> str:
 
 def _deliver_all(deliveries: "QuerySet[AlertDelivery]") -> None:
     backend: BaseSmsBackend | None = None
-    for delivery_id, channel in deliveries.filter(status__in=WAITING).values_list("pk", "channel"):
+    for delivery_id, channel in deliveries.filter(status__in=TO_SEND).values_list("pk", "channel"):
         if channel == AlertDelivery.Channel.SMS and backend is None:
             try:
                 backend = get_sms_backend()
@@ -283,9 +327,9 @@ def deliveries_needing_relay(now: datetime | None = None) -> list[tuple[int | No
     expired = AlertDelivery.objects.filter(status=AlertDelivery.Status.SENDING, lease_until__lt=now)
     # The SMS may have left before the crash: check with the provider before any re-send.
     expired.update(status=AlertDelivery.Status.RETRY, needs_check=True, lease_until=None, retry_at=now, updated_at=now)
-    due = AlertDelivery.objects.filter(status__in=WAITING, retry_at__lte=now)
+    due = AlertDelivery.objects.filter(status__in=TO_SEND, retry_at__lte=now)
     lost = AlertDelivery.objects.filter(
-        status__in=WAITING, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
+        status__in=TO_SEND, retry_at__isnull=True, updated_at__lt=now - timedelta(minutes=1)
     )
     pairs = set(due.values_list("alert_id", "notice_id")) | set(lost.values_list("alert_id", "notice_id"))
     return sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1] or 0))

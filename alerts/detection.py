@@ -17,10 +17,9 @@ from django.db import transaction
 from django.db.models import Max, Min, Model, QuerySet
 from django.utils import timezone
 
-from alerts.detected import DetectedSignal
 from alerts.dwell import find_dwell_signals
 from alerts.models import Alert, DetectionRun, Signal
-from alerts.services import alert_record_signal
+from alerts.services import DetectedSignal, alert_record_signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
@@ -142,14 +141,14 @@ def find_reopen_signals(opens: Iterable[EmailEvent]) -> list[DetectedSignal]:
 
 def find_meeting_signals(meetings: Iterable[Meeting]) -> list[DetectedSignal]:
     """A booking (or a booking's new time) is a signal of its own: one alert per meeting and start
-    time, verified when the booking link carried the prospect's ak, claimed when only the email matched."""
+    time, verified when the booking link carried the prospect's ak, unverified when only the email matched."""
     return [
         DetectedSignal(
             prospect_id=meeting.prospect_id,
             signal=Signal.MEETING_BOOKED,
             dedup_key=f"meeting_booked:{meeting.pk}:{int(meeting.starts_at.timestamp())}",
             occurred_at=meeting.booked_at,
-            identification=meeting.identification or Identification.CLAIMED,
+            identification=meeting.identification or Identification.UNVERIFIED,
             evidence={
                 "meeting_id": meeting.pk,
                 "tool": meeting.tool,
@@ -207,7 +206,7 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
 
 def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:
     """Browser signals are as sure as the visitor's match: verified by an ak token or a hand link,
-    claimed by an email, a domain, a referrer or an IP rule (one query for all the visitors)."""
+    unverified: an email, a domain, a referrer or an IP rule (one query for all the visitors)."""
     visitor_ids = {s.evidence["visitor_id"] for s in signals if "visitor_id" in s.evidence}
     methods = dict(Visitor.objects.filter(visitor_id__in=visitor_ids).values_list("visitor_id", "match_method"))
 
@@ -215,7 +214,7 @@ def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:
         if "visitor_id" not in signal.evidence:
             return signal  # email signals: the pixel and link tokens are signed, verified
         method = methods.get(signal.evidence["visitor_id"], "")
-        return replace(signal, identification=identification_of(method) or Identification.CLAIMED)
+        return replace(signal, identification=identification_of(method) or Identification.UNVERIFIED)
 
     return [identified(s) for s in signals]
 

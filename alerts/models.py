@@ -40,6 +40,7 @@ class Alert(models.Model):
         DISMISSED = "dismissed", _("Dismissed after review")
         GROUPED = "grouped", _("In the hourly summary SMS")
         MEETING = "meeting", _("Not texted: meeting booked")
+        QUIET = "quiet", _("Quiet hours: in the morning digest")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
@@ -57,11 +58,13 @@ class Alert(models.Model):
     identification = models.CharField(
         _("identification"), max_length=10, choices=Identification.choices, blank=True, default=""
     )
-    # The /24 (or /48) the evidence came from: claimed signals for several prospects from one network
+    # The /24 (or /48) the evidence came from: unverified signals for several prospects from one network
     # within an hour are held for review.
     client_network = models.GenericIPAddressField(_("client network"), null=True, blank=True)
     # Its SMS finally failed and someone saw it: /healthz stops answering 503 for it.
     failure_acknowledged_at = models.DateTimeField(_("failure acknowledged at"), null=True, blank=True)
+    # Claimed by the one worker that queues its reminder (ALERT_REMIND_AFTER_MINUTES): never two.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     # The call that handled this alert (who, when, outcome, note live on the Call): set = acknowledged.
     call = models.ForeignKey(
         "Call",
@@ -141,6 +144,8 @@ class SmsNotice(models.Model):
     class Kind(models.TextChoices):
         HELD = "held", _("Held alerts notice")
         SUMMARY = "summary", _("Hourly summary")
+        # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py).
+        DIGEST = "digest", _("Morning digest")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     period_start = models.DateTimeField(_("period start"))
@@ -158,7 +163,7 @@ class SmsNotice(models.Model):
 
 
 class HourlySmsBudget(models.Model):
-    """SMS about single alerts sent in one clock hour, claimed by a conditional UPDATE (never over)."""
+    """SMS about single alerts sent in one clock hour, spent by a conditional UPDATE (never over)."""
 
     hour = models.DateTimeField(_("hour"), unique=True)
     used = models.PositiveIntegerField(_("SMS sent"), default=0)
@@ -178,7 +183,7 @@ class AlertDelivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
-        RETRY = "retry", _("Waiting to retry")
+        RETRY = "retry", _("To retry")
         SENT = "sent", _("Sent")
         RECEIVED = "received", _("Received")  # the handset's delivery receipt (SMS only)
         FAILED = "failed", _("Failed")
@@ -190,10 +195,11 @@ class AlertDelivery(models.Model):
     class Purpose(models.TextChoices):
         ALERT = "alert", _("The alert")
         SMS_NOT_RECEIVED = "sms_not_received", _("The alert, because its SMS was not received")
+        REMINDER = "reminder", _("Reminder: nobody called yet")
 
     class Receipt(models.TextChoices):
         NONE = "", _("not asked")
-        WAITING = "waiting", _("waiting for the handset")
+        ASKED = "asked", _("asked, no receipt yet")
         RECEIVED = "received", _("received")
         NOT_RECEIVED = "not_received", _("not received")
 
@@ -305,3 +311,28 @@ class DetectionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{moment_display(self.started_at)} ({self.get_trigger_display()})"
+
+
+class SmsReply(models.Model):
+    """A reply to an alert SMS read from the provider (OVH_SMS_REPLIES): remembered by its provider id,
+    so that a reply is recorded once even when deleting it at the provider failed."""
+
+    provider_id = models.CharField(_("provider id"), max_length=64, unique=True)
+    sender = models.CharField(_("from"), max_length=32)
+    text = models.CharField(_("text"), max_length=160, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    # The alert the reply is about (the sender's most recent alert SMS), and the call it recorded;
+    # both empty for a reply that is no code, or from a number no alert was sent to.
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    call = models.ForeignKey(
+        Call, verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("SMS reply")
+        verbose_name_plural = _("SMS replies")
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:20]}"

@@ -1,10 +1,14 @@
-"""SMS about several alerts rather than one lead: the held-alerts notice and the hourly summary.
+"""SMS about several alerts rather than one lead: the held-alerts notice, the hourly summary and the
+morning digest.
 
-- Held: claimed signals for two or more prospects from one client network within an hour look like
+- Held: unverified signals for two or more prospects from one client network within an hour look like
   someone typing in prospects' domains. Those alerts wait on the hot-leads page; one SMS per hour says
   how many wait. It leaves a minute after the first hold, so that it counts the whole burst.
 - Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;
   one SMS at the end of that hour lists them. Nothing is dropped: every alert stays on the hot-leads page.
+- Digest: a signal inside quiet hours (alerts/quiet.py) texts nobody then; one SMS (and a message to
+  each channel) when they end lists who to call first, strongest and most recent first, with the link
+  to the hot leads.
 
 Each notice is one row per (kind, hour), created with its deliveries by the outbox
 (alerts/delivery.py `notice_schedule`): whatever the number of workers, one notice, one delivery per
@@ -20,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
 from alerts.models import Alert, Signal, SmsNotice
+from tracking.models import Identification
 
 SIGNAL_SHORT = {
     Signal.PAGE_DWELL: gettext_lazy("read"),
@@ -37,11 +42,63 @@ def _hot_leads_url() -> str:
     return settings.PUBLIC_BASE_URL + reverse("backoffice-hot-leads")
 
 
+# Who to call first in the digest: the strongest signal, then a verified identity, then the newest.
+SIGNAL_STRENGTH = {Signal.MEETING_BOOKED: 4, Signal.CTA_CLICK: 3, Signal.PAGE_DWELL: 2, Signal.EMAIL_REOPEN: 1}
+
+
+def digest_alerts(notice: SmsNotice) -> list[Alert]:
+    """The alerts quiet hours kept for this digest, one per prospect (its strongest, newest), strongest
+    and most recent first. The period runs from the previous digest's end to this one's."""
+    previous = (
+        SmsNotice.objects.filter(kind=SmsNotice.Kind.DIGEST, period_start__lt=notice.period_start)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .first()
+    )
+    quiet = Alert.objects.filter(status=Alert.Status.QUIET, detected_at__lte=notice.period_start)
+    if previous:
+        quiet = quiet.filter(detected_at__gt=previous)
+
+    def rank(alert: Alert) -> tuple[int, int, float]:
+        verified = alert.identification != Identification.UNVERIFIED
+        return SIGNAL_STRENGTH.get(Signal(alert.signal), 0), int(verified), alert.occurred_at.timestamp()
+
+    best: dict[int, Alert] = {}
+    for alert in quiet.select_related("prospect"):
+        if alert.prospect_id not in best or rank(alert) > rank(best[alert.prospect_id]):
+            best[alert.prospect_id] = alert
+    return sorted(best.values(), key=rank, reverse=True)
+
+
+def _digest_text(notice: SmsNotice, budget: int, link: str) -> str:
+    alerts = digest_alerts(notice)
+    text = ngettext(
+        "ArkWatch, during quiet hours: %(count)d lead to call",
+        "ArkWatch, during quiet hours: %(count)d leads to call",
+        len(alerts),
+    ) % {"count": len(alerts)}
+    names = ", ".join(
+        f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in alerts
+    )
+    room = budget - gsm7_units(to_gsm7(text)) - len(link) - 4
+    if names and room > 10:
+        text += ": " + truncate_units(to_gsm7(names), room)
+    return truncate_units(to_gsm7(text), budget - len(link) - 2) + ". " + link
+
+
+def notice_title(notice: SmsNotice) -> str:
+    """The title of a notice sent to a rich channel."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"ArkWatch — {notice.get_kind_display()}"
+
+
 def _notice_text_now(notice: SmsNotice) -> str:
     budget = segment_budget(settings.SMS_MAX_SEGMENTS)
     link = _hot_leads_url()
     period_end = notice.period_start + timedelta(hours=1)
     with translation.override(settings.LANGUAGE_CODE):
+        if notice.kind == SmsNotice.Kind.DIGEST:
+            return _digest_text(notice, budget, link)
         if notice.kind == SmsNotice.Kind.HELD:
             count = Alert.objects.filter(status=Alert.Status.HELD).count()
             text = ngettext(

@@ -15,7 +15,7 @@ from alerts.sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
 
-OPEN = [AlertDelivery.Receipt.NONE, AlertDelivery.Receipt.WAITING]
+OPEN = [AlertDelivery.Receipt.NONE, AlertDelivery.Receipt.ASKED]
 # SMS sent before this much over the timeout are not asked about: a first deploy must not send every
 # past alert to the channels.
 LOOKBACK_MARGIN = timedelta(minutes=10)
@@ -33,7 +33,7 @@ def receipts_check(now: datetime | None = None) -> int:
     if not backend.can_check_receipt:
         return 0
     timeout = timedelta(minutes=settings.SMS_RECEIPT_TIMEOUT_MINUTES)
-    waiting = AlertDelivery.objects.filter(
+    asking = AlertDelivery.objects.filter(
         channel=AlertDelivery.Channel.SMS,
         purpose=AlertDelivery.Purpose.ALERT,
         alert__isnull=False,
@@ -42,7 +42,7 @@ def receipts_check(now: datetime | None = None) -> int:
         sent_at__gte=now - timeout - LOOKBACK_MARGIN,
     ).select_related("alert")
     closed = 0
-    for delivery in waiting:
+    for delivery in asking:
         received: bool | None = None
         for provider_id in delivery.provider_ids:
             try:
@@ -63,6 +63,6 @@ def receipts_check(now: datetime | None = None) -> int:
                     logger.warning("SMS %s not received and no ALERT_CHANNELS to fall back on", delivery.pk)
         else:
             AlertDelivery.objects.filter(pk=delivery.pk, receipt=AlertDelivery.Receipt.NONE).update(
-                receipt=AlertDelivery.Receipt.WAITING
+                receipt=AlertDelivery.Receipt.ASKED
             )
     return closed

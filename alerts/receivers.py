@@ -1,4 +1,4 @@
-"""Where intake meets detection: receivers of tracking's signals (tracking/signals.py), connected in
+"""Where intake meets detection: receivers of tracking's signals (tracking/announcements.py), connected in
 AlertsConfig.ready(). They run in the request, after its commit, so they only decide and enqueue."""
 
 from datetime import datetime

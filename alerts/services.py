@@ -3,7 +3,9 @@ for review, the cooldown and the hourly budget. The messages themselves are the 
 (alerts/delivery.py), queued once this transaction commits.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,12 +14,28 @@ from django.utils import timezone
 
 from alerts.composer import compose_alert_sms
 from alerts.delivery import alert_deliveries_add, notice_schedule
-from alerts.detected import DetectedSignal
 from alerts.models import Alert, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
 from alerts.notices import hour_of
+from alerts.quiet import may_break_quiet, quiet_until
 from core.locks import lock_for_transaction
 from prospects.models import Prospect
 from tracking.models import Identification, upcoming_meetings
+
+
+# What detection hands to the alert writer: one signal found and its evidence.
+@dataclass(frozen=True)
+class DetectedSignal:
+    prospect_id: int
+    signal: str
+    # One alert per piece of evidence: the unique key that makes detection idempotent.
+    dedup_key: str
+    occurred_at: datetime
+    evidence: dict[str, Any]
+    # verified (ak, tracked link, signed pixel, hand link) or unverified (email, domain, referrer, IP rule).
+    identification: str = "verified"
+    # The /24 (/48) the evidence came from, for the unverified-signals anomaly check.
+    client_network: str | None = None
+
 
 # A booking is the news the founder waits for: it texts whatever the cooldown and the hourly budget.
 UNTHROTTLED = {Signal.MEETING_BOOKED}
@@ -60,9 +78,8 @@ def _hourly_budget_spend(now: datetime) -> bool:
 
 
 def _is_suspicious(detected: DetectedSignal) -> bool:
-    return bool(
-        settings.ALERT_HOLD_SUSPICIOUS and detected.identification == Identification.CLAIMED and detected.client_network
-    )
+    unverified = detected.identification == Identification.UNVERIFIED
+    return bool(settings.ALERT_HOLD_SUSPICIOUS and unverified and detected.client_network)
 
 
 def _looks_forged(*, detected: DetectedSignal, prospect_id: int, now: datetime) -> bool:
@@ -72,7 +89,7 @@ def _looks_forged(*, detected: DetectedSignal, prospect_id: int, now: datetime) 
     recording the first two such alerts at once cannot both miss each other."""
     return (
         Alert.objects.filter(
-            identification=Identification.CLAIMED,
+            identification=Identification.UNVERIFIED,
             client_network=detected.client_network,
             detected_at__gte=now - SUSPICIOUS_WINDOW,
         )
@@ -90,7 +107,7 @@ def _alert_sms_text(alert: Alert, prospect: Prospect) -> str:
         phone=prospect.phone,
         pain_point=prospect.pain_point,
         alert_id=alert.pk,
-        claimed=alert.identification == Identification.CLAIMED,
+        unverified=alert.identification == Identification.UNVERIFIED,
     )
 
 
@@ -119,7 +136,8 @@ def _save_and_mark_hot(alert: Alert, prospect: Prospect, *, hot: bool = True) ->
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:
     """Record one detected signal as an Alert and decide its SMS, in this order: too old (stale), do
-    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), cooldown,
+    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), quiet
+    hours (in the digest, unless ALERT_QUIET_BREAKERS lists the signal), cooldown,
     over the hourly budget (grouped into the summary), else texted now. A booking itself skips the
     cooldown and the budget.
 
@@ -130,7 +148,7 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
     stale = now - detected.occurred_at > timedelta(minutes=settings.SIGNAL_MAX_AGE_MINUTES)
     with transaction.atomic():
         if _is_suspicious(detected):
-            lock_for_transaction(f"claimed-network:{detected.client_network}")
+            lock_for_transaction(f"unverified-network:{detected.client_network}")
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(
@@ -160,6 +178,11 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
         elif held:
             alert.status = Alert.Status.HELD
             notice_schedule(kind=SmsNotice.Kind.HELD, now=now)
+        elif quiet_until(now) and not may_break_quiet(detected.signal):
+            # Quiet hours: no SMS now, a line in the digest that leaves when they end (its rows are
+            # written now, in this transaction: a worker dying in between loses nothing).
+            alert.status = Alert.Status.QUIET
+            notice_schedule(kind=SmsNotice.Kind.DIGEST, now=now)
         else:
             throttled = detected.signal not in UNTHROTTLED
             alert_text_unless_throttled(alert=alert, prospect=prospect, now=now, throttled=throttled, budget=True)

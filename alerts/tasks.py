@@ -16,6 +16,8 @@ from django_q.tasks import async_task
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
 from alerts.receipts import receipts_check
+from alerts.reminders import reminders_send
+from alerts.replies import sms_replies_read
 from core.ratelimit import claim, held, release
 
 logger = logging.getLogger(__name__)
@@ -84,11 +86,18 @@ def run_requested_detection_task(trigger: str = "schedule") -> dict[str, int]:
 
 
 def relay_deliveries_task() -> int:
-    """Every minute: hand over the SMS whose retry time has come (an outage outlasts any in-task
-    backoff) and those a dead worker left behind, and ask for the handset receipts still open."""
+    """Every minute: queue the reminders that are due, hand over the SMS whose time has come (a retry
+    after an outage, a summary, the digest at the end of quiet hours) and those a dead worker left
+    behind, and ask for the handset receipts still open."""
+    reminders_send()
     relayed = relay_left_behind_deliveries()
     receipts_check()
     return relayed
+
+
+def read_sms_replies_task() -> int:
+    """Every minute with OVH_SMS_REPLIES: replies to the alert SMS become calls."""
+    return sms_replies_read().calls
 
 
 def enqueue_detection(reason: str) -> None:

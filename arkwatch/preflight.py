@@ -6,6 +6,7 @@ people could not open) are printed without refusing. `--run` (bin/run, developme
 nothing holds the port (an earlier server left running: named, with what to do) and warns about links.
 """
 
+import ipaddress
 import os
 import socket
 import sys
@@ -25,6 +26,8 @@ def _(text: str) -> str:
 
 # Host names that only ever mean "this machine" to whoever opens the link.
 LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}
+# Where gunicorn listens when a proxy on this machine is in front (bin/serve's default HOST).
+LOOPBACK_LISTENERS = ("127.0.0.1", "::1", "localhost", "[::1]")
 
 
 def problems() -> list[str]:
@@ -35,6 +38,7 @@ def problems() -> list[str]:
 
         debug = settings.DEBUG
         hosts = settings.ALLOWED_HOSTS
+        proxies = settings.TRACKING_TRUSTED_PROXIES
     except ImproperlyConfigured as exc:
         return [str(exc)]
     django.setup()
@@ -43,7 +47,48 @@ def problems() -> list[str]:
         found.append(_("DEBUG is on: production runs with DEBUG=false (bin/serve sets it; remove it from .env)."))
     if not [host for host in hosts if host.strip()]:
         found.append(_("ALLOWED_HOSTS is empty: set it to the host names of this server (e.g. track.example.com)."))
+    found += proxy_problems(proxies, os.environ.get("HOST", "127.0.0.1"))
     return found
+
+
+def proxy_problems(proxies: list[str], listen_host: str) -> list[str]:
+    """A proxy setting under which every client would look the same: the rate limits and the login
+    throttle would then be one ceiling shared by every visitor (one flood starves them all, ten wrong
+    passwords a minute lock every member of staff out)."""
+    networks = []
+    for proxy in proxies:
+        try:
+            networks.append(ipaddress.ip_network(proxy.strip(), strict=False))
+        except ValueError:
+            return [
+                _("TRACKING_TRUSTED_PROXIES: “%(proxy)s” is not an IP address or CIDR range (e.g. 127.0.0.1,::1).")
+                % {"proxy": proxy}
+            ]
+    everything = [str(network) for network in networks if network.prefixlen == 0]
+    if everything:
+        return [
+            _(
+                "TRACKING_TRUSTED_PROXIES contains %(range)s, which trusts every address: any client could write "
+                "its own X-Forwarded-For, and a request whose hops are all trusted is the proxy itself, so every "
+                "client would look the same. Give only the proxy's address (127.0.0.1,::1 for a proxy on this "
+                "machine)."
+            )
+            % {"range": everything[0]}
+        ]
+    if listen_host in LOOPBACK_LISTENERS:
+        loopback = ipaddress.ip_address("::1" if ":" in listen_host.strip("[]") else "127.0.0.1")
+        if not any(loopback.version == net.version and loopback in net for net in networks):
+            return [
+                _(
+                    "gunicorn listens on %(host)s, so every request comes through a proxy on this machine, but "
+                    "TRACKING_TRUSTED_PROXIES does not trust %(loopback)s: every client would look like "
+                    "%(loopback)s, and one visitor would spend the limits of all (ten wrong passwords a minute "
+                    "would lock all staff out). Leave TRACKING_TRUSTED_PROXIES unset (it trusts 127.0.0.1 and "
+                    "::1) or give the proxy's address."
+                )
+                % {"host": listen_host, "loopback": loopback}
+            ]
+    return []
 
 
 def link_warnings(public_base_url: str, *, production: bool, host: str, port: str) -> list[str]:

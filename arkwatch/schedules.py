@@ -5,12 +5,15 @@ from typing import Any
 from django.conf import settings
 from django_q.models import Schedule
 
-from alerts.tasks import relay_deliveries_task, run_detection_cycle_task, task_path
+from alerts.tasks import read_sms_replies_task, relay_deliveries_task, run_detection_cycle_task, task_path
+from core.ratelimit import purge_expired_counters
 from tracking.tasks import purge_events_task
 
 DETECTION_SCHEDULE = "arkwatch: detect signals"
 PURGE_SCHEDULE = "arkwatch: purge old events"
 RELAY_SCHEDULE = "arkwatch: retry SMS deliveries"
+REPLIES_SCHEDULE = "arkwatch: read SMS replies"
+COUNTERS_SCHEDULE = "arkwatch: forget expired rate-limit counters"
 
 
 def ensure_schedules() -> list[str]:
@@ -28,17 +31,28 @@ def ensure_schedules() -> list[str]:
     if created or detection.minutes != settings.DETECTION_INTERVAL_MINUTES:
         Schedule.objects.filter(pk=detection.pk).update(minutes=settings.DETECTION_INTERVAL_MINUTES)
         changed.append(DETECTION_SCHEDULE)
-    _, created = Schedule.objects.get_or_create(
-        name=RELAY_SCHEDULE,
-        defaults={
-            "func": task_path(relay_deliveries_task),
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    if created:
-        changed.append(RELAY_SCHEDULE)
+    # Expired counters: traffic purges them as it goes; this schedule is for the quiet hours.
+    for name, func in ((RELAY_SCHEDULE, relay_deliveries_task), (COUNTERS_SCHEDULE, purge_expired_counters)):
+        _, created = Schedule.objects.get_or_create(
+            name=name,
+            defaults={"func": task_path(func), "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+        )
+        if created:
+            changed.append(name)
+    if settings.OVH_SMS_REPLIES:
+        _, created = Schedule.objects.get_or_create(
+            name=REPLIES_SCHEDULE,
+            defaults={
+                "func": task_path(read_sms_replies_task),
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+                "repeats": -1,
+            },
+        )
+        if created:
+            changed.append(REPLIES_SCHEDULE)
+    elif Schedule.objects.filter(name=REPLIES_SCHEDULE).delete()[0]:
+        changed.append(REPLIES_SCHEDULE)
     if settings.EVENT_RETENTION_DAYS:
         _, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,

@@ -4,6 +4,7 @@ Development defaults apply only when DEBUG is on; with DEBUG off (production) a 
 SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -194,6 +195,11 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://{_SERVED_HOST}:{env('P
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
+# Tracked links lead only to our pages (tracking/tokens.py): the hosts of the origins above,
+# PUBLIC_BASE_URL and LANDING_PAGE_URL, and these ("www.example.com", ".example.com" for sub-domains).
+TRACKING_LINK_HOSTS = env.list("TRACKING_LINK_HOSTS", default=[])
+# Pixel and link tokens older than this are expired (0: never); an email is rarely reopened after a year.
+TRACKING_TOKEN_MAX_AGE_DAYS = env.int("TRACKING_TOKEN_MAX_AGE_DAYS", default=365)
 TRACKING_API_KEY = env("TRACKING_API_KEY", default="")
 # Per reader (visitor id + IP), see docs/how-it-works.md "Shared state and limits" ...
 TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
@@ -201,8 +207,10 @@ TRACKING_RATE_LIMIT = env("TRACKING_RATE_LIMIT", default="300/m")
 # NAT sends about 500 events a minute (a heartbeat every 15 s), far below it; a flood is stopped.
 TRACKING_NETWORK_RATE_LIMIT = env("TRACKING_NETWORK_RATE_LIMIT", default="3000/m")
 TRACKING_MAX_BODY_BYTES = 8 * 1024
-# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs).
-TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=[])
+# X-Forwarded-For is believed only when the direct peer is one of these (IPs or CIDRs). By default a
+# proxy on this machine (bin/serve listens on 127.0.0.1 behind one): only a local process can connect
+# from there, so trusting it is safe even with no proxy, and without it every client would be the proxy.
+TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
@@ -245,6 +253,21 @@ ALERT_CHANNELS = env.list("ALERT_CHANNELS", default=[])
 SMS_RECEIPT_TIMEOUT_MINUTES = env.int("SMS_RECEIPT_TIMEOUT_MINUTES", default=5)
 # Past this many single-lead SMS in a clock hour, alerts are grouped into one summary SMS at its end.
 ALERT_SMS_MAX_PER_HOUR = env.int("ALERT_SMS_MAX_PER_HOUR", default=10)
+# Quiet hours (in TIME_ZONE): "20:00-08:00" (empty: none), and whole quiet days ("sat,sun"). A signal
+# inside them does not text; one digest SMS at their end lists who to call first. ALERT_QUIET_BREAKERS
+# lists the signals that still text at once (e.g. meeting_booked,cta_click).
+ALERT_QUIET_HOURS = env("ALERT_QUIET_HOURS", default="")
+ALERT_QUIET_DAYS = env.list("ALERT_QUIET_DAYS", default=[])
+ALERT_QUIET_BREAKERS = env.list("ALERT_QUIET_BREAKERS", default=[])
+_HH_MM = r"\s*([01]\d|2[0-3]):[0-5]\d\s*"
+if ALERT_QUIET_HOURS and not re.fullmatch(f"{_HH_MM}-{_HH_MM}", ALERT_QUIET_HOURS):
+    raise ImproperlyConfigured(f"ALERT_QUIET_HOURS must read HH:MM-HH:MM (e.g. 20:00-08:00), not {ALERT_QUIET_HOURS!r}")
+if not {d.strip().lower()[:3] for d in ALERT_QUIET_DAYS} <= {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    raise ImproperlyConfigured(f"ALERT_QUIET_DAYS lists days as mon,tue,…,sun, not {ALERT_QUIET_DAYS!r}.")
+# A hot lead nobody acknowledged this long after its SMS gets one reminder (empty: off), sent to
+# ALERT_REMIND_RECIPIENTS (empty: the same numbers as the alert).
+ALERT_REMIND_AFTER_MINUTES = env.int("ALERT_REMIND_AFTER_MINUTES", default=None)
+ALERT_REMIND_RECIPIENTS = env.list("ALERT_REMIND_RECIPIENTS", default=[])
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
@@ -280,6 +303,9 @@ OVH_APPLICATION_SECRET = env("OVH_APPLICATION_SECRET", default="")
 OVH_CONSUMER_KEY = env("OVH_CONSUMER_KEY", default="")
 OVH_SMS_SERVICE_NAME = env("OVH_SMS_SERVICE_NAME", default="")
 OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
+# Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
+# needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
+OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

@@ -24,6 +24,8 @@ TRACKING_API_KEY = "test-api-key"
 TRACKING_ALLOWED_ORIGINS = ["https://landing.example.com"]
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
 PUBLIC_BASE_URL = "https://track.example.com"
+# The tests' destinations are example.com's pages; evil.example is not ours.
+TRACKING_LINK_HOSTS = [".example.com"]
 LANGUAGE_CODE = "fr"
 # django-q2 reads Q_CLUSTER once at import: tasks run inline in the caller during tests.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

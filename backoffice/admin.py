@@ -5,6 +5,7 @@ plain admin; the back office, which may read every app, re-registers it with thi
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
 from backoffice.models import CallOpener
-from backoffice.selectors import prospect_recent_activity
+from backoffice.timeline import prospect_recent_activity
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
+from tracking.privacy import prospect_forget
 
 admin.site.unregister(Prospect)
 
@@ -27,6 +29,20 @@ class ProspectWithActivityAdmin(ProspectAdmin):
     actions = [*ProspectAdmin.actions, export_email_links]
     # A prospect's "absolute URL" is this very page: "View on site" would only reload it.
     view_on_site = False
+
+    # Deleting a prospect forgets it: its email and ak leave the events and visitors too (docs/privacy.md).
+    def delete_model(self, request: HttpRequest, obj: Prospect) -> None:
+        prospect_forget(prospect=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
+        for prospect in queryset:
+            prospect_forget(prospect=prospect)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        """The prospect's evidence (email events, alerts, calls) cannot be deleted one by one, even by
+        a superuser; deleting the prospect is an erasure and takes it along (the page lists it)."""
+        to_delete, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return to_delete, model_count, set(), protected
 
     @admin.display(description=_("activity timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:

@@ -1,7 +1,7 @@
 """The admin application with ArkWatch's site (backoffice/site.py) as its default site.
 
 A module of its own: INSTALLED_APPS imports it before any model exists, and the site itself reads
-the back office's selectors."""
+the back office's pages' reads."""
 
 from django.contrib.admin.apps import AdminConfig
 

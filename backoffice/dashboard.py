@@ -11,7 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from backoffice.selectors import TO_CALL, TO_REVIEW, hot_leads
+from backoffice.charts import charts_context
+from backoffice.hot_leads import TO_CALL, TO_REVIEW, hot_leads
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def leads_context(request: HttpRequest) -> dict[str, Any]:
 
 PANELS: list[Panel] = [
     Panel("admin/backoffice/dashboard/leads.html", leads_context, "alerts.view_alert"),
+    Panel("admin/backoffice/dashboard/charts.html", charts_context, "alerts.view_alert"),
     Panel("admin/backoffice/dashboard/pages.html"),
 ]
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prospects.models import Prospect
 from tracking.exports import CONTENT_TYPES, FORMATS, email_link_rows, exportable_prospects, render
-from tracking.tokens import is_http_url
+from tracking.tokens import destination_problem
 
 
 class MailMergeForm(forms.Form):
@@ -37,12 +37,15 @@ class MailMergeForm(forms.Form):
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
-        if url and not is_http_url(url):  # URLField also lets ftp:// through
-            raise forms.ValidationError(_("Give an http or https address."))
+        problem = destination_problem(url) if url else None  # URLField also lets ftp:// through
+        if problem:
+            raise forms.ValidationError(problem)
         return url
 
 
-@admin.action(description=_("Export email links (mail merge)"), permissions=["view"])
+# "change": a link made here is a signed link on our domain that hands out the prospect's `ak`;
+# viewing prospects (the Caller role) is not enough to mint one.
+@admin.action(description=_("Export email links (mail merge)"), permissions=["change"])
 def export_email_links(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Prospect]
 ) -> HttpResponse | None:

@@ -1,8 +1,8 @@
 """Back-office pages inside the admin: hot leads, funnel, unmatched hot visitors, prospect timeline,
 and the short link of an SMS.
 
-Thin views: a permission check, a selector from backoffice/selectors.py, a template; writes go through
-backoffice.services / tracking.matching.
+Thin views: a permission check, the page's reads (backoffice/<page>.py), a template; writes go through
+alerts.calls / tracking.matching.
 """
 
 from datetime import timedelta
@@ -25,17 +25,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
+from alerts.calls import call_record
 from alerts.ledger import LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
-from backoffice.selectors import (
-    funnel,
-    hot_leads,
-    opener_for,
-    prospect_email_links,
-    prospect_timeline,
-    unmatched_hot_visitors,
-)
-from backoffice.services import call_record
+from backoffice.funnel import funnel
+from backoffice.hot_leads import hot_leads, opener_for
+from backoffice.timeline import prospect_email_links, prospect_timeline
+from backoffice.unmatched import unmatched_hot_visitors
 from prospects.models import Prospect
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor

@@ -182,6 +182,7 @@ def measure(path: str, clients: int, seconds: float, server_pid: int, seed: int)
 
 
 def main() -> None:
+    global PORT  # the clients read the module's PORT
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file, or arkwatch_deploy")
@@ -192,12 +193,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--views", default="real,raw INSERT,no-op", help="comma list; also: raw INSERT async")
+    parser.add_argument("--port", type=int, default=PORT, help="where the bench's gunicorn listens (127.0.0.1)")
     args = parser.parse_args()
+    PORT = args.port
+    workdir = tempfile.mkdtemp(prefix="arkwatch-bench-ingest-")  # its own SQLite file and counters
     PATHS["raw INSERT async"] = "/bench/baseline-async"
     views = [v.strip() for v in args.views.split(",")]
 
     url = args.database_url or (
-        f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-ingest.sqlite3"
+        f"sqlite:///{workdir}/arkwatch-bench-ingest.sqlite3"
         if args.database == "sqlite"
         else "postgres://postgres@127.0.0.1:5432/arkwatch_deploy"
     )
@@ -206,7 +210,7 @@ def main() -> None:
     env = production_env(
         url,
         args.redis_url,
-        DATA_DIR=tempfile.gettempdir(),
+        DATA_DIR=workdir,
         HOST="127.0.0.1",
         PORT=str(PORT),
         WEB_WORKERS=str(args.workers),
@@ -225,7 +229,7 @@ def main() -> None:
         return answers_ping(PORT)
 
     results: dict[str, list[dict]] = {view: [] for view in views}
-    log = Path(tempfile.gettempdir()) / "arkwatch-bench-ingest-web.log"
+    log = Path(workdir) / "web.log"
     with running(serve_cmd("web"), env, log, ready=ready) as server:
         for round_no in range(args.rounds):
             order = views[round_no % len(views) :] + views[: round_no % len(views)]

@@ -212,10 +212,17 @@ def bench(deployment: str, samples: int) -> None:
 
 
 def main() -> None:
+    global PORT  # the clients read the module's PORT
     parser = argparse.ArgumentParser()
     parser.add_argument("--deployment", choices=[*DEPLOYMENTS, "both"], default="both")
+    parser.add_argument("--port", type=int, default=PORT, help="where the bench's gunicorn listens (127.0.0.1)")
+    parser.add_argument("--database-url", default="", help="postgres-redis: another database than arkwatch_deploy")
+    parser.add_argument("--redis-url", default="", help="postgres-redis: another Redis database than /4")
     parser.add_argument("--samples", type=int, default=10)
     args = parser.parse_args()
+    PORT = args.port
+    database, redis = DEPLOYMENTS["postgres-redis"]
+    DEPLOYMENTS["postgres-redis"] = (args.database_url or database, args.redis_url or redis)
     for deployment in DEPLOYMENTS if args.deployment == "both" else [args.deployment]:
         bench(deployment, args.samples)
 

@@ -24,8 +24,9 @@ from core.sql import hot_cursor, insert_select_sql, quoted_column, quoted_table
 
 logger = logging.getLogger(__name__)
 
-# Expired rows are deleted by one of every PURGE_EVERY checks of a process.
-PURGE_EVERY = 1000
+# Expired rows are deleted by the first check of a process this long after its last purge (and by
+# the scheduled purge): a key outlives its window by about this much, never by hours.
+PURGE_INTERVAL_SECONDS = 60
 
 
 def _columns() -> tuple[str, str, str, str]:
@@ -50,7 +51,7 @@ def _upsert_sql(rows: int) -> str:
 @lru_cache(maxsize=4)
 def _uncount_sql(rows: int) -> str:
     table, key, value, _expires = _columns()
-    return f"UPDATE {table} SET {value} = {value} - 1 WHERE {key} IN ({', '.join(['%s'] * rows)})"
+    return f"UPDATE {table} SET {value} = {value} - 1 WHERE {key} IN ({', '.join(['%s'] * rows)}) AND {value} > 0"
 
 
 @lru_cache(maxsize=1)
@@ -79,16 +80,25 @@ def _counted_insert_sql(model: type[Model], names: tuple[str, ...], counters: in
 
 
 class _Purge:
-    calls = 0
+    last_at = float("-inf")
 
 
-def _purge_expired(now: float) -> None:
-    _Purge.calls += 1
-    if _Purge.calls % PURGE_EVERY == 0:
-        try:
-            SharedCounter.objects.filter(expires_at__lt=now).delete()
-        except DatabaseError:  # the next thousandth check tries again; this request's work is done
-            logger.exception("could not delete expired counters")
+def purge_expired(now: float, force: bool = False) -> None:
+    """Delete expired rows, at most once per PURGE_INTERVAL_SECONDS in this process unless forced."""
+    # A clock set back (tests travel in time) purges too, rather than waiting for the old instant.
+    if not force and 0 <= now - _Purge.last_at < PURGE_INTERVAL_SECONDS:
+        return
+    _Purge.last_at = now
+    try:
+        SharedCounter.objects.filter(expires_at__lt=now).delete()
+    except DatabaseError:  # the next interval tries again; this request's work is done
+        logger.exception("could not delete expired counters")
+
+
+def uncount(keys: list[str]) -> None:
+    """Take one hit back from each of `keys` that still exists (a forgiven attempt)."""
+    with hot_cursor() as cursor:
+        cursor.execute(_uncount_sql(len(keys)), keys)
 
 
 def _counter_params(windowed: list[tuple[str, int, int]], now: float) -> list[Any]:
@@ -116,7 +126,7 @@ def count_hits(windowed: list[tuple[str, int, int]], now: float) -> bool:
     with hot_cursor() as cursor:
         cursor.execute(_upsert_sql(len(windowed)), _counter_params(windowed, now))
         refused = _refused(cursor, windowed)
-    _purge_expired(now)
+    purge_expired(now)
     return refused
 
 
@@ -132,7 +142,7 @@ def counted_insert(
             _counted_insert_sql(model, names, len(windowed)), _counter_params(windowed, now) + params + checks
         )
         refused = _refused(cursor, windowed)
-    _purge_expired(now)
+    purge_expired(now)
     return not refused
 
 

@@ -13,7 +13,8 @@ Not durable on purpose (no fsync): the file lives in a directory named after the
 after a power cut or an OS crash — the only events that can leave an unsynced LMDB file damaged — the
 counters start again from an empty file (at most one window's worth of requests gets through again),
 and the previous boot's file is deleted. Keys carry their window (core/ratelimit.py), so an expired
-key is never read again; one call in PURGE_EVERY deletes them.
+key is never read again; they are deleted within PURGE_INTERVAL_SECONDS of expiring (by the first
+count after that, or by the scheduled purge).
 """
 
 import logging
@@ -30,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 # Address space, not disk: the file is sparse and grows with the live keys (about 1.5 million fit).
 MAP_SIZE = 256 * 1024 * 1024
-PURGE_EVERY = 1000
+# A key outlives its window by at most this (plus the next request); a scan of the live keys per
+# process per interval costs nothing next to a window's traffic.
+PURGE_INTERVAL_SECONDS = 60
 _VALUE = struct.Struct("<qd")  # the count, and when the key expires (epoch seconds)
 _STAMP = struct.Struct("<dd")  # a remembered value, and when it expires
 _EXPIRES = struct.Struct("<8xd")  # the expiry of either, for the purge
@@ -49,7 +52,7 @@ class _Environment:
     # A parent's handle is kept, never closed, in a forked child: closing it would release the
     # child's own locks on the lock file (POSIX locks belong to the process, not to the handle).
     inherited: list[lmdb.Environment] = []
-    calls = 0
+    last_purge = float("-inf")
 
 
 def _boot_id() -> str:
@@ -191,10 +194,26 @@ def remember_first(key: str, value: float, ttl_seconds: float, now: float) -> fl
         return None
 
 
+def uncount(keys: list[str]) -> None:
+    """Take one hit back from each of `keys` that still exists (a forgiven attempt)."""
+    try:
+        with _Environment.writing, _environment().begin(write=True) as txn:
+            for key in keys:
+                encoded = key.encode()
+                stored = txn.get(encoded)
+                if stored:
+                    count, expires_at = _VALUE.unpack(stored)
+                    txn.put(encoded, _VALUE.pack(max(count - 1, 0), expires_at))
+    except lmdb.Error:
+        logger.exception("could not give back a counted attempt")
+
+
 def purge_expired(now: float, force: bool = False) -> None:
-    _Environment.calls += 1
-    if not force and _Environment.calls % PURGE_EVERY:
+    """Delete expired keys, at most once per PURGE_INTERVAL_SECONDS in this process unless forced."""
+    # A clock set back (tests travel in time) purges too, rather than waiting for the old instant.
+    if not force and 0 <= now - _Environment.last_purge < PURGE_INTERVAL_SECONDS:
         return
+    _Environment.last_purge = now
     with _Environment.writing, _environment().begin(write=True) as txn:
         expired = [key for key, value in txn.cursor() if _EXPIRES.unpack(value)[0] < now]
         for key in expired:

@@ -11,13 +11,22 @@ behaviour, two stores, each beside the deployment's database:
 
 Each is exact with any number of processes (and machines, on PostgreSQL). If the store cannot be
 written, the request is let through: events are the asset.
+
+No client address is ever written to either store: a counter's key keeps its kind ("c", "n", "login",
+"hook"…) and a keyed hash (HMAC-SHA256, with a key derived from SECRET_KEY) of the rest, so a copy of
+the store does not say who asked, and nobody without the key can test an address against it.
+Expired keys are deleted within PURGE_INTERVAL_SECONDS of expiring by the process that counts next,
+and by the scheduled purge (`purge_expired_counters`) when no traffic comes.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -59,12 +68,29 @@ def network_of(ip: str | None) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=8192)  # a reader sends an event every 15 s with the same keys
+def hashed_key(key: str) -> str:
+    """The counters store's form of a key: "c:198.51.100.23:reader-1" becomes "c:<32 hex digits>".
+    The kind stays readable; the rest is an HMAC keyed from SECRET_KEY (a plain hash of an IPv4
+    address is reversed by trying all 2^32 of them)."""
+    kind, separator, rest = key.partition(":")
+    if not separator:
+        kind, rest = "k", key
+    return f"{kind}:{hmac.new(_counters_key(settings.SECRET_KEY), rest.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+@lru_cache(maxsize=2)
+def _counters_key(secret: str) -> bytes:
+    """The HMAC key, derived from SECRET_KEY once (salted_hmac derives it on every call: 10x dearer)."""
+    return hashlib.sha256(b"arkwatch.counters" + secret.encode()).digest()
+
+
 def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
-    """(key, rate) -> (key of the current fixed window, limit, period in seconds)."""
+    """(key, rate) -> (hashed key of the current fixed window, limit, period in seconds)."""
     windowed = []
     for key, rate in limits:
         limit, period = parse_rate(rate)
-        windowed.append((f"arkwatch:rl:{key}:{int(now // period)}", limit, period))
+        windowed.append((f"arkwatch:rl:{hashed_key(key)}:{int(now // period)}", limit, period))
     return windowed
 
 
@@ -76,15 +102,52 @@ def _in_lmdb() -> bool:
 def rate_limited(*limits: tuple[str, str]) -> bool:
     """Count one hit on each (key, rate) in order — fixed windows, '300/m' — and say whether one of
     them is over its limit. A counter over its limit stops the count there."""
+    return count_attempt(*limits).refused
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One counted attempt (`count_attempt`): whether it was refused, and how to give its hits back."""
+
+    refused: bool
+    windowed: tuple[tuple[str, int, int], ...]
+
+    def forgive(self) -> None:
+        """Give back the hits this attempt counted: it turned out legitimate (a webhook whose
+        authentication passed), and only failures should count against the sender."""
+        keys = [key for key, _limit, _period in self.windowed]
+        if _in_lmdb():
+            lmdb_counters.uncount(keys)
+            return
+        try:
+            db_counters.uncount(keys)
+        except DatabaseError:
+            logger.exception("could not give back a counted attempt")
+
+
+def count_attempt(*limits: tuple[str, str]) -> Attempt:
+    """Count one hit like `rate_limited` *before* the work it guards (comparing a secret), so a guesser
+    past the limit gets no answer at all; `Attempt.forgive()` gives the hits back when it succeeds."""
     now = time.time()
     windowed = _windowed(limits, now)
     if _in_lmdb():
-        return lmdb_counters.count_hits(windowed, now)
-    try:
-        return db_counters.count_hits(windowed, now)
-    except DatabaseError:
-        logger.exception("rate-limit counters unavailable; request let through")
-        return False
+        refused = lmdb_counters.count_hits(windowed, now)
+    else:
+        try:
+            refused = db_counters.count_hits(windowed, now)
+        except DatabaseError:
+            logger.exception("rate-limit counters unavailable; request let through")
+            refused = False
+    return Attempt(refused=refused, windowed=tuple(windowed))
+
+
+def purge_expired_counters() -> None:
+    """Delete every expired counter and claim now (the schedule runs it when no traffic does)."""
+    now = time.time()
+    if _in_lmdb():
+        lmdb_counters.purge_expired(now, force=True)
+    else:
+        db_counters.purge_expired(now, force=True)
 
 
 def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: list[Any], limits: Limits) -> bool:

@@ -10,7 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core.display import phone_display
 from prospects.models import Prospect
-from prospects.services import ImportFileError, prospects_import, prospects_set_status
+from prospects.services import (
+    ImportFileError,
+    prospect_rotate_identity_token,
+    prospects_import,
+    prospects_set_status,
+)
 
 
 class ProspectImportForm(forms.Form):
@@ -28,7 +33,7 @@ class ProspectAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "company", "company_domains"]
     date_hierarchy = "created_at"
     readonly_fields = ["identity_token", "company_domains", "left_out_domains", "created_at", "updated_at"]
-    actions = ["mark_contacted", "mark_do_not_contact"]
+    actions = ["mark_contacted", "mark_do_not_contact", "rotate_identity_token"]
     change_list_template = "admin/prospects/prospect/change_list.html"
     fieldsets = [
         (None, {"fields": ["name", "email", "company", "title", "sector", "phone", "status"]}),
@@ -70,6 +75,20 @@ class ProspectAdmin(admin.ModelAdmin):
     def mark_do_not_contact(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
         count = prospects_set_status(prospect_ids=list(queryset.values_list("pk", flat=True)), status="do_not_contact")
         self.message_user(request, _("%(count)d prospect(s) marked as do not contact.") % {"count": count})
+
+    @admin.action(description=_("Replace the personal link token (ak)"), permissions=["change"])
+    def rotate_identity_token(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> None:
+        """For a personal link that leaked or was forwarded: the old links then count as unmatched visits."""
+        for prospect in queryset:
+            prospect_rotate_identity_token(prospect=prospect, by=request.user)
+        self.message_user(
+            request,
+            _(
+                "%(count)d prospect(s) got a new personal link token: links already sent now count as "
+                "unmatched visits; send the new links (email_links)."
+            )
+            % {"count": len(queryset)},
+        )
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

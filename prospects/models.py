@@ -3,18 +3,24 @@ import secrets
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheets import FORMULA_STARTS
 from prospects.domains import domain_of_url, email_domain, registrable_domain, why_not_a_company_domain
 
 
 def new_identity_token() -> str:
-    # 128 bits from the OS CSPRNG: the `ak` in a personal link must not be guessable.
-    return secrets.token_urlsafe(16)
+    # 128 bits from the OS CSPRNG: the `ak` in a personal link must not be guessable. Never starting
+    # with "-": a mail-merge spreadsheet would take it for a formula (core/spreadsheets.py).
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith(FORMULA_STARTS):
+            return token
 
 
 def normalize_phone(raw: str, default_region: str = "FR") -> str:
@@ -150,3 +156,26 @@ class Prospect(models.Model):
     @property
     def domain_list(self) -> list[str]:
         return self.company_domains.split()
+
+
+class RetiredIdentityToken(models.Model):
+    """An `ak` replaced by a new one (a personal link leaked, or was forwarded): visits that carry it
+    match nobody any more. Kept so the prospect's timeline can say when it was replaced and how many
+    visits came with it since, and so forgetting the prospect also wipes it from the events."""
+
+    prospect = models.ForeignKey(
+        Prospect, verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="retired_tokens"
+    )
+    token = models.CharField(_("retired identity token"), max_length=64, db_index=True)
+    retired_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("replaced by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("retired identity token")
+        verbose_name_plural = _("retired identity tokens")
+        ordering = ["-retired_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prospect_id} {self.retired_at:%Y-%m-%d %H:%M}"

@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from prospects.models import Prospect
+from prospects.models import Prospect, RetiredIdentityToken, new_identity_token
 
 # Import keys -> model fields, compared without case, accents, spaces or hyphens ("Téléphone" ->
 # "telephone"), so a French founder's spreadsheet headers work as typed. `name` may also come as
@@ -410,3 +410,13 @@ def _duplicate_message(email: str, first_line: int) -> str:
 
 def prospects_set_status(*, prospect_ids: list[int], status: str) -> int:
     return Prospect.objects.filter(pk__in=prospect_ids).update(status=status)
+
+
+def prospect_rotate_identity_token(*, prospect: Prospect, by: Any = None) -> str:
+    """Give the prospect a new `ak` (a personal link leaked): links and pages carrying the old one
+    then count as unmatched visits, and the timeline says when it changed. Returns the new token."""
+    with transaction.atomic():
+        RetiredIdentityToken.objects.create(prospect=prospect, token=prospect.identity_token, retired_by=by)
+        prospect.identity_token = new_identity_token()
+        prospect.save(update_fields=["identity_token", "updated_at"])
+    return prospect.identity_token

@@ -5,6 +5,7 @@ import hashlib
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,8 @@ class OvhDouble:
         self.script: list = []
         # Handset receipts by SMS id: "delivered", "failed", or absent (not known yet).
         self.receipts: dict[int, str] = {}
+        # Replies to our sender, by id, as GET /sms/{service}/incoming/{id} shows them.
+        self.incoming: dict[int, dict] = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
@@ -50,6 +53,21 @@ class OvhDouble:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.running = True
+
+    def reply(self, sender: str, message: str, at: str | None = None) -> int:
+        """Someone answers an SMS: it waits in /sms/{service}/incoming until deleted."""
+        at = at or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        with self.lock:
+            sms_id = 5000 + len(self.incoming) + len(self.requests)
+            self.incoming[sms_id] = {
+                "id": sms_id,
+                "sender": sender,
+                "message": message,
+                "creationDatetime": at,
+                "tag": "",
+                "credits": 0,
+            }
+        return sms_id
 
     def auth_error(self, method: str, url: str, body: str, headers) -> tuple[int, dict] | None:
         """What OVH answers to a request whose keys or signature are wrong; None when all is right."""
@@ -108,6 +126,14 @@ class OvhDouble:
                             and query.get("receiver", [j["receivers"][0]])[0] in j["receivers"]
                         ]
                     return self._answer(200, ids)
+                if parts.path == f"/1.0/sms/{double.service}/incoming":
+                    with double.lock:
+                        return self._answer(200, sorted(double.incoming))
+                incoming = f"/1.0/sms/{double.service}/incoming/"
+                if parts.path.startswith(incoming) and parts.path[len(incoming) :].isdigit():
+                    with double.lock:
+                        found = double.incoming.get(int(parts.path[len(incoming) :]))
+                    return self._answer(200, found) if found else self._answer(404, {"message": "Not found"})
                 prefix = f"/1.0/sms/{double.service}/outgoing/"
                 if parts.path.startswith(prefix) and parts.path[len(prefix) :].isdigit():
                     sms_id = int(parts.path[len(prefix) :])
@@ -122,6 +148,19 @@ class OvhDouble:
                         },
                     )
                 return self._answer(404, {"message": "Not found"})
+
+            def do_DELETE(self):
+                parts = urlsplit(self.path)
+                double.requests.append(("DELETE", parts.path))
+                refused = double.auth_error("DELETE", self._full_url(), "", self.headers)
+                if refused:
+                    double.bad_signatures += 1
+                    return self._answer(*refused)
+                incoming = f"/1.0/sms/{double.service}/incoming/"
+                key = parts.path[len(incoming) :]
+                with double.lock:
+                    found = parts.path.startswith(incoming) and key.isdigit() and double.incoming.pop(int(key), None)
+                return self._answer(200, None) if found else self._answer(404, {"message": "Not found"})
 
             def do_POST(self):
                 parts = urlsplit(self.path)

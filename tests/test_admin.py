@@ -133,7 +133,7 @@ def test_admin_login_is_throttled_per_address(client):
         for n in range(12)
     ]
     assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
-    other = client.post(reverse("admin:login"), {"username": "x", "password": "y"}, REMOTE_ADDR="203.0.113.51")
+    other = client.post(reverse("admin:login"), {"username": "y", "password": "y"}, REMOTE_ADDR="203.0.113.51")
     assert other.status_code == 200
 
 

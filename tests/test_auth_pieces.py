@@ -120,6 +120,16 @@ def test_sendgrid_refuses_another_keys_signature(client, prospect):
     _refused(_sendgrid(client, body, sendgrid_headers(ec.generate_private_key(ec.SECP256R1()), body)))
 
 
+@pytest.mark.parametrize(
+    ("age", "accepted"),
+    [(0, True), (9 * 60, True), (10 * 60 - 5, True), (10 * 60 + 5, False), (-(10 * 60 + 5), False), (3600, False)],
+)
+def test_sendgrid_takes_a_signed_timestamp_up_to_10_minutes_off(client, sendgrid_key, prospect, age, accepted):
+    body = _sendgrid_body()
+    headers = sendgrid_headers(sendgrid_key, body, timestamp=str(int(time.time()) - age))
+    (_accepted if accepted else _refused)(_sendgrid(client, body, headers))
+
+
 # --- Mailgun: HMAC-SHA256 of timestamp + token in the body's "signature" object -------------------
 
 

@@ -106,10 +106,10 @@ def test_it_reads_the_ak_from_calcom_metadata_too(client, prospect):
     assert Meeting.objects.get().prospect == prospect
 
 
-def test_a_calcom_booking_matched_by_email_only_is_claimed_and_says_so(client, prospect, run_on_commit):
+def test_a_calcom_booking_matched_by_email_only_is_unverified_and_says_so(client, prospect, run_on_commit):
     run_on_commit(calcom_post, client, calcom_body())
     meeting = Meeting.objects.get()
-    assert meeting.match_method == "email" and meeting.identification == "claimed"
+    assert meeting.match_method == "email" and meeting.identification == "unverified"
     assert "(non vérifié)" in sms.outbox[0].body
 
 

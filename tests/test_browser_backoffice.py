@@ -181,7 +181,7 @@ def seed_the_back_office(founder):
 
     alert(alice, Signal.CTA_CLICK, 4, identification="verified")
     alert(alice, Signal.PAGE_DWELL, 9, identification="verified")
-    alert(bruno, Signal.PAGE_DWELL, 38, identification="claimed")
+    alert(bruno, Signal.PAGE_DWELL, 38, identification="unverified")
     reopen = alert(chloe, Signal.EMAIL_REOPEN, 180, identification="verified")
     call = CallFactory(
         prospect=chloe, called_by=founder, outcome="meeting_booked", note="RDV mardi 10h avec l'équipe SRE"
@@ -189,7 +189,7 @@ def seed_the_back_office(founder):
     reopen.call = call
     reopen.save(update_fields=["call"])
     # Held for review: nobody was texted.
-    AlertFactory(prospect=hugo, occurred_at=now - timedelta(minutes=12), identification="claimed", status="held")
+    AlertFactory(prospect=hugo, occurred_at=now - timedelta(minutes=12), identification="unverified", status="held")
 
     for prospect, visitor in ((alice, "visitor-alice-0001"), (bruno, "visitor-bruno-0001")):
         VisitorFactory(visitor_id=visitor, prospect=prospect)

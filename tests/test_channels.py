@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from alerts import sms
 from alerts.delivery import alert_deliver
-from alerts.detected import DetectedSignal
 from alerts.models import Alert, AlertDelivery
 from alerts.receipts import receipts_check
-from alerts.services import alert_record_signal
+from alerts.services import DetectedSignal, alert_record_signal
 from tests.channel_double import ChannelDouble
 from tests.factories import ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings
@@ -106,7 +105,7 @@ def test_an_sms_goes_from_sent_to_received_with_the_handset_receipt(ovh, prospec
         alert_deliver(alert_id=alert.pk)
         delivery = alert.deliveries.get()
         assert delivery.status == "sent"
-        assert receipts_check() == 0 and alert.deliveries.get().receipt == "waiting"
+        assert receipts_check() == 0 and alert.deliveries.get().receipt == "asked"
         ovh.receipts[int(delivery.provider_ids[0])] = "delivered"
         assert receipts_check() == 1
     delivery.refresh_from_db()

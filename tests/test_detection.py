@@ -9,10 +9,9 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from alerts import sms
-from alerts.detected import DetectedSignal
 from alerts.detection import detection_is_late, prune_detection_runs, run_detection_cycle
 from alerts.models import Alert, DetectionRun
-from alerts.services import alert_record_signal
+from alerts.services import DetectedSignal, alert_record_signal
 from alerts.tasks import enqueue_detection
 from core.display import phone_display
 from tests.factories import (

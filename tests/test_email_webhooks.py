@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tests.factories import BROWSER_UA, EmailEventFactory, ProspectFactory
 from tracking.models import EmailEvent, WebhookUnknownRecipients
+from tracking.webhooks import brevo
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +153,19 @@ def test_sendgrid_missing_or_wrong_signature_gets_401(client, sendgrid_key, pros
     response = client.post("/api/webhooks/sendgrid", data=body, content_type="application/json", **headers)
     assert response.status_code == 401 and "SendGrid signature" in response.json()["error"]
     assert EmailEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("signed_ago", "status"),
+    [(9 * 60, 200), (-9 * 60, 200), (11 * 60, 401), (-11 * 60, 401), (time.time() - 1577836800, 401)],
+    ids=["9 min old", "9 min ahead", "11 min old", "11 min ahead", "signed in 2020"],
+)
+def test_sendgrid_signed_timestamp_must_be_within_ten_minutes(client, sendgrid_key, prospect, signed_ago, status):
+    body = json.dumps([sendgrid_event("delivered")]).encode()
+    headers = sendgrid_headers(sendgrid_key, body, timestamp=str(int(time.time() - signed_ago)))
+    response = client.post("/api/webhooks/sendgrid", data=body, content_type="application/json", **headers)
+    assert response.status_code == status
+    assert EmailEvent.objects.count() == (1 if status == 200 else 0)
 
 
 def test_sendgrid_signed_by_another_key_gets_401(client, prospect):
@@ -514,7 +528,31 @@ def test_repeated_authentication_failures_are_rate_limited(client, settings, pro
     settings.TRACKING_RATE_LIMIT = "3/m"
     codes = [post_brevo(client, brevo_event("delivered"), query="?token=guess").status_code for _ in range(5)]
     assert codes == [401, 401, 401, 429, 429]
-    assert post_brevo(client, brevo_event("delivered")).status_code == 200  # the real sender is not slowed
+    # The real sender, from its own address, is not slowed by the guesser.
+    assert post_brevo(client, brevo_event("delivered"), REMOTE_ADDR=PERSON_IP, **BREVO_BEARER).status_code == 200
+
+
+BREVO_BEARER = {"HTTP_AUTHORIZATION": f"Bearer {BREVO_TOKEN}"}
+
+
+def test_a_guesser_past_the_limit_gets_no_answer_even_for_the_right_token(client, settings, prospect, monkeypatch):
+    """The limit is counted before the secret is compared: the 4th try is refused unread, so a
+    user-chosen token cannot be guessed at line rate."""
+    settings.TRACKING_RATE_LIMIT = "3/m"
+    compared = []
+    real = brevo.authenticate
+    monkeypatch.setattr(brevo, "authenticate", lambda request, body: compared.append(1) or real(request, body))
+    codes = [post_brevo(client, brevo_event("delivered"), query="?token=guess").status_code for _ in range(3)]
+    right = post_brevo(client, brevo_event("delivered"), query=f"?token={BREVO_TOKEN}")
+    assert codes == [401, 401, 401] and right.status_code == 429
+    assert len(compared) == 3  # the right token was never compared
+    assert not EmailEvent.objects.exists()
+
+
+def test_a_busy_provider_is_never_counted_as_a_guesser(client, settings, prospect):
+    settings.TRACKING_RATE_LIMIT = "3/m"
+    codes = [post_brevo(client, brevo_event("delivered", id=n)).status_code for n in range(6)]
+    assert codes == [200] * 6
 
 
 def test_a_human_webhook_open_announces_the_open_and_a_machine_one_does_not(

@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from alerts.calls import call_record
 from alerts.ledger import ledger, wilson
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from backoffice.services import call_record
+from backoffice.funnel import funnel
 from tests.factories import AlertDeliveryFactory, AlertFactory, CallFactory, ProspectFactory
 from tracking.models import Meeting
 
@@ -147,3 +148,22 @@ def test_monitoring_status_json_carries_the_ledger(campaign):
 def test_a_reply_call_without_opener_is_grouped_apart(campaign):
     call_record(prospect=campaign[15], user=None, outcome=CallOutcome.NO_ANSWER)
     assert "" in {row.key for row in ledger().by_opener}
+
+
+def test_the_dashboard_draws_signals_per_day_and_the_ledger_headline(campaign, staff_client, settings):
+    settings.CAMPAIGN_GOAL_COUNT = 3
+    page = staff_client.get("/admin/").content.decode()
+    assert 'id="signals-per-day"' in page and 'id="ledger-headline"' in page
+    # 15 alerts yesterday, the clicks and re-opens stacked: one bar per signal type that day.
+    assert "(15 au total)" in page
+    assert page.count("<rect") >= 2 + 6
+    assert "Objectif : 3 appels qualifiés" in page
+
+
+def test_the_funnel_gains_the_meeting_steps(campaign, staff_client):
+    page = staff_client.get("/admin/backoffice/funnel/").content.decode()
+    assert 'data-step="meeting"' in page and 'data-step="held"' in page
+    today = timezone.localdate()
+    steps = {step.key: step.count for step in funnel(today - timedelta(days=7), today).steps}
+    assert steps["meeting"] == 2  # one through Calendly, one on the phone
+    assert steps["held"] == 1

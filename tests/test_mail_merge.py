@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
+from prospects.models import new_identity_token
 from tests.factories import ProspectFactory
-from tracking.tokens import LINK_SALT, PIXEL_SALT, read_token
+from tracking.tokens import LINK_SALT, PIXEL_SALT, ak_fingerprint, read_token
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/prospects/prospect/"
@@ -40,7 +41,12 @@ def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
     assert row["pixel_url"].startswith("https://track.example.com/t/o/")
     assert read_token(token_of(row["pixel_url"]), salt=PIXEL_SALT) == {"p": ana.pk, "m": "relance-1"}
     link = read_token(token_of(row["link_url"]), salt=LINK_SALT)
-    assert link == {"p": ana.pk, "m": "relance-1", "u": "https://www.example.com/audit"}
+    assert link == {
+        "p": ana.pk,
+        "m": "relance-1",
+        "u": "https://www.example.com/audit",
+        "k": ak_fingerprint(ana.identity_token),
+    }
     assert "2 prospects exportés" in err
 
 
@@ -97,7 +103,7 @@ def test_formulas_in_names_stay_text(tmp_path):
     [
         (["--message-id", ""], "--message-id doit faire de 1 à 200"),
         (["--message-id", "m" * 201], "--message-id doit faire de 1 à 200"),
-        (["--message-id", "m", "--url", "javascript:alert(1)"], "URL http(s) absolue"),
+        (["--message-id", "m", "--url", "javascript:alert(1)"], "adresse http(s) absolue"),
         (["--message-id", "m", "--format", "xlsx"], "donnez --output FICHIER"),
         (["--message-id", "m", "--output", "/nonexistent-dir/links.csv"], "Impossible d'écrire /nonexistent-dir"),
     ],
@@ -181,3 +187,39 @@ def test_admin_action_needs_staff(client):
     prospect = ProspectFactory()
     response = client.post(CHANGELIST, {"action": "export_email_links", "_selected_action": [prospect.pk]})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+NASTY = {
+    "email": "=1+1@x.example",
+    "name": 'Dupont;=HYPERLINK("https://evil.example")',
+    "company": "-2+3,@SUM(A1)\n+33",
+}
+
+
+def _pieces(text: str) -> list[str]:
+    """What any spreadsheet could take for one cell: split on every separator a reader may choose
+    (`,` in English Excel, `;` in French Excel, line breaks), quotes around a piece looked through."""
+    pieces = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        for separator in (",", ";"):
+            pieces += [piece.lstrip('"') for piece in line.split(separator)]
+    return pieces
+
+
+def test_every_csv_cell_stays_text_in_every_spreadsheet_emails_included(tmp_path):
+    """The file opened as text: no piece, whatever the separator, starts a formula."""
+    ProspectFactory(**NASTY)
+    target = tmp_path / "links.csv"
+    export("--message-id", "m", "--url", "https://landing.example.com/audit", "--output", str(target))
+    text = target.read_text(encoding="utf-8")
+    unsafe = [piece for piece in _pieces(text) if piece.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert unsafe == []
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["email"] == "'=1+1@x.example"
+    assert row["name"] == 'Dupont;\'=HYPERLINK("https://evil.example")'
+    assert row["company"] == "'-2+3,'@SUM(A1)\n'+33"
+    assert row["link_url"].startswith("https://track.example.com/t/c/")  # ours, untouched
+
+
+def test_new_identity_tokens_never_look_like_a_formula():
+    assert not [t for t in (new_identity_token() for _ in range(2000)) if t.startswith("-")]

@@ -63,3 +63,33 @@ def test_acknowledgements_and_machine_flags_survive_the_one_source_of_truth_migr
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renamed_stored_values_read_as_their_new_words_and_back():
+    # "claimed" (an identity nobody verified) became "unverified", "waiting" (a receipt asked for) "asked".
+    before, after = [("alerts", "0010_quiet_hours_digest_and_reminders")], [("alerts", "0011_unverified_and_asked")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    prospect = old.get_model("prospects", "Prospect").objects.create(
+        email="ana@acme.example", name="Ana", identity_token="tok-ana-0002"
+    )
+    alert = old.get_model("alerts", "Alert").objects.create(
+        prospect=prospect, signal="cta_click", dedup_key="k9", occurred_at=timezone.now(), identification="claimed"
+    )
+    delivery = old.get_model("alerts", "AlertDelivery").objects.create(
+        alert=alert, recipient="+33199000001", receipt="waiting"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    assert new.get_model("alerts", "Alert").objects.get(pk=alert.pk).identification == "unverified"
+    assert new.get_model("alerts", "AlertDelivery").objects.get(pk=delivery.pk).receipt == "asked"
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    assert old.get_model("alerts", "Alert").objects.get(pk=alert.pk).identification == "claimed"
+    assert old.get_model("alerts", "AlertDelivery").objects.get(pk=delivery.pk).receipt == "waiting"
+    MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -220,7 +220,7 @@ def test_the_sms_speaks_one_language_in_one_segment(language, expected):
             phone="+33199001234",
             pain_point="",
             alert_id=7,
-            claimed=True,
+            unverified=True,
         )
     assert all(words in text for words in expected), text
     assert ("non vérifié" in text) == (language == "fr") and ("unverified" in text) == (language == "en")
@@ -318,6 +318,7 @@ PRODUCT_COMMANDS = [
     ("tracking", "email_links"),
     ("tracking", "export_email_links"),
     ("tracking", "purge_events"),
+    ("tracking", "forget_prospect"),
 ]
 
 
@@ -346,7 +347,7 @@ def test_commands_normal_output_speaks_one_language(lead, language, capsys, tmp_
         call_command("ensure_admin")
         call_command("ensure_admin")  # the second time: it exists
         call_command("setup_schedules")
-        call_command("email_links", "--email", lead.email, "--message-id", "m3", "--url", "http://testserver/offre")
+        call_command("email_links", "--email", lead.email, "--message-id", "m3", "--url", "https://landing.example.com/offre")
         call_command("import_prospects", str(listing))
     out = capsys.readouterr().out
     assert_one_language(out, language)

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from alerts import sms
 from alerts.composer import compose_alert_sms
-from alerts.detected import DetectedSignal
 from alerts.detection import detection_is_late, find_reopen_signals
 from alerts.gsm import (
     GSM7_BASIC,
@@ -27,10 +26,11 @@ from alerts.gsm import (
     gsm7_units,
     is_gsm7,
     segment_budget,
+    truncate_to_segments,
     truncate_units,
 )
 from alerts.models import Alert
-from alerts.services import alert_record_signal
+from alerts.services import DetectedSignal, alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
 from tests.factories import DetectionRunFactory, EmailEventFactory, ProspectFactory, aware
@@ -77,6 +77,20 @@ def test_an_escaped_character_is_never_split_between_two_parts():
     assert gsm7_segments("a" * 152 + "{" + "a" * 152) == 3  # 306 units, yet three parts
     assert gsm7_segments("{" * 80) == 1  # 160 units, one part
     assert gsm7_segments("{" * 80 + "a") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "segments", "kept"),
+    [
+        ("a" * 152 + "{" + "a" * 200, 2, "a" * 152 + "{" + "a" * 151),  # 305 units: the "{" opens part two
+        ("a" * 400, 2, "a" * 306),
+        ("a" * 400, 1, "a" * 160),
+        ("{" * 100, 1, "{" * 80),
+    ],
+)
+def test_a_text_cut_to_its_parts_is_the_longest_that_fits(text, segments, kept):
+    cut = truncate_to_segments(text, segments)
+    assert cut == kept and gsm7_segments(cut) == segments
 
 
 @pytest.mark.django_db
@@ -140,7 +154,7 @@ gsm_text = st.text(
     pain=gsm_text,
     phone=st.sampled_from(["", "+33199001234", "+442079460000"]),
     segments=st.integers(min_value=1, max_value=4),
-    claimed=st.booleans(),
+    unverified=st.booleans(),
     signal=st.sampled_from(
         [
             ("cta_click", {"cta_id": "cta_reserver_audit"}),
@@ -150,7 +164,7 @@ gsm_text = st.text(
     ),
 )
 def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
-    name, company, pain, phone, segments, claimed, signal
+    name, company, pain, phone, segments, unverified, signal
 ):
     with override_settings(SMS_MAX_SEGMENTS=segments):
         text = compose_alert_sms(
@@ -161,7 +175,7 @@ def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
             phone=phone,
             pain_point=pain,
             alert_id=7,
-            claimed=claimed,
+            unverified=unverified,
         )
     assert is_gsm7(text), "one non-GSM-7 character would turn the SMS into UCS-2 (70 per part)"
     assert gsm7_segments(text) <= segments

@@ -13,7 +13,8 @@ def preflight(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
+        if k
+        not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "HOST", "TRACKING_TRUSTED_PROXIES")
     }
     # ENV_FILE: the developer's own .env (make run writes one with a SECRET_KEY) must not answer for the test.
     clean.update(DEBUG="false", DATA_DIR=str(tmp_path), ENV_FILE=str(tmp_path / "absent.env"), **env)
@@ -37,6 +38,37 @@ def test_serve_refuses_to_start_without_allowed_hosts(tmp_path):
 def test_serve_starts_with_both(tmp_path):
     result = preflight(tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com")
     assert result.returncode == 0, result.stderr
+
+
+def test_serve_refuses_a_proxy_setting_under_which_every_client_looks_the_same(tmp_path):
+    """gunicorn on 127.0.0.1 behind the local proxy, and the proxy not trusted: every client would be
+    127.0.0.1, one ceiling for all."""
+    result = preflight(
+        tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com", TRACKING_TRUSTED_PROXIES="", HOST="127.0.0.1"
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Démarrage refusé : gunicorn écoute sur 127.0.0.1" in result.stderr
+    assert "tous les clients auraient l'air d'être 127.0.0.1" in result.stderr
+
+
+def test_serve_refuses_to_trust_every_address(tmp_path):
+    result = preflight(
+        tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com", TRACKING_TRUSTED_PROXIES="0.0.0.0/0"
+    )
+    assert result.returncode == 1 and "0.0.0.0/0, qui fait confiance à toutes les adresses" in result.stderr
+
+
+def test_serve_refuses_a_proxy_that_is_not_an_address(tmp_path):
+    result = preflight(
+        tmp_path, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="track.example.com", TRACKING_TRUSTED_PROXIES="my-proxy"
+    )
+    assert result.returncode == 1 and "« my-proxy » n'est ni une adresse IP" in result.stderr
+
+
+def test_serve_trusts_its_own_proxy_by_default_and_a_public_listener_needs_none(tmp_path):
+    base = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "track.example.com"}
+    assert preflight(tmp_path, **base, HOST="127.0.0.1").returncode == 0
+    assert preflight(tmp_path, **base, HOST="0.0.0.0", TRACKING_TRUSTED_PROXIES="").returncode == 0
 
 
 def test_serve_warns_when_links_would_point_at_localhost(tmp_path):

@@ -104,7 +104,7 @@ class VisitorAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("identification"))
     def identification(self, obj: Visitor) -> str:
-        """verified (personal link, hand link) or claimed (email, domain, referrer, IP rule)."""
+        """verified (personal link, hand link) or unverified (email, domain, referrer, IP rule)."""
         return str(Identification(obj.identification).label) if obj.identification else "—"
 
     @admin.display(description=_("match evidence"))

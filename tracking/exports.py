@@ -1,7 +1,6 @@
 """Mail-merge exports: one row per prospect with what a merge column needs
 (export_email_links). The command and the back office's admin action both write through here."""
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import TextIO
@@ -9,6 +8,7 @@ from typing import TextIO
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
+from core.spreadsheets import write_safe_csv
 from prospects.models import Prospect
 from tracking.tokens import email_links_for
 
@@ -18,10 +18,6 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# A cell starting with one of these is run as a formula by Excel and Google Sheets (CSV injection).
-# Only the free-text columns can start so; the tokens, URLs and addresses are ours or validated.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = ("name", "company")
 
 
 def exportable_prospects(queryset: QuerySet[Prospect] | None = None) -> QuerySet[Prospect]:
@@ -44,13 +40,8 @@ def email_link_rows(prospects: Iterable[Prospect], *, message_id: str, url: str 
 
 
 def write_csv(rows: Iterable[dict[str, str]], stream: TextIO) -> int:
-    writer = csv.DictWriter(stream, fieldnames=COLUMNS)
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow({k: _defused(v) if k in _FREE_TEXT else v for k, v in row.items()})
-        count += 1
-    return count
+    # Every cell, emails included: "=1+1@x.example" is a valid address (core/spreadsheets.py).
+    return write_safe_csv(stream, COLUMNS, rows)
 
 
 def xlsx_bytes(rows: Iterable[dict[str, str]]) -> tuple[bytes, int]:
@@ -78,7 +69,3 @@ def render(rows: Iterable[dict[str, str]], file_format: str) -> tuple[bytes, int
     text = io.StringIO()
     count = write_csv(rows, text)
     return text.getvalue().encode("utf-8"), count
-
-
-def _defused(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value

@@ -12,7 +12,7 @@ one, since anyone can have a page there.
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from prospects.domains import domain_of_url, employer_domain_of_email
 from prospects.models import Prospect, parse_ip_ranges
+from tracking.announcements import announce_event
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
-from tracking.signals import announce_event
 
 
 @dataclass
@@ -70,35 +70,32 @@ class ProspectDirectory:
             for n in range(len(labels) - 1)
         )
 
-    def _one(self, ids: set[int]) -> int | None:
-        return next(iter(ids)) if len(ids) == 1 else None
-
-    def best_match(self, hints: "VisitorHints") -> tuple[int, str, dict] | None:
-        """(prospect id, method, evidence) for the strongest unambiguous hint, or None."""
+    def pointed_at(self, hints: "VisitorHints") -> Iterator[tuple[str, set[int], dict]]:
+        """(method, prospect ids, evidence) for each hint that points at prospects, strongest method
+        first; ids with more than one prospect are ambiguous (two prospects share a domain)."""
         for ak in sorted(hints.aks):
             if ak in self.by_ak:
-                return self.by_ak[ak], MatchMethod.AK, {"ak": ak}
+                yield MatchMethod.AK, {self.by_ak[ak]}, {"ak": ak}
         for email in sorted(hints.emails):
             if email in self.by_email:
-                return self.by_email[email], MatchMethod.EMAIL, {"email": email}
+                yield MatchMethod.EMAIL, {self.by_email[email]}, {"email": email}
         for email in sorted(hints.emails):
             if not self._may_know(email.rpartition("@")[2]):
                 continue
             domain = employer_domain_of_email(email)
-            found = (
-                self._one(self.by_domain.get(domain, set()) | self.by_staff_domain.get(domain, set()))
-                if domain
-                else None
-            )
-            if found:
-                return found, MatchMethod.COMPANY_DOMAIN, {"email": email, "domain": domain}
+            ids = (self.by_domain.get(domain, set()) | self.by_staff_domain.get(domain, set())) if domain else set()
+            if ids:
+                yield MatchMethod.COMPANY_DOMAIN, ids, {"email": email, "domain": domain}
         for referrer in sorted(hints.referrers):
             if not self._may_know(_host_of(referrer)):
                 continue
             domain = domain_of_url(referrer)
-            found = self._one(self.by_domain.get(domain, set())) if domain else None
-            if found:
-                return found, MatchMethod.REFERRER_DOMAIN, {"referrer": referrer[:300], "domain": domain}
+            if domain and self.by_domain.get(domain):
+                yield (
+                    MatchMethod.REFERRER_DOMAIN,
+                    set(self.by_domain[domain]),
+                    {"referrer": referrer[:300], "domain": domain},
+                )
         for network in sorted(hints.networks):
             try:
                 address = ipaddress.ip_address(network)
@@ -107,9 +104,14 @@ class ProspectDirectory:
             # The stored address is the visitor's /24 (or /48); a rule matches when it overlaps it.
             visitor_net = ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 48}", strict=False)
             ids = {pk for net, pk in self.networks if net.version == visitor_net.version and net.overlaps(visitor_net)}
-            found = self._one(ids)
-            if found:
-                return found, MatchMethod.IP, {"network": str(visitor_net)}
+            if ids:
+                yield MatchMethod.IP, ids, {"network": str(visitor_net)}
+
+    def best_match(self, hints: "VisitorHints") -> tuple[int, str, dict] | None:
+        """(prospect id, method, evidence) for the strongest unambiguous hint, or None."""
+        for method, ids, evidence in self.pointed_at(hints):
+            if len(ids) == 1:
+                return next(iter(ids)), method, evidence
         return None
 
 

@@ -34,18 +34,18 @@ class Identification(models.TextChoices):
 
     # A personal link's ak token (tracked-link clicks carry it), a signed pixel, a hand link.
     VERIFIED = "verified", _("verified")
-    # An email given, a company or referrer domain, an IP rule: anyone can claim them.
-    CLAIMED = "claimed", _("claimed")
+    # An email given, a company or referrer domain, an IP rule: anyone could have typed them.
+    UNVERIFIED = "unverified", _("unverified")
 
 
 VERIFIED_METHODS = {MatchMethod.AK, MatchMethod.MANUAL}
 
 
 def identification_of(method: str) -> str:
-    """verified or claimed, from how a visitor was matched ("" when it was not)."""
+    """verified or unverified, from how a visitor was matched ("" when it was not)."""
     if not method:
         return ""
-    return Identification.VERIFIED if method in VERIFIED_METHODS else Identification.CLAIMED
+    return Identification.VERIFIED if method in VERIFIED_METHODS else Identification.UNVERIFIED
 
 
 def match_strength(method: str) -> int:
@@ -308,7 +308,7 @@ class Meeting(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.BOOKED)
     invitee_email = models.EmailField(_("invitee email"), max_length=254, blank=True)
     # How the booking was tied to the prospect: the ak the booking link carried (verified) or the
-    # email the invitee typed into the form (claimed), as for visits.
+    # email the invitee typed into the form (unverified), as for visits.
     match_method = models.CharField(_("match method"), max_length=20, choices=MatchMethod.choices)
     # When the tool reported this booking (or its new time): detection reads the bookings since its last
     # window by this column, and the ledger traces what preceded it.

@@ -1,5 +1,5 @@
 """Writes of the tracking app: store one event cheaply, and announce the events that may complete a
-signal (tracking/signals.py: a listed CTA, a human page-view event, a human email open).
+signal (tracking/announcements.py: a listed CTA, a human page-view event, a human email open).
 
 The request path is: validate, one INSERT, answer. Matching and detection run in django-q2.
 """
@@ -19,9 +19,9 @@ from core.client import ClientInfo, clean_header
 from core.ratelimit import Limits, insert_unless_limited, rate_limited
 from core.sql import concrete_field
 from prospects.models import Prospect
+from tracking.announcements import announce_event, announce_page_view_event
 from tracking.mail_fetchers import LINK_BURST, after_delivery, judge_mail_fetcher
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
-from tracking.signals import announce_event, announce_page_view_event
 
 # Values of these field types reach the driver as they are (validated str, int, bool or None):
 # skipping Django's per-field preparation for them saves most of the INSERT's Python cost.
@@ -128,10 +128,10 @@ def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: dateti
 
 # --- Email ------------------------------------------------------------------------------------
 
-# Clicks on different links of one message this close together are a scanner following them all.
 # An open or click this soon after the message's sent or delivered event is a scanner or a proxy
 # fetching it on arrival: no person opens a message that fast.
 MACHINE_WINDOW_AFTER_DELIVERY = timedelta(seconds=30)
+# Clicks on different links of one message this close together are a scanner following them all.
 LINK_BURST_WINDOW = timedelta(seconds=1)
 
 

@@ -25,7 +25,15 @@ from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
 from tracking.services import cta_click_record, email_event_record, visit_event_record, visitor_email_given
-from tracking.tokens import LINK_SALT, PIXEL_SALT, add_query_param, is_http_url, read_token
+from tracking.tokens import (
+    LINK_SALT,
+    PIXEL_SALT,
+    add_query_param,
+    link_host_allowed,
+    link_is_current,
+    read_token,
+    token_expired,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -211,11 +219,20 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
 @no_store
 def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
     payload = read_token(token, salt=LINK_SALT)
-    if payload is None or not isinstance(payload.get("u"), str) or not is_http_url(payload["u"]):
+    if payload is None:
+        if token_expired(token, salt=LINK_SALT):
+            return _link_unavailable(request, _("This link has expired."), status=410)
         raise Http404(_("This link is not valid."))
+    destination = payload.get("u")
+    if not isinstance(destination, str) or not link_host_allowed(destination):
+        # Signed, but not to one of our pages (made before destinations were checked): no redirect.
+        return _link_unavailable(request, _("This link leads outside our pages; it is not followed."), status=404)
     prospect = Prospect.objects.filter(pk=payload["p"]).first()
     if prospect is None:
         raise Http404(_("This link is no longer valid."))
+    if not link_is_current(payload, prospect, rotated=prospect.retired_tokens.exists()):
+        # Made for an `ak` since replaced: the page without it, an unmatched visit like any other.
+        return HttpResponseRedirect(destination)
     if not _limited(client_ip(request)):
         email_event_record(
             prospect=prospect,
@@ -223,9 +240,15 @@ def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
             event=EmailEvent.Kind.CLICKED,
             source=EmailEvent.Source.LINK,
             client=client_info(request),
-            url=payload["u"],
+            url=destination,
         )
-    return HttpResponseRedirect(add_query_param(payload["u"], "ak", prospect.identity_token))
+    return HttpResponseRedirect(add_query_param(destination, "ak", prospect.identity_token))
+
+
+def _link_unavailable(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    """A page a person reads (they clicked a link in an email), in the product's language."""
+    context = {"message": message, "landing_page_url": settings.LANDING_PAGE_URL}
+    return render(request, "tracking/link_unavailable.html", context, status=status)
 
 
 def landing_demo(request: HttpRequest) -> HttpResponse:

@@ -5,6 +5,8 @@ OVH_ENDPOINT may be a name the library knows (ovh-eu, ovh-ca, …) or a full bas
 registered under its own name in ovh.client.ENDPOINTS before the client is built.
 """
 
+from datetime import datetime
+
 import ovh
 import ovh.client
 from django.conf import settings
@@ -13,7 +15,7 @@ from ovh import exceptions as ovh_errors
 from requests.exceptions import ConnectTimeout
 from urllib3.exceptions import NewConnectionError
 
-from alerts.sms.base import BaseSmsBackend, SendResult, SmsError, SmsMessage
+from alerts.sms.base import BaseSmsBackend, IncomingSms, SendResult, SmsError, SmsMessage
 
 PERMANENT_ERRORS = (
     ovh_errors.BadParametersError,
@@ -67,6 +69,7 @@ def build_client() -> ovh.Client:
 class OvhSmsBackend(BaseSmsBackend):
     can_check_sent = True
     can_check_receipt = True
+    can_read_replies = True
 
     def __init__(self) -> None:
         self.service = settings.OVH_SMS_SERVICE_NAME
@@ -137,3 +140,39 @@ class OvhSmsBackend(BaseSmsBackend):
         if state.get("deliveryReceipt") == 2:
             return False
         return None
+
+    def incoming(self) -> list[IncomingSms]:
+        """GET /sms/{service}/incoming (ids), then /incoming/{id} for each: `sender`, `message`,
+        `creationDatetime`. Needs the token rights GET and DELETE /sms/*/incoming*."""
+        try:
+            ids = self.client.get(f"/sms/{self.service}/incoming")
+            found = []
+            for sms_id in ids if isinstance(ids, list) else []:
+                data = self.client.get(f"/sms/{self.service}/incoming/{sms_id}")
+                if not isinstance(data, dict):
+                    continue
+                found.append(
+                    IncomingSms(
+                        provider_id=str(sms_id),
+                        sender=str(data.get("sender") or ""),
+                        text=str(data.get("message") or ""),
+                        received_at=_ovh_time(data.get("creationDatetime")),
+                    )
+                )
+        except ovh_errors.APIError as exc:
+            raise SmsError(_("could not read the replies: %(error)s") % {"error": exc}) from exc
+        return sorted(found, key=lambda sms: (sms.received_at is None, sms.received_at, sms.provider_id))
+
+    def incoming_forget(self, provider_id: str) -> None:
+        try:
+            self.client.delete(f"/sms/{self.service}/incoming/{provider_id}")
+        except ovh_errors.APIError as exc:
+            raise SmsError(_("could not delete the reply: %(error)s") % {"error": exc}) from exc
+
+
+def _ovh_time(value: object) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None

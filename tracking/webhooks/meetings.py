@@ -1,5 +1,5 @@
 """Store what a booking tool reported (CONTRACT §2c): each delivery once, as a Meeting of the prospect
-the booking link's ak (verified) or the invitee's email (claimed) names; strangers are only counted.
+the booking link's ak (verified) or the invitee's email (unverified) names; strangers are only counted.
 
 A new booking (or a booking's new time) is announced after commit, so that detection turns it into the
 `meeting_booked` signal at once; the scheduled cycle finds it too (Meeting.booked_at)."""
@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prospects.models import Prospect
+from tracking.announcements import announce_event
 from tracking.models import BookingDelivery, MatchMethod, Meeting
-from tracking.signals import announce_event
 from tracking.webhooks.events import BookingEvent
 from tracking.webhooks.services import webhook_unknown_recipients_count
 

@@ -5,6 +5,7 @@ key, base64 DER (SubjectPublicKeyInfo), set as SENDGRID_WEBHOOK_PUBLIC_KEY."""
 import base64
 import binascii
 import logging
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,10 @@ from tracking.webhooks.events import (
 )
 
 NAME = "sendgrid"
+# SendGrid signs the timestamp with the body: a request older than this (or this far in the future) is
+# refused, so a captured one cannot be replayed once retention has purged what it stored. Ten minutes
+# leave room for SendGrid's queue and clock skew (Mailgun's window is 15).
+MAX_AGE_SECONDS = 10 * 60
 logger = logging.getLogger(__name__)
 
 KINDS = {
@@ -74,9 +79,10 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
         return False
     try:
         key.verify(base64.b64decode(signature, validate=True), timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        age = abs(time.time() - int(timestamp))
     except (InvalidSignature, ValueError, binascii.Error):
         return False
-    return True
+    return age <= MAX_AGE_SECONDS
 
 
 def parse(data: Any) -> list[ProviderEvent]:

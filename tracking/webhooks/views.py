@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
-from core.ratelimit import rate_limited
+from core.ratelimit import count_attempt
 from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import PayloadError
 from tracking.webhooks.meetings import booking_events_record
@@ -71,10 +71,15 @@ def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any,
     body, refused = _body(request)
     if refused is not None:
         return None, refused
-    if not module.authenticate(request, body):
-        # Only failures count against the sender: a busy provider is never slowed down, a guesser is.
-        if rate_limited((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT)):
-            return None, _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+    # Counted before the secret is compared, so a client past its limit learns nothing more about the
+    # secret; given back when the authentication passes: only failures count against the sender, and
+    # a busy provider is never slowed down.
+    attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
+    if attempt.refused:
+        return None, _error(429, _("Too many failed attempts from this client; slow down and retry later."))
+    if module.authenticate(request, body):
+        attempt.forgive()
+    else:
         response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[name]})
         if name == "postmark":
             response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_noop
 
 from core.commands import ProductCommand
 from prospects.models import Prospect
-from tracking.tokens import email_links_for, is_http_url
+from tracking.tokens import destination_problem, email_links_for
 
 
 class Command(ProductCommand):
@@ -27,8 +27,9 @@ class Command(ProductCommand):
             )
         if not 1 <= len(message_id) <= 200:
             raise CommandError(_("--message-id must be 1 to 200 characters."))
-        if url is not None and not is_http_url(url):
-            raise CommandError(_("--url must be an absolute http(s) URL, not “%(url)s”.") % {"url": url})
+        problem = destination_problem(url) if url is not None else None
+        if problem:
+            raise CommandError(_("--url refused: %(problem)s") % {"problem": problem})
         links = email_links_for(prospect, message_id=message_id, url=url)
         if json:
             self.stdout.write(_dumps(links.as_dict()))

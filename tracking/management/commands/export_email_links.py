@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop, ngettext
 from core.commands import ProductCommand
 from prospects.models import Prospect
 from tracking.exports import FORMATS, email_link_rows, exportable_prospects, render
-from tracking.tokens import is_http_url
+from tracking.tokens import destination_problem
 
 
 class Command(ProductCommand):
@@ -34,8 +34,9 @@ class Command(ProductCommand):
     ) -> None:
         if not 1 <= len(message_id) <= 200:
             raise CommandError(_("--message-id must be 1 to 200 characters."))
-        if url is not None and not is_http_url(url):
-            raise CommandError(_("--url must be an absolute http(s) URL, not “%(url)s”.") % {"url": url})
+        problem = destination_problem(url) if url is not None else None
+        if problem:
+            raise CommandError(_("--url refused: %(problem)s") % {"problem": problem})
         if format == "xlsx" and not output:
             raise CommandError(_("An xlsx file is binary: give --output FILE (for example --output links.xlsx)."))
         prospects = exportable_prospects()

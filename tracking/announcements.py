@@ -14,7 +14,7 @@ from django.dispatch import Signal
 from tracking.models import VisitEvent
 
 # Sent with reason="cta" | "email_open" | "identify" | "manual_link" | "meeting": look for signals now.
-event_may_complete_signal = Signal()
+event_stored = Signal()
 
 # Sent for every human page-view event with page_view_id, received_at, the browser's engaged_ms
 # (None when the snippet does not report it), the event's kind ("pageview" opens a page view) and the
@@ -22,12 +22,12 @@ event_may_complete_signal = Signal()
 # that dwell detection can notice the event that carries the page view across its threshold. Nearly
 # every request the product gets sends it: its receivers are looked up once (use_caching), which
 # needs a sender that can be weakly referenced (VisitEvent).
-page_view_event = Signal(use_caching=True)
+page_view_event_stored = Signal(use_caching=True)
 
 
 def announce_event(reason: str) -> None:
     """After commit: a receiver that enqueues work must find the row this request wrote."""
-    transaction.on_commit(lambda: event_may_complete_signal.send(sender=None, reason=reason))
+    transaction.on_commit(lambda: event_stored.send(sender=None, reason=reason))
 
 
 def announce_page_view_event(
@@ -38,7 +38,7 @@ def announce_page_view_event(
     heartbeat_s: float | None = None,
 ) -> None:
     transaction.on_commit(
-        lambda: page_view_event.send(
+        lambda: page_view_event_stored.send(
             sender=VisitEvent,
             page_view_id=page_view_id,
             received_at=received_at,

@@ -1,0 +1,132 @@
+"""Replies to the alert SMS as call outcomes (OVH_SMS_REPLIES): the founder answers an alert with a
+short code and ArkWatch records the call on the alert it answers, without answering back.
+
+    1 appelé · 2 pas de réponse · 3 RDV pris · 9 fausse alerte
+
+The alert is the most recent alert SMS sent to the number the reply came from. Each reply is kept by
+its provider id before anything else (unique), so a reply is recorded once even if deleting it at the
+provider fails; it is deleted at the provider once recorded. A reply that is no code, or from a number
+no alert went to, is kept and changes nothing."""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.calls import call_record
+from alerts.models import AlertDelivery, Call, CallOutcome, SmsReply
+from alerts.sms import SmsError, get_sms_backend
+from alerts.sms.base import IncomingSms
+
+logger = logging.getLogger(__name__)
+CLOCK_SLACK = timedelta(minutes=5)
+
+CODES = {
+    "1": CallOutcome.REACHED,
+    "2": CallOutcome.NO_ANSWER,
+    "3": CallOutcome.MEETING_BOOKED,
+    "9": CallOutcome.FALSE_ALARM,
+}
+# The code is the first thing in the reply ("3", "3 jeudi 10h", " 3."); anything else is no code.
+CODE = re.compile(r"^\s*([1239])(?!\d)")
+
+
+@dataclass
+class RepliesReport:
+    read: int = 0
+    calls: int = 0
+    ignored: int = 0
+
+
+def reply_outcome(text: str) -> str | None:
+    match = CODE.match(text or "")
+    return CODES[match.group(1)] if match else None
+
+
+def _e164(number: str) -> str:
+    """OVH gives senders as +33…, 0033… or 06…: the recipients' E.164 form, to find the alert."""
+    number = number.strip()
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    try:
+        parsed = phonenumbers.parse(number, settings.PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def reply_record(sms: IncomingSms) -> SmsReply | None:
+    """Record one reply (once per provider id); None when it was recorded before."""
+    sender = _e164(sms.sender)
+    outcome = reply_outcome(sms.text)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                reply = SmsReply.objects.create(
+                    provider_id=sms.provider_id[:64],
+                    sender=sender[:32],
+                    text=sms.text[:160],
+                    received_at=sms.received_at or timezone.now(),
+                )
+        except IntegrityError:
+            return None
+        answered = (
+            AlertDelivery.objects.filter(
+                channel=AlertDelivery.Channel.SMS,
+                recipient=sender,
+                alert__isnull=False,
+                sent_at__isnull=False,
+                # Answers an SMS sent before it (with room for the provider's clock).
+                sent_at__lte=reply.received_at + CLOCK_SLACK,
+            )
+            .select_related("alert__prospect")
+            .order_by("-sent_at")
+            .first()
+        )
+        if outcome is None or answered is None or answered.alert is None:
+            return reply
+        alert = answered.alert
+        reply.alert = alert
+        reply.call = call_record(
+            prospect=alert.prospect,
+            user=None,
+            outcome=outcome,
+            note=_("Reply “%(text)s” to the alert SMS, from %(number)s") % {"text": sms.text[:40], "number": sender},
+            via=Call.Via.SMS_REPLY,
+        )
+        reply.save(update_fields=["alert", "call"])
+    return reply
+
+
+def sms_replies_read() -> RepliesReport:
+    """Read the replies waiting at the provider, record them, delete them there. Quiet when the setting
+    is off or the backend cannot read replies; a provider that cannot be reached is tried next minute."""
+    report = RepliesReport()
+    if not settings.OVH_SMS_REPLIES:
+        return report
+    try:
+        backend = get_sms_backend()
+        if not backend.can_read_replies:
+            return report
+        waiting = backend.incoming()
+    except SmsError as exc:
+        logger.warning("SMS replies not read: %s", exc)
+        return report
+    for sms in waiting:
+        report.read += 1
+        reply = reply_record(sms)
+        if reply is not None and reply.call_id:
+            report.calls += 1
+        elif reply is not None:
+            report.ignored += 1
+        try:
+            backend.incoming_forget(sms.provider_id)
+        except SmsError as exc:
+            logger.warning("SMS reply %s recorded, not deleted at the provider: %s", sms.provider_id, exc)
+    return report

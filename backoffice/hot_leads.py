@@ -1,0 +1,128 @@
+"""The hot-leads page (and the admin index's count of leads to call): prospects with a signal in
+the last 48 h, in the order a caller works through them, each with its opener. Bounded by the
+alerts' detected_at index."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from alerts.models import Alert, AlertDelivery, Call
+from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
+from prospects.models import Prospect
+from tracking.models import Meeting, upcoming_meetings
+
+HOT_WINDOW = timedelta(hours=48)
+
+
+def call_openers() -> dict[str, str]:
+    """The first line to say for each signal: staff's wording, or the default when its row is gone."""
+    openers = {str(signal): text for signal, text in DEFAULT_CALL_OPENERS.items()}
+    openers.update(CallOpener.objects.values_list("signal", "text"))
+    return openers
+
+
+# Whether a lead is waiting for a call, has a meeting booked ahead (nothing to call about: the
+# meeting is shown instead), waits for a review of its held alerts, or is done; the page lists them in
+# this order.
+TO_CALL, MEETING, TO_REVIEW, DONE = "to_call", "meeting", "to_review", "done"
+STATE_ORDER = {TO_CALL: 0, MEETING: 1, TO_REVIEW: 2, DONE: 3}
+
+
+@dataclass
+class HotLead:
+    prospect: Prospect
+    alerts: list[Alert]  # newest first
+    last_call: Call | None
+    opener: str = ""
+    meeting: Meeting | None = None  # the next booked meeting not yet past
+
+    @property
+    def latest(self) -> datetime:
+        return self.alerts[0].occurred_at
+
+    @property
+    def open_alerts(self) -> list[Alert]:
+        # A held alert waits for review first; a dismissed one was not a person's intent.
+        waiting = (Alert.Status.HELD, Alert.Status.DISMISSED)
+        return [a for a in self.alerts if a.call_id is None and a.status not in waiting]
+
+    @property
+    def to_call(self) -> bool:
+        return bool(self.open_alerts) and self.meeting is None
+
+    @property
+    def state(self) -> str:
+        if self.meeting is not None:
+            return MEETING
+        if self.to_call:
+            return TO_CALL
+        if any(a.call_id is None and a.status == Alert.Status.HELD for a in self.alerts):
+            return TO_REVIEW
+        return DONE
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the oldest signal nobody has called about yet happened."""
+        return min((a.occurred_at for a in self.open_alerts), default=None)
+
+    @property
+    def handled_from(self) -> datetime | None:
+        """The oldest signal the last call handled: the call came this long after it."""
+        if self.last_call is None:
+            return None
+        return min((a.occurred_at for a in self.alerts if a.call_id == self.last_call.pk), default=None)
+
+    @property
+    def opener_signal(self) -> str:
+        """The signal the caller opens with: the newest one still to call about, else the newest."""
+        return (self.open_alerts or self.alerts)[0].signal
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what the card shows changes (new signal, SMS state, a call, the opener)."""
+        parts = [f"{a.pk}:{a.status}:{a.call_id}" for a in self.alerts]
+        for alert in self.alerts:
+            parts += [f"{d.pk}:{d.status}" for d in alert.deliveries.all()]
+        opener = hashlib.sha1(self.opener.encode()).hexdigest()[:8]
+        meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
+        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting])
+
+
+def opener_for(prospect: Prospect) -> str:
+    """The opener the hot-leads card shows for this prospect now (kept on the call it records)."""
+    alerts = list(Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:20])
+    if not alerts:
+        return ""
+    lead = HotLead(prospect, alerts, None)
+    return call_openers().get(lead.opener_signal, "")
+
+
+def hot_leads(now: datetime | None = None) -> list[HotLead]:
+    """Prospects with a signal in the last 48 h: those still to call first, then those with a meeting
+    booked ahead, then those whose held alerts wait for a review, then those called (or dismissed);
+    newest signal first within each."""
+    now = now or timezone.now()
+    alerts = (
+        Alert.objects.filter(occurred_at__gte=now - HOT_WINDOW)
+        .select_related("prospect", "call__called_by")
+        .prefetch_related(Prefetch("deliveries", queryset=AlertDelivery.objects.order_by("pk")))
+        .order_by("-occurred_at")
+    )
+    leads: dict[int, HotLead] = {}
+    for alert in alerts:
+        lead = leads.setdefault(alert.prospect_id, HotLead(alert.prospect, [], None))
+        lead.alerts.append(alert)
+    calls = Call.objects.filter(prospect_id__in=leads).select_related("called_by").order_by("prospect_id", "-called_at")
+    for call in calls:
+        if leads[call.prospect_id].last_call is None:
+            leads[call.prospect_id].last_call = call
+    for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
+        leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
+    openers = call_openers() if leads else {}
+    for lead in leads.values():
+        lead.opener = openers.get(lead.opener_signal, "")
+    newest_first = sorted(leads.values(), key=lambda lead: lead.latest, reverse=True)
+    return sorted(newest_first, key=lambda lead: STATE_ORDER[lead.state])  # stable: newest first within

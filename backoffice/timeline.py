@@ -1,0 +1,134 @@
+"""A prospect's history: the timeline page (every visit, click, email event, alert and call, newest
+first) and the recent activity and next email's links shown on the prospect's admin page. Bounded by
+the (prospect, received_at) indexes."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
+
+from alerts.evidence import evidence_sentence, page_display
+from alerts.models import Alert, Call, Signal
+from prospects.models import Prospect
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.tokens import email_links_for
+
+TIMELINE_KINDS = {
+    "visit": pgettext_lazy("timeline entry", "Visit"),
+    "cta": pgettext_lazy("timeline entry", "Click"),
+    "email": pgettext_lazy("timeline entry", "Email"),
+    "alert": pgettext_lazy("timeline entry", "Alert"),
+    "call": pgettext_lazy("timeline entry", "Call"),
+    "token": pgettext_lazy("timeline entry", "Personal link"),
+}
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # visit | cta | email | alert | call | token
+    title: str
+    detail: str = ""
+    machine: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return str(TIMELINE_KINDS.get(self.kind, self.kind))
+
+
+def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    page_views = (
+        VisitEvent.objects.filter(prospect=prospect)
+        .exclude(page_view_id="")
+        .values("page_view_id", "page")
+        .annotate(
+            first=Min("received_at"),
+            last=Max("received_at"),
+            events=Count("pk"),
+            bot=Count("pk", filter=Q(is_bot=True)),
+        )
+        .order_by("-first")[:limit]
+    )
+    for view in page_views:
+        seconds = int((view["last"] - view["first"]).total_seconds())
+        events = ngettext("%(count)d event", "%(count)d events", view["events"]) % {"count": view["events"]}
+        entries.append(
+            TimelineEntry(
+                view["first"],
+                "visit",
+                _("%(seconds)d s on %(page)s") % {"seconds": seconds, "page": page_display(view["page"])},
+                events,
+                machine=bool(view["bot"]),
+            )
+        )
+    for click in CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+        title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
+        entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
+    for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
+        detail = event.message_id + (f" · {event.why_machine}" if event.machine_reason else "")
+        entries.append(
+            TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
+        )
+    for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
+        entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
+    for call in Call.objects.filter(prospect=prospect).select_related("called_by").order_by("-called_at")[:limit]:
+        who = call.called_by.get_username() if call.called_by else ""
+        entries.append(
+            TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
+        )
+    entries += _retired_token_entries(prospect)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:
+    """When the `ak` was replaced, and how many page views came with the old one since: they match
+    nobody now, and the founder should know the old link still circulates."""
+    entries = []
+    for retired in prospect.retired_tokens.select_related("retired_by"):
+        views = (
+            VisitEvent.objects.filter(ak=retired.token, received_at__gte=retired.retired_at)
+            .values("page_view_id")
+            .distinct()
+            .count()
+        )
+        detail = ngettext(
+            "%(count)d page view with the old link since, left unmatched",
+            "%(count)d page views with the old link since, left unmatched",
+            views,
+        ) % {"count": views}
+        who = retired.retired_by.get_username() if retired.retired_by else ""
+        title = _("Personal link token replaced: links sent before it now count as unmatched visits")
+        entries.append(TimelineEntry(retired.retired_at, "token", title, f"{who} · {detail}".strip(" ·")))
+    return entries
+
+
+def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
+    """The ak, open pixel and tracked link to put in the next email to this prospect."""
+    message_id = f"next-{timezone.localdate():%Y%m%d}"
+    links = email_links_for(prospect, message_id=message_id, url=settings.LANDING_PAGE_URL)
+    rows = [
+        ("ak", links.ak, "ak"),
+        (_("Open pixel"), links.pixel_url, "pixel"),
+        (_("Tracked link"), links.link_url, "link"),
+    ]
+    return {"email_links": links, "email_links_message_id": message_id, "email_link_rows": rows}
+
+
+def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict[str, Any]:
+    return {
+        **prospect_email_links(prospect),
+        "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
+        "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],
+        "recent_alerts": Alert.objects.filter(prospect=prospect)
+        .select_related("call")
+        .order_by("-detected_at")[:limit],
+        "linked_visitors": Visitor.objects.filter(prospect=prospect).order_by("-matched_at")[:limit],
+    }

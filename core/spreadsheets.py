@@ -1,0 +1,34 @@
+"""Text that stays text in every spreadsheet a CSV export is opened with (CSV injection, CWE-1236).
+
+Excel, LibreOffice and Google Sheets run a cell starting with `=`, `+`, `-` or `@` as a formula (a tab
+or a carriage return first is dropped, then the rest is run). OWASP's defence is a leading `'`. A French
+Excel splits a comma-separated line on `;` (the list separator there), so a cell holding
+"Dupont;=1+1" becomes two cells, the second a formula: every piece after a `,`, `;` or line break is
+neutralised too, whatever separator the reader chooses. Quotes around a piece are looked through."""
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The start of the cell, or of a piece after a separator, when (behind any quotes) a formula begins.
+_UNSAFE_PIECE = re.compile(r'(^|[,;\n])(?="*[=+\-@\t\r])')
+
+
+def safe_cell(value: Any) -> Any:
+    """`value` with a `'` before every piece a spreadsheet would run; numbers and None unchanged."""
+    if not isinstance(value, str):
+        return value
+    return _UNSAFE_PIECE.sub(lambda match: match.group(1) + "'", value)
+
+
+def write_safe_csv(stream: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+    """The header and `rows` as CSV, every text cell made safe; how many rows were written."""
+    writer = csv.DictWriter(stream, fieldnames=columns)
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({column: safe_cell(value) for column, value in row.items()})
+        count += 1
+    return count

@@ -1,0 +1,169 @@
+"""What we promise to forget is forgotten (issue 18, point 7, docs/privacy.md): no raw client address in
+any store after traffic; a deleted or forgotten prospect leaves no email and no `ak` anywhere, only
+anonymous counts; purge_events takes the visitors whose events are gone."""
+
+import io
+import json
+from datetime import timedelta
+
+import lmdb
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from core import lmdb_counters
+from core.models import SharedCounter
+from prospects.services import prospect_rotate_identity_token
+from tests.factories import BROWSER_UA, CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tracking.matching import match_visitors
+from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.tokens import email_links_for
+
+pytestmark = pytest.mark.django_db
+
+# Every client address the traffic below uses, as it would appear if stored.
+RAW_ADDRESSES = ("198.51.100.23", "203.0.113.77", "2001:db8:1:2::5", "192.0.2.44")
+
+
+def every_database_value() -> list[tuple[str, str, str]]:
+    """(table, column, value as text) for every cell of every table of the database."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            description = connection.introspection.get_table_description(cursor, table)
+            columns = [column.name for column in description]
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    text = value.decode("latin-1") if isinstance(value, bytes | memoryview) else str(value)
+                    found.append((table, column, text))
+    return found
+
+
+def every_counter() -> list[str]:
+    """Keys and values of the counters store (the LMDB file on SQLite, the UNLOGGED table otherwise)."""
+    if connection.vendor != "sqlite":
+        return [f"{key} {value}" for key, value in SharedCounter.objects.values_list("key", "value")]
+    if not lmdb_counters.counters_path().exists():
+        return []
+    with lmdb.open(str(lmdb_counters.counters_path()), readonly=True, lock=False) as env, env.begin() as txn:
+        return [(key + b" " + value).decode("latin-1") for key, value in txn.cursor()]
+
+
+def holding(needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    cells = every_database_value() + [("counters store", "key", text) for text in every_counter()]
+    return [cell for cell in cells if any(needle in cell[2] for needle in needles)]
+
+
+def post(client, path: str, body: dict, **extra):
+    return client.post(path, data=json.dumps(body), content_type="text/plain", HTTP_USER_AGENT=BROWSER_UA, **extra)
+
+
+@override_settings(TRACKING_TRUSTED_PROXIES=["10.0.0.1"], BREVO_WEBHOOK_TOKEN="brevo-token-for-tests-only")
+def test_no_store_holds_a_raw_client_address_after_traffic(client):
+    """Every public endpoint and the admin login, from IPv4 and IPv6 clients and through the trusted
+    proxy; then every column of every table and the counters store are searched for the addresses."""
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    links = email_links_for(prospect, message_id="m1", url="https://landing.example.com/audit")
+    clients = [
+        {"REMOTE_ADDR": "198.51.100.23"},
+        {"REMOTE_ADDR": "2001:db8:1:2::5"},
+        {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.77"},
+        {"REMOTE_ADDR": "192.0.2.44"},
+    ]
+    for n, address in enumerate(clients):
+        visitor = {"visitor_id": f"reader-{n}", "page_view_id": f"pageview-{n}", "page": "/audit"}
+        assert (
+            post(
+                client, "/api/track/visit", {**visitor, "event": "pageview", "ak": prospect.identity_token}, **address
+            ).status_code
+            == 202
+        )
+        assert post(client, "/api/track/cta", {**visitor, "cta_id": "cta_reserver_audit"}, **address).status_code == 202
+        post(
+            client,
+            "/api/track/identify",
+            {"visitor_id": visitor["visitor_id"], "email": f"x{n}@acme-corp.example"},
+            **address,
+        )
+        post(client, "/api/track/visit", {"visitor_id": "!"}, **address)  # refused: counted all the same
+        client.get(links.pixel_url.removeprefix("https://track.example.com"), HTTP_USER_AGENT=BROWSER_UA, **address)
+        client.get(links.link_url.removeprefix("https://track.example.com"), HTTP_USER_AGENT=BROWSER_UA, **address)
+        post(client, "/api/webhooks/brevo?token=guess", {"event": "delivered"}, **address)
+        client.post(reverse("admin:login"), {"username": "boss", "password": "guess"}, **address)
+    match_visitors([f"reader-{n}" for n in range(len(clients))])
+    assert VisitEvent.objects.count() == 4 and EmailEvent.objects.exists() and every_counter()
+    assert holding(RAW_ADDRESSES) == []
+    # What is kept instead: the network, truncated (/24, /48).
+    assert VisitEvent.objects.filter(client_network="198.51.100.0").exists()
+
+
+def test_deleting_a_prospect_in_the_admin_forgets_its_email_and_ak_keeping_anonymous_counts(client, staff_client):
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    old_ak = prospect.identity_token
+    prospect_rotate_identity_token(prospect=prospect)
+    prospect.refresh_from_db()
+    needles = ("cto@acme-corp.example", "cto%40acme-corp.example", old_ak, prospect.identity_token)
+    page = f"https://landing.example.com/audit?ak={prospect.identity_token}&email=cto%40acme-corp.example"
+    body = {"visitor_id": "reader-1", "page_view_id": "pageview-1", "page": page, "ak": prospect.identity_token}
+    post(client, "/api/track/visit", {**body, "event": "pageview"})
+    post(client, "/api/track/cta", {**body, "cta_id": "cta_reserver_audit", "email": "cto@acme-corp.example"})
+    post(client, "/api/track/visit", {"visitor_id": "forwarded", "page": "/audit", "ak": old_ak})
+    post(client, "/api/track/identify", {"visitor_id": "reader-2", "email": "cto@acme-corp.example"})
+    match_visitors(["reader-1", "reader-2", "forwarded"])
+    EmailEventFactory(prospect=prospect)
+    assert holding(needles)
+
+    response = staff_client.post(reverse("admin:prospects_prospect_delete", args=[prospect.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert holding(needles) == []
+    # The counts stay: three page events and a click, anonymous.
+    assert (VisitEvent.objects.count(), CtaClick.objects.count()) == (2, 1)
+    assert VisitEvent.objects.get(visitor_id="reader-1").page == "https://landing.example.com/audit"
+    assert not Visitor.objects.exclude(prospect=None).exists()
+
+
+def test_forget_prospect_answers_in_french_and_forgets(capsys):
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    VisitEventFactory(prospect=prospect, ak=prospect.identity_token, email="cto@acme-corp.example")
+    CtaClickFactory(ak=prospect.identity_token)
+    EmailEventFactory(prospect=prospect)
+    out = io.StringIO()
+    call_command("forget_prospect", "CTO@acme-corp.example", stdout=out)
+    assert out.getvalue().strip() == (
+        "Oublié : le prospect cto@acme-corp.example est supprimé avec ses événements email, alertes, appels "
+        "et rendez-vous ; 2 événements de visite ou de clic anonymisés, 0 visiteur anonymisé."
+    )
+    assert holding(("cto@acme-corp.example", prospect.identity_token)) == []
+    assert (VisitEvent.objects.count(), CtaClick.objects.count(), EmailEvent.objects.count()) == (1, 1, 0)
+
+
+def test_forget_prospect_also_forgets_someone_who_is_not_a_prospect(client):
+    post(client, "/api/track/identify", {"visitor_id": "reader-1", "email": "jane@example.org"})
+    VisitEventFactory(visitor_id="reader-1", email="jane@example.org")
+    out = io.StringIO()
+    call_command("forget_prospect", "jane@example.org", stdout=out)
+    assert "Aucun prospect n'a l'adresse jane@example.org" in out.getvalue()
+    assert holding(("jane@example.org",)) == []
+
+
+def test_forget_prospect_refuses_what_is_not_an_email():
+    with pytest.raises(Exception, match="n'est pas une adresse email"):
+        call_command("forget_prospect", "not an email", stdout=io.StringIO())
+
+
+def test_purge_events_removes_visitors_with_no_remaining_events():
+    old = timezone.now() - timedelta(days=40)
+    VisitEventFactory(visitor_id="gone", received_at=old)
+    VisitEventFactory(visitor_id="back", received_at=old)
+    VisitEventFactory(visitor_id="back")
+    match_visitors(["gone", "back"])
+    Visitor.objects.update(first_seen_at=old)
+    Visitor.objects.create(visitor_id="just-identified", email="new@example.org")  # seen today, no event yet
+    call_command("purge_events", "--older-than", "30", "--dry-run", stdout=io.StringIO())
+    assert Visitor.objects.count() == 3
+    call_command("purge_events", "--older-than", "30", stdout=io.StringIO())
+    assert sorted(Visitor.objects.values_list("visitor_id", flat=True)) == ["back", "just-identified"]

@@ -1,0 +1,165 @@
+"""Quiet hours and the morning digest, reminders for leads nobody called: with a frozen clock in
+TIME_ZONE (Europe/Paris)."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from alerts import sms
+from alerts.calls import call_record
+from alerts.delivery import deliveries_needing_relay
+from alerts.detection import run_detection_cycle
+from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
+from alerts.quiet import quiet_until
+from alerts.tasks import relay_deliveries_task
+from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(*args) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+@pytest.fixture
+def night(settings):
+    settings.ALERT_QUIET_HOURS = "20:00-08:00"
+    settings.ALERT_QUIET_DAYS = []
+    settings.ALERT_QUIET_BREAKERS = []
+    return settings
+
+
+def test_quiet_until_the_end_of_the_period(night):
+    assert quiet_until(paris(2026, 11, 24, 22, 0)) == paris(2026, 11, 25, 8, 0)
+    assert quiet_until(paris(2026, 11, 25, 7, 59)) == paris(2026, 11, 25, 8, 0)
+    assert quiet_until(paris(2026, 11, 25, 8, 0)) is None
+    assert quiet_until(paris(2026, 11, 25, 12, 0)) is None
+    night.ALERT_QUIET_DAYS = ["sat", "sun"]
+    # Friday evening to Monday morning is one period: one digest.
+    assert quiet_until(paris(2026, 11, 27, 21, 0)) == paris(2026, 11, 30, 8, 0)
+    assert quiet_until(paris(2026, 11, 29, 14, 0)) == paris(2026, 11, 30, 8, 0)
+    night.ALERT_QUIET_HOURS = ""
+    assert quiet_until(paris(2026, 11, 28, 14, 0)) == paris(2026, 11, 30, 0, 0)
+    assert quiet_until(paris(2026, 11, 27, 21, 0)) is None
+
+
+def click(prospect, at, visitor):
+    VisitorFactory(visitor_id=visitor, prospect=prospect)
+    CtaClickFactory(visitor_id=visitor, prospect=prospect, ak=prospect.identity_token, received_at=at)
+
+
+def read(prospect, at, visitor, seconds=120):
+    VisitorFactory(visitor_id=visitor, prospect=prospect)
+    for offset in range(0, seconds + 1, 15):
+        VisitEventFactory(
+            visitor_id=visitor,
+            page_view_id=f"pv-{visitor}",
+            event="pageview" if offset == 0 else "heartbeat",
+            received_at=at + timedelta(seconds=offset),
+            ak=prospect.identity_token,
+        )
+
+
+def cycle(at, run_on_commit):
+    with time_machine.travel(at, tick=False):
+        return run_on_commit(run_detection_cycle)
+
+
+def relay(at, run_on_commit):
+    with time_machine.travel(at, tick=False):
+        return run_on_commit(relay_deliveries_task)
+
+
+def test_a_night_signal_waits_for_one_digest_listing_the_strongest_first(night, run_on_commit):
+    reader = ProspectFactory(name="Marie Reader", company="Beta")
+    clicker = ProspectFactory(name="Jean Clicker", company="Acme")
+    read(reader, paris(2026, 11, 25, 1, 0), "visitor-r")
+    cycle(paris(2026, 11, 25, 1, 5), run_on_commit)
+    click(clicker, paris(2026, 11, 25, 1, 50), "visitor-c")
+    cycle(paris(2026, 11, 25, 2, 0), run_on_commit)
+    assert set(Alert.objects.values_list("status", flat=True)) == {Alert.Status.QUIET}
+    assert sms.outbox == []
+    digest = SmsNotice.objects.get(kind=SmsNotice.Kind.DIGEST)
+    assert digest.period_start == paris(2026, 11, 25, 8, 0)
+    relay(paris(2026, 11, 25, 7, 59), run_on_commit)
+    assert sms.outbox == []
+    relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
+    assert len(sms.outbox) == 1
+    text = sms.outbox[0].body
+    assert text.startswith("ArkWatch, pendant les heures calmes : 2 leads à appeler: Jean Clicker (clic), Marie Reader")
+    assert text.endswith("/admin/backoffice/hot-leads/")
+    relay(paris(2026, 11, 25, 8, 5), run_on_commit)
+    assert len(sms.outbox) == 1  # never twice
+
+
+def test_a_worker_killed_mid_digest_does_not_lose_it_nor_send_it_twice(night, run_on_commit):
+    click(ProspectFactory(), paris(2026, 11, 25, 3, 0), "visitor-k")
+    cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
+    row = AlertDelivery.objects.get(notice__kind=SmsNotice.Kind.DIGEST)
+    # A worker claimed it at 08:00 and died before sending: the lease runs out, the relay hands it over.
+    AlertDelivery.objects.filter(pk=row.pk).update(
+        status=AlertDelivery.Status.SENDING, lease_until=paris(2026, 11, 25, 8, 2)
+    )
+    relay(paris(2026, 11, 25, 8, 3), run_on_commit)
+    assert len(sms.outbox) == 1
+    relay(paris(2026, 11, 25, 8, 10), run_on_commit)
+    assert len(sms.outbox) == 1
+    assert deliveries_needing_relay(paris(2026, 11, 25, 8, 11)) == []
+
+
+def test_breakers_still_text_at_once(night, run_on_commit):
+    night.ALERT_QUIET_BREAKERS = ["cta_click"]
+    click(ProspectFactory(name="Jean Clicker"), paris(2026, 11, 25, 23, 0), "visitor-b")
+    cycle(paris(2026, 11, 25, 23, 1), run_on_commit)
+    assert Alert.objects.get().status == Alert.Status.SENT and len(sms.outbox) == 1
+    assert not SmsNotice.objects.exists()
+
+
+def test_the_digest_goes_to_the_channels_too(night, settings, run_on_commit):
+    settings.ALERT_CHANNELS = ["json://127.0.0.1:9/digest"]
+    click(ProspectFactory(), paris(2026, 11, 25, 3, 0), "visitor-ch")
+    cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
+    channels = AlertDelivery.objects.filter(notice__kind=SmsNotice.Kind.DIGEST, channel="apprise")
+    assert channels.count() == 1 and channels.get().retry_at == paris(2026, 11, 25, 8, 0)
+
+
+# --- Reminders --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def remind(settings):
+    settings.ALERT_REMIND_AFTER_MINUTES = 30
+    settings.ALERT_QUIET_HOURS = ""
+    return settings
+
+
+def test_a_lead_nobody_called_gets_exactly_one_reminder(remind, run_on_commit):
+    prospect = ProspectFactory(name="Jean Clicker")
+    click(prospect, paris(2026, 11, 25, 10, 0), "visitor-rem")
+    cycle(paris(2026, 11, 25, 10, 1), run_on_commit)
+    assert len(sms.outbox) == 1
+    relay(paris(2026, 11, 25, 10, 20), run_on_commit)
+    assert len(sms.outbox) == 1  # not yet
+    relay(paris(2026, 11, 25, 10, 32), run_on_commit)
+    assert len(sms.outbox) == 2 and sms.outbox[1].body.startswith("Rappel, personne n'a encore appelé : ")
+    for minute in (40, 50, 59):
+        relay(paris(2026, 11, 25, 10, minute), run_on_commit)
+    assert len(sms.outbox) == 2  # never more
+
+
+def test_a_called_lead_is_not_reminded_and_a_second_list_may_get_it(remind, run_on_commit):
+    remind.ALERT_REMIND_RECIPIENTS = ["+33199000002"]
+    called, waiting = ProspectFactory(), ProspectFactory()
+    click(called, paris(2026, 11, 25, 10, 0), "visitor-1")
+    click(waiting, paris(2026, 11, 25, 10, 0), "visitor-2")
+    cycle(paris(2026, 11, 25, 10, 1), run_on_commit)
+    with time_machine.travel(paris(2026, 11, 25, 10, 10), tick=False):
+        call_record(prospect=called, user=None, outcome=CallOutcome.REACHED)
+    relay(paris(2026, 11, 25, 10, 45), run_on_commit)
+    assert [m.to for m in sms.outbox] == ["+33600000001", "+33600000001", "+33199000002"]
+    reminded = Alert.objects.get(reminded_at__isnull=False)
+    assert reminded.prospect == waiting and timezone.is_aware(reminded.reminded_at)

@@ -1,0 +1,109 @@
+"""Replies to the alert SMS (OVH_SMS_REPLIES): read from the OVH double's /sms/{service}/incoming, a
+code becomes the call on the sender's most recent alert, once; nothing is answered."""
+
+import pytest
+from django.test import override_settings
+from django_q.models import Schedule
+
+from alerts import sms
+from alerts.detection import run_detection_cycle
+from alerts.models import Alert, Call, CallOutcome, SmsReply
+from alerts.replies import reply_outcome, sms_replies_read
+from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
+from prospects.models import Prospect
+from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
+from tests.ovh_double import OvhDouble, ovh_settings
+
+pytestmark = pytest.mark.django_db
+FOUNDER = "+33199000001"
+
+
+@pytest.fixture
+def ovh():
+    with OvhDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def texted(ovh, run_on_commit):
+    """A CTA click texted to the founder through the OVH double (a sender that accepts replies)."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme")
+    VisitorFactory(visitor_id="visitor-reply", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-reply", prospect=prospect, ak=prospect.identity_token)
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", ALERT_SMS_RECIPIENTS=[FOUNDER])):
+        run_on_commit(run_detection_cycle)
+    assert len(ovh.jobs) == 1 and ovh.jobs[0]["senderForResponse"] is True
+    return Alert.objects.get(prospect=prospect)
+
+
+def read(ovh, **extra):
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", OVH_SMS_REPLIES=True, **extra)):
+        return sms_replies_read()
+
+
+def test_codes():
+    assert [reply_outcome(t) for t in ("1", " 2", "3 jeudi 10h", "9.", "12", "ok", "")] == [
+        CallOutcome.REACHED,
+        CallOutcome.NO_ANSWER,
+        CallOutcome.MEETING_BOOKED,
+        CallOutcome.FALSE_ALARM,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_a_reply_3_becomes_a_call_with_outcome_meeting_booked(ovh, texted):
+    reply_id = ovh.reply("0033199000001", "3")
+    report = read(ovh)
+    assert (report.read, report.calls) == (1, 1)
+    call = Call.objects.get()
+    assert call.outcome == CallOutcome.MEETING_BOOKED and call.get_outcome_display() == "RDV pris"
+    assert call.via == Call.Via.SMS_REPLY and call.prospect == texted.prospect
+    texted.refresh_from_db()
+    assert texted.call == call  # the alert is acknowledged
+    assert Prospect.objects.get(pk=texted.prospect_id).status == Prospect.Status.MEETING_BOOKED
+    # Deleted at OVH once recorded; nothing answered (the one job is the alert itself).
+    assert ovh.incoming == {} and ("DELETE", f"/1.0/sms/{ovh.service}/incoming/{reply_id}") in ovh.requests
+    assert len(ovh.jobs) == 1 and sms.outbox == []
+
+
+def test_a_reply_is_recorded_once_even_when_it_could_not_be_deleted(ovh, texted):
+    reply_id = ovh.reply("+33199000001", "1")
+    kept = dict(ovh.incoming[reply_id])
+    read(ovh)
+    ovh.incoming[reply_id] = kept  # as if the DELETE had been lost
+    read(ovh)
+    assert Call.objects.count() == 1 and SmsReply.objects.count() == 1
+
+
+def test_nine_dismisses_the_alert_as_a_false_alarm(ovh, texted):
+    ovh.reply("+33199000001", "9")
+    read(ovh)
+    texted.refresh_from_db()
+    assert texted.call.outcome == CallOutcome.FALSE_ALARM
+    assert Prospect.objects.get(pk=texted.prospect_id).status == Prospect.Status.HOT  # pipeline unchanged
+
+
+def test_no_code_or_unknown_number_changes_nothing(ovh, texted):
+    ovh.reply("+33199000001", "merci")
+    ovh.reply("+33199000099", "3")
+    report = read(ovh)
+    assert (report.read, report.calls, report.ignored) == (2, 0, 2)
+    assert not Call.objects.exists() and ovh.incoming == {}
+
+
+def test_off_by_default(ovh, texted):
+    ovh.reply("+33199000001", "3")
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="")):
+        assert sms_replies_read().read == 0
+    assert len(ovh.incoming) == 1
+
+
+def test_the_schedule_exists_only_with_the_setting(settings):
+    settings.OVH_SMS_REPLIES = True
+    ensure_schedules()
+    assert Schedule.objects.get(name=REPLIES_SCHEDULE).func == "alerts.tasks.read_sms_replies_task"
+    settings.OVH_SMS_REPLIES = False
+    ensure_schedules()
+    assert not Schedule.objects.filter(name=REPLIES_SCHEDULE).exists()
