@@ -11,9 +11,11 @@ server answers, SIGKILL only the supervising script and count what is left after
 """
 
 import argparse
+import http.client
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,9 +24,23 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.test_run import answers, free_port, start_run  # noqa: E402 — the same probes as the tests
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port: int) -> bool:
+    """Whether `make run`'s server answers at all (its /healthz, whatever the status)."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        connection.request("GET", "/healthz")
+        connection.getresponse()
+        return True
+    except OSError:
+        return False
 
 
 def marked(marker: str) -> list[tuple[int, str]]:
@@ -56,7 +72,16 @@ def start(tmp: Path, marker: str, port: int) -> subprocess.Popen:
         ARKWATCH_TRIAL=marker,
     )
     with open(tmp / "log", "ab") as log:
-        return start_run(env, log, log)
+        return subprocess.Popen(
+            [str(ROOT / "bin" / "run")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # a terminal's foreground job: Ctrl-C is SIGINT to the whole group
+            # A bench started in the background (`&`) inherits SIGINT ignored; a terminal's job does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
 
 def settle(marker: str, seconds: float = 5.0) -> list[tuple[int, str]]:

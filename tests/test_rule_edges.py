@@ -6,12 +6,13 @@ default fails here as well as a wrong comparison.
 """
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from alerts.gsm import (
     truncate_units,
 )
 from alerts.models import Alert
+from alerts.quiet import quiet_until
 from alerts.services import DetectedSignal, alert_record_signal
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
@@ -108,8 +110,8 @@ def test_an_sms_over_160_units_is_shortened_to_one_segment(total):
     text = compose(pain_point=pain)
     assert gsm7_units(text) <= 160 and gsm7_segments(text) == 1
     assert pain not in text and text.endswith("https://track.example.com/l/42")
-    if total == 161:  # one unit over: one unit less of the pain point, nothing else lost
-        assert gsm7_units(text) == 160 and pain[:-1] in text
+    if total == 161:  # one unit over: only the pain point is shortened, and says so ("trop... https")
+        assert gsm7_units(text) >= 159 and pain[:-4] + "... https://" in text
 
 
 @pytest.mark.django_db
@@ -120,7 +122,8 @@ def test_linked_segments_hold_153_units_each(settings, segments, limit):
     assert gsm7_units(compose(pain_point=whole)) == limit, "exactly the budget: untouched"
     over = pain_of_total_units(limit + 1)
     text = compose(pain_point=over)
-    assert gsm7_units(text) == limit and gsm7_segments(text) == segments
+    # Shortened and marked ("x... https"): the part separator's "." gives way to the ellipsis.
+    assert limit - 1 <= gsm7_units(text) <= limit and gsm7_segments(text) == segments
     # 160 units per part would have let 320 (480) through: billed as one part more.
     text = compose(pain_point=pain_of_total_units(160 * segments))
     assert gsm7_segments(text) == segments
@@ -412,3 +415,52 @@ def test_an_hourly_limit_lasts_an_hour_not_a_minute(later, limited):
         assert rate_limited(("edge-hour", "2/h"))
     with time_machine.travel(start + later, tick=False):
         assert rate_limited(("edge-hour", "2/h")) is limited
+
+
+# --- Quiet hours: ALERT_QUIET_HOURS (e.g. 20:00-08:00) and ALERT_QUIET_DAYS, in TIME_ZONE ------------
+
+
+def local(day: int, hour: int, minute: int = 0, second: int = 0):
+    """November 2026 in TIME_ZONE: the 24th is a Tuesday, the 28th a Saturday, the 30th a Monday."""
+    return timezone.make_aware(datetime(2026, 11, day, hour, minute, second))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        (local(24, 12), "queued"),
+        (local(24, 19, 59, 59), "queued"),
+        (local(24, 20), "quiet"),
+        (local(24, 23), "quiet"),
+        (local(25, 3), "quiet"),
+        (local(25, 7, 59, 59), "quiet"),
+        (local(25, 8), "queued"),
+    ],
+)
+def test_quiet_hours_hold_the_sms_from_their_start_to_their_end(settings, moment, status):
+    settings.ALERT_QUIET_HOURS = "20:00-08:00"
+    assert record(ProspectFactory(), moment, key="quiet").status == status
+
+
+@pytest.mark.parametrize(
+    ("moment", "until"),
+    [(local(24, 20), local(25, 8)), (local(25, 7, 59, 59), local(25, 8)), (local(24, 19, 59, 59), None)],
+)
+def test_the_digest_leaves_when_the_quiet_hours_end(settings, moment, until):
+    settings.ALERT_QUIET_HOURS = "20:00-08:00"
+    assert quiet_until(moment) == until
+
+
+@pytest.mark.parametrize(
+    ("moment", "quiet"),
+    [
+        (local(27, 23, 59, 59), False),  # Friday night
+        (local(28, 0), True),  # Saturday
+        (local(29, 23, 59, 59), True),  # Sunday night
+        (local(30, 0), False),  # Monday
+    ],
+)
+def test_quiet_days_are_whole_days(settings, moment, quiet):
+    settings.ALERT_QUIET_HOURS, settings.ALERT_QUIET_DAYS = "", ["sat", "sun"]
+    assert (quiet_until(moment) is not None) is quiet
