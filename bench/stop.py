@@ -6,9 +6,10 @@ Each trial starts bin/run (its own session, like a terminal's foreground job) on
 throwaway database, waits a random time (0.5 s to --max-delay: during migrate, the admin account,
 the schedules, the servers' start or once they serve), sends SIGINT to the whole group (Ctrl-C), and
 counts the processes still running 5 s later (--serving: the wait starts when the server first
-answers, so that every trial stops a running web server and cluster). Every process started by the trial is found by a
-marker in its environment, wherever it has been reparented. Then --kill-trials runs, once the
-server answers, SIGKILL only the supervising script and count what is left after 5 s.
+answers, so that every trial stops a running web server and cluster). Every process started by the
+trial is found by a marker in its environment or by its working directory (this checkout), wherever
+it was reparented: start the bench from another directory. Then --kill-trials runs, once the server
+answers, SIGKILL only the supervising script and count what is left after 5 s.
 """
 
 import argparse
@@ -45,16 +46,17 @@ def answers(port: int) -> bool:
 
 
 def marked(marker: str) -> list[tuple[int, str]]:
-    """Running (not zombie) processes whose environment carries the marker."""
+    """Running (not zombie) processes of the trial: those whose environment carries the marker, and
+    every process working in this checkout but the bench itself (qcluster and runserver rewrite their
+    environment block with setproctitle, so the marker alone misses them); one trial runs at a time."""
     needle = f"ARKWATCH_TRIAL={marker}".encode()
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if needle not in (proc / "environ").read_bytes().split(b"\0"):
-                continue
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            ours = needle in (proc / "environ").read_bytes().split(b"\0") or os.readlink(proc / "cwd") == str(ROOT)
+            if not ours or (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
                 continue
             found.append((int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]))
         except OSError:
