@@ -1,11 +1,14 @@
+from typing import Any
+
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
 from core.admin import CappedCountPaginator
 from core.display import phone_display
+from tracking.models import Identification
 
 
 class DeliveryDisplay:
@@ -44,12 +47,43 @@ class AlertDeliveryInline(DeliveryDisplay, admin.TabularInline):
         return False
 
 
+class CalledFilter(admin.SimpleListFilter):
+    """Whether someone called about the alert, in the founder's words (not "empty / not empty")."""
+
+    title = _("call")
+    parameter_name = "called"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [("no", _("Not called yet")), ("yes", _("Called"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        if self.value() in ("no", "yes"):
+            return queryset.filter(call__isnull=self.value() == "no")
+        return queryset
+
+
+class IdentificationFilter(admin.SimpleListFilter):
+    """Who the visitor was, and how sure we are, spelled out."""
+
+    title = _("visitor identified by")
+    parameter_name = "identification"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [
+            (Identification.VERIFIED, _("Their personal link (sure)")),
+            (Identification.UNVERIFIED, _("What they said: an email, a domain (unverified)")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        return queryset.filter(identification=self.value()) if self.value() else queryset
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_display = ["detected_at", "signal", "evidence_display", "prospect", "identification", "status", "call"]
-    list_filter = ["signal", "status", "identification", ("call", admin.EmptyFieldListFilter)]
+    list_filter = ["signal", "status", CalledFilter, IdentificationFilter]
     list_select_related = ["prospect", "call"]
     search_fields = ["prospect__name", "prospect__email", "prospect__company"]
     date_hierarchy = "detected_at"

@@ -13,12 +13,20 @@ from django.utils.translation import gettext as _
 from alerts.evidence import evidence_sentence, meeting_predicate
 from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
-from core.display import phone_display
+from core.display import phone_display, website_label
 from tracking.models import Identification
 
 
 def lead_short_url(alert_id: int) -> str:
     return settings.PUBLIC_BASE_URL + reverse("lead-short-link", args=[alert_id])
+
+
+def reach_text(number: str, email: str, website: str) -> str:
+    """How to reach the lead in the fewest characters: "Call +33 1 99 00 12 34", else the email
+    address alone (a phone opens it), else the website or LinkedIn page."""
+    if number:
+        return _("Call %(phone)s") % {"phone": number}
+    return email or website_label(website) or _("No way to reach them on file")
 
 
 def compose_alert_sms(
@@ -32,6 +40,8 @@ def compose_alert_sms(
     alert_id: int | None,
     max_units: int | None = None,
     unverified: bool = False,
+    email: str = "",
+    website: str = "",
 ) -> str:
     """`unverified`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
@@ -46,7 +56,7 @@ def compose_alert_sms(
         predicate = to_gsm7(meeting_predicate(evidence) + mark) if signal == "meeting_booked" else ""
         # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
         number = phone_display(phone, international=True)
-        call = to_gsm7(_("Call %(phone)s") % {"phone": number}) if phone else to_gsm7(_("No phone on file"))
+        call = to_gsm7(reach_text(number, email, website))
     link = lead_short_url(alert_id) if alert_id else ""
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)
 
@@ -60,7 +70,10 @@ def compose_alert_sms(
             parts.append(pain)
         if link:
             parts.append(link)
-        return ". ".join(parts)
+        # "trop... https://" rather than "trop.... https://": a shortened part already ends its sentence.
+        return "".join(
+            (part if i == 0 else (" " if parts[i - 1].endswith("...") else ". ") + part) for i, part in enumerate(parts)
+        )
 
     text = render(name, company, pain, link)
     # Shorten the least useful first: pain point, then company, then name; the link goes last.
@@ -74,7 +87,10 @@ def compose_alert_sms(
         current = values[field]
         floor = {"pain": 12, "company": 10, "name": 12, "link": 0}[field]
         keep = gsm7_units(current) - overflow
-        values[field] = truncate_units(current, keep) if keep >= floor and field != "link" else ""
+        # A shortened text ends with "..." (GSM-7: "…" is not in the alphabet): the founder reads that a
+        # word is missing rather than a different, shorter sentence.
+        cut = truncate_units(current, keep - 3) + "..." if keep - 3 >= floor else ""
+        values[field] = cut if field != "link" else ""
         name, company, pain, link = values["name"], values["company"], values["pain"], values["link"]
         text = render(name, company, pain, link)
     return truncate_to_segments(truncate_units(text, budget), segments)
@@ -97,7 +113,7 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
                 % {"minutes": settings.SMS_RECEIPT_TIMEOUT_MINUTES}
             )
         number = phone_display(prospect.phone, international=True)
-        lines.append(_("Call %(phone)s") % {"phone": number} if prospect.phone else _("No phone on file"))
+        lines.append(reach_text(number, prospect.email, prospect.website))
         if prospect.title:
             lines.append(prospect.title)
         if prospect.pain_point:

@@ -108,6 +108,8 @@ def _alert_sms_text(alert: Alert, prospect: Prospect) -> str:
         pain_point=prospect.pain_point,
         alert_id=alert.pk,
         unverified=alert.identification == Identification.UNVERIFIED,
+        email=prospect.email,
+        website=prospect.website,
     )
 
 

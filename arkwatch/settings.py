@@ -4,6 +4,7 @@ Development defaults apply only when DEBUG is on; with DEBUG off (production) a 
 SECRET_KEY stops the process at start, and the HTTPS hardening below is on.
 """
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -64,8 +65,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
-    # The tracking endpoints stop here: nothing below is theirs (see the class).
-    "arkwatch.middleware.TrackingFastPath",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,9 +188,15 @@ ADMIN_LOGIN_RATE_LIMIT = env("ADMIN_LOGIN_RATE_LIMIT", default="10/m")
 # --- Public tracking endpoints ----------------------------------------------------------------
 # Unset, the links (pixel, tracked link, the SMS's short link) follow the address `make run` serves on
 # (HOST, PORT), so `PORT=18900 make run` texts links on port 18900; production sets it (preflight warns).
+# A second terminal has neither variable: it reads where `make run` last served (bin/run writes it).
 _SERVED_HOST = env("HOST", default="127.0.0.1")
 _SERVED_HOST = "127.0.0.1" if _SERVED_HOST in ("0.0.0.0", "::") else _SERVED_HOST  # "every interface": this one
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://{_SERVED_HOST}:{env('PORT', default='8000')}").rstrip("/")
+_SERVED_AT = DATA_DIR / "served-at"
+if "PORT" not in os.environ and "HOST" not in os.environ and _SERVED_AT.is_file():
+    _SERVED_URL = _SERVED_AT.read_text(encoding="utf-8").strip()
+else:
+    _SERVED_URL = f"http://{_SERVED_HOST}:{env('PORT', default='8000')}"
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=_SERVED_URL).rstrip("/")
 # Destination of the tracked link shown on a prospect's page (the offer's landing page).
 LANDING_PAGE_URL = env("LANDING_PAGE_URL", default=PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
 TRACKING_ALLOWED_ORIGINS = env.list("TRACKING_ALLOWED_ORIGINS", default=[])
@@ -232,8 +237,6 @@ CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
 # The public tracking API (tracking/urls.py): everything under /api/track (the older names included)
 # and the email pixel and link under /t/.
 CORS_URLS_REGEX = r"^/(api/track|t/)"
-# Paths that skip the session/auth/CSRF middleware and the per-request connection health check.
-LEAN_URLS_REGEX = CORS_URLS_REGEX
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 

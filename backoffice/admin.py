@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
 from backoffice.models import CallOpener
-from backoffice.timeline import prospect_recent_activity
+from backoffice.timeline import prospect_recent_activity, prospect_timeline
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 from tracking.privacy import prospect_forget
@@ -55,6 +55,8 @@ class ProspectWithActivityAdmin(ProspectAdmin):
         extra_context = extra_context or {}
         if prospect is not None:
             extra_context.update(prospect_recent_activity(prospect))
+            visits = [entry for entry in prospect_timeline(prospect, limit=20) if entry.kind == "visit"]
+            extra_context["recent_page_views"] = visits[:20]
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 

@@ -1,11 +1,13 @@
-"""The funnel page: contacted -> visited -> signal -> SMS -> called -> meeting booked -> held over a period,
-distinct prospects per step, by one EXISTS probe per prospect (the list is small; the events are not)."""
+"""The funnel page's numbers: prospects per step over a period, each step a subset of the one before
+(contacted → visited → signal → SMS alert → called → meeting booked → held), so no step exceeds the
+one above it and each conversion is at most 100 %; and the same for the period just before, for the
+trend. One EXISTS probe per step and prospect (the list is small; the events are not)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +21,15 @@ class FunnelStep:
     key: str
     label: str
     count: int
-    rate: float | None = None  # conversion from the previous step
+    rate: float | None = None  # share of the previous step's prospects who reached this one
+    previous_rate: float | None = None  # the same over the period just before (the trend)
+
+    @property
+    def trend_points(self) -> int | None:
+        """How many percentage points the conversion gained (or lost) since the period before."""
+        if self.rate is None or self.previous_rate is None:
+            return None
+        return round(100 * (self.rate - self.previous_rate))
 
 
 @dataclass
@@ -29,67 +39,69 @@ class Funnel:
     steps: list[FunnelStep] = field(default_factory=list)
 
 
-def funnel(start: date, end: date) -> Funnel:
-    tz = timezone.get_current_timezone()
-    since = datetime.combine(start, time.min, tzinfo=tz)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    prospects = Prospect.objects.all()
-
-    def having(queryset: QuerySet[Any]) -> int:
-        return prospects.filter(Exists(queryset.filter(prospect=OuterRef("pk")))).count()
-
-    counts = [
-        (
-            "contacted",
-            _("Contacted"),
-            # Any email event says an email went out to them (a webhook may report "delivered" or an
-            # open without a "sent" before it).
-            having(EmailEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until)),
-        ),
+def _steps(since: datetime, until: datetime) -> list[tuple[str, str, Any]]:
+    """(key, label, condition on a prospect) per step, in order."""
+    mine = {"prospect": OuterRef("pk")}
+    within = {**mine, "occurred_at__gte": since, "occurred_at__lt": until}
+    calls = Call.objects.filter(**mine, called_at__gte=since, called_at__lt=until)
+    booked = Meeting.objects.filter(**mine, booked_at__gte=since, booked_at__lt=until)
+    return [
+        # Any email event says an email went out to them (a webhook may report "delivered" or an open
+        # without a "sent" before it).
+        ("contacted", _("Contacted"), Exists(EmailEvent.objects.filter(**within))),
         (
             "visited",
             _("Visited"),
-            having(VisitEvent.objects.filter(received_at__gte=since, received_at__lt=until, is_bot=False)),
+            Exists(VisitEvent.objects.filter(**mine, received_at__gte=since, received_at__lt=until, is_bot=False)),
         ),
-        ("signal", _("Signal"), having(Alert.objects.filter(occurred_at__gte=since, occurred_at__lt=until))),
-        (
-            "alert",
-            _("SMS alert"),
-            having(Alert.objects.filter(occurred_at__gte=since, occurred_at__lt=until, status=Alert.Status.SENT)),
-        ),
-        ("called", _("Called"), having(Call.objects.filter(called_at__gte=since, called_at__lt=until))),
+        ("signal", _("Signal"), Exists(Alert.objects.filter(**within))),
+        ("alert", _("SMS alert"), Exists(Alert.objects.filter(**within, status=Alert.Status.SENT))),
+        # A prospect who booked through the link reached the founder without a call: counted here too,
+        # or the meeting step below could not hold them and stay a subset of this one.
+        ("called", _("Called (or booked by themselves)"), Exists(calls) | Exists(booked)),
         (
             "meeting",
             _("Meeting booked"),
             # Through the booking link (a booking tool's webhook) or on the phone (the call form, a reply "3").
-            prospects.filter(
-                Exists(Meeting.objects.filter(prospect=OuterRef("pk"), booked_at__gte=since, booked_at__lt=until))
-                | Exists(
-                    Call.objects.filter(
-                        prospect=OuterRef("pk"),
-                        called_at__gte=since,
-                        called_at__lt=until,
-                        outcome=CallOutcome.MEETING_BOOKED,
-                    )
-                )
-            ).count(),
+            Exists(booked) | Exists(calls.filter(outcome=CallOutcome.MEETING_BOOKED)),
         ),
         (
             "held",
             _("Meeting held"),
             # The booking tool said it ended, or it was booked and is an hour past its start, not cancelled.
-            having(
-                Meeting.objects.filter(starts_at__gte=since, starts_at__lt=until).filter(
+            Exists(
+                Meeting.objects.filter(**mine, starts_at__gte=since, starts_at__lt=until).filter(
                     Q(status=Meeting.Status.HELD)
                     | Q(status=Meeting.Status.BOOKED, starts_at__lt=timezone.now() - timedelta(hours=1))
                 )
             ),
         ),
     ]
+
+
+def _nested_counts(start: date, end: date) -> list[tuple[str, str, int]]:
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    reached = Prospect.objects.all()
+    counts = []
+    for key, label, condition in _steps(since, until):
+        # Each step keeps only the prospects of the step above who also did this: nested, never above it.
+        reached = reached.filter(condition)
+        counts.append((key, label, reached.count()))
+    return counts
+
+
+def _rates(counts: list[int]) -> list[float | None]:
+    return [None] + [(count / above) if above else None for above, count in zip(counts, counts[1:], strict=False)]
+
+
+def funnel(start: date, end: date) -> Funnel:
+    length = end - start + timedelta(days=1)
+    now = _nested_counts(start, end)
+    before = _nested_counts(start - length, start - timedelta(days=1))
+    rates, previous_rates = _rates([c for _k, _l, c in now]), _rates([c for _k, _l, c in before])
     result = Funnel(start, end)
-    previous = None
-    for key, label, count in counts:
-        rate = (count / previous) if previous else None
-        result.steps.append(FunnelStep(key, label, count, rate))
-        previous = count
+    for (key, label, count), rate, previous_rate in zip(now, rates, previous_rates, strict=True):
+        result.steps.append(FunnelStep(key, label, count, rate, previous_rate))
     return result

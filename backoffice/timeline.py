@@ -114,7 +114,7 @@ def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
     message_id = f"next-{timezone.localdate():%Y%m%d}"
     links = email_links_for(prospect, message_id=message_id, url=settings.LANDING_PAGE_URL)
     rows = [
-        ("ak", links.ak, "ak"),
+        (_("Personal link token (ak)"), links.ak, "ak"),
         (_("Open pixel"), links.pixel_url, "pixel"),
         (_("Tracked link"), links.link_url, "link"),
     ]

@@ -136,6 +136,9 @@ def alert_action(request: HttpRequest, alert_id: int) -> HttpResponse:
     return redirect("backoffice-hot-leads")
 
 
+FUNNEL_SCALE = 480  # px of a 100 % conversion bar
+
+
 def funnel_page(request: HttpRequest) -> HttpResponse:
     _require(request, "alerts.view_alert")
     today = timezone.localdate()
@@ -144,10 +147,19 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
     if start > end:
         start, end = end, start
     result = funnel(start, end)
-    top = max([step.count for step in result.steps] + [1])
-    bars = [
-        {"step": step, "width": round(560 * step.count / top), "y": 10 + i * 44} for i, step in enumerate(result.steps)
+    # The chart carries what the table does not: the conversion between two steps (0-100 %) and, as a
+    # line on each bar, the same conversion over the period before.
+    transitions = [
+        {
+            "above": above,
+            "step": step,
+            "width": round(FUNNEL_SCALE * (step.rate or 0)),
+            "mark": None if step.previous_rate is None else round(FUNNEL_SCALE * step.previous_rate),
+            "y": 10 + i * 44,
+        }
+        for i, (above, step) in enumerate(zip(result.steps, result.steps[1:], strict=False))
     ]
+    length = end - start + timedelta(days=1)
     presets = [
         (label, today - timedelta(days=days - 1), today)
         for label, days in [(_("7 days"), 7), (_("30 days"), 30), (_("90 days"), 90)]
@@ -159,8 +171,11 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             request,
             _("Funnel"),
             funnel=result,
-            bars=bars,
-            chart_height=10 + len(bars) * 44,
+            transitions=transitions,
+            scale=FUNNEL_SCALE,
+            chart_height=10 + len(transitions) * 44,
+            previous_start=start - length,
+            previous_end=start - timedelta(days=1),
             presets=presets,
             start=start,
             end=end,

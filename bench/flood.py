@@ -85,6 +85,9 @@ def detection_runs(database_url: str) -> int:
         return conn.execute("SELECT COUNT(*) FROM alerts_detectionrun").fetchone()[0]
 
 
+counting = threading.Lock()
+
+
 def flood(events: int, seconds: float, statuses: dict[int, int], stop: threading.Event) -> None:
     """`events` anonymous CTA clicks and identify calls, evenly over `seconds`, 4 senders in parallel."""
 
@@ -103,7 +106,8 @@ def flood(events: int, seconds: float, statuses: dict[int, int], stop: threading
             else:
                 body = {"visitor_id": visitor, "page": "/audit", "cta_id": "cta_reserver_audit"}
                 status = send("/api/track/cta", body, address)
-            statuses[status] = statuses.get(status, 0) + 1
+            with counting:
+                statuses[status] = statuses.get(status, 0) + 1
 
     threads = [threading.Thread(target=sender, args=(offset,)) for offset in range(4)]
     for thread in threads:

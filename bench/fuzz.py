@@ -23,6 +23,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -126,7 +127,9 @@ def headers() -> dict[str, str]:
         chosen["Authorization"] = random.choice(["Bearer " + junk(30), "Basic " + junk(20), junk(100)])
     if random.random() < 0.1:
         chosen["Origin"] = random.choice(["https://landing.example.com", "null", junk(20)])
-    return {key: value.encode("latin-1", "replace").decode("latin-1") for key, value in chosen.items()}
+    # http.client refuses control characters in a header value (a request smuggling guard).
+    printable = {key: "".join(c if 32 <= ord(c) != 127 else " " for c in value) for key, value in chosen.items()}
+    return {key: value.encode("latin-1", "replace").decode("latin-1") for key, value in printable.items()}
 
 
 def request(conn: http.client.HTTPConnection) -> tuple[str, int]:
@@ -134,12 +137,15 @@ def request(conn: http.client.HTTPConnection) -> tuple[str, int]:
     path = template.format(token=junk(30).replace("/", "_"), number=random.randint(-5, 10**12), junk=junk(12))
     path = "".join(c if 33 <= ord(c) < 127 and c not in "#?" else "%25" for c in path)
     if random.random() < 0.2:
-        path += "?" + random.choice(["ak=" + junk(10), "token=x", "a=" + "b" * 3000])
+        path += "?" + random.choice(["ak=" + quote(junk(10)), "token=x", "a=" + "b" * 3000])
     method = random.choice(["POST", "POST", "POST", "GET", "GET", "PUT", "DELETE", "OPTIONS", "HEAD"])
     conn.request(method, path, body=body() if method in ("POST", "PUT") else None, headers=headers())
     response = conn.getresponse()
     response.read()
     return template, response.status
+
+
+counting = threading.Lock()
 
 
 def fuzz(requests: int, rate: float, statuses: Counter, server_errors: Counter) -> None:
@@ -150,14 +156,16 @@ def fuzz(requests: int, rate: float, statuses: Counter, server_errors: Counter) 
             time.sleep(max(0.0, start + n / rate - time.monotonic()))
             try:
                 template, status = request(conn)
-            except (OSError, http.client.HTTPException):
+            except (OSError, ValueError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-                statuses["connection error"] += 1
+                with counting:
+                    statuses["connection error"] += 1
                 continue
-            statuses[status] += 1
-            if status >= 500:
-                server_errors[(template, status)] += 1
+            with counting:
+                statuses[status] += 1
+                if status >= 500:
+                    server_errors[(template, status)] += 1
         conn.close()
 
     threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(8)]

@@ -3,8 +3,7 @@
 from arkwatch.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
-# The reference views get the same middleware path as the tracking endpoints — the lean path and the
+# The reference views get the same middleware path as the tracking endpoints, and the
 # CORS headers a landing page on another origin needs: the comparison is then between what the views
 # do, not between middleware stacks.
-LEAN_URLS_REGEX = r"^/(api/track|t/|bench/)"
-CORS_URLS_REGEX = LEAN_URLS_REGEX
+CORS_URLS_REGEX = r"^/(api/track|t/|bench/)"

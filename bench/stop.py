@@ -1,19 +1,23 @@
 """Does `make run` stop for sure? Prints figures; asserts nothing.
 
-    .venv/bin/python bench/stop.py [--trials 20] [--kill-trials 3] [--max-delay 20]
+    .venv/bin/python bench/stop.py [--trials 20] [--kill-trials 3] [--max-delay 20] [--serving]
 
 Each trial starts bin/run (its own session, like a terminal's foreground job) on a free port with a
 throwaway database, waits a random time (0.5 s to --max-delay: during migrate, the admin account,
 the schedules, the servers' start or once they serve), sends SIGINT to the whole group (Ctrl-C), and
-counts the processes still running 5 s later. Every process started by the trial is found by a
-marker in its environment, wherever it has been reparented. Then --kill-trials runs, once the
-server answers, SIGKILL only the supervising script and count what is left after 5 s.
+counts the processes still running 5 s later (--serving: the wait starts when the server first
+answers, so that every trial stops a running web server and cluster). Every process started by the
+trial is found by a marker in its environment or by its working directory (this checkout), wherever
+it was reparented: start the bench from another directory. Then --kill-trials runs, once the server
+answers, SIGKILL only the supervising script and count what is left after 5 s.
 """
 
 import argparse
+import http.client
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,22 +26,37 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.test_run import answers, free_port, start_run  # noqa: E402 — the same probes as the tests
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port: int) -> bool:
+    """Whether `make run`'s server answers at all (its /healthz, whatever the status)."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        connection.request("GET", "/healthz")
+        connection.getresponse()
+        return True
+    except OSError:
+        return False
 
 
 def marked(marker: str) -> list[tuple[int, str]]:
-    """Running (not zombie) processes whose environment carries the marker."""
+    """Running (not zombie) processes of the trial: those whose environment carries the marker, and
+    every process working in this checkout but the bench itself (qcluster and runserver rewrite their
+    environment block with setproctitle, so the marker alone misses them); one trial runs at a time."""
     needle = f"ARKWATCH_TRIAL={marker}".encode()
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if needle not in (proc / "environ").read_bytes().split(b"\0"):
-                continue
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            ours = needle in (proc / "environ").read_bytes().split(b"\0") or os.readlink(proc / "cwd") == str(ROOT)
+            if not ours or (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
                 continue
             found.append((int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]))
         except OSError:
@@ -56,7 +75,16 @@ def start(tmp: Path, marker: str, port: int) -> subprocess.Popen:
         ARKWATCH_TRIAL=marker,
     )
     with open(tmp / "log", "ab") as log:
-        return start_run(env, log, log)
+        return subprocess.Popen(
+            [str(ROOT / "bin" / "run")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # a terminal's foreground job: Ctrl-C is SIGINT to the whole group
+            # A bench started in the background (`&`) inherits SIGINT ignored; a terminal's job does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
 
 def settle(marker: str, seconds: float = 5.0) -> list[tuple[int, str]]:
@@ -74,11 +102,16 @@ def cleanup(marker: str) -> None:
             pass
 
 
-def ctrl_c_trial(max_delay: float) -> tuple[float, int, int, list[tuple[int, str]]]:
+def ctrl_c_trial(max_delay: float, serving: bool = False) -> tuple[float, int, int, list[tuple[int, str]]]:
+    """Ctrl-C `delay` s after start, or (serving) `delay` s after the server first answers."""
     marker = uuid.uuid4().hex
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        process = start(Path(tmp), marker, free_port())
-        delay = random.uniform(0.5, max_delay)
+        process = start(Path(tmp), marker, port)
+        deadline = time.monotonic() + 180
+        while serving and not answers(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        delay = random.uniform(0.0 if serving else 0.5, max_delay)
         time.sleep(delay)
         before = len(marked(marker))
         os.killpg(process.pid, signal.SIGINT)
@@ -93,10 +126,10 @@ def kill_trial() -> tuple[int, list[tuple[int, str]]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         process = start(Path(tmp), marker, port)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # a loaded machine takes a minute to migrate a fresh database
         while not answers(port) and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1)
+        time.sleep(2)  # the cluster's workers are up too
         before = len(marked(marker))
         os.kill(process.pid, signal.SIGKILL)  # the supervising script only: its children are not told
         process.wait()
@@ -110,10 +143,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--kill-trials", type=int, default=3)
     parser.add_argument("--max-delay", type=float, default=20.0)
+    parser.add_argument(
+        "--serving", action="store_true", help="Ctrl-C 0 to --max-delay s after the server first answers"
+    )
     args = parser.parse_args()
     failures = 0
     for n in range(1, args.trials + 1):
-        delay, before, status, left = ctrl_c_trial(args.max_delay)
+        delay, before, status, left = ctrl_c_trial(args.max_delay, args.serving)
         failures += bool(left)
         print(
             f"Ctrl-C trial {n:2}: after {delay:5.1f} s, {before} processes running, exit {status}, "
@@ -124,7 +160,8 @@ def main() -> None:
     for n in range(1, args.kill_trials + 1):
         before, left = kill_trial()
         print(
-            f"SIGKILL of the supervisor, trial {n}: {before} processes running, left after 5 s: {len(left)} "
+            f"SIGKILL of the supervisor (server answering), trial {n}: {before} processes running, "
+            f"left after 5 s: {len(left)} "
             f"{left if left else ''}"
         )
 

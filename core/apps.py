@@ -8,3 +8,9 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "ArkWatch core"
+
+    def ready(self) -> None:
+        from core.shared_state import pick_store
+
+        # Once per process: every caller of the shared state then uses this store, whichever it is.
+        pick_store()

@@ -49,3 +49,17 @@ def cta_label(cta_id: str) -> str:
         return str(label)
     words = " ".join(cta_id.removeprefix("cta_").replace("_", " ").replace("-", " ").split())
     return words[:1].upper() + words[1:] if words else "CTA"
+
+
+def website_url(website: str) -> str:
+    """A website as typed in a spreadsheet ("acme.example", "www.acme.example/fr") made a link."""
+    website = (website or "").strip()
+    if not website:
+        return ""
+    return website if website.startswith(("http://", "https://")) else "https://" + website
+
+
+def website_label(website: str) -> str:
+    """The fewest characters that name it: "linkedin.com/in/alice", "acme.example"."""
+    label = (website or "").strip().removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return label.rstrip("/")

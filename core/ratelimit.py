@@ -1,16 +1,8 @@
-"""Counters and once-only claims that every process sees — rate limits, the admin login throttle,
-the dwell crossing, webhook replay tokens — and, on SQLite, first values (a page view's start). One
-behaviour, two stores, each beside the deployment's database:
-
-- SQLite (one machine by construction): an LMDB file (core/lmdb_counters.py), ~10 µs per check,
-  instead of a second SQLite write transaction per event.
-- PostgreSQL: the UNLOGGED `core_sharedcounter` table (core/db_counters.py); an event's counters and
-  INSERT are one prepared statement. Redis, when REDIS_URL is set, is django-q2's broker only: it
-  measured dearer per event than the database (core/db_counters.py), and a Redis outage then leaves
-  the limits as they are.
-
-Each is exact with any number of processes (and machines, on PostgreSQL). If the store cannot be
-written, the request is let through: events are the asset.
+"""Rate limits, claims and first values in the deployment's shared state (core/shared_state.py,
+which picks its store once at start-up): fixed windows ('300/m') per key, counted exactly with any
+number of processes (and machines, on PostgreSQL). Redis, when REDIS_URL is set, is django-q2's broker
+only: it measured dearer per event than the database, and a Redis outage then leaves the limits as
+they are. If the store cannot be written, the request is let through: events are the asset.
 
 No client address is ever written to either store: a counter's key keeps its kind ("c", "n", "login",
 "hook"…) and a keyed hash (HMAC-SHA256, with a key derived from SECRET_KEY) of the rest, so a copy of
@@ -22,7 +14,6 @@ and by the scheduled purge (`purge_expired_counters`) when no traffic comes.
 import hashlib
 import hmac
 import ipaddress
-import logging
 import re
 import time
 from collections.abc import Sequence
@@ -31,13 +22,9 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import Model
 
-from core import db_counters, lmdb_counters
-from core.sql import hot_cursor, insert_sql
-
-logger = logging.getLogger(__name__)
+from core.shared_state import shared_state
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
 _PERIODS = {"s": 1, "m": 60, "h": 3600}
@@ -94,11 +81,6 @@ def _windowed(limits: Limits, now: float) -> list[tuple[str, int, int]]:
     return windowed
 
 
-@lru_cache(maxsize=1)  # a process keeps its database; asked for every event
-def _in_lmdb() -> bool:
-    return connection.vendor == "sqlite"
-
-
 def rate_limited(*limits: tuple[str, str]) -> bool:
     """Count one hit on each (key, rate) in order — fixed windows, '300/m' — and say whether one of
     them is over its limit. A counter over its limit stops the count there."""
@@ -115,14 +97,7 @@ class Attempt:
     def forgive(self) -> None:
         """Give back the hits this attempt counted: it turned out legitimate (a webhook whose
         authentication passed), and only failures should count against the sender."""
-        keys = [key for key, _limit, _period in self.windowed]
-        if _in_lmdb():
-            lmdb_counters.uncount(keys)
-            return
-        try:
-            db_counters.uncount(keys)
-        except DatabaseError:
-            logger.exception("could not give back a counted attempt")
+        shared_state().uncount([key for key, _limit, _period in self.windowed])
 
 
 def count_attempt(*limits: tuple[str, str]) -> Attempt:
@@ -130,24 +105,12 @@ def count_attempt(*limits: tuple[str, str]) -> Attempt:
     past the limit gets no answer at all; `Attempt.forgive()` gives the hits back when it succeeds."""
     now = time.time()
     windowed = _windowed(limits, now)
-    if _in_lmdb():
-        refused = lmdb_counters.count_hits(windowed, now)
-    else:
-        try:
-            refused = db_counters.count_hits(windowed, now)
-        except DatabaseError:
-            logger.exception("rate-limit counters unavailable; request let through")
-            refused = False
-    return Attempt(refused=refused, windowed=tuple(windowed))
+    return Attempt(refused=shared_state().count(windowed, now), windowed=tuple(windowed))
 
 
 def purge_expired_counters() -> None:
     """Delete every expired counter and claim now (the schedule runs it when no traffic does)."""
-    now = time.time()
-    if _in_lmdb():
-        lmdb_counters.purge_expired(now, force=True)
-    else:
-        db_counters.purge_expired(now, force=True)
+    shared_state().purge_expired(time.time())
 
 
 def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: list[Any], limits: Limits) -> bool:
@@ -155,20 +118,7 @@ def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: li
     values `params`, ready for the driver) only if no limit refused it. True: stored; False: refused,
     nothing stored."""
     now = time.time()
-    windowed = _windowed(limits, now)
-    if _in_lmdb():
-        if lmdb_counters.count_hits(windowed, now):
-            return False
-    else:
-        try:
-            return db_counters.counted_insert(model, names, params, windowed, now)
-        except DatabaseError:
-            # The statement failed as a whole, so nothing was stored: store the event uncounted (if the
-            # database itself is down, this INSERT fails as any would).
-            logger.exception("rate-limit counters unavailable; event stored without them")
-    with hot_cursor() as cursor:
-        cursor.execute(insert_sql(model, names), params)
-    return True
+    return shared_state().insert_counted(model, names, params, _windowed(limits, now), now)
 
 
 def is_rate_limited(key: str, rate: str | None = None) -> bool:
@@ -179,42 +129,18 @@ def is_rate_limited(key: str, rate: str | None = None) -> bool:
 def claim(key: str, ttl_seconds: float) -> bool | None:
     """True for the first caller of `key` in any process until it expires; False for every other;
     None when the store could not be written (the caller decides what that means)."""
-    now = time.time()
-    key = f"arkwatch:claim:{key}"
-    if _in_lmdb():
-        return lmdb_counters.claim(key, ttl_seconds, now)
-    try:
-        return db_counters.claim(key, ttl_seconds, now)
-    except DatabaseError:
-        logger.exception("could not claim %s", key)
-        return None
+    return shared_state().claim(f"arkwatch:claim:{key}", ttl_seconds, time.time())
 
 
 def release(key: str) -> bool | None:
     """Give a claim back before it expires: the next `claim` of `key` wins. True when it was held,
     False when it was not (or had expired), None when the store could not be written."""
-    now = time.time()
-    key = f"arkwatch:claim:{key}"
-    if _in_lmdb():
-        return lmdb_counters.release(key, now)
-    try:
-        return db_counters.release(key, now)
-    except DatabaseError:
-        logger.exception("could not release %s", key)
-        return None
+    return shared_state().release(f"arkwatch:claim:{key}", time.time())
 
 
 def held(key: str) -> bool | None:
     """Whether someone holds a live claim of `key`; None when the store could not be read."""
-    now = time.time()
-    key = f"arkwatch:claim:{key}"
-    if _in_lmdb():
-        return lmdb_counters.held(key, now)
-    try:
-        return db_counters.held(key, now)
-    except DatabaseError:
-        logger.exception("could not read %s", key)
-        return None
+    return shared_state().held(f"arkwatch:claim:{key}", time.time())
 
 
 def claim_once(key: str, ttl_seconds: float) -> bool:
@@ -223,18 +149,13 @@ def claim_once(key: str, ttl_seconds: float) -> bool:
     return claim(key, ttl_seconds) is True
 
 
-# First values (a page view's start) are kept in the LMDB file only. On PostgreSQL the database's own
-# rows are the record, read as cheaply as a copy of them in the counters table would be (one index
-# seek either way), and the copy would cost a write.
-
-
 def recall(key: str) -> float | None:
-    """The value `remember_first` keeps under `key`, or None: none yet, expired, the file could not
-    be read, or PostgreSQL (the caller reads its own rows)."""
-    return lmdb_counters.recall(f"arkwatch:{key}", time.time()) if _in_lmdb() else None
+    """The value `remember_first` keeps under `key`, or None: none yet, expired, unreadable, or a store
+    that keeps no values (the caller reads its own rows)."""
+    return shared_state().recall(f"arkwatch:{key}", time.time())
 
 
 def remember_first(key: str, value: float, ttl_seconds: float) -> float | None:
     """The value first remembered under `key` by any process (`value` if none is yet) until it
-    expires, or None when it is not kept: the file could not be written, or PostgreSQL."""
-    return lmdb_counters.remember_first(f"arkwatch:{key}", value, ttl_seconds, time.time()) if _in_lmdb() else None
+    expires, or None when it is not kept (unwritable, or a store that keeps no values)."""
+    return shared_state().remember_first(f"arkwatch:{key}", value, ttl_seconds, time.time())

@@ -89,6 +89,8 @@ def hot_cursor() -> Iterator[Any]:
         with connection.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
+    # Django's own cursor first: it runs the per-request connection health check (CONN_HEALTH_CHECKS)
+    # and reopens a connection that died since the last request, before the prepared statement uses it.
+    connection.cursor().close()
     with connection.wrap_database_errors, _prepared_cursor_class()(connection.connection) as cursor:
         yield cursor

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -21,7 +23,8 @@ from prospects.services import (
 class ProspectImportForm(forms.Form):
     file = forms.FileField(
         label=_("JSON, CSV or Excel (.xlsx) file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.txt,.xlsx"}),
+        allow_empty_file=True,  # an empty file gets the import's own sentence, the same as the command's
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.tsv,.txt,.xlsx"}),
     )
     dry_run = forms.BooleanField(label=_("Dry run (check only, save nothing)"), required=False)
 
@@ -53,6 +56,14 @@ class ProspectAdmin(admin.ModelAdmin):
         ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "phone" and field is not None:
+            # People type a number as they read it; it is stored in the international format.
+            field.label = _("Phone")
+            field.help_text = _("As you would dial it (01 99 00 12 34 or +44 20 …); stored in international format.")
+        return field
 
     @admin.display(description=_("domains left out"))
     def left_out_domains(self, obj: Prospect) -> str:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from prospects.models import Prospect, RetiredIdentityToken, new_identity_token
 
@@ -23,15 +23,35 @@ from prospects.models import Prospect, RetiredIdentityToken, new_identity_token
 # `pain` is kept for the old script's files.
 FIELD_ALIASES = {
     "name": "name",
+    "full_name": "name",
     "nom": "name",
     "nom_complet": "name",
+    "contact": "name",
     "email": "email",
     "e_mail": "email",
+    "mail": "email",
     "courriel": "email",
+    "adresse_email": "email",
+    "adresse_e_mail": "email",
+    "adresse_mail": "email",
+    "adresse_courriel": "email",
+    "adresse_electronique": "email",
+    "email_address": "email",
+    "e_mail_address": "email",
+    "email_professionnel": "email",
+    "e_mail_professionnel": "email",
+    "work_email": "email",
     "company": "company",
+    "company_name": "company",
     "entreprise": "company",
     "societe": "company",
+    "organisation": "company",
+    "organization": "company",
+    "nom_de_l'entreprise": "company",
+    "raison_sociale": "company",
     "title": "title",
+    "job_title": "title",
+    "titre": "title",
     "fonction": "title",
     "poste": "title",
     "sector": "sector",
@@ -41,11 +61,17 @@ FIELD_ALIASES = {
     "probleme": "pain_point",
     "probleme_principal": "pain_point",
     "phone": "phone",
+    "phone_number": "phone",
+    "mobile": "phone",
+    "portable": "phone",
     "telephone": "phone",
+    "telephone_portable": "phone",
+    "numero_de_telephone": "phone",
     "tel": "phone",
     "website": "website",
     "site": "website",
     "site_web": "website",
+    "site_internet": "website",
     "domains": "extra_domains",
     "domaines": "extra_domains",
     "call_script": "call_script",
@@ -58,8 +84,10 @@ LAST_NAME_KEYS = ("last_name", "nom_de_famille")
 
 def _key(header: object) -> str:
     """A header as FIELD_ALIASES spells it: "Téléphone " -> "telephone", "E-mail" -> "e_mail"."""
-    text = unicodedata.normalize("NFKD", str(header)).encode("ascii", "ignore").decode("ascii")
-    return text.strip().lower().replace(" ", "_").replace("-", "_").replace("’", "'")
+    text = str(header).replace("’", "'").replace("\ufeff", "")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    # "Adresse e-mail :", " E-mail* " and "Nom  complet" spell the same keys as "adresse_e_mail"...
+    return re.sub(r"[\s_-]+", "_", text.strip().strip(":*").strip().lower())
 
 
 # How a row error names a field: the words of the person who filled the spreadsheet ("téléphone"),
@@ -88,6 +116,7 @@ BINARY_SIGNATURES = {
     b"\x1f\x8b": "gzip",
     b"\xd0\xcf\x11\xe0": "Excel 97-2003 (.xls)",
 }
+EMPTY_FILE = gettext_lazy("The file is empty: its first row must name the columns, one being “email”.")
 XLSX_SIGNATURE = b"PK\x03\x04"  # a zip archive, which an .xlsx is
 ECHO_MAX_CHARS = 60
 
@@ -266,17 +295,51 @@ def _is_email_header(header: str | None) -> bool:
     return FIELD_ALIASES.get(_key(header or "")) == "email"
 
 
-def _csv_rows(text: str) -> list[tuple[int, Any]]:
-    sample = text[:4096]
+# What spreadsheets write: Excel (French locale: ";"), Google Sheets and LibreOffice (","), "Unicode
+# text" exports (tab); always '"' as the quote character.
+CSV_DELIMITERS = (";", ",", "\t")
+
+
+def _csv_header(text: str, delimiter: str) -> list[str]:
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"'), [])
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        return []
+
+
+def _csv_delimiter(text: str) -> str:
+    """The delimiter under which the header has an email column, else the one giving the most columns.
+
+    Not csv.Sniffer: on a few rows it takes an apostrophe ("l'astreinte") for the quote character, or
+    a comma inside a quoted field for the delimiter of a ";" file."""
+    headers = {delimiter: _csv_header(text, delimiter) for delimiter in CSV_DELIMITERS}
+    for delimiter, header in headers.items():
+        if any(_is_email_header(name) for name in header):
+            return delimiter
+    return max(CSV_DELIMITERS, key=lambda delimiter: len(headers[delimiter]))
+
+
+def _no_email_column(found: list[str]) -> ImportFileError:
+    """The same sentence for every format: which columns were found, and how to name the missing one."""
+    names = [name.strip() for name in found if name and name.strip()]
+    if not names:
+        return ImportFileError(_("The file has no header row: its first row must name the columns, one being “email”."))
+    return ImportFileError(
+        _(
+            "No email column among the columns found: %(columns)s. Name the column of addresses “email” "
+            "(or “E-mail”, “Adresse e-mail”, “Courriel”)."
+        )
+        % {"columns": ", ".join(_("“%(name)s”") % {"name": echo(name)} for name in names[:12])}
+    )
+
+
+def _csv_rows(text: str) -> list[tuple[int, Any]]:
+    delimiter = _csv_delimiter(text)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, quotechar='"')
     rows = []
     try:
         if not reader.fieldnames or not any(_is_email_header(h) for h in reader.fieldnames):
-            raise ImportFileError(_("The CSV file needs a header row with an “email” column."))
+            raise _no_email_column(list(reader.fieldnames or []))
         for row in reader:
             if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
                 continue
@@ -305,7 +368,7 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, Any]]:
             if header is None:
                 header = [str(cell).strip() if cell is not None else "" for cell in cells]
                 if not any(_is_email_header(name) for name in header):
-                    raise ImportFileError(_("The first row of the sheet must be a header with an “email” column."))
+                    raise _no_email_column(header)
                 continue
             rows.append((line, {name: value for name, value in zip(header, cells, strict=False) if name}))
     except ImportFileError:
@@ -315,7 +378,7 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, Any]]:
     finally:
         workbook.close()
     if header is None:
-        raise ImportFileError(_("The sheet is empty: its first row must be a header with an “email” column."))
+        raise ImportFileError(EMPTY_FILE)
     return rows
 
 
@@ -349,9 +412,11 @@ def read_prospect_rows(content: bytes | str, filename: str) -> list[tuple[int, A
                     % {"kind": kind}
                 )
         content = _decode(content)
+    if not content.strip():
+        raise ImportFileError(EMPTY_FILE)
     if name.endswith(".json") or content.lstrip().startswith(("[", "{")):
         return _json_rows(content)
-    if name.endswith((".csv", ".txt")) or "," in content or ";" in content:
+    if name.endswith((".csv", ".tsv", ".txt")) or any(d in content for d in CSV_DELIMITERS):
         return _csv_rows(content)
     raise ImportFileError(_("Unknown file type: give a .json, .csv or .xlsx file."))
 

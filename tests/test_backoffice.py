@@ -16,6 +16,7 @@ from tests.factories import (
     EmailEventFactory,
     ProspectFactory,
     VisitEventFactory,
+    VisitorFactory,
 )
 from tracking.models import Visitor
 
@@ -309,3 +310,86 @@ def test_admin_pages_have_titles_for_people(staff_client):
     assert "<h1>Prospects</h1>" in listing and "Sélectionnez" not in listing
     page = staff_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk])).content.decode()
     assert "<h1>Alice Titre" in page
+
+
+def test_alert_filters_are_named_in_words_a_founder_uses(staff_client):
+    called = make_alert(ProspectFactory(name="Alice Called"))
+    called.call = CallFactory(prospect=called.prospect)
+    called.save()
+    make_alert(ProspectFactory(name="Bob Waiting"))
+    url = reverse("admin:alerts_alert_changelist")
+    content = staff_client.get(url).content.decode()
+    assert "Pas encore appelé" in content and "Son lien personnel (sûr)" in content
+    assert "Non vide" not in content and "traitée par" not in content
+    waiting = staff_client.get(url, {"called": "no"}).content.decode()
+    assert "Bob Waiting" in waiting and "Alice Called" not in waiting
+
+
+def test_the_funnel_is_nested_and_never_above_100_percent(staff_client):
+    now = timezone.now()
+    emailed = [ProspectFactory() for _ in range(2)]
+    for p in emailed:
+        EmailEventFactory(prospect=p, event="sent", occurred_at=now - timedelta(days=2))
+    VisitEventFactory(prospect=emailed[0], received_at=now - timedelta(days=1))
+    # Three who visited without any email event: not in "contacted", so not in "visited" either.
+    for _ in range(3):
+        VisitEventFactory(prospect=ProspectFactory(), received_at=now - timedelta(days=1))
+    # The period before: one emailed prospect, who visited too (100 %), for the trend.
+    earlier = ProspectFactory()
+    EmailEventFactory(prospect=earlier, event="sent", occurred_at=now - timedelta(days=40))
+    VisitEventFactory(prospect=earlier, received_at=now - timedelta(days=40))
+    response = staff_client.get(reverse("backoffice-funnel"))
+    steps = {s.key: s for s in response.context["funnel"].steps}
+    assert (steps["contacted"].count, steps["visited"].count) == (2, 1)
+    counts = [s.count for s in response.context["funnel"].steps]
+    assert counts == sorted(counts, reverse=True)
+    assert all(s.rate is None or s.rate <= 1 for s in response.context["funnel"].steps)
+    # The chart shows the conversion between steps and its trend, not the counts again.
+    content = response.content.decode()
+    start = content.index('id="funnel-chart"')
+    chart = content[start : content.index("</svg>", start)]
+    assert "50 %" in chart and "▼ -50 pts" in chart
+    assert "150 %" not in content
+
+
+def test_a_lead_without_a_phone_can_still_be_reached_from_its_card(staff_client):
+    make_alert(ProspectFactory(name="Eve Email", phone="", email="eve@acme.example", website="acme.example"))
+    make_alert(ProspectFactory(name="Sam Site", phone="", email="", website="https://www.linkedin.com/in/sam/"))
+    content = staff_client.get(reverse("backoffice-hot-leads")).content.decode()
+    assert 'href="mailto:eve@acme.example"' in content and "Écrire à eve@acme.example" in content
+    assert 'href="https://acme.example"' in content
+    assert 'href="https://www.linkedin.com/in/sam/"' in content and "linkedin.com/in/sam" in content
+    assert "Pas de numéro" not in content
+
+
+def test_the_prospect_page_shows_page_views_browsers_and_phone_for_people(staff_client):
+    now = timezone.now()
+    prospect = ProspectFactory(phone="+33199001234")
+    for seconds in (0, 15, 30, 45):
+        VisitEventFactory(
+            prospect=prospect,
+            page_view_id="pv-people",
+            event="heartbeat" if seconds else "pageview",
+            received_at=now - timedelta(seconds=60 - seconds),
+        )
+    VisitorFactory(visitor_id="raw-visitor-id-123", prospect=prospect)
+    content = staff_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk])).content.decode()
+    recent = content[content.index('id="recent-activity"') :]
+    assert "Battement" not in recent and "45 s sur" in recent  # one line for the page view, its reading time
+    assert "Navigateur n°1" in recent
+    assert "raw-visitor-id-123" in recent[recent.index("<details") :]  # kept for staff, folded
+    assert "E.164" not in content and "Téléphone" in content
+    links = content[content.index('id="email-links"') :]
+    assert "manage.py" in links[links.index("<details") :] and "manage.py" not in links[: links.index("<details")]
+
+
+def test_unmatched_visitors_are_numbered_browsers_with_their_raw_id_folded(staff_client):
+    now = timezone.now()
+    for minutes in (5, 3):
+        VisitEventFactory(
+            visitor_id="anon-raw-0001", page_view_id="pv-raw1", received_at=now - timedelta(minutes=minutes)
+        )
+    content = staff_client.get(reverse("backoffice-unmatched")).content.decode()
+    card = content[content.index('data-visitor="anon-raw-0001"') :]
+    assert "Navigateur n°1" in card
+    assert "anon-raw-0001" in card[card.index("<details") :]

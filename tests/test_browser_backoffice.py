@@ -278,6 +278,9 @@ def every_admin_page(seeded) -> dict[str, str]:
 
 # The README's pictures: page name -> file in docs/.
 SCREENSHOTS = {
+    "index": "dashboard.png",
+    "admin:prospects_prospect list": "prospects.png",
+    "admin:tracking_emailevent list": "email-events.png",
     "hot leads": "hot-leads.png",
     "timeline": "timeline.png",
     "funnel": "funnel.png",
@@ -325,6 +328,10 @@ def test_no_page_scrolls_sideways_at_1366_px_and_no_link_is_dead(live_server, dj
         for name, filename in SCREENSHOTS.items():
             page.goto(pages[name])
             page.screenshot(path=str(shots / filename), full_page=True)
+        # An address with nothing there: the French 404 page, in the product's look.
+        assert page.goto("/").status == 404
+        assert "Page introuvable" in page.inner_text("h1")
+        page.screenshot(path=str(shots / "not-found.png"), full_page=True)
 
         # What a caller sees, in French: the opener of the newest signal, then the prospect's script.
         page.goto(pages["hot leads"])

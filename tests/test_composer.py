@@ -79,8 +79,21 @@ def test_extension_characters_count_double():
     assert_one_segment(text)
 
 
-def test_no_phone_says_so():
-    assert "Pas de numéro" in compose(phone="")
+def test_without_a_phone_the_sms_gives_the_shortest_way_to_reach_them():
+    by_email = compose(phone="", email="camille@exemple-logistique.example")
+    assert "Appeler" not in by_email and ". camille@exemple-logistique.example." in by_email
+    by_site = compose(phone="", email="", website="https://www.linkedin.com/in/camille/")
+    assert ". linkedin.com/in/camille." in by_site
+    assert "Aucun moyen de le joindre" in compose(phone="", email="", website="")
+
+
+def test_a_shortened_pain_point_ends_at_a_word_with_an_ellipsis_never_a_shorter_sentence():
+    pain = "Alertes de monitoring trop tardives la nuit, astreinte réveillée pour rien chaque semaine"
+    text = compose(pain_point=pain)
+    assert_one_segment(text)
+    assert pain not in text
+    kept = text.split("Appeler +33 1 99 00 12 34. ")[1].split(" https://")[0]
+    assert kept.endswith("...") and pain.startswith(kept[:-3]) and pain[len(kept) - 3] == " "
 
 
 @override_settings(LANGUAGE_CODE="en")

@@ -266,7 +266,11 @@ def test_a_nul_byte_in_a_csv_cell_is_a_row_error(tmp_path, capsys):
         ("list.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "Excel 97-2003 (.xls)"),
         ("list.xlsx", b"PK\x03\x04 this zip is cut short", "classeur Excel (.xlsx) lisible"),
         ("list.xlsx", b"name,email\nnot,a workbook\n", "classeur Excel (.xlsx) lisible"),
-        ("list.xlsx", xlsx_bytes([["a", "b"]], header=["Nom", "Société"]), "colonne « email »"),
+        (
+            "list.xlsx",
+            xlsx_bytes([["a", "b"]], header=["Nom", "Société"]),
+            "Aucune colonne d'email parmi les colonnes trouvées : « Nom », « Société »",
+        ),
         ("list.csv", b'name,email\n"never closed,a@b.example\n' + b"x" * 200_000, "fichier CSV est illisible"),
         ("notes.md", b"# some notes\nno list here\n", "Type de fichier inconnu"),
     ],

@@ -14,7 +14,15 @@ from alerts.calls import call_record
 from alerts.ledger import ledger, wilson
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
 from backoffice.funnel import funnel
-from tests.factories import AlertDeliveryFactory, AlertFactory, CallFactory, ProspectFactory
+from prospects.models import Prospect
+from tests.factories import (
+    AlertDeliveryFactory,
+    AlertFactory,
+    CallFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+)
 from tracking.models import Meeting
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +175,11 @@ def test_the_funnel_gains_the_meeting_steps(campaign, staff_client):
     page = staff_client.get("/admin/backoffice/funnel/").content.decode()
     assert 'data-step="meeting"' in page and 'data-step="held"' in page
     today = timezone.localdate()
+    # The funnel is nested (each step a subset of the one above): the campaign's prospects were emailed
+    # and visited first, as real ones are.
+    for prospect in Prospect.objects.all():
+        EmailEventFactory(prospect=prospect, event="sent", occurred_at=timezone.now() - timedelta(days=3))
+        VisitEventFactory(prospect=prospect, received_at=timezone.now() - timedelta(days=2))
     steps = {step.key: step.count for step in funnel(today - timedelta(days=7), today).steps}
     assert steps["meeting"] == 2  # one through Calendly, one on the phone
     assert steps["held"] == 1

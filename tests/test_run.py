@@ -224,6 +224,12 @@ def test_links_follow_the_port_make_run_serves_on(tmp_path):
     assert manage(env, "import_prospects", "examples/prospects.example.json").returncode == 0
     links = manage(env, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")
     assert "http://127.0.0.1:18900/t/o/" in links.stdout, links.stderr
+    # A second terminal (no PORT) follows where make run serves: bin/run leaves the address in DATA_DIR.
+    assert 'echo "http://$LINK_HOST:$PORT" > "${DATA_DIR:-data}/served-at"' in (ROOT / "bin" / "run").read_text()
+    (tmp_path / "data" / "served-at").write_text("http://127.0.0.1:18900\n")
+    second = fresh_shell_env(tmp_path, DEBUG="true")
+    links = manage(second, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")
+    assert "http://127.0.0.1:18900/t/o/" in links.stdout, links.stderr
     # A PUBLIC_BASE_URL left on another port (an old .env) is pointed out at start.
     stale = fresh_shell_env(tmp_path, PORT="18900", DEBUG="true", PUBLIC_BASE_URL="http://127.0.0.1:8000")
     result = subprocess.run(

@@ -29,11 +29,11 @@ class CtaClickAdmin(EvidenceAdmin):
 class MachineFilter(admin.SimpleListFilter):
     """Human or machine, from the one stored record of it: the machine reason."""
 
-    title = _("fetched by")
+    title = _("opened by")
     parameter_name = "machine"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
-        return [("no", _("possibly a person")), ("yes", _("a machine"))]
+        return [("no", _("Possibly a person")), ("yes", _("A machine (mail scanner, proxy)"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[EmailEvent]) -> QuerySet[EmailEvent]:
         if self.value() == "no":

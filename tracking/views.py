@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from core.client import ClientInfo, client_info, client_ip
@@ -49,6 +50,9 @@ NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 def no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Never cached, and never framed (JSON and images are no pages: no X-Frame-Options header)."""
+
+    @xframe_options_exempt
     @wraps(view)
     def answer_uncached(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
