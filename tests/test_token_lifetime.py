@@ -69,3 +69,16 @@ def test_the_lifetime_follows_its_setting(client, browser_headers, settings, day
     with time_machine.travel(T0 + age, tick=False):
         client.get(f"/t/o/{pixel}.gif", **browser_headers)
     assert EmailEvent.objects.filter(event="opened").exists() is valid
+
+
+def test_a_lifetime_of_zero_days_means_links_never_expire(client, browser_headers, settings):
+    """TRACKING_TOKEN_MAX_AGE_DAYS=0 is documented as "never": a five-year-old email still counts."""
+    settings.TRACKING_TOKEN_MAX_AGE_DAYS = 0
+    prospect = ProspectFactory()
+    pixel, link = _tokens(prospect)
+    with time_machine.travel(T0 + 5 * YEAR, tick=False):
+        client.get(f"/t/o/{pixel}.gif", **browser_headers)
+        response = client.get(f"/t/c/{link}", **browser_headers)
+    assert response.status_code == 302 and response["Location"].startswith(DESTINATION)
+    assert EmailEvent.objects.filter(event="opened").exists()
+    assert EmailEvent.objects.filter(event="clicked").exists()
