@@ -50,10 +50,11 @@ class ProspectAdmin(admin.ModelAdmin):
                     "company_domains",
                     "left_out_domains",
                     "ip_ranges",
-                    "identity_token",
                 ]
             },
         ),
+        # The personal-link token is a raw value: staff may need it, a founder reading the page does not.
+        (_("Technical details"), {"fields": ["identity_token"], "classes": ["collapse"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -61,6 +61,9 @@ def test_the_prospect_page_shows_its_events_alerts_and_email_links(staff_client,
     content = response.content.decode()
     assert response.status_code == 200
     assert prospect.identity_token in content
+    # the raw token is for staff who look for it: folded under "Détails techniques", not on the page's face
+    before_token = content[: content.index(prospect.identity_token)]
+    assert before_token.rfind("<details") > before_token.rfind("</details>")
     assert "/t/o/" in content and "/t/c/" in content
     assert "Réserver audit" in content and "cta_reserver_audit" not in content  # the CTA's label, not its id
     assert "visitor-abc" in content
