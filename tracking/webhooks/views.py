@@ -8,6 +8,7 @@ keeps failing. Nothing is stored unless the whole request was accepted."""
 
 import json
 import logging
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -90,32 +91,29 @@ def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any,
         return None, _error(400, _("The body is not valid JSON; nothing was stored."))
 
 
-@csrf_exempt
-@never_cache
-def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    module = PROVIDERS[provider]
-    data, refused = _accepted(request, module, provider)
+def _receive(request: HttpRequest, module: ModuleType, name: str, record: Callable[[list], Any]) -> HttpResponse:
+    """Authenticate, parse and record one delivery: every webhook answers alike (401 / 404 / 400 / 200)."""
+    data, refused = _accepted(request, module, name)
     if refused is not None:
         return refused
     try:
         events = module.parse(data)
     except PayloadError as exc:
         return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
-    outcome = provider_events_record(provider=provider, events=events)
-    return JsonResponse({"ok": True, **outcome.as_dict()})
+    return JsonResponse({"ok": True, **record(events).as_dict()})
+
+
+@csrf_exempt
+@never_cache
+def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """POST /api/webhooks/<provider> for the email services."""
+    return _receive(
+        request, PROVIDERS[provider], provider, lambda events: provider_events_record(provider=provider, events=events)
+    )
 
 
 @csrf_exempt
 @never_cache
 def booking_webhook(request: HttpRequest, tool: str) -> HttpResponse:
-    """POST /api/webhooks/calcom and /api/webhooks/calendly (CONTRACT §2c): the same answers."""
-    module = BOOKING_TOOLS[tool]
-    data, refused = _accepted(request, module, tool)
-    if refused is not None:
-        return refused
-    try:
-        events = module.parse(data)
-    except PayloadError as exc:
-        return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
-    outcome = booking_events_record(tool=tool, events=events)
-    return JsonResponse({"ok": True, **outcome.as_dict()})
+    """POST /api/webhooks/calcom and /api/webhooks/calendly: the same answers as the email services'."""
+    return _receive(request, BOOKING_TOOLS[tool], tool, lambda events: booking_events_record(tool=tool, events=events))
