@@ -17,7 +17,11 @@ bots, prospects whose website is a platform (LinkedIn, GitHub, Notion) read via 
 forged-click attack (claimed clicks for 20 prospects' domains from one network). Issue 18 adds pages
 beating every 1, 5, 30 and 60 s (the tracker reports its period, the server keeps its default), a
 background tab at 60 s, a flood claiming a 1 s rhythm, and prospects who work at platform companies:
-a colleague's address on the platform's own domain (wanted), a stranger from its public pages (not).
+a colleague's address on the platform's own domain (wanted), a stranger from its public pages (not);
+then (issue 18, point 8) a colleague coming from the company's internal host, intranet.github.com or
+wiki.corp.linkedin.com (wanted), strangers from the platform's public sub-domains, gist.github.com,
+docs.gitlab.com, fr.linkedin.com (not), and from sub-domains the platform's users choose,
+alice.medium.com or even intranet.substack.com (not).
 Target (issue 9): precision and recall ≥ 0.98.
 """
 
@@ -81,10 +85,10 @@ class Scenario:
 
 class World:
     def __init__(self) -> None:
-        self.client = Client()
+        self.client = Client(HTTP_HOST="127.0.0.1")
         self.now = timezone.now().replace(microsecond=0) - timedelta(days=10)
         self.serial = 0
-        self.platform_companies = 0
+        self.platform_companies: dict[tuple[str, ...], int] = {}
 
     def at(self, offset_seconds: float) -> time_machine.travel:
         return time_machine.travel(self.now + timedelta(seconds=offset_seconds), tick=False)
@@ -94,6 +98,18 @@ class World:
         n = self.serial
         defaults = {"name": f"Lead{n:04d} Martin", "email": f"cto@company{n:04d}.example", "company": f"Co{n}"}
         return Prospect.objects.create(**{**defaults, **fields})
+
+    def platform_company(self, pool: tuple[str, ...]) -> str:
+        """The pool's next platform for a new prospect who works there. One prospect per platform
+        company at a time: two would make each other's colleagues ambiguous (they then match nobody,
+        by design), and the replay has more rounds than there are platforms, so an earlier prospect
+        at that platform moves to another company."""
+        n = self.platform_companies.get(pool, 0)
+        self.platform_companies[pool] = n + 1
+        domain = pool[n % len(pool)]
+        for pk in Prospect.objects.filter(email__iendswith=f"@{domain}").values_list("pk", flat=True):
+            Prospect.objects.filter(pk=pk).update(email=f"cto@moved{pk:04d}.example")
+        return domain
 
     def network(self) -> str:
         self.serial += 1
@@ -219,17 +235,32 @@ def person_reads_at_rhythm(period: float) -> Callable[[World, str], list[str]]:
 
 # Platforms' own domains, one per prospect who works there: two prospects at one platform company
 # would make a colleague's address ambiguous (it then matches nobody, by design).
-PLATFORM_COMPANIES = ["github.com", "linkedin.com", "notion.so", "medium.com", "calendly.com", "gitlab.com",
+PLATFORM_COMPANIES = ("github.com", "linkedin.com", "notion.so", "medium.com", "calendly.com", "gitlab.com",
                       "dribbble.com", "behance.net", "malt.com", "crunchbase.com", "producthunt.com", "about.me",
-                      "bitbucket.org", "dev.to", "hashnode.dev", "indiehackers.com"]  # fmt: skip
+                      "bitbucket.org", "dev.to", "hashnode.dev", "indiehackers.com")  # fmt: skip
+# Platforms whose internal hosts identify their staff (all but those whose users choose sub-domains).
+STAFF_HOST_PLATFORMS = ("github.com", "linkedin.com", "gitlab.com", "notion.so", "google.com", "calendly.com",
+                        "bitbucket.org", "welcometothejungle.com")  # fmt: skip
+# Platforms whose users choose their sub-domains (prospects/platform_user_subdomains.txt).
+USER_SUBDOMAIN_PLATFORMS = ("medium.com", "substack.com", "wordpress.com", "hashnode.dev", "squarespace.com")
+INTERNAL_HOSTS = ("intranet", "wiki.corp", "go.corp", "portal.internal")
+PUBLIC_SUB_DOMAINS = ("gist", "docs", "fr", "app", "m", "l", "help", "engineering")
 
 
 def colleague_at_a_platform_company(world: World, kind: str) -> list[str]:
     """The CTO works at a platform company; a colleague reads the offer and gives her address."""
-    domain = PLATFORM_COMPANIES[world.platform_companies % len(PLATFORM_COMPANIES)]
-    world.platform_companies += 1
+    domain = world.platform_company(PLATFORM_COMPANIES)
     p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
     world.read(ip=world.network(), seconds=120, email=f"jane.doe{world.serial}@eng.{domain}", report_period=True)
+    return [p.name]
+
+
+def colleague_from_a_platform_companys_intranet(world: World, kind: str) -> list[str]:
+    """The CTO works at a platform company; a colleague follows the link from the company's intranet."""
+    domain = world.platform_company(STAFF_HOST_PLATFORMS)
+    p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
+    host = f"{INTERNAL_HOSTS[world.serial % len(INTERNAL_HOSTS)]}.{domain}"
+    world.read(ip=world.network(), seconds=120, referrer=f"https://{host}/news/monitoring", report_period=True)
     return [p.name]
 
 
@@ -292,10 +323,29 @@ def platform_website(world: World, kind: str) -> list[str]:
 
 def from_a_platform_companys_public_pages(world: World, kind: str) -> list[str]:
     """A prospect works at a platform company; a stranger comes from that platform's public pages."""
-    domain = PLATFORM_COMPANIES[world.platform_companies % len(PLATFORM_COMPANIES)]
-    world.platform_companies += 1
+    domain = world.platform_company(PLATFORM_COMPANIES)
     p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
     world.read(ip=world.network(), seconds=150, referrer=f"https://www.{domain}/someone/posts", report_period=True)
+    return [p.name]
+
+
+def from_a_platform_companys_public_sub_domain(world: World, kind: str) -> list[str]:
+    """A prospect works at a platform company; strangers come from its public sub-domains (gist., docs.)."""
+    domain = world.platform_company(STAFF_HOST_PLATFORMS)
+    p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
+    for n in range(2):
+        host = f"{PUBLIC_SUB_DOMAINS[(world.serial + n) % len(PUBLIC_SUB_DOMAINS)]}.{domain}"
+        world.read(ip=world.network(), seconds=150, referrer=f"https://{host}/someone", report_period=True)
+    return [p.name]
+
+
+def from_a_users_sub_domain_of_a_platform(world: World, kind: str) -> list[str]:
+    """A prospect works at a platform whose users choose sub-domains; strangers come from two of them,
+    one named like an intranet."""
+    domain = world.platform_company(USER_SUBDOMAIN_PLATFORMS)
+    p = world.prospect(email=f"cto{world.serial}@{domain}", company=domain)
+    for host in (f"alice{world.serial}.{domain}", f"{INTERNAL_HOSTS[world.serial % len(INTERNAL_HOSTS)]}.{domain}"):
+        world.read(ip=world.network(), seconds=150, referrer=f"https://{host}/post", report_period=True)
     return [p.name]
 
 
@@ -334,6 +384,7 @@ PEOPLE = [
     *[Scenario(f"re-open in {name}", 1, reopen_in(name)) for name in MAIL_CLIENTS],
     *[Scenario(f"person reads, page beating every {p:g} s", 1, person_reads_at_rhythm(p)) for p in (1, 5, 30, 60)],
     Scenario("colleague at a platform company (claimed)", 1, colleague_at_a_platform_company),
+    Scenario("colleague from a platform company's intranet (claimed)", 1, colleague_from_a_platform_companys_intranet),
 ]
 MACHINES = [
     Scenario("Apple Mail Privacy Protection", 0, apple_privacy_prefetch),
@@ -344,6 +395,8 @@ MACHINES = [
     Scenario("fast-heartbeat bot", 0, fast_heartbeat_bot),
     Scenario("platform website visitors", 0, platform_website),
     Scenario("visitor from a platform company's pages", 0, from_a_platform_companys_public_pages),
+    Scenario("visitors from a platform company's public sub-domains", 0, from_a_platform_companys_public_sub_domain),
+    Scenario("visitors from a platform's users' sub-domains", 0, from_a_users_sub_domain_of_a_platform),
     Scenario("background tab, page beating every 60 s", 0, background_tab_slow_rhythm),
     Scenario("flood claiming a 1 s rhythm", 0, flood_claiming_the_fastest_rhythm),
 ]
@@ -377,9 +430,9 @@ def main() -> None:
         stats[3] += len(texts) - len(leads)  # notices (held, summary)
         world.now += timedelta(minutes=7)
     print(f"replay of {len(plan)} scenarios ({sum(s[0] for s in per_kind.values())} runs), simulated clock:")
-    print(f"  {'scenario':48s} runs  wanted  lead SMS  notices")
+    print(f"  {'scenario':56s} runs  wanted  lead SMS  notices")
     for kind, (runs, wanted, leads, notices) in per_kind.items():
-        print(f"  {kind:48s} {runs:4d}  {wanted:6d}  {leads:8d}  {notices:7d}")
+        print(f"  {kind:56s} {runs:4d}  {wanted:6d}  {leads:8d}  {notices:7d}")
     precision = sent_wanted / (sent_wanted + sent_unwanted) if sent_wanted + sent_unwanted else 1.0
     recall = sent_wanted / wanted_total if wanted_total else 1.0
     held = Alert.objects.filter(status=Alert.Status.HELD).count()

@@ -29,6 +29,37 @@ def platform_domains() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def platforms_with_user_subdomains() -> frozenset[str]:
+    lines = (Path(__file__).with_name("platform_user_subdomains.txt")).read_text().splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+# A platform's sub-domains are its public face (gist.github.com, docs.github.com, fr.linkedin.com,
+# l.facebook.com, mail.google.com, app.calendly.com, …): an open-ended set that grows with every
+# product, each read by anyone. Its staff's own hosts are the ones named as such: a label left of the
+# registrable domain is one of these (intranet.github.com, wiki.corp.github.com, go.corp.linkedin.com).
+# A kept list of public hosts would always miss the newest one and text the founder about the
+# platform's CTO whenever a stranger came from it; a missed internal host costs one hint, no SMS.
+INTERNAL_ZONE_LABELS = frozenset({"corp", "internal", "intra", "intranet"})
+
+
+@lru_cache(maxsize=4096)
+def platform_of_staff_host(host: str) -> str | None:
+    """The platform whose own staff browse this host (`wiki.corp.github.com` -> `github.com`), or None:
+    for a host outside the platforms of our list, for the platform's public hosts (the bare domain,
+    www., gist., docs., any sub-domain not in an internal zone), and for every sub-domain of a
+    platform whose users choose their sub-domains (platform_user_subdomains.txt: alice.medium.com)."""
+    host = (host or "").strip().lower().rstrip(".")
+    domain = registrable_domain(host)
+    if not domain or not host.endswith("." + domain) or domain in platforms_with_user_subdomains():
+        return None
+    if _left_out_because(domain) != ("platform", domain):
+        return None
+    zone = host[: -len(domain) - 1].split(".")
+    return domain if INTERNAL_ZONE_LABELS.intersection(zone) else None
+
+
 @lru_cache(maxsize=4096)
 def registrable_domain(host: str) -> str | None:
     """`wiki.initech-tools.com` -> `initech-tools.com`; `a.b.co.uk` -> `b.co.uk`; None for a bare suffix or junk."""

@@ -98,6 +98,37 @@ def test_a_prospect_whose_website_is_a_platform_page_catches_nobody_else_on_it(d
     assert _matched(email=f"someone@{domain}") is None
 
 
+# --- Platforms whose users choose their sub-domains: prospects/platform_user_subdomains.txt ---------
+
+USER_SUBDOMAINS_FILE = PLATFORMS_FILE.with_name("platform_user_subdomains.txt")
+USER_SUBDOMAIN_PLATFORMS = [
+    "facebook.com",
+    "hashnode.dev",
+    "medium.com",
+    "squarespace.com",
+    "substack.com",
+    "wordpress.com",
+]
+
+
+def test_the_user_subdomain_list_is_the_copy_held_here_sorted_and_on_the_platform_list():
+    entries = [line.strip() for line in USER_SUBDOMAINS_FILE.read_text().splitlines() if line.strip()]
+    entries = [line for line in entries if not line.startswith("#")]
+    assert entries == USER_SUBDOMAIN_PLATFORMS == sorted(entries)
+    assert set(entries) <= set(PLATFORMS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("domain", PLATFORMS)
+def test_an_internal_host_identifies_the_platforms_staff_except_where_users_choose_sub_domains(domain):
+    """The list docs/how-it-works.md gives: every platform's internal hosts identify its staff, except
+    the platforms whose users choose their sub-domains, and free mail (facebook.com), never an employer."""
+    at_the_platform = ProspectFactory(email=f"cto@{domain}")
+    expected = at_the_platform.pk if domain not in USER_SUBDOMAIN_PLATFORMS and _decided_by_the_list(domain) else None
+    assert _matched(referrer=f"https://wiki.corp.{domain}/") == expected
+    assert _matched(referrer=f"https://www.{domain}/") is None
+
+
 # --- Mail clients (a person opened the message) and security gateways (a machine did) --------------
 
 # One user agent per entry of the product's lists, as each client or gateway sends it, and the name

@@ -6,8 +6,10 @@ at several prospects at once (two prospects share a domain) is ambiguous and mat
 
 People at platform companies: a prospect whose own address is on a platform's domain (cto@github.com)
 works there, and a colleague's address on that domain or its sub-domains (jane@eng.github.com) points
-at that prospect. The platform's pages still mean nobody: a visitor coming from github.com matches no
-one, since anyone can have a page there.
+at that prospect, as does a referrer from the company's internal hosts (intranet.github.com,
+wiki.corp.github.com: prospects.domains.platform_of_staff_host). The platform's public pages still
+mean nobody: a visitor coming from github.com, gist.github.com or alice.medium.com matches no one,
+since anyone can have a page there or read one.
 """
 
 import ipaddress
@@ -24,7 +26,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from prospects.domains import domain_of_url, employer_domain_of_email
+from prospects.domains import domain_of_url, employer_domain_of_email, platform_of_staff_host
 from prospects.models import Prospect, parse_ip_ranges
 from tracking.announcements import announce_event
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
@@ -87,15 +89,18 @@ class ProspectDirectory:
             if ids:
                 yield MatchMethod.COMPANY_DOMAIN, ids, {"email": email, "domain": domain}
         for referrer in sorted(hints.referrers):
-            if not self._may_know(_host_of(referrer)):
+            host = _host_of(referrer)
+            if not self._may_know(host):
                 continue
             domain = domain_of_url(referrer)
-            if domain and self.by_domain.get(domain):
-                yield (
-                    MatchMethod.REFERRER_DOMAIN,
-                    set(self.by_domain[domain]),
-                    {"referrer": referrer[:300], "domain": domain},
-                )
+            ids = set(self.by_domain.get(domain, set())) if domain else set()
+            # A platform's domain is in by_staff_domain only through its staff's own addresses, and
+            # counts for a referrer only from the company's internal hosts, never its public ones.
+            staff_platform = platform_of_staff_host(host) if domain in self.by_staff_domain else None
+            if staff_platform:
+                ids |= self.by_staff_domain[staff_platform]
+            if ids:
+                yield MatchMethod.REFERRER_DOMAIN, ids, {"referrer": referrer[:300], "domain": domain}
         for network in sorted(hints.networks):
             try:
                 address = ipaddress.ip_address(network)
