@@ -33,7 +33,7 @@ def task_path(function: Callable[..., Any]) -> str:
 # cycle runs at a time (RUNNING): a task that finds a cycle running leaves, and the runner, which
 # takes each request as it starts a cycle, runs again for a request made while it ran. So detection
 # holds at most one worker, and the others deliver SMS, whose tasks never queue behind a pile of
-# detection tasks.
+# detection tasks. An event that asks while a cycle runs queues nothing: the runner takes the request.
 WANTED = "detection:wanted"
 RUNNING = "detection:running"
 # A runner hands over (queues itself again) after this long, well within django-q2's task timeout.
@@ -106,6 +106,11 @@ def enqueue_detection(reason: str) -> None:
     the broker is briefly unavailable."""
     if claim(WANTED, _wanted_ttl()) is False:
         return  # the cycle asked for earlier has not started: it will read this event
+    if held(RUNNING):
+        # The runner looks for a request after it releases RUNNING, and this checks RUNNING after
+        # making the request: whatever the interleaving, one of the two sees the other, so nothing
+        # is lost — and a flood costs no task per cycle, each leaving at once.
+        return
     if not _queue_detection(reason):
         release(WANTED)  # nothing will take it: let the next event ask again
 

@@ -163,9 +163,7 @@ def process_tree_cpu(pid: int) -> float:
 def database_servers_cpu() -> dict[int, float]:
     """pid -> CPU seconds used so far, for the PostgreSQL and Redis server processes of this machine
     (none on a SQLite deployment, whose database work is inside the web processes)."""
-    return {
-        pid: cpu for pid, (name, _parent, cpu) in _live_processes().items() if name in ("postgres", "redis-server")
-    }
+    return {pid: cpu for pid, (name, _parent, cpu) in _live_processes().items() if name in ("postgres", "redis-server")}
 
 
 def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:

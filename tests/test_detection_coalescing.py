@@ -74,9 +74,21 @@ def test_a_click_during_a_cycle_is_read_by_the_next_cycle_and_texts(client, queu
 
 def test_a_task_that_finds_a_cycle_running_leaves_the_worker_at_once(queue):
     assert claim(tasks.RUNNING, 60)  # another worker runs a cycle
-    tasks.enqueue_detection("cta")
+    claim(tasks.WANTED, 60)  # a request made, and its task queued, just before that cycle started
+    tasks._queue_detection("cta")
     assert tasks.run_requested_detection_task("cta")["cycles"] == 0
     assert DetectionRun.objects.count() == 0
     # The runner, when its cycle ends, finds the request and runs for it.
     release(tasks.RUNNING)
     assert tasks.run_requested_detection_task("cta")["cycles"] == 1
+
+
+def test_events_during_a_running_cycle_queue_nothing_and_the_runner_takes_them(queue):
+    assert claim(tasks.RUNNING, 60)  # a runner is in its cycle
+    for _ in range(50):
+        tasks.enqueue_detection("cta")
+    assert queue == [], "the runner will take the request: no task to queue"
+    # The runner's cycle ends: it releases RUNNING, finds the request and runs for it.
+    release(tasks.RUNNING)
+    assert tasks.run_requested_detection_task("cta")["cycles"] == 1
+    assert DetectionRun.objects.count() == 1

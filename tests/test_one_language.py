@@ -347,7 +347,9 @@ def test_commands_normal_output_speaks_one_language(lead, language, capsys, tmp_
         call_command("ensure_admin")
         call_command("ensure_admin")  # the second time: it exists
         call_command("setup_schedules")
-        call_command("email_links", "--email", lead.email, "--message-id", "m3", "--url", "https://landing.example.com/offre")
+        call_command(
+            "email_links", "--email", lead.email, "--message-id", "m3", "--url", "https://landing.example.com/offre"
+        )
         call_command("import_prospects", str(listing))
     out = capsys.readouterr().out
     assert_one_language(out, language)
