@@ -29,6 +29,7 @@ from bench.ovh_sink import OvhSink  # noqa: E402
 from bench.processes import (  # noqa: E402
     ROOT,
     answers_ping,
+    deployments,
     log_contains,
     production_env,
     reset_database,
@@ -38,10 +39,7 @@ from bench.processes import (  # noqa: E402
 )
 
 PORT = 8450
-DEPLOYMENTS = {
-    "sqlite": (f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-flood.sqlite3", ""),
-    "postgres-redis": ("postgres://postgres@127.0.0.1:5432/arkwatch_bench_flood", "redis://127.0.0.1:6379/1"),
-}
+DEPLOYMENTS = deployments("flood", redis_db=1)
 CLICKERS = 8  # prospects who click during the flood, spread over it
 
 

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.processes import (  # noqa: E402
     ROOT,
     answers_ping,
+    deployments,
     log_contains,
     production_env,
     reset_database,
@@ -39,10 +40,7 @@ from bench.processes import (  # noqa: E402
 )
 
 PORT = 8460
-DEPLOYMENTS = {
-    "sqlite": (f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-fuzz.sqlite3", ""),
-    "postgres-redis": ("postgres://postgres@127.0.0.1:5432/arkwatch_bench_fuzz", "redis://127.0.0.1:6379/1"),
-}
+DEPLOYMENTS = deployments("fuzz", redis_db=1)
 PATHS = [
     "/api/track/visit",
     "/api/track_visitor_audit_gratuit",

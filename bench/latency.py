@@ -32,6 +32,7 @@ from bench.ovh_sink import OvhSink  # noqa: E402
 from bench.processes import (  # noqa: E402
     ROOT,
     answers_ping,
+    deployments,
     log_contains,
     production_env,
     reset_database,
@@ -43,10 +44,7 @@ from bench.processes import (  # noqa: E402
 PORT = 8430
 API_KEY = "bench-api-key-" + "k" * 20
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-DEPLOYMENTS = {
-    "sqlite": (f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-latency.sqlite3", ""),
-    "postgres-redis": ("postgres://postgres@127.0.0.1:5432/arkwatch_deploy", "redis://127.0.0.1:6379/4"),
-}
+DEPLOYMENTS = deployments("latency", redis_db=4)
 CREATE_PROSPECTS = """
 import django, json, sys
 django.setup()
@@ -216,7 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deployment", choices=[*DEPLOYMENTS, "both"], default="both")
     parser.add_argument("--port", type=int, default=PORT, help="where the bench's gunicorn listens (127.0.0.1)")
-    parser.add_argument("--database-url", default="", help="postgres-redis: another database than arkwatch_deploy")
+    parser.add_argument("--database-url", default="", help="postgres-redis: another database")
     parser.add_argument("--redis-url", default="", help="postgres-redis: another Redis database than /4")
     parser.add_argument("--samples", type=int, default=10)
     args = parser.parse_args()

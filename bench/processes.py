@@ -1,16 +1,47 @@
 """Start the product's real processes (qcluster, gunicorn) against a given database, for benchmarks and
 the end-to-end tests (which import it from here: bench/ imports nothing from tests/)."""
 
+import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def deployments(bench: str, redis_db: int) -> dict[str, tuple[str, str]]:
+    """The two stacks a bench runs on, (database URL, Redis URL) by name, its databases named after it."""
+    return {
+        "sqlite": (f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-{bench}.sqlite3", ""),
+        "postgres-redis": (
+            f"postgres://postgres@127.0.0.1:5432/arkwatch_bench_{bench}",
+            f"redis://127.0.0.1:6379/{redis_db}",
+        ),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers_healthz(port: int) -> bool:
+    """Whether the product's server on 127.0.0.1:<port> answers at all (its /healthz, whatever the status)."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        connection.request("GET", "/healthz")
+        connection.getresponse()
+        return True
+    except OSError:
+        return False
 
 
 def database_url(settings_dict: dict) -> str:
@@ -175,8 +206,6 @@ def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
 
 def answers_ping(port: int) -> bool:
     """Whether the bench server on 127.0.0.1:<port> is up (its /bench/ping answers 200)."""
-    import http.client
-
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         connection.request("GET", "/bench/ping")

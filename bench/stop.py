@@ -13,11 +13,9 @@ answers, SIGKILL only the supervising script and count what is left after 5 s.
 """
 
 import argparse
-import http.client
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,24 +23,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(port: int) -> bool:
-    """Whether `make run`'s server answers at all (its /healthz, whatever the status)."""
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        connection.request("GET", "/healthz")
-        connection.getresponse()
-        return True
-    except OSError:
-        return False
+from bench.processes import ROOT, answers_healthz, free_port  # noqa: E402
 
 
 def marked(marker: str) -> list[tuple[int, str]]:
@@ -109,7 +92,7 @@ def ctrl_c_trial(max_delay: float, serving: bool = False) -> tuple[float, int, i
     with tempfile.TemporaryDirectory() as tmp:
         process = start(Path(tmp), marker, port)
         deadline = time.monotonic() + 180
-        while serving and not answers(port) and time.monotonic() < deadline:
+        while serving and not answers_healthz(port) and time.monotonic() < deadline:
             time.sleep(0.1)
         delay = random.uniform(0.0 if serving else 0.5, max_delay)
         time.sleep(delay)
@@ -127,7 +110,7 @@ def kill_trial() -> tuple[int, list[tuple[int, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         process = start(Path(tmp), marker, port)
         deadline = time.monotonic() + 180  # a loaded machine takes a minute to migrate a fresh database
-        while not answers(port) and time.monotonic() < deadline:
+        while not answers_healthz(port) and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(2)  # the cluster's workers are up too
         before = len(marked(marker))

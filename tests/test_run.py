@@ -4,7 +4,6 @@ These run the real scripts as a user would (subprocesses, a throwaway SQLite dat
 ENV_FILE pointing at a temporary file so that the developer's own .env is never read or written.
 """
 
-import http.client
 import os
 import shutil
 import signal
@@ -12,6 +11,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+from bench.processes import answers_healthz, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -27,22 +28,6 @@ def fresh_shell_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        connection.request("GET", "/healthz")
-        connection.getresponse()
-        return True
-    except OSError:
-        return False
 
 
 def descendants(pid: int) -> set[int]:
@@ -101,7 +86,7 @@ def start_run(env: dict[str, str], out, err) -> subprocess.Popen:
 
 def wait_until_it_answers(process: subprocess.Popen, port: int, stderr_path: Path) -> None:
     deadline = time.monotonic() + 120
-    while not answers(port):
+    while not answers_healthz(port):
         assert process.poll() is None and time.monotonic() < deadline, stderr_path.read_text()
         time.sleep(0.2)
     time.sleep(1)  # the cluster's workers are up too
@@ -198,7 +183,7 @@ def test_if_the_supervisor_is_killed_its_children_die_with_it(tmp_path):
         while {pid for pid in processes if running(pid)} and time.monotonic() < deadline:
             time.sleep(0.1)
         assert {pid for pid in processes if running(pid)} == set(), "orphans left behind"
-        assert not answers(port), "nothing holds the port for the next make run"
+        assert not answers_healthz(port), "nothing holds the port for the next make run"
     finally:
         kill_all(processes)
 
