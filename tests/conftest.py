@@ -1,4 +1,8 @@
+import os
+import shutil
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -6,6 +10,21 @@ from alerts import delivery, sms
 from alerts.dwell import forget_page_views
 from core import lmdb_counters
 from tests.factories import BROWSER_UA
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """`make mutants` runs two mutants at once, each in a child process forked by mutmut: each child
+    gets its own test database. Sharing the one file, a child deleting it at its start failed the
+    other's tests ("disk I/O error"), which mutmut counted as mutants killed."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        test = settings.DATABASES["default"].setdefault("TEST", {})
+        base = test.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
+        test["NAME"] = f"{base}-mutant{os.getpid()}"
+        yield
+        shutil.rmtree(f"{test['NAME']}-counters", ignore_errors=True)  # the LMDB file beside it
+        return
+    yield
 
 
 @pytest.fixture(autouse=True)
