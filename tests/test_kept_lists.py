@@ -105,9 +105,11 @@ USER_SUBDOMAIN_PLATFORMS = [
     "facebook.com",
     "hashnode.dev",
     "medium.com",
+    "slack.com",
     "squarespace.com",
     "substack.com",
     "wordpress.com",
+    "zoom.us",
 ]
 
 

@@ -68,6 +68,15 @@ PUBLIC = [
     ("sre@google.com", "https://mail.google.com/"),
     ("sre@google.com", "https://docs.google.com/document/d/0123"),
     ("sre@google.com", "https://sites.google.com/view/corp"),  # "corp" in the path, not the host
+    # Where people share links: whoever was sent it clicks through from the app.
+    ("cto@slack.com", "https://app.slack.com/client/T0123/C0456"),
+    ("cto@microsoft.com", "https://teams.microsoft.com/l/message/0123"),
+    ("cto@microsoft.com", "https://outlook.office.com/mail/inbox"),
+    ("cto@zoom.us", "https://app.zoom.us/wc/home"),
+    ("cto@discord.com", "https://discord.com/channels/0123/0456"),
+    ("cto@reddit.com", "https://www.reddit.com/r/devops/"),
+    ("cto@ycombinator.com", "https://news.ycombinator.com/item?id=1"),
+    ("cto@whatsapp.com", "https://web.whatsapp.com/"),
 ]
 
 
@@ -85,6 +94,8 @@ USER_CHOSEN = [
     ("cto@wordpress.com", "https://internal.wordpress.com/"),
     ("cto@hashnode.dev", "https://intra.hashnode.dev/"),
     ("cto@squarespace.com", "https://intranet.squarespace.com/"),
+    ("cto@slack.com", "https://intranet.slack.com/"),  # a workspace anyone can name
+    ("cto@zoom.us", "https://corp.zoom.us/j/0123"),  # a company's vanity host
 ]
 
 
