@@ -1,5 +1,4 @@
 import os
-import shutil
 
 import pytest
 from django.conf import settings
@@ -17,14 +16,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """`make mutants` runs two mutants at once, each in a child process forked by mutmut: each child
     gets its own test database. Sharing the one file, a child deleting it at its start failed the
     other's tests ("disk I/O error"), which mutmut counted as mutants killed."""
-    if os.environ.get("MUTANT_UNDER_TEST"):
-        test = settings.DATABASES["default"].setdefault("TEST", {})
-        base = test.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
-        test["NAME"] = f"{base}-mutant{os.getpid()}"
-        yield
-        shutil.rmtree(f"{test['NAME']}-counters", ignore_errors=True)  # the LMDB file beside it
-        return
-    yield
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    name = test.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
+    suffix = f"-mutant{os.getpid()}"
+    # mutmut's own runs (stats, the clean run) share one process: the name is suffixed once. The LMDB
+    # file beside each database stays (a process keeps it open); `make mutants` deletes mutants/.
+    if os.environ.get("MUTANT_UNDER_TEST") and not name.endswith(suffix):
+        test["NAME"] = f"{name}{suffix}"
 
 
 @pytest.fixture(autouse=True)
