@@ -47,6 +47,7 @@ lint: install
 
 ## Mutation testing of detection, matching, delivery, tokens, composer, validation (see pyproject).
 mutants: install
+	rm -rf mutants  # a fresh run: mutmut would otherwise keep an earlier run's verdicts
 	$(BIN)/mutmut run --max-children 2; $(BIN)/mutmut results
 
 ## Static types of the product code (mypy + django-stubs; config in pyproject.toml).
