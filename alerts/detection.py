@@ -65,7 +65,9 @@ def _chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 
 def _cursor() -> datetime | None:
-    last = DetectionRun.objects.filter(finished_at__isnull=False).aggregate(end=Max("window_end"))["end"]
+    # The newest window first, on its index: the unfinished ones (one running) are skipped, not scanned.
+    finished = DetectionRun.objects.filter(finished_at__isnull=False).order_by("-window_end")
+    last = finished.values_list("window_end", flat=True).first()
     return last - WINDOW_OVERLAP if last else None
 
 
@@ -286,8 +288,17 @@ def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> 
             )
 
 
+# A cycle that found nothing is kept a day (the runs list shows the product watching); one that found a
+# signal, or failed, two weeks. A flood runs a thousand cycles a minute: kept two weeks, they would be
+# tens of millions of rows.
+EMPTY_RUNS_KEPT = timedelta(days=1)
+
+
 def prune_detection_runs(keep_days: int = 14) -> int:
-    return DetectionRun.objects.filter(started_at__lt=timezone.now() - timedelta(days=keep_days)).delete()[0]
+    now = timezone.now()
+    old = DetectionRun.objects.filter(started_at__lt=now - timedelta(days=keep_days))
+    empty = DetectionRun.objects.filter(started_at__lt=now - EMPTY_RUNS_KEPT, signals_found=0, error="")
+    return old.delete()[0] + empty.delete()[0]
 
 
 def detection_is_late(now: datetime | None = None) -> tuple[datetime | None, bool]:

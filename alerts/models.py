@@ -307,7 +307,14 @@ class DetectionRun(models.Model):
     class Meta:
         verbose_name = _("detection run")
         verbose_name_plural = _("detection runs")
-        indexes = [models.Index(fields=["-finished_at"], name="run_finished_idx")]
+        indexes = [
+            models.Index(fields=["-finished_at"], name="run_finished_idx"),
+            # The next cycle's cursor, read by every cycle: a flood runs a thousand cycles a minute, and
+            # without it the read scanned them all (190 ms at 1 M runs, SQLite).
+            models.Index(fields=["-window_end"], name="run_window_end_idx"),
+            # Pruning and "watching since".
+            models.Index(fields=["started_at"], name="run_started_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{moment_display(self.started_at)} ({self.get_trigger_display()})"

@@ -309,11 +309,30 @@ def test_an_open_outside_the_window_does_not_hide_another_message_reopened_insid
 
 def test_detection_runs_are_kept_14_days_then_pruned():
     with time_machine.travel(T0, tick=False):
-        old = DetectionRunFactory(started_at=T0 - timedelta(days=14, minutes=1))
-        kept = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23))
+        old = DetectionRunFactory(started_at=T0 - timedelta(days=14, minutes=1), signals_found=1)
+        kept = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23), signals_found=1)
+        failed = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23), error="OperationalError()")
         assert prune_detection_runs() == 1
-    assert list(DetectionRun.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert set(DetectionRun.objects.values_list("pk", flat=True)) == {kept.pk, failed.pk}
     assert old.pk != kept.pk
+
+
+def test_the_next_window_starts_from_the_newest_finished_cycle_not_a_running_one():
+    from alerts.detection import WINDOW_OVERLAP, _cursor
+
+    DetectionRunFactory(started_at=T0 - timedelta(minutes=5))
+    DetectionRunFactory(started_at=T0)
+    DetectionRunFactory(started_at=T0 + timedelta(seconds=30), finished_at=None)  # still running
+    assert _cursor() == T0 - WINDOW_OVERLAP
+
+
+def test_detection_runs_that_found_nothing_are_kept_a_day():
+    """A flood runs a thousand cycles a minute: the empty ones go after a day, not two weeks."""
+    with time_machine.travel(T0, tick=False):
+        DetectionRunFactory(started_at=T0 - timedelta(days=1, minutes=1))
+        recent = DetectionRunFactory(started_at=T0 - timedelta(hours=23, minutes=59))
+        assert prune_detection_runs() == 1
+    assert list(DetectionRun.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
 @pytest.mark.parametrize(
