@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from tracking.models import MEETING_DEFAULT_LENGTH_MINUTES, Meeting
+from tracking.models import Meeting, meetings_held
 
 SENT = (AlertDelivery.Status.SENT, AlertDelivery.Status.RECEIVED)
 # A call that reached someone: the "qualifying call" of the campaign goal.
@@ -98,7 +98,8 @@ class MeetingTrace:
 
     @property
     def held(self) -> bool:
-        return meeting_held(self.meeting, timezone.now())
+        # Annotated by `ledger()` from tracking.models.meetings_held, the funnel's definition too.
+        return bool(getattr(self.meeting, "is_held", False))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,15 +157,6 @@ class Ledger:
             "meetings": [trace.as_dict() for trace in self.meetings],
             "goal": self.goal.as_dict() if self.goal else None,
         }
-
-
-def meeting_held(meeting: Meeting, now: datetime) -> bool:
-    """Held: the tool said so (Cal.com's "meeting ended"), or it was booked and is past with no
-    cancellation or no-show reported."""
-    if meeting.status == Meeting.Status.HELD:
-        return True
-    end = meeting.ends_at or meeting.starts_at + timedelta(minutes=MEETING_DEFAULT_LENGTH_MINUTES)
-    return meeting.status == Meeting.Status.BOOKED and end <= now
 
 
 def campaign_start() -> datetime | None:
@@ -266,20 +258,25 @@ def ledger(now: datetime | None = None) -> Ledger:
         .select_related("call")
         .prefetch_related(Prefetch("deliveries", queryset=AlertDelivery.objects.filter(channel="sms")))
     )
-    meetings_qs = Meeting.objects.exclude(status=Meeting.Status.RESCHEDULED).order_by("-booked_at")
+    meetings_qs = (
+        Meeting.objects.exclude(status=Meeting.Status.RESCHEDULED)
+        .annotate(is_held=ExpressionWrapper(meetings_held(now), output_field=BooleanField()))
+        .order_by("-booked_at")
+    )
     calls_qs = Call.objects.all()
     if since:
         alerts_qs = alerts_qs.filter(occurred_at__gte=since)
         meetings_qs = meetings_qs.filter(booked_at__gte=since)
         calls_qs = calls_qs.filter(called_at__gte=since)
-    alerts, meetings, calls = list(alerts_qs), list(meetings_qs), list(calls_qs)
+    meetings: list[Meeting] = list(meetings_qs)
+    alerts, calls = list(alerts_qs), list(calls_qs)
     traces = _traces(meetings, alerts, calls)
 
     # Which alerts and calls a meeting is traced to (and whether it was held); a call "RDV pris" books too.
     booked_alerts: dict[int, bool | None] = {}
     booked_calls: dict[int, bool | None] = {}
     for trace in traces:
-        held = meeting_held(trace.meeting, now)
+        held = trace.held
         if trace.alert is not None:
             booked_alerts[trace.alert.pk] = booked_alerts.get(trace.alert.pk) or held
         if trace.call is not None:

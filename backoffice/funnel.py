@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, Call, CallOutcome
 from prospects.models import Prospect
-from tracking.models import EmailEvent, Meeting, VisitEvent
+from tracking.models import EmailEvent, Meeting, VisitEvent, meetings_held
 
 
 @dataclass
@@ -68,11 +68,11 @@ def _steps(since: datetime, until: datetime) -> list[tuple[str, str, Any]]:
         (
             "held",
             _("Meeting held"),
-            # The booking tool said it ended, or it was booked and is an hour past its start, not cancelled.
+            # The ledger's definition (tracking.models.meetings_held): the tool said it was held, or it
+            # was booked and its time is over, not cancelled.
             Exists(
                 Meeting.objects.filter(**mine, starts_at__gte=since, starts_at__lt=until).filter(
-                    Q(status=Meeting.Status.HELD)
-                    | Q(status=Meeting.Status.BOOKED, starts_at__lt=timezone.now() - timedelta(hours=1))
+                    meetings_held(timezone.now())
                 )
             ),
         ),

@@ -173,6 +173,41 @@ def test_calcom_cancellation_reschedule_no_show_and_end_follow_the_meeting(clien
     assert Meeting.objects.get(external_id="bk-2").status == "cancelled"
 
 
+def calcom_no_show(uid: str, no_show: bool, email="cto@acme-corp.example") -> bytes:
+    """BOOKING_NO_SHOW_UPDATED as Cal.com documents it: the attendees it changed, each with its noShow
+    flag, and the booking's uid; no times."""
+    verb = "marked" if no_show else "unmarked"
+    data = {
+        "triggerEvent": "BOOKING_NO_SHOW_UPDATED",
+        "createdAt": timezone.now().isoformat(),
+        "payload": {
+            "message": f"{email} {verb} as no-show",
+            "attendees": [{"email": email, "noShow": no_show}],
+            "bookingUid": uid,
+            "bookingId": 31,
+        },
+    }
+    return json.dumps(data).encode()
+
+
+def test_calcom_unmarking_a_no_show_restores_the_meeting(client, prospect, run_on_commit):
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-past", start=in_days(-1)))
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-ahead", start=in_days(2)))
+    texted = len(sms.outbox)
+    for uid in ("bk-past", "bk-ahead"):
+        assert calcom_post(client, calcom_no_show(uid, True)).json()["stored"] == 1
+    assert set(Meeting.objects.values_list("status", flat=True)) == {"no_show"}
+    # They came after all: the past meeting was held, the one ahead is booked again; nothing texted.
+    for uid in ("bk-past", "bk-ahead"):
+        assert calcom_post(client, calcom_no_show(uid, False)).json()["stored"] == 1
+    assert dict(Meeting.objects.values_list("external_id", "status")) == {"bk-past": "held", "bk-ahead": "booked"}
+    assert len(sms.outbox) == texted
+    # "They came" never revives a cancelled meeting.
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-ahead", start=in_days(2)))
+    assert calcom_post(client, calcom_no_show("bk-ahead", False)).json()["stored"] == 1
+    assert Meeting.objects.get(external_id="bk-ahead").status == "cancelled"
+
+
 # --- Calendly ---------------------------------------------------------------------------------
 
 

@@ -183,3 +183,26 @@ def test_the_funnel_gains_the_meeting_steps(campaign, staff_client):
     steps = {step.key: step.count for step in funnel(today - timedelta(days=7), today).steps}
     assert steps["meeting"] == 2  # one through Calendly, one on the phone
     assert steps["held"] == 1
+
+
+def test_the_funnel_and_the_ledger_count_a_held_meeting_alike():
+    """One definition of "held" (tracking.models.meetings_held): a 30-minute meeting that ended ten
+    minutes ago is held on both pages, though its start is less than an hour past."""
+    prospect = ProspectFactory()
+    EmailEventFactory(prospect=prospect, event="sent", occurred_at=timezone.now() - timedelta(days=3))
+    VisitEventFactory(prospect=prospect, received_at=timezone.now() - timedelta(days=2))
+    texted_alert(prospect, hours_ago=3)
+    now = timezone.now()
+    Meeting.objects.create(
+        prospect=prospect,
+        tool="calcom",
+        external_id="bk-short",
+        starts_at=now - timedelta(minutes=40),
+        ends_at=now - timedelta(minutes=10),
+        match_method="ak",
+        booked_at=now - timedelta(hours=2),
+    )
+    assert ledger().meetings[0].held
+    today = timezone.localdate()
+    steps = {step.key: step.count for step in funnel(today - timedelta(days=7), today).steps}
+    assert steps["meeting"] == 1 and steps["held"] == 1

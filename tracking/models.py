@@ -360,10 +360,21 @@ class BookingDelivery(models.Model):
 MEETING_DEFAULT_LENGTH_MINUTES = 60
 
 
-def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
-    """Booked meetings not yet past (CONTRACT §3: until then the prospect is not texted for its other
-    signals). A meeting is past at its end, or an hour after its start when the tool gave no end."""
+def meetings_over(now: datetime) -> models.Q:
+    """Meetings whose time is over at `now`: past their end, or an hour past their start when the tool
+    gave no end. The one definition of "over": upcoming meetings are the booked ones not over, and
+    held ones (`meetings_held`) are counted by it in the funnel and the ledger alike."""
     without_end = now - timedelta(minutes=MEETING_DEFAULT_LENGTH_MINUTES)
-    return Meeting.objects.filter(status=Meeting.Status.BOOKED).filter(
-        models.Q(ends_at__gt=now) | models.Q(ends_at__isnull=True, starts_at__gt=without_end)
-    )
+    return models.Q(ends_at__lte=now) | models.Q(ends_at__isnull=True, starts_at__lte=without_end)
+
+
+def meetings_held(now: datetime) -> models.Q:
+    """Held: the tool said so (Cal.com's "meeting ended", attendees marked as having come), or it was
+    booked and is over with no cancellation or no-show reported."""
+    return models.Q(status=Meeting.Status.HELD) | (models.Q(status=Meeting.Status.BOOKED) & meetings_over(now))
+
+
+def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
+    """Booked meetings not yet over (CONTRACT §3: until then the prospect is not texted for its other
+    signals)."""
+    return Meeting.objects.filter(status=Meeting.Status.BOOKED).exclude(meetings_over(now))

@@ -62,6 +62,15 @@ def _attendee_email(payload: dict[str, Any]) -> str:
     return email.strip().lower()[:254] if isinstance(email, str) and "@" in email else ""
 
 
+def _attended(payload: dict[str, Any]) -> bool:
+    """BOOKING_NO_SHOW_UPDATED lists the attendees it changed, each with `noShow` true (marked as a
+    no-show) or false (unmarked: they came). Attended when every one listed is false; a payload
+    without the flag (older Cal.com) is a no-show, as the event's name says."""
+    attendees = payload.get("attendees")
+    flags = [a.get("noShow") for a in attendees if isinstance(a, dict)] if isinstance(attendees, list) else []
+    return bool(flags) and all(flag is False for flag in flags)
+
+
 def _aks(payload: dict[str, Any]) -> tuple[str, ...]:
     def field(container: object, name: str) -> object:
         return container.get(name) if isinstance(container, dict) else None
@@ -87,6 +96,9 @@ def parse(data: Any) -> list[BookingEvent]:
     uid = optional_text(payload, "uid", limit=300) or optional_text(payload, "bookingUid", limit=300)
     if not uid:
         raise PayloadError(_("payload: “uid” must be a non-empty string."))
+    attended = trigger == "BOOKING_NO_SHOW_UPDATED" and _attended(payload)
+    if attended:
+        status = Meeting.Status.HELD
     starts = ends = None
     if status in (Meeting.Status.BOOKED, Meeting.Status.CANCELLED) or payload.get("startTime"):
         starts = any_datetime(payload.get("startTime"), "payload", "startTime")
@@ -108,5 +120,6 @@ def parse(data: Any) -> list[BookingEvent]:
             ends_at=ends,
             aks=_aks(payload),
             previous_booking_id=previous if previous != uid else "",
+            attended=attended,
         )
     ]

@@ -144,6 +144,9 @@ class BookingEvent:
     ends_at: datetime | None = None
     aks: tuple[str, ...] = ()  # identity tokens the booking link carried, best first
     previous_booking_id: str = ""  # a reschedule reported as a new booking: the booking it replaces
+    # The tool says the attendees came (Cal.com's BOOKING_NO_SHOW_UPDATED with noShow false: a no-show
+    # undone): the meeting is held once over, booked until then (tracking/webhooks/meetings.py).
+    attended: bool = False
 
 
 def any_datetime(value: object, where: str, name: str) -> datetime:

@@ -5,13 +5,14 @@ A new booking (or a booking's new time) is announced after commit, so that detec
 `meeting_booked` signal at once; the scheduled cycle finds it too (Meeting.booked_at)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prospects.models import Prospect
 from tracking.announcements import announce_event
-from tracking.models import BookingDelivery, MatchMethod, Meeting
+from tracking.models import BookingDelivery, MatchMethod, Meeting, meetings_over
 from tracking.webhooks.events import BookingEvent
 from tracking.webhooks.services import webhook_unknown_recipients_count
 
@@ -70,6 +71,16 @@ def booking_events_record(*, tool: str, events: list[BookingEvent]) -> BookingOu
     return BookingOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
 
 
+def _attended_status(meeting: Meeting, now: datetime) -> str:
+    """They came (a no-show undone): held once the meeting is over, booked again until then; a
+    cancelled or moved meeting stays so. "Over" is the one definition the funnel and ledger use."""
+    if meeting.status not in (Meeting.Status.NO_SHOW, Meeting.Status.BOOKED, Meeting.Status.HELD):
+        return meeting.status
+    meeting.save()  # its times as the tool gave them: "over" is read from the row
+    over = Meeting.objects.filter(pk=meeting.pk).filter(meetings_over(now)).exists()
+    return Meeting.Status.HELD if over else Meeting.Status.BOOKED
+
+
 def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -> Meeting:
     now = timezone.now()
     meeting = Meeting.objects.select_for_update().filter(tool=tool, external_id=event.booking_id).first()
@@ -92,8 +103,10 @@ def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -
         booked = event.status == Meeting.Status.BOOKED and (moved or meeting.status != Meeting.Status.BOOKED)
         if event.starts_at is not None:
             meeting.starts_at, meeting.ends_at = event.starts_at, event.ends_at or meeting.ends_at
-        # A no-show is not undone by a late "meeting ended".
-        if not (event.status == Meeting.Status.HELD and meeting.status == Meeting.Status.NO_SHOW):
+        if event.attended:
+            meeting.status = _attended_status(meeting, now)
+        # A no-show is not undone by a late "meeting ended" (only by the tool saying they came).
+        elif not (event.status == Meeting.Status.HELD and meeting.status == Meeting.Status.NO_SHOW):
             meeting.status = event.status
         if booked:
             meeting.booked_at = now
