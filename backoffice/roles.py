@@ -13,6 +13,8 @@ CALLER_PERMISSIONS = [
     ("tracking", "view_ctaclick"),
     ("tracking", "view_emailevent"),
     ("tracking", "view_visitor"),
+    # Meetings are what their calls are for: seen, never edited (the booking tool's word).
+    ("tracking", "view_meeting"),
     ("alerts", "view_alert"),
     ("alerts", "view_alertdelivery"),
     ("alerts", "view_call"),

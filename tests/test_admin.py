@@ -1,8 +1,9 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from alerts.models import Alert
 from tests.factories import (
@@ -15,7 +16,7 @@ from tests.factories import (
     VisitEventFactory,
     VisitorFactory,
 )
-from tracking.models import Visitor
+from tracking.models import Meeting, Visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,32 @@ def test_alerts_are_evidence_even_for_superusers(staff_client, some_data):
     assert response.status_code == 403
     alert.refresh_from_db()
     assert (alert.status, alert.message) == (before.status, before.message)
+
+
+def test_meetings_are_listed_searchable_by_prospect_and_read_only(staff_client):
+    def meeting(prospect, uid, status):
+        now = timezone.now()
+        return Meeting.objects.create(
+            prospect=prospect,
+            tool="calcom",
+            external_id=uid,
+            starts_at=now + timedelta(days=1),
+            status=status,
+            match_method="ak",
+            booked_at=now,
+        )
+
+    booked = meeting(ProspectFactory(name="Jean Dupont", company="Acme"), "bk-1", Meeting.Status.BOOKED)
+    meeting(ProspectFactory(name="Marie Curie", company="Beta"), "bk-2", Meeting.Status.NO_SHOW)
+    url = reverse("admin:tracking_meeting_changelist")
+    page = staff_client.get(url).content.decode()
+    # French labels, as the rest of the admin: the booking tool, the start, the status.
+    assert "Jean Dupont" in page and "Marie Curie" in page
+    assert "outil de réservation" in page and "début" in page and "Réservé" in page and "Absent" in page
+    found = staff_client.get(url, {"q": "dupont"}).content.decode()
+    assert "Jean Dupont" in found and "Marie Curie" not in found
+    filtered = staff_client.get(url, {"status__exact": "no_show"}).content.decode()
+    assert "Marie Curie" in filtered and "Jean Dupont" not in filtered
+    change = staff_client.get(reverse("admin:tracking_meeting_change", args=[booked.pk])).content.decode()
+    assert "vérifié" in change and 'name="status"' not in change  # the booking tool's word, not edited here
+    assert staff_client.get(reverse("admin:tracking_meeting_add")).status_code == 403

@@ -62,6 +62,8 @@ CALLER_MAY = {
     "tracking.EmailEvent": VIEW,
     "tracking.Visitor": VIEW,
     "tracking.WebhookUnknownRecipients": NOTHING,
+    # The booking tool's word: a Caller sees who booked and when; nobody adds, edits or deletes one.
+    "tracking.Meeting": VIEW,
     "alerts.Alert": VIEW,
     "alerts.AlertDelivery": VIEW,
     # They record their calls from the back office (add_call), never in the admin, and never rewrite one.

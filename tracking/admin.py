@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
 from tracking.matching import visitor_link_by_hand
-from tracking.models import CtaClick, EmailEvent, Identification, VisitEvent, Visitor, WebhookUnknownRecipients
+from tracking.models import (
+    CtaClick,
+    EmailEvent,
+    Identification,
+    Meeting,
+    VisitEvent,
+    Visitor,
+    WebhookUnknownRecipients,
+)
 
 
 @admin.register(VisitEvent)
@@ -124,3 +132,33 @@ class VisitorAdmin(admin.ModelAdmin):
             self.message_user(request, _("Visitor linked; detection will reconsider its events."))
         else:
             super().save_model(request, obj, form, change)
+
+
+@admin.register(Meeting)
+class MeetingAdmin(EvidenceAdmin):
+    """Read-only: a meeting is the booking tool's word (tracking/webhooks/meetings.py), changed only by
+    its next delivery; a call "RDV pris" is recorded from the hot-leads page."""
+
+    list_display = ["starts_at", "prospect", "tool", "status", "identification_display", "booked_at"]
+    list_filter = ["status", "tool", ("starts_at", admin.DateFieldListFilter), "match_method"]
+    search_fields = ["prospect__name", "prospect__email", "prospect__company", "invitee_email"]
+    ordering = ["-starts_at"]
+    readonly_fields = (
+        "prospect",
+        "tool",
+        "external_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "invitee_email",
+        "match_method",
+        "identification_display",
+        "booked_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("identification"), ordering="match_method")
+    def identification_display(self, obj: Meeting) -> str:
+        """verified (the ak the booking link carried) or unverified (the email typed into the form)."""
+        return str(Identification(obj.identification).label) if obj.identification else "—"
