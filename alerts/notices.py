@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
@@ -77,13 +78,24 @@ def _digest_text(notice: SmsNotice, budget: int, link: str) -> str:
         "ArkWatch, during quiet hours: %(count)d leads to call",
         len(alerts),
     ) % {"count": len(alerts)}
+    return _with_names(text, alerts, budget, link)
+
+
+def _with_names(text: str, alerts: list[Alert], budget: int, link: str) -> str:
+    """`text`, then as many of the alerts' leads as fit before the link, in the active language's
+    typography: French puts a space before the colon ("à appeler : Jean"). A plain space: the
+    no-break ones (U+00A0, U+202F) are not GSM-7 and would turn the whole SMS into UCS-2, 70
+    characters a segment (alerts/gsm.py)."""
     names = ", ".join(
         f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in alerts
     )
-    room = budget - gsm7_units(to_gsm7(text)) - len(link) - 4
+    head, listing = to_gsm7(text), _("%(what)s: %(names)s")
+    # The separator's cost, measured between two one-letter stand-ins (to_gsm7 trims the ends' spaces).
+    separator = gsm7_units(to_gsm7(listing % {"what": "a", "names": "b"})) - 2
+    room = budget - gsm7_units(head) - separator - len(link) - 2
     if names and room > 10:
-        text += ": " + truncate_units(to_gsm7(names), room)
-    return truncate_units(to_gsm7(text), budget - len(link) - 2) + ". " + link
+        head = to_gsm7(listing % {"what": head, "names": truncate_units(to_gsm7(names), room)})
+    return truncate_units(head, budget - len(link) - 2) + ". " + link
 
 
 def notice_title(notice: SmsNotice) -> str:
@@ -124,12 +136,7 @@ def _notice_text_now(notice: SmsNotice) -> str:
                 "end": f"{timezone.localtime(period_end):%H}h",
                 "max": settings.ALERT_SMS_MAX_PER_HOUR,
             }
-            names = ", ".join(
-                f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in grouped
-            )
-            room = budget - gsm7_units(to_gsm7(text)) - len(link) - 4
-            if names and room > 10:
-                text += ": " + truncate_units(to_gsm7(names), room)
+            return _with_names(text, grouped, budget, link)
     return truncate_units(to_gsm7(text), budget - len(link) - 2) + ". " + link
 
 

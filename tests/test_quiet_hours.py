@@ -12,6 +12,7 @@ from alerts import sms
 from alerts.calls import call_record
 from alerts.delivery import deliveries_needing_relay
 from alerts.detection import run_detection_cycle
+from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
 from alerts.quiet import quiet_until
 from alerts.tasks import relay_deliveries_task
@@ -90,10 +91,26 @@ def test_a_night_signal_waits_for_one_digest_listing_the_strongest_first(night, 
     relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
     assert len(sms.outbox) == 1
     text = sms.outbox[0].body
-    assert text.startswith("ArkWatch, pendant les heures calmes : 2 leads à appeler: Jean Clicker (clic), Marie Reader")
+    # French typography, a space before the colon: a plain one, the no-break ones are not GSM-7.
+    assert text.startswith(
+        "ArkWatch, pendant les heures calmes : 2 leads à appeler : Jean Clicker (clic), Marie Reader"
+    )
+    assert is_gsm7(text) and gsm7_segments(text) == 1
     assert text.endswith("/admin/backoffice/hot-leads/")
     relay(paris(2026, 11, 25, 8, 5), run_on_commit)
     assert len(sms.outbox) == 1  # never twice
+
+
+def test_a_long_digest_keeps_to_one_gsm7_segment(night, run_on_commit):
+    for n in range(12):
+        click(
+            ProspectFactory(name=f"Prospect numéro {n:02d}", company="Acme"), paris(2026, 11, 25, 1, n), f"visitor-{n}"
+        )
+    cycle(paris(2026, 11, 25, 2, 0), run_on_commit)
+    relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
+    text = sms.outbox[0].body
+    assert "12 leads à appeler : Prospect numéro" in text and text.endswith("/admin/backoffice/hot-leads/")
+    assert is_gsm7(text) and gsm7_units(text) <= 160, text
 
 
 def test_a_worker_killed_mid_digest_does_not_lose_it_nor_send_it_twice(night, run_on_commit):
