@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
 from tracking.models import Meeting, meetings_held
@@ -221,7 +222,7 @@ def _row(key: str, label: str, alerts: list[Alert], booked: dict[int, bool | Non
 
 
 def _opener_row(opener: str, calls: list[Call], traced: dict[int, bool | None], waits: list[timedelta]) -> LedgerRow:
-    label = opener or "—"
+    label = str(_("SMS reply (no opener shown)")) if opener == SMS_REPLY_OPENER else opener or "—"
     real = [c for c in calls if c.outcome != CallOutcome.FALSE_ALARM]
     meetings = [c for c in real if c.pk in traced]
     return LedgerRow(
@@ -235,6 +236,19 @@ def _opener_row(opener: str, calls: list[Call], traced: dict[int, bool | None], 
         meetings_held=Rate(sum(1 for c in meetings if traced[c.pk]), len(meetings)),
         false_alarms=Rate(len(calls) - len(real), len(calls)),
     )
+
+
+# A call recorded from a reply to the alert SMS (alerts/replies.py) had no opener on screen: the SMS
+# carries none (alerts/composer.py), and the opener lives on the hot-leads card, which the founder
+# answering from the phone did not open. Crediting such a call with the card's opener would count it for
+# words nobody read; leaving it blank would mix it with the calls from before openers were kept. So it
+# is a row of its own, "réponse SMS": the SMS itself as the opener, which is what the founder acted on.
+SMS_REPLY_OPENER = "sms_reply"
+
+
+def opener_key(call: Call) -> str:
+    """What the ledger groups a call by: the opener the call form showed, or SMS_REPLY_OPENER."""
+    return SMS_REPLY_OPENER if call.via == Call.Via.SMS_REPLY else call.opener
 
 
 def campaign_goal(calls: list[Call], meetings: list[Meeting]) -> Goal | None:
@@ -301,7 +315,7 @@ def ledger(now: datetime | None = None) -> Ledger:
             sms_of_call[alert.call_id] = sms
     by_opener: dict[str, list[Call]] = defaultdict(list)
     for call in calls:
-        by_opener[call.opener].append(call)
+        by_opener[opener_key(call)].append(call)
     for opener, group in sorted(by_opener.items(), key=lambda item: -len(item[1])):
         waits = [c.called_at - sms_of_call[c.pk] for c in group if c.pk in sms_of_call]
         result.by_opener.append(_opener_row(opener, group, booked_calls, waits))

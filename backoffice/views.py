@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.calls import call_record
-from alerts.ledger import LedgerRow, Rate, ledger
+from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
 from backoffice.funnel import funnel
 from backoffice.hot_leads import hot_leads, opener_for
@@ -218,6 +218,7 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
             signal_rows=[(row, _cells(row, LEDGER_COLUMNS)) for row in result.by_signal],
             total_cells=_cells(result.total, LEDGER_COLUMNS) if result.total else [],
             opener_rows=[(row, _cells(row, OPENER_COLUMNS)) for row in result.by_opener],
+            sms_reply_opener=SMS_REPLY_OPENER,
             min_n=settings.LEDGER_MIN_N,
             window_days=settings.LEDGER_WINDOW_DAYS,
         ),

@@ -6,7 +6,9 @@ from django.test import override_settings
 from django_q.models import Schedule
 
 from alerts import sms
+from alerts.calls import call_record
 from alerts.detection import run_detection_cycle
+from alerts.ledger import SMS_REPLY_OPENER, ledger
 from alerts.models import Alert, Call, CallOutcome, SmsReply
 from alerts.replies import reply_outcome, sms_replies_read
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
@@ -107,3 +109,19 @@ def test_the_schedule_exists_only_with_the_setting(settings):
     settings.OVH_SMS_REPLIES = False
     ensure_schedules()
     assert not Schedule.objects.filter(name=REPLIES_SCHEDULE).exists()
+
+
+def test_the_ledger_shows_reply_calls_under_their_own_opener(ovh, texted, staff_client):
+    """A call from a reply had no opener on screen: the ledger lists it as "réponse SMS", apart from
+    the openers the call form showed and from the calls whose opener was never noted."""
+    call_record(prospect=ProspectFactory(), user=None, outcome=CallOutcome.NO_ANSWER)  # no opener noted
+    ovh.reply("+33199000001", "1")
+    read(ovh)
+    rows = {row.key: row for row in ledger().by_opener}
+    assert set(rows) == {SMS_REPLY_OPENER, ""}
+    reply = rows[SMS_REPLY_OPENER]
+    assert reply.label == "Réponse SMS (aucune accroche affichée)" and (reply.reached.k, reply.reached.n) == (1, 1)
+    assert reply.median_sms_to_call_minutes is not None  # from the alert SMS it answered
+    page = staff_client.get("/admin/backoffice/ledger/").content.decode()
+    assert 'data-opener="sms_reply"' in page and "Réponse SMS (aucune accroche affichée)" in page
+    assert "« Réponse SMS" not in page
