@@ -180,3 +180,37 @@ def test_a_called_lead_is_not_reminded_and_a_second_list_may_get_it(remind, run_
     assert [m.to for m in sms.outbox] == ["+33600000001", "+33600000001", "+33199000002"]
     reminded = Alert.objects.get(reminded_at__isnull=False)
     assert reminded.prospect == waiting and timezone.is_aware(reminded.reminded_at)
+
+
+def test_a_lead_first_told_in_the_digest_gets_exactly_one_reminder_timed_from_the_digest(night, run_on_commit):
+    night.ALERT_REMIND_AFTER_MINUTES = 30
+    night.ALERT_QUIET_DAYS = ["sat", "sun"]
+    # Friday night: quiet until Monday 08:00, more than a day after the click was detected.
+    click(ProspectFactory(name="Jean Clicker"), paris(2026, 11, 27, 23, 0), "visitor-dr")
+    cycle(paris(2026, 11, 27, 23, 1), run_on_commit)
+    assert Alert.objects.get().status == Alert.Status.QUIET
+    relay(paris(2026, 11, 30, 8, 0, 30), run_on_commit)
+    assert len(sms.outbox) == 1  # the digest
+    relay(paris(2026, 11, 30, 8, 20), run_on_commit)
+    assert len(sms.outbox) == 1  # 20 min after the digest: not yet, whatever the time since detection
+    relay(paris(2026, 11, 30, 8, 31), run_on_commit)
+    assert len(sms.outbox) == 2 and sms.outbox[1].body.startswith("Rappel, personne n'a encore appelé : ")
+    for at in (
+        paris(2026, 11, 30, 8, 45),
+        paris(2026, 11, 30, 12, 0),
+        paris(2026, 11, 30, 20, 0) - timedelta(minutes=1),
+    ):
+        relay(at, run_on_commit)
+    assert len(sms.outbox) == 2  # never more
+
+
+def test_a_digest_lead_called_in_the_morning_is_not_reminded(night, run_on_commit):
+    night.ALERT_REMIND_AFTER_MINUTES = 30
+    prospect = ProspectFactory()
+    click(prospect, paris(2026, 11, 25, 3, 0), "visitor-dc")
+    cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
+    relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
+    with time_machine.travel(paris(2026, 11, 25, 8, 10), tick=False):
+        call_record(prospect=prospect, user=None, outcome=CallOutcome.REACHED)
+    relay(paris(2026, 11, 25, 8, 45), run_on_commit)
+    assert len(sms.outbox) == 1 and not Alert.objects.filter(reminded_at__isnull=False).exists()
