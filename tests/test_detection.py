@@ -193,6 +193,21 @@ def test_a_visitor_linked_by_hand_later_gets_its_earlier_long_read_reconsidered(
     cycle(T0 + timedelta(minutes=10, seconds=1))
     alert = Alert.objects.get()
     assert (alert.prospect, alert.signal, alert.status) == (prospect, "page_dwell", "sent")
+    visitor = Visitor.objects.get(visitor_id="visitor-7")
+    assert visitor.matched_by == staff and visitor.match_evidence_sentence == "Rattaché à la main par staff"
+
+
+def test_a_hand_link_asks_detection_for_a_cycle_at_once(django_user_model, django_capture_on_commit_callbacks):
+    staff = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw-for-tests-only")
+    VisitEventFactory(visitor_id="visitor-8")
+    with (
+        mock.patch("alerts.tasks.async_task") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        visitor_link_by_hand(
+            visitor=Visitor.objects.create(visitor_id="visitor-8"), prospect=ProspectFactory(), user=staff
+        )
+    assert [call.kwargs["task_name"] for call in queued.call_args_list] == ["detect:manual_link"]
 
 
 def test_a_late_match_raises_the_signals_earlier_events_earned(cycle):

@@ -4,18 +4,32 @@ failure's state, one page view's start or crossing shared with the next, an http
 number where a string belongs turning an event away."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
 
 from alerts import sms
-from alerts.actions import alert_failure_acknowledge, alert_resend
+from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
+from alerts.delivery import reminder_deliveries_add
 from alerts.dwell import forget_page_views, page_view_crossed_threshold
-from alerts.models import Alert, AlertDelivery
+from alerts.models import Alert, AlertDelivery, HourlySmsBudget
+from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
-from tests.factories import AlertDeliveryFactory, ProspectFactory, aware
+from tests.factories import (
+    AlertDeliveryFactory,
+    AlertFactory,
+    CallFactory,
+    ProspectFactory,
+    SignalCooldownFactory,
+    aware,
+)
 from tests.test_composer import compose as compose_lead
+from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 from tracking.tokens import add_query_param, is_http_url
 
 T0 = aware(2026, 11, 24, 9, 0, 0)
@@ -134,3 +148,196 @@ def test_an_sms_names_the_company_only_when_there_is_one(company):
     text = compose_lead(company=company)
     assert "()" not in text
     assert ("(Exemple Logistique)" in text) is bool(company)
+
+
+# --- Staff actions on one alert (mutation run of 2026-12-03) ----------------------------------------
+
+
+def _held_alert(**fields) -> Alert:
+    return AlertFactory(status=Alert.Status.HELD, **fields)
+
+
+@pytest.mark.django_db
+def test_dismissing_one_held_alert_leaves_the_others_waiting_for_review():
+    dismissed, other = _held_alert(), _held_alert()
+    assert alert_dismiss(alert=dismissed) is True
+    assert dict(Alert.objects.values_list("pk", "status")) == {dismissed.pk: "dismissed", other.pk: "held"}
+
+
+@pytest.mark.django_db
+def test_only_a_held_alert_can_be_released_or_dismissed(django_capture_on_commit_callbacks):
+    sent = AlertFactory(status=Alert.Status.SENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=sent) is False, "the page says the alert changed meanwhile"
+        assert alert_dismiss(alert=sent) is False
+    sent.refresh_from_db()
+    assert sent.status == "sent" and not sms.outbox and not AlertDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_released_alert_is_texted_at_once_and_says_so(django_capture_on_commit_callbacks):
+    held = _held_alert(message="Clic CTA: Carla. Appeler")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=held) is True
+    held.refresh_from_db()
+    assert held.status == "sent" and [m.body for m in sms.outbox] == ["Clic CTA: Carla. Appeler"]
+
+
+@pytest.mark.django_db
+def test_a_released_alert_respects_the_prospects_cooldown(django_capture_on_commit_callbacks):
+    """The founder was texted about this prospect's click an hour ago: a release is not a second SMS."""
+    held = _held_alert()
+    SignalCooldownFactory(
+        prospect=held.prospect, signal=held.signal, last_alerted_at=timezone.now() - timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=held) is True
+    held.refresh_from_db()
+    assert held.status == "cooldown" and not sms.outbox
+
+
+@pytest.mark.django_db
+@override_settings(ALERT_SMS_MAX_PER_HOUR=1)
+def test_a_released_alert_is_sent_even_when_the_hours_budget_is_spent(django_capture_on_commit_callbacks):
+    """Someone chose to send it: the hourly budget, which groups automatic SMS, does not hold it back."""
+    HourlySmsBudget.objects.create(hour=hour_of(timezone.now()), used=1)
+    held = _held_alert()
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_release(alert=held)
+    held.refresh_from_db()
+    assert held.status == "sent" and len(sms.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_resent_alert_shows_as_on_its_way_until_the_worker_sends_it():
+    alert = _failed_alert()
+    assert alert_resend(alert=alert) is True  # the worker has not run yet (no commit callbacks)
+    alert.refresh_from_db()
+    assert alert.status == "queued", "hot leads must not still say 'failed' after the click"
+
+
+@pytest.mark.django_db
+def test_resending_an_old_failure_gets_a_new_give_up_window(django_capture_on_commit_callbacks):
+    """The SMS failed during a 3-hour outage: once it is over, a resend goes out, not given up at once."""
+    alert = _failed_alert()
+    AlertDelivery.objects.filter(alert=alert).update(
+        created_at=timezone.now() - timedelta(hours=3), retry_at=timezone.now() + timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_resend(alert=alert)
+    delivery = AlertDelivery.objects.get(alert=alert)
+    assert delivery.status == "sent" and len(sms.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_resending_one_alert_leaves_the_other_failed_alerts_alone(django_capture_on_commit_callbacks):
+    resent, other = _failed_alert(), _failed_alert()
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_resend(alert=resent)
+    assert AlertDelivery.objects.get(alert=other).status == "failed"
+    assert len(sms.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_failure_is_acknowledged_once_and_only_on_a_failed_alert():
+    sent = AlertFactory(status=Alert.Status.SENT)
+    assert alert_failure_acknowledge(alert=sent) is False
+    failed = _failed_alert()
+    assert alert_failure_acknowledge(alert=failed) is True
+    failed.refresh_from_db()
+    first = failed.failure_acknowledged_at
+    assert alert_failure_acknowledge(alert=failed) is False, "a second click changes nothing"
+    failed.refresh_from_db()
+    assert failed.failure_acknowledged_at == first
+
+
+@pytest.mark.django_db
+def test_reminding_one_lead_leaves_the_others_reminders_due():
+    first, second = AlertFactory(), AlertFactory()
+    now = timezone.now()
+    assert reminder_deliveries_add(first, now) is True
+    assert reminder_deliveries_add(second, now) is True, "the second lead still gets its one reminder"
+    assert reminder_deliveries_add(first, now) is False, "never two"
+    reminders = AlertDelivery.objects.filter(purpose=AlertDelivery.Purpose.REMINDER)
+    assert sorted(reminders.values_list("alert_id", flat=True)) == sorted([first.pk, second.pk])
+    assert all(r.label == r.recipient for r in reminders), "the outbox says whom each reminder went to"
+
+
+@pytest.mark.django_db
+def test_a_lead_already_called_gets_no_reminder():
+    called = AlertFactory()
+    Alert.objects.filter(pk=called.pk).update(call=CallFactory(prospect=called.prospect))
+    assert reminder_deliveries_add(called, timezone.now()) is False
+    assert not AlertDelivery.objects.exists()
+
+
+# --- What an integrator is told (mutation run of 2026-12-03) -----------------------------------------
+
+
+_NOT_A_DATE = "Donnez une date ISO 8601 avec son décalage, par ex. 2026-11-24T09:14:00+01:00."
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("2000-01-01T00:00:00+00:00", True),
+        ("1999-12-31T23:59:59+00:00", False),
+        ("2026-13-45T09:00:00+00:00", False),  # the shape of a date, not a date
+    ],
+)
+def test_an_event_time_is_accepted_from_the_year_2000(value, accepted):
+    try:
+        aware_datetime(value)
+    except Invalid as refused:
+        assert not accepted and str(refused) in ("Cette date est hors limites.", _NOT_A_DATE)
+    else:
+        assert accepted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("ahead", "accepted"), [(timedelta(minutes=5), True), (timedelta(minutes=5, seconds=1), False)]
+)
+def test_an_event_time_may_be_at_most_five_minutes_ahead_of_our_clock(ahead, accepted):
+    with time_machine.travel(T0, tick=False):
+        value = (T0 + ahead).isoformat()
+        if accepted:
+            assert aware_datetime(value) == T0 + ahead
+        else:
+            with pytest.raises(Invalid, match="plus de 5 minutes dans le futur"):
+                aware_datetime(value)
+
+
+def test_a_url_of_2048_characters_is_accepted_and_one_more_is_refused():
+    base = "https://example.com/"
+    assert http_url(base + "a" * (2048 - len(base)))
+    with pytest.raises(Invalid, match="2048"):
+        http_url(base + "a" * (2049 - len(base)))
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("m" * 200, True),
+        ("m" * 201, False),
+        ("", False),
+        ("   ", False),
+        ("<abc\x07@mail>", False),
+        ("<abc@mail>", True),
+    ],
+)
+def test_a_message_id_is_1_to_200_printable_characters(value, accepted):
+    if accepted:
+        assert message_id(value) == value
+    else:
+        with pytest.raises(Invalid, match="1 à 200 caractères imprimables"):
+            message_id(value)
+
+
+@pytest.mark.django_db
+def test_detect_signals_json_gives_the_window_it_read():
+    out = StringIO()
+    call_command("detect_signals", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert datetime.fromisoformat(report["window_end"]) <= timezone.now()
+    assert datetime.fromisoformat(report["started_at"]) == datetime.fromisoformat(report["window_end"])

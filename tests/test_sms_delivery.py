@@ -169,6 +169,22 @@ def test_a_failed_alert_can_be_resent_once_and_the_tag_check_still_prevents_a_du
     assert len(ovh.jobs) == 1
 
 
+def test_a_resend_after_a_long_outage_gets_a_new_give_up_window(ovh):
+    """The SMS gave up after an hour of OVH errors; an hour later the founder clicks "resend" while OVH
+    still fails: it keeps trying for another window instead of failing at the first error."""
+    alert = make_alert()
+    ovh.script = ["500"] * 1000
+    with override_settings(**ovh_settings(ovh)), mock.patch.object(delivery_module, "MAX_ATTEMPTS_IN_TASK", 1):
+        assert alert_deliver(alert_id=alert.pk) == "queued"
+        with _after(61):
+            assert alert_deliver(alert_id=alert.pk) == "failed"
+        with _after(120):
+            alert.refresh_from_db()
+            assert alert_resend(alert=alert)
+            assert alert_deliver(alert_id=alert.pk) == "queued", "retrying, not given up at once"
+    assert alert.deliveries.get().status == "retry"
+
+
 class CannotCheckBackend(BaseSmsBackend):
     """A provider without a "was it sent?" query (can_check_sent is False)."""
 
