@@ -56,3 +56,12 @@ def test_the_architecture_page_names_files_that_exist():
     named = {word.strip("`") for word in text.split() if word.startswith("`") and word.rstrip("`,.").endswith(".py")}
     missing = sorted(name.rstrip("`,.") for name in named if "/" in name and not (ROOT / name.rstrip("`,.")).exists())
     assert missing == []
+
+
+def test_no_module_cites_a_file_outside_the_repository():
+    """The public interface is documented in docs/interface.md; a reference to the contract's sections points a
+    reader at a file this repository does not ship."""
+    modules = [path for _app, path in product_modules()] + sorted((ROOT / "tests").glob("*.py"))
+    marker = "CONTRACT" + " §"  # spelled apart, so that this file does not cite it
+    citing = [str(path.relative_to(ROOT)) for path in modules if marker in path.read_text()]
+    assert citing == []

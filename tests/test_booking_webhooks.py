@@ -1,4 +1,4 @@
-"""Booking tools' webhooks (CONTRACT §2c): Cal.com and Calendly deliveries of the shapes they document,
+"""Booking tools' webhooks (docs/interface.md): Cal.com and Calendly deliveries of the shapes they document,
 signed as they sign, become meetings of the prospect; a booking texts the founder "X a pris RDV …", and
 a prospect with a meeting ahead is not texted for its other signals."""
 

@@ -32,6 +32,13 @@ def refusal(client, path: str, body: dict, **headers) -> dict:
         ("visitor_id", "short", "Utilisez 8 à 128 caractères parmi lettres, chiffres, « _ » et « - »."),
         ("event", "scroll", "Utilisez une valeur parmi : pageview, heartbeat, leave."),
         ("engaged_ms", -1, "Doit être entre 0 et 10^12."),
+        ("engaged_ms", 10**12 + 1, "Doit être entre 0 et 10^12."),
+        ("engaged_ms", 10**12, None),  # accepted: the ceiling itself
+        ("engaged_ms", "90000", "Doit être un nombre entier."),
+        ("heartbeat_s", "15", "Doit être un nombre de secondes."),
+        ("heartbeat_s", 0.5, "Doit être entre 1 et 60 secondes."),
+        ("heartbeat_s", 61, "Doit être entre 1 et 60 secondes."),
+        ("heartbeat_s", 60, None),
         ("ak", "not a token!", "Ce n'est pas un jeton d'identité."),
         ("email", "x" * 250 + "@a.fr", "254 caractères au plus."),
         ("email", "pas-une-adresse", "Saisissez une adresse email valide."),
@@ -84,3 +91,14 @@ def test_a_bad_message_id_is_named(client, settings):
     assert refusal(client, "/api/track/email", body, HTTP_AUTHORIZATION="Bearer " + "k" * 32) == {
         "message_id": "Donnez l'identifiant de message en 1 à 200 caractères imprimables."
     }
+
+
+def test_the_refusal_names_every_bad_field_in_one_sentence(client):
+    response = client.post(
+        "/api/track/visit",
+        json.dumps({**VISIT, "event": "scroll", "engaged_ms": -1}),
+        content_type="application/json",
+        HTTP_USER_AGENT=BROWSER_UA,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "L'événement n'a pas été enregistré : vérifiez event, engaged_ms."

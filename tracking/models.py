@@ -286,7 +286,7 @@ class BookingTool(models.TextChoices):
 
 
 class Meeting(models.Model):
-    """A meeting a prospect booked through a booking tool (CONTRACT §2c): an outside tool's word about
+    """A meeting a prospect booked through a booking tool (docs/interface.md): an outside tool's word about
     a prospect, like an email service's events. One row per booking of the tool (its own id); a
     reschedule that the tool reports as a new booking makes a new row and marks the old one moved."""
 
@@ -375,6 +375,6 @@ def meetings_held(now: datetime) -> models.Q:
 
 
 def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
-    """Booked meetings not yet over (CONTRACT §3: until then the prospect is not texted for its other
+    """Booked meetings not yet over (docs/interface.md: until then the prospect is not texted for its other
     signals)."""
     return Meeting.objects.filter(status=Meeting.Status.BOOKED).exclude(meetings_over(now))

@@ -116,7 +116,7 @@ def non_negative_int(value: object) -> int:
 
 
 def heartbeat_period(value: object) -> float:
-    """The tracker's period in seconds (CONTRACT §1: 1–60), a JSON number."""
+    """The tracker's period in seconds (1–60, docs/interface.md), a JSON number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(_("Must be a number of seconds."))
     if not 1 <= value <= 60:

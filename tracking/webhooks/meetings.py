@@ -1,4 +1,4 @@
-"""Store what a booking tool reported (CONTRACT §2c): each delivery once, as a Meeting of the prospect
+"""Store what a booking tool reported (docs/interface.md): each delivery once, as a Meeting of the prospect
 the booking link's ak (verified) or the invitee's email (unverified) names; strangers are only counted.
 
 A new booking (or a booking's new time) is announced after commit, so that detection turns it into the
