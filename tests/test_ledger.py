@@ -23,7 +23,7 @@ from tests.factories import (
     ProspectFactory,
     VisitEventFactory,
 )
-from tracking.models import Meeting
+from tracking.models import Meeting, meeting_is_over, meetings_over
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +206,29 @@ def test_the_funnel_and_the_ledger_count_a_held_meeting_alike():
     today = timezone.localdate()
     steps = {step.key: step.count for step in funnel(today - timedelta(days=7), today).steps}
     assert steps["meeting"] == 1 and steps["held"] == 1
+
+
+@pytest.mark.parametrize(
+    ("starts_ago", "length", "over"),
+    [
+        (timedelta(minutes=30), timedelta(minutes=30), True),  # ends right now
+        (timedelta(minutes=29), timedelta(minutes=30), False),
+        (timedelta(minutes=60), None, True),  # no end given: an hour after its start
+        (timedelta(minutes=59), None, False),
+    ],
+)
+def test_a_meeting_in_hand_is_over_exactly_when_the_query_says_so(starts_ago, length, over):
+    """The webhook judges one meeting in Python (meeting_is_over), the pages in SQL (meetings_over):
+    the same edges, or a no-show undone would be 'held' on one and 'booked' on the other."""
+    now = timezone.now()
+    meeting = Meeting.objects.create(
+        prospect=ProspectFactory(),
+        tool="calcom",
+        external_id="bk-edge",
+        starts_at=now - starts_ago,
+        ends_at=now - starts_ago + length if length else None,
+        match_method="ak",
+        booked_at=now - timedelta(days=1),
+    )
+    assert meeting_is_over(meeting, now) is over
+    assert Meeting.objects.filter(meetings_over(now)).exists() is over

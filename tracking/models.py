@@ -368,6 +368,12 @@ def meetings_over(now: datetime) -> models.Q:
     return models.Q(ends_at__lte=now) | models.Q(ends_at__isnull=True, starts_at__lte=without_end)
 
 
+def meeting_is_over(meeting: "Meeting", now: datetime) -> bool:
+    """`meetings_over` for one meeting in hand (the webhook deciding a status before it saves)."""
+    end = meeting.ends_at or meeting.starts_at + timedelta(minutes=MEETING_DEFAULT_LENGTH_MINUTES)
+    return end <= now
+
+
 def meetings_held(now: datetime) -> models.Q:
     """Held: the tool said so (Cal.com's "meeting ended", attendees marked as having come), or it was
     booked and is over with no cancellation or no-show reported."""

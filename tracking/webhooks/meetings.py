@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from prospects.models import Prospect
 from tracking.announcements import announce_event
-from tracking.models import BookingDelivery, MatchMethod, Meeting, meetings_over
+from tracking.models import BookingDelivery, MatchMethod, Meeting, meeting_is_over
 from tracking.webhooks.events import BookingEvent
 from tracking.webhooks.services import webhook_unknown_recipients_count
 
@@ -76,9 +76,7 @@ def _attended_status(meeting: Meeting, now: datetime) -> str:
     cancelled or moved meeting stays so. "Over" is the one definition the funnel and ledger use."""
     if meeting.status not in (Meeting.Status.NO_SHOW, Meeting.Status.BOOKED, Meeting.Status.HELD):
         return meeting.status
-    meeting.save()  # its times as the tool gave them: "over" is read from the row
-    over = Meeting.objects.filter(pk=meeting.pk).filter(meetings_over(now)).exists()
-    return Meeting.Status.HELD if over else Meeting.Status.BOOKED
+    return Meeting.Status.HELD if meeting_is_over(meeting, now) else Meeting.Status.BOOKED
 
 
 def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -> Meeting:
