@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
+    # The tracking endpoints are answered here: nothing below is theirs (see the class).
+    "arkwatch.middleware.TrackingEndpointsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,14 +1,17 @@
-"""The tracking endpoints go through Django's ordinary stack: no session cookie or frame header on their
-answers, a connection that died since the last request is reopened by Django's health check (not a
-5xx), and on PostgreSQL the event's statement is prepared once per connection."""
+"""The tracking endpoints are answered above the session, CSRF, user and frame middleware
+(arkwatch/middleware.py): no session cookie or frame header on their answers, an unknown address is a
+404 and not a 5xx, a connection that died since the last request is reopened by Django's health check,
+and on PostgreSQL the event's statement is prepared once per connection."""
 
 import json
 from unittest import mock
 
 import pytest
 from django.db import connection
-from django.test import override_settings
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
 
+from arkwatch.middleware import TrackingEndpointsMiddleware
 from tests.factories import BROWSER_UA
 from tracking.models import VisitEvent
 
@@ -51,6 +54,34 @@ def test_tracking_answers_carry_no_session_or_frame_headers_but_keep_cors(client
     assert response["Access-Control-Allow-Origin"] == "https://landing.example.com"
     assert "X-Frame-Options" not in response and "Set-Cookie" not in response
     assert response["Content-Length"] == str(len(response.content))
+
+
+@pytest.mark.parametrize("path", ["/api/track/nowhere", "/t/o/", "/t/x/abc"])
+def test_an_unknown_tracking_address_gets_a_404_and_stores_nothing(client, path):
+    response = client.post(path, data="{}", content_type="text/plain", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 404
+    assert VisitEvent.objects.count() == 0
+
+
+def test_other_pages_still_pass_through_the_whole_stack():
+    passed_on = []
+
+    def rest_of_the_stack(request):
+        passed_on.append(request.path)
+        return HttpResponse("page")
+
+    middleware = TrackingEndpointsMiddleware(rest_of_the_stack)
+    for path in ["/admin/", "/healthz", "/api/webhooks/brevo", "/audit-gratuit-monitoring.html"]:
+        middleware(RequestFactory().get(path))
+    assert passed_on == ["/admin/", "/healthz", "/api/webhooks/brevo", "/audit-gratuit-monitoring.html"]
+
+
+def test_the_routes_remembered_are_the_fixed_ones_only_so_a_flood_of_pixel_addresses_takes_no_memory():
+    middleware = TrackingEndpointsMiddleware(lambda request: HttpResponse("not a tracking path"))
+    for n in range(50):
+        middleware(RequestFactory().get(f"/t/o/not-a-token-{n}.gif", HTTP_USER_AGENT=BROWSER_UA))
+        middleware(RequestFactory().post("/api/track/visit", data="{}", content_type="text/plain"))
+    assert list(middleware.fixed_routes) == ["/api/track/visit"]
 
 
 def prepared_event_inserts() -> int:
