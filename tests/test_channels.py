@@ -1,6 +1,9 @@
 """Alerts on more than SMS (Apprise channels, each with its own delivery), and knowing the SMS arrived
 (handset receipts from OVH; a missing one falls back to the channels)."""
 
+import os
+import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts import sms
+from alerts.channels import channel_key, send_to_channel
 from alerts.delivery import alert_deliver
 from alerts.models import Alert, AlertDelivery
 from alerts.receipts import receipts_check
@@ -69,6 +73,31 @@ def test_a_channel_gets_the_whole_lead_alongside_the_sms_each_with_its_own_deliv
     with override_settings(ALERT_CHANNELS=[channel.url]):
         page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
     assert deliveries["apprise"].label in page and "+33199001234" in page
+
+
+def test_a_forked_worker_still_sends_to_a_channel_after_its_parent_did(channel):
+    # django-q2's workers are forked processes. A thread pool made in the parent does not survive a
+    # fork: a message handed to it in the child would wait forever, and the worker with it.
+    key = channel_key(channel.url)
+    with override_settings(ALERT_CHANNELS=[channel.url]):
+        send_to_channel(key=key, title="ArkWatch", body="from the parent")
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child reports by its exit status)
+            status = 1
+            try:
+                send_to_channel(key=key, title="ArkWatch", body="from the forked worker")
+                status = 0
+            finally:
+                os._exit(status)
+        deadline = time.monotonic() + 15
+        while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
+            if time.monotonic() > deadline:
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                pytest.fail("the forked worker's message never left")
+            time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
+    assert [m["message"] for m in channel.accepted] == ["from the parent", "from the forked worker"]
 
 
 def test_a_failing_channel_is_retried_and_the_message_arrives_once(
