@@ -21,6 +21,7 @@ from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
 from tests.factories import (
+    BROWSER_UA,
     AlertDeliveryFactory,
     AlertFactory,
     CallFactory,
@@ -30,7 +31,7 @@ from tests.factories import (
 )
 from tests.test_composer import compose as compose_lead
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
-from tracking.tokens import add_query_param, is_http_url
+from tracking.tokens import add_query_param, email_links_for, is_http_url
 
 T0 = aware(2026, 11, 24, 9, 0, 0)
 
@@ -341,3 +342,69 @@ def test_detect_signals_json_gives_the_window_it_read():
     report = json.loads(out.getvalue())
     assert datetime.fromisoformat(report["window_end"]) <= timezone.now()
     assert datetime.fromisoformat(report["started_at"]) == datetime.fromisoformat(report["window_end"])
+
+
+# --- Tracked links: what the sender is told, and links already in inboxes ----------------------------
+
+# A link minted on 2026-11-24 by an earlier version (SECRET_KEY below, prospect 4242, its ak
+# "ak-golden-0123456789abcdef"). Links sit in inboxes for weeks: an upgrade must not turn them into
+# links that no longer hand out the ak (which is what a changed fingerprint would do).
+GOLDEN_SECRET = "golden-secret-for-links-minted-by-an-earlier-version-0001"
+GOLDEN_LINK = (
+    ".eJw1ykEKgCAQQNG7zFoyRUokoqtMaiU5JaQQRHfPTdv_3wMJjJJKMiAwMJCY0JJv_I2Uoh-BQal9yzldhvOIhwvH-u_GnsSxuJCr26uzTsy4eK"
+    "la2Wmne3g_pQgd1g:1xVmNc:sno74kF8kW1Vqtee2Pm5gZ3NLrSUetXLsoGPSbLW-Zs"
+)
+
+
+@pytest.mark.django_db
+def test_a_link_minted_by_an_earlier_version_still_hands_out_its_ak(client):
+    ProspectFactory(pk=4242, identity_token="ak-golden-0123456789abcdef")
+    with override_settings(SECRET_KEY=GOLDEN_SECRET), time_machine.travel(T0 + timedelta(days=3), tick=False):
+        response = client.get(f"/t/c/{GOLDEN_LINK}", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 302
+    assert response["Location"] == "https://landing.example.com/audit?ak=ak-golden-0123456789abcdef"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "sentence"),
+    [
+        ("http://[::1", "« http://[::1 » n'est pas une adresse http(s) absolue."),
+        ("ftp://landing.example.com/a", "« ftp://landing.example.com/a » n'est pas une adresse http(s) absolue."),
+        ("https://evil.example.net/x", "evil.example.net n'est pas l'une de nos pages"),
+        ("https://:443/x", "https://:443/x n'est pas l'une de nos pages"),
+    ],
+)
+def test_a_refused_destination_is_named_in_the_sentence_the_sender_reads(url, sentence):
+    with pytest.raises(ValueError) as refused:
+        email_links_for(ProspectFactory(), message_id="m1", url=url)
+    assert str(refused.value).startswith(sentence)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("allowed", "listed"),
+    [
+        (
+            {"TRACKING_ALLOWED_ORIGINS": ["https://landing.example.com"], "TRACKING_LINK_HOSTS": ["offre.example.org"]},
+            "(actuellement : landing.example.com, track.example.com, offre.example.org).",
+        ),
+        (
+            {"TRACKING_ALLOWED_ORIGINS": [], "TRACKING_LINK_HOSTS": [], "PUBLIC_BASE_URL": "", "LANDING_PAGE_URL": ""},
+            "(actuellement : —).",
+        ),
+    ],
+)
+def test_the_refusal_lists_the_hosts_a_link_may_lead_to(allowed, listed):
+    settings = {"PUBLIC_BASE_URL": "https://track.example.com", "LANDING_PAGE_URL": "", **allowed}
+    with override_settings(**settings), pytest.raises(ValueError) as refused:
+        email_links_for(ProspectFactory(), message_id="m1", url="https://evil.example.net/x")
+    assert str(refused.value).endswith(listed)
+
+
+@pytest.mark.django_db
+def test_a_link_to_our_host_written_with_its_final_dot_is_ours():
+    # "www.example.com." is the fully qualified spelling of www.example.com.
+    with override_settings(TRACKING_ALLOWED_ORIGINS=["https://www.example.com"], TRACKING_LINK_HOSTS=[]):
+        links = email_links_for(ProspectFactory(), message_id="m1", url="https://www.example.com./audit")
+    assert links.link_url and links.link_url.startswith("https://track.example.com/t/c/")
