@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import sms
+from alerts import dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
-from alerts.delivery import reminder_deliveries_add
-from alerts.dwell import forget_page_views, page_view_crossed_threshold
+from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
+from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
@@ -408,3 +408,77 @@ def test_a_link_to_our_host_written_with_its_final_dot_is_ours():
     with override_settings(TRACKING_ALLOWED_ORIGINS=["https://www.example.com"], TRACKING_LINK_HOSTS=[]):
         links = email_links_for(ProspectFactory(), message_id="m1", url="https://www.example.com./audit")
     assert links.link_url and links.link_url.startswith("https://track.example.com/t/c/")
+
+
+# --- The relay schedule: which SMS it hands to a worker -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_relay_hands_over_exactly_the_sms_waiting_for_a_worker():
+    now = T0
+
+    def delivery(status: str, **fields) -> int:
+        row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status=status)
+        AlertDelivery.objects.filter(pk=row.pk).update(**{"retry_at": None, "updated_at": now, **fields})
+        return row.alert_id
+
+    task_lost = delivery("pending", updated_at=now - timedelta(seconds=90))
+    task_on_its_way = delivery("pending", updated_at=now - timedelta(seconds=30))
+    retry_due = delivery("retry", retry_at=now - timedelta(seconds=1))
+    retry_later = delivery("retry", retry_at=now + timedelta(minutes=1))
+    worker_died = delivery("sending", lease_until=now - timedelta(seconds=1))
+    being_sent = delivery("sending", lease_until=now + timedelta(minutes=1))
+    sent = delivery("sent", lease_until=now - timedelta(hours=1))
+
+    relayed = [alert_id for alert_id, _notice in deliveries_needing_relay(now)]
+
+    assert relayed == sorted([task_lost, retry_due, worker_died])
+    assert {alert: AlertDelivery.objects.get(alert_id=alert).status for alert in (being_sent, sent, retry_later)} == {
+        being_sent: "sending",
+        sent: "sent",
+        retry_later: "retry",
+    }
+    abandoned = AlertDelivery.objects.get(alert_id=worker_died)
+    # The SMS may have left before the worker died: the provider is asked before any re-send.
+    assert (abandoned.status, abandoned.needs_check, abandoned.lease_until) == ("retry", True, None)
+    assert task_on_its_way not in relayed
+
+
+# --- The long read's rules at their edges (SIGNAL_DWELL_SECONDS 90, a heartbeat every 15 s) ----------
+
+
+@pytest.mark.parametrize(
+    ("span", "engaged_ms", "heartbeats", "heartbeat_s", "verdict"),
+    [
+        # Heartbeats no faster than the tracker sends them: one per half period, plus 4 (16 in 90 s).
+        (90, 90_000, 16, 15, ""),
+        (90, 90_000, 17, 15, "17 heartbeats in 90 s: faster than the tracker sends them"),
+        # The page's own period, bounded to 1–60 s: a page claiming 61 s is judged at 60 (7 in 90 s).
+        (90, 90_000, 7, 61, ""),
+        (90, 90_000, 184, 0.5, ""),  # judged at 1 s: 90 / 0.5 + 4
+        # No visible time reported: about one heartbeat per period across the threshold (5 of 6).
+        (90, None, 5, 15, ""),
+        (90, None, 4, 15, "4 heartbeats (visible time not reported): the page was not in view"),
+        # Visible at least the threshold less one period (75 s)…
+        (90, 75_000, 6, 15, ""),
+        (90, 74_900, 6, 15, "visible 74.9 s of 90 s: a background tab"),
+        # …and not longer than the page existed plus one period (105 s).
+        (90, 105_000, 6, 15, ""),
+        (90, 105_100, 6, 15, "reports 105 s visible in a 90 s page view"),
+        (90, 105_600, 6, 15, "reports 106 s visible in a 90 s page view"),
+    ],
+)
+def test_a_long_read_is_judged_at_the_edges_of_each_rule(span, engaged_ms, heartbeats, heartbeat_s, verdict):
+    assert (
+        not_a_reading(span_seconds=span, engaged_ms=engaged_ms, heartbeats=heartbeats, heartbeat_s=heartbeat_s)
+        == verdict
+    )
+
+
+@pytest.mark.django_db
+def test_a_web_process_remembers_a_bounded_number_of_page_views_the_oldest_forgotten(monkeypatch):
+    # Heartbeats keep coming for as long as the product runs: the memory must stay bounded and working.
+    monkeypatch.setattr(dwell, "MEMORY_SIZE", 3)
+    for n in range(5):
+        page_view_crossed_threshold(f"pv-bounded-{n}", T0, opens=True)
+    assert list(dwell._FirstSeen.times) == ["pv-bounded-2", "pv-bounded-3", "pv-bounded-4"]
