@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import dwell, sms
+from alerts import delivery, dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
@@ -417,18 +417,18 @@ def test_a_link_to_our_host_written_with_its_final_dot_is_ours():
 def test_the_relay_hands_over_exactly_the_sms_waiting_for_a_worker():
     now = T0
 
-    def delivery(status: str, **fields) -> int:
+    def row(status: str, **fields) -> int:
         row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status=status)
         AlertDelivery.objects.filter(pk=row.pk).update(**{"retry_at": None, "updated_at": now, **fields})
         return row.alert_id
 
-    task_lost = delivery("pending", updated_at=now - timedelta(seconds=90))
-    task_on_its_way = delivery("pending", updated_at=now - timedelta(seconds=30))
-    retry_due = delivery("retry", retry_at=now - timedelta(seconds=1))
-    retry_later = delivery("retry", retry_at=now + timedelta(minutes=1))
-    worker_died = delivery("sending", lease_until=now - timedelta(seconds=1))
-    being_sent = delivery("sending", lease_until=now + timedelta(minutes=1))
-    sent = delivery("sent", lease_until=now - timedelta(hours=1))
+    task_lost = row("pending", updated_at=now - timedelta(seconds=90))
+    task_on_its_way = row("pending", updated_at=now - timedelta(seconds=30))
+    retry_due = row("retry", retry_at=now - timedelta(seconds=1))
+    retry_later = row("retry", retry_at=now + timedelta(minutes=1), updated_at=now - timedelta(minutes=5))
+    worker_died = row("sending", lease_until=now - timedelta(seconds=1))
+    being_sent = row("sending", lease_until=now + timedelta(minutes=1))
+    sent = row("sent", lease_until=now - timedelta(hours=1), retry_at=now - timedelta(hours=1))
 
     relayed = [alert_id for alert_id, _notice in deliveries_needing_relay(now)]
 
@@ -482,3 +482,25 @@ def test_a_web_process_remembers_a_bounded_number_of_page_views_the_oldest_forgo
     for n in range(5):
         page_view_crossed_threshold(f"pv-bounded-{n}", T0, opens=True)
     assert list(dwell._FirstSeen.times) == ["pv-bounded-2", "pv-bounded-3", "pv-bounded-4"]
+
+
+# --- The outbox's own numbers and words --------------------------------------------------------------
+
+
+def test_an_outage_is_retried_at_a_growing_pace_capped_at_a_minute(monkeypatch):
+    # OVH down: 2 s, 6 s, 18 s, 54 s, then every minute until SMS_GIVE_UP_AFTER_MINUTES.
+    monkeypatch.setattr(delivery, "RETRY_BACKOFF_SECONDS", 2.0)
+    assert [delivery._backoff(attempts) for attempts in range(1, 7)] == [2, 6, 18, 54, 60, 60]
+
+
+@pytest.mark.django_db
+def test_an_sms_row_is_labelled_with_its_number_and_an_alert_with_nobody_to_text_says_why():
+    with override_settings(ALERT_SMS_RECIPIENTS=["+33600000009"], ALERT_CHANNELS=[]):
+        alert = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery.alert_deliveries_add(alert)
+    assert list(alert.deliveries.values_list("recipient", "label")) == [("+33600000009", "+33600000009")]
+    with override_settings(ALERT_SMS_RECIPIENTS=[], ALERT_CHANNELS=[]):
+        lonely = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery.alert_deliveries_add(lonely)
+    assert lonely.status == Alert.Status.FAILED
+    assert lonely.message == "Clic CTA [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
