@@ -413,3 +413,27 @@ def test_a_page_view_that_is_no_reading_does_not_hide_the_next_ones_reading(cycl
     page_view(reader, T0, 120, pv="pv-b-reader", visitor="visitor-b")
     cycle(T0 + timedelta(seconds=121))
     assert list(Alert.objects.values_list("prospect", flat=True)) == [reader.pk]
+
+
+def test_a_cycle_counts_what_it_did_on_its_run(cycle):
+    # What the operator reads on the detection runs page (and `detect_signals --json`).
+    prospect = ProspectFactory()
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-1", cta_id="cta_reserver_audit", received_at=T0)
+    cycle(T0 + timedelta(seconds=1), trigger="schedule")
+    run = DetectionRun.objects.get()
+    assert (run.trigger, run.events_scanned, run.signals_found, run.alerts_created, run.error) == (
+        "schedule",
+        1,
+        1,
+        1,
+        "",
+    )
+
+
+def test_a_cycle_that_breaks_says_why_on_its_run(cycle):
+    with mock.patch("alerts.detection._collect", side_effect=RuntimeError("database gone")):
+        with pytest.raises(RuntimeError):
+            cycle(T0)
+    run = DetectionRun.objects.get()
+    assert (run.error, run.finished_at) == ("RuntimeError('database gone')", T0)
