@@ -41,6 +41,13 @@ def configured_channels() -> dict[str, str]:
     return {channel_key(url): url for url in settings.ALERT_CHANNELS}
 
 
+# One URL per call, sent in the calling thread (its plugin's own socket timeouts bound it): Apprise's
+# default hands each message to a process-wide thread pool to time it out, and that pool does not
+# survive a fork — in a forked django-q2 worker whose parent had sent, the message waited forever
+# (tests/test_channels.py).
+_IN_THIS_THREAD = apprise.AppriseAsset(async_mode=False, service_timeout=0)
+
+
 def send_to_channel(*, key: str, title: str, body: str) -> None:
     """Send through the channel named by `key`. Raises ChannelError: permanent when the channel is gone from
     ALERT_CHANNELS or Apprise cannot read its URL, temporary when the service refused or did not answer
@@ -48,7 +55,7 @@ def send_to_channel(*, key: str, title: str, body: str) -> None:
     url = configured_channels().get(key)
     if url is None:
         raise ChannelError(_("this channel is no longer in ALERT_CHANNELS"), permanent=True)
-    notifier = apprise.Apprise()
+    notifier = apprise.Apprise(asset=_IN_THIS_THREAD)
     if not notifier.add(url):
         raise ChannelError(
             _("Apprise cannot read the channel URL %(channel)s") % {"channel": channel_label(url)}, permanent=True

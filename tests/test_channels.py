@@ -1,6 +1,9 @@
 """Alerts on more than SMS (Apprise channels, each with its own delivery), and knowing the SMS arrived
 (handset receipts from OVH; a missing one falls back to the channels)."""
 
+import os
+import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,13 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts import sms
+from alerts.channels import channel_key, send_to_channel
+from alerts.composer import compose_alert_rich
 from alerts.delivery import alert_deliver
-from alerts.models import Alert, AlertDelivery
+from alerts.models import Alert, AlertDelivery, Signal
 from alerts.receipts import receipts_check
 from alerts.services import DetectedSignal, alert_record_signal
 from tests.channel_double import ChannelDouble
-from tests.factories import ProspectFactory
+from tests.factories import AlertFactory, ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings
+from tracking.models import Identification
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +75,31 @@ def test_a_channel_gets_the_whole_lead_alongside_the_sms_each_with_its_own_deliv
     with override_settings(ALERT_CHANNELS=[channel.url]):
         page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
     assert deliveries["apprise"].label in page and "+33199001234" in page
+
+
+def test_a_forked_worker_still_sends_to_a_channel_after_its_parent_did(channel):
+    # django-q2's workers are forked processes. A thread pool made in the parent does not survive a
+    # fork: a message handed to it in the child would wait forever, and the worker with it.
+    key = channel_key(channel.url)
+    with override_settings(ALERT_CHANNELS=[channel.url]):
+        send_to_channel(key=key, title="ArkWatch", body="from the parent")
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child reports by its exit status)
+            status = 1
+            try:
+                send_to_channel(key=key, title="ArkWatch", body="from the forked worker")
+                status = 0
+            finally:
+                os._exit(status)
+        deadline = time.monotonic() + 15
+        while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
+            if time.monotonic() > deadline:
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                pytest.fail("the forked worker's message never left")
+            time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
+    assert [m["message"] for m in channel.accepted] == ["from the parent", "from the forked worker"]
 
 
 def test_a_failing_channel_is_retried_and_the_message_arrives_once(
@@ -146,3 +177,42 @@ def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
     assert len(channel.accepted) == 1 and len(sms.outbox) == 1
     assert "json://127.0.0.1" in out and "SMS 06 00 00 00 01" in out
     assert AlertDelivery.objects.count() == 0, "a test message is not an alert"
+
+
+def test_the_rich_message_says_the_whole_lead_word_for_word():
+    lead = ProspectFactory(
+        name="Alice Martin",
+        company="Acme",
+        email="alice@acme.fr",
+        phone="+33199001234",
+        title="CTO",
+        pain_point="Trop d'astreintes",
+        call_script="Parler du coût",
+    )
+    alert = AlertFactory(prospect=lead, evidence={"cta_id": "cta_reserver_audit"})
+    assert compose_alert_rich(alert=alert) == (
+        "ArkWatch — A cliqué « Réserver audit »: Alice Martin (Acme)",
+        f"Appeler +33 1 99 00 12 34\nCTO\nPoint de douleur : Trop d'astreintes\nScript d'appel : Parler du coût\n"
+        f"https://track.example.com/l/{alert.pk}",
+    )
+
+
+def test_the_rich_message_of_an_unverified_lead_without_a_phone_or_a_company():
+    lead = ProspectFactory(name="", company="", email="bob@beta.io", phone="", title="", pain_point="", call_script="")
+    alert = AlertFactory(
+        prospect=lead,
+        signal=Signal.PAGE_DWELL,
+        identification=Identification.UNVERIFIED,
+        evidence={"dwell_seconds": 132, "visible_seconds": 120},
+    )
+    assert compose_alert_rich(alert=alert, sms_not_received=True) == (
+        "ArkWatch — A lu la page 132 s (non vérifié): bob@beta.io",
+        "Le SMS sur ce lead n'a pas été reçu par le téléphone après 5 minutes.\nbob@beta.io\n"
+        f"https://track.example.com/l/{alert.pk}",
+    )
+
+
+def test_the_rich_message_of_a_lead_known_by_a_web_page_only():
+    lead = ProspectFactory(email="", phone="", website="https://www.linkedin.com/in/alice-martin")
+    body = compose_alert_rich(alert=AlertFactory(prospect=lead))[1]
+    assert body.splitlines()[0] == "linkedin.com/in/alice-martin"

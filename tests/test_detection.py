@@ -376,3 +376,64 @@ def test_a_cycle_records_its_run_so_health_knows_detection_is_alive(cycle):
     assert second.window_start == T0 - timedelta(seconds=60)  # the previous window end, minus the overlap
     assert detection_is_late(now=T0 + timedelta(minutes=6)) == (T0 + timedelta(minutes=5), False)
     assert detection_is_late(now=T0 + timedelta(minutes=21)) == (T0 + timedelta(minutes=5), True)
+
+
+def test_a_long_reads_evidence_is_what_the_alert_page_shows(cycle):
+    # The founder reads "why" on the alert: which page, how long, how long visible, from when to when.
+    prospect = ProspectFactory()
+    page = "/audit-gratuit-monitoring.html?" + "x" * 400
+    page_view(prospect, T0, 120, page=page)
+    cycle(T0 + timedelta(seconds=121))
+    assert Alert.objects.get().evidence == {
+        "page_view_id": "pv-000001",
+        "page": page[:300],
+        "visitor_id": "visitor-1",
+        "dwell_seconds": 120,
+        "visible_seconds": 120,
+        "first_seen": T0.isoformat(),
+        "last_seen": (T0 + timedelta(seconds=120)).isoformat(),
+    }
+
+
+def test_a_clicks_evidence_is_what_the_alert_page_shows(cycle):
+    prospect = ProspectFactory()
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect)
+    page = "/audit?" + "y" * 400
+    click = CtaClickFactory(visitor_id="visitor-1", cta_id="cta_reserver_audit", received_at=T0, page=page)
+    cycle(T0 + timedelta(seconds=1))
+    evidence = Alert.objects.get().evidence
+    assert (evidence["page"], evidence["click_id"], evidence["cta_id"]) == (page[:300], click.pk, "cta_reserver_audit")
+
+
+def test_a_page_view_that_is_no_reading_does_not_hide_the_next_ones_reading(cycle):
+    # Both in one cycle, the background tab first: the reader still gets the founder's call.
+    tab, reader = ProspectFactory(), ProspectFactory()
+    page_view(tab, T0, 120, pv="pv-a-background", visitor="visitor-a")
+    VisitEventFactory._meta.model.objects.filter(page_view_id="pv-a-background").update(engaged_ms=1000)
+    page_view(reader, T0, 120, pv="pv-b-reader", visitor="visitor-b")
+    cycle(T0 + timedelta(seconds=121))
+    assert list(Alert.objects.values_list("prospect", flat=True)) == [reader.pk]
+
+
+def test_a_cycle_counts_what_it_did_on_its_run(cycle):
+    # What the operator reads on the detection runs page (and `detect_signals --json`).
+    prospect = ProspectFactory()
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-1", cta_id="cta_reserver_audit", received_at=T0)
+    cycle(T0 + timedelta(seconds=1), trigger="schedule")
+    run = DetectionRun.objects.get()
+    assert (run.trigger, run.events_scanned, run.signals_found, run.alerts_created, run.error) == (
+        "schedule",
+        1,
+        1,
+        1,
+        "",
+    )
+
+
+def test_a_cycle_that_breaks_says_why_on_its_run(cycle):
+    with mock.patch("alerts.detection._collect", side_effect=RuntimeError("database gone")):
+        with pytest.raises(RuntimeError):
+            cycle(T0)
+    run = DetectionRun.objects.get()
+    assert (run.error, run.finished_at) == ("RuntimeError('database gone')", T0)

@@ -13,14 +13,15 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import sms
+from alerts import delivery, dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
-from alerts.delivery import reminder_deliveries_add
-from alerts.dwell import forget_page_views, page_view_crossed_threshold
+from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
+from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
 from tests.factories import (
+    BROWSER_UA,
     AlertDeliveryFactory,
     AlertFactory,
     CallFactory,
@@ -30,7 +31,7 @@ from tests.factories import (
 )
 from tests.test_composer import compose as compose_lead
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
-from tracking.tokens import add_query_param, is_http_url
+from tracking.tokens import add_query_param, email_links_for, is_http_url
 
 T0 = aware(2026, 11, 24, 9, 0, 0)
 
@@ -341,3 +342,165 @@ def test_detect_signals_json_gives_the_window_it_read():
     report = json.loads(out.getvalue())
     assert datetime.fromisoformat(report["window_end"]) <= timezone.now()
     assert datetime.fromisoformat(report["started_at"]) == datetime.fromisoformat(report["window_end"])
+
+
+# --- Tracked links: what the sender is told, and links already in inboxes ----------------------------
+
+# A link minted on 2026-11-24 by an earlier version (SECRET_KEY below, prospect 4242, its ak
+# "ak-golden-0123456789abcdef"). Links sit in inboxes for weeks: an upgrade must not turn them into
+# links that no longer hand out the ak (which is what a changed fingerprint would do).
+GOLDEN_SECRET = "golden-secret-for-links-minted-by-an-earlier-version-0001"
+GOLDEN_LINK = (
+    ".eJw1ykEKgCAQQNG7zFoyRUokoqtMaiU5JaQQRHfPTdv_3wMJjJJKMiAwMJCY0JJv_I2Uoh-BQal9yzldhvOIhwvH-u_GnsSxuJCr26uzTsy4eK"
+    "la2Wmne3g_pQgd1g:1xVmNc:sno74kF8kW1Vqtee2Pm5gZ3NLrSUetXLsoGPSbLW-Zs"
+)
+
+
+@pytest.mark.django_db
+def test_a_link_minted_by_an_earlier_version_still_hands_out_its_ak(client):
+    ProspectFactory(pk=4242, identity_token="ak-golden-0123456789abcdef")
+    with override_settings(SECRET_KEY=GOLDEN_SECRET), time_machine.travel(T0 + timedelta(days=3), tick=False):
+        response = client.get(f"/t/c/{GOLDEN_LINK}", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 302
+    assert response["Location"] == "https://landing.example.com/audit?ak=ak-golden-0123456789abcdef"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "sentence"),
+    [
+        ("http://[::1", "« http://[::1 » n'est pas une adresse http(s) absolue."),
+        ("ftp://landing.example.com/a", "« ftp://landing.example.com/a » n'est pas une adresse http(s) absolue."),
+        ("https://evil.example.net/x", "evil.example.net n'est pas l'une de nos pages"),
+        ("https://:443/x", "https://:443/x n'est pas l'une de nos pages"),
+    ],
+)
+def test_a_refused_destination_is_named_in_the_sentence_the_sender_reads(url, sentence):
+    with pytest.raises(ValueError) as refused:
+        email_links_for(ProspectFactory(), message_id="m1", url=url)
+    assert str(refused.value).startswith(sentence)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("allowed", "listed"),
+    [
+        (
+            {"TRACKING_ALLOWED_ORIGINS": ["https://landing.example.com"], "TRACKING_LINK_HOSTS": ["offre.example.org"]},
+            "(actuellement : landing.example.com, track.example.com, offre.example.org).",
+        ),
+        (
+            {"TRACKING_ALLOWED_ORIGINS": [], "TRACKING_LINK_HOSTS": [], "PUBLIC_BASE_URL": "", "LANDING_PAGE_URL": ""},
+            "(actuellement : —).",
+        ),
+    ],
+)
+def test_the_refusal_lists_the_hosts_a_link_may_lead_to(allowed, listed):
+    settings = {"PUBLIC_BASE_URL": "https://track.example.com", "LANDING_PAGE_URL": "", **allowed}
+    with override_settings(**settings), pytest.raises(ValueError) as refused:
+        email_links_for(ProspectFactory(), message_id="m1", url="https://evil.example.net/x")
+    assert str(refused.value).endswith(listed)
+
+
+@pytest.mark.django_db
+def test_a_link_to_our_host_written_with_its_final_dot_is_ours():
+    # "www.example.com." is the fully qualified spelling of www.example.com.
+    with override_settings(TRACKING_ALLOWED_ORIGINS=["https://www.example.com"], TRACKING_LINK_HOSTS=[]):
+        links = email_links_for(ProspectFactory(), message_id="m1", url="https://www.example.com./audit")
+    assert links.link_url and links.link_url.startswith("https://track.example.com/t/c/")
+
+
+# --- The relay schedule: which SMS it hands to a worker -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_relay_hands_over_exactly_the_sms_waiting_for_a_worker():
+    now = T0
+
+    def row(status: str, **fields) -> int:
+        row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status=status)
+        AlertDelivery.objects.filter(pk=row.pk).update(**{"retry_at": None, "updated_at": now, **fields})
+        return row.alert_id
+
+    task_lost = row("pending", updated_at=now - timedelta(seconds=90))
+    task_on_its_way = row("pending", updated_at=now - timedelta(seconds=30))
+    retry_due = row("retry", retry_at=now - timedelta(seconds=1))
+    retry_later = row("retry", retry_at=now + timedelta(minutes=1), updated_at=now - timedelta(minutes=5))
+    worker_died = row("sending", lease_until=now - timedelta(seconds=1))
+    being_sent = row("sending", lease_until=now + timedelta(minutes=1))
+    sent = row("sent", lease_until=now - timedelta(hours=1), retry_at=now - timedelta(hours=1))
+
+    relayed = [alert_id for alert_id, _notice in deliveries_needing_relay(now)]
+
+    assert relayed == sorted([task_lost, retry_due, worker_died])
+    assert {alert: AlertDelivery.objects.get(alert_id=alert).status for alert in (being_sent, sent, retry_later)} == {
+        being_sent: "sending",
+        sent: "sent",
+        retry_later: "retry",
+    }
+    abandoned = AlertDelivery.objects.get(alert_id=worker_died)
+    # The SMS may have left before the worker died: the provider is asked before any re-send.
+    assert (abandoned.status, abandoned.needs_check, abandoned.lease_until) == ("retry", True, None)
+    assert task_on_its_way not in relayed
+
+
+# --- The long read's rules at their edges (SIGNAL_DWELL_SECONDS 90, a heartbeat every 15 s) ----------
+
+
+@pytest.mark.parametrize(
+    ("span", "engaged_ms", "heartbeats", "heartbeat_s", "verdict"),
+    [
+        # Heartbeats no faster than the tracker sends them: one per half period, plus 4 (16 in 90 s).
+        (90, 90_000, 16, 15, ""),
+        (90, 90_000, 17, 15, "17 heartbeats in 90 s: faster than the tracker sends them"),
+        # The page's own period, bounded to 1–60 s: a page claiming 61 s is judged at 60 (7 in 90 s).
+        (90, 90_000, 7, 61, ""),
+        (90, 90_000, 184, 0.5, ""),  # judged at 1 s: 90 / 0.5 + 4
+        # No visible time reported: about one heartbeat per period across the threshold (5 of 6).
+        (90, None, 5, 15, ""),
+        (90, None, 4, 15, "4 heartbeats (visible time not reported): the page was not in view"),
+        # Visible at least the threshold less one period (75 s)…
+        (90, 75_000, 6, 15, ""),
+        (90, 74_900, 6, 15, "visible 74.9 s of 90 s: a background tab"),
+        # …and not longer than the page existed plus one period (105 s).
+        (90, 105_000, 6, 15, ""),
+        (90, 105_100, 6, 15, "reports 105 s visible in a 90 s page view"),
+        (90, 105_600, 6, 15, "reports 106 s visible in a 90 s page view"),
+    ],
+)
+def test_a_long_read_is_judged_at_the_edges_of_each_rule(span, engaged_ms, heartbeats, heartbeat_s, verdict):
+    assert (
+        not_a_reading(span_seconds=span, engaged_ms=engaged_ms, heartbeats=heartbeats, heartbeat_s=heartbeat_s)
+        == verdict
+    )
+
+
+@pytest.mark.django_db
+def test_a_web_process_remembers_a_bounded_number_of_page_views_the_oldest_forgotten(monkeypatch):
+    # Heartbeats keep coming for as long as the product runs: the memory must stay bounded and working.
+    monkeypatch.setattr(dwell, "MEMORY_SIZE", 3)
+    for n in range(5):
+        page_view_crossed_threshold(f"pv-bounded-{n}", T0, opens=True)
+    assert list(dwell._FirstSeen.times) == ["pv-bounded-2", "pv-bounded-3", "pv-bounded-4"]
+
+
+# --- The outbox's own numbers and words --------------------------------------------------------------
+
+
+def test_an_outage_is_retried_at_a_growing_pace_capped_at_a_minute(monkeypatch):
+    # OVH down: 2 s, 6 s, 18 s, 54 s, then every minute until SMS_GIVE_UP_AFTER_MINUTES.
+    monkeypatch.setattr(delivery, "RETRY_BACKOFF_SECONDS", 2.0)
+    assert [delivery._backoff(attempts) for attempts in range(1, 7)] == [2, 6, 18, 54, 60, 60]
+
+
+@pytest.mark.django_db
+def test_an_sms_row_is_labelled_with_its_number_and_an_alert_with_nobody_to_text_says_why():
+    with override_settings(ALERT_SMS_RECIPIENTS=["+33600000009"], ALERT_CHANNELS=[]):
+        alert = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery.alert_deliveries_add(alert)
+    assert list(alert.deliveries.values_list("recipient", "label")) == [("+33600000009", "+33600000009")]
+    with override_settings(ALERT_SMS_RECIPIENTS=[], ALERT_CHANNELS=[]):
+        lonely = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery.alert_deliveries_add(lonely)
+    assert lonely.status == Alert.Status.FAILED
+    assert lonely.message == "Clic CTA [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"

@@ -16,6 +16,7 @@ from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
 from alerts.quiet import quiet_until
 from alerts.tasks import relay_deliveries_task
+from tests.channel_double import ChannelDouble
 from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,11 +138,17 @@ def test_breakers_still_text_at_once(night, run_on_commit):
 
 
 def test_the_digest_goes_to_the_channels_too(night, settings, run_on_commit):
-    settings.ALERT_CHANNELS = ["json://127.0.0.1:9/digest"]
-    click(ProspectFactory(), paris(2026, 11, 25, 3, 0), "visitor-ch")
-    cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
-    channels = AlertDelivery.objects.filter(notice__kind=SmsNotice.Kind.DIGEST, channel="apprise")
-    assert channels.count() == 1 and channels.get().retry_at == paris(2026, 11, 25, 8, 0)
+    with ChannelDouble() as channel:
+        settings.ALERT_CHANNELS = [channel.url]
+        click(ProspectFactory(name="Jean Clicker"), paris(2026, 11, 25, 3, 0), "visitor-ch")
+        cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
+        channels = AlertDelivery.objects.filter(notice__kind=SmsNotice.Kind.DIGEST, channel="apprise")
+        assert channels.count() == 1 and channels.get().retry_at == paris(2026, 11, 25, 8, 0)
+        relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
+    assert len(sms.outbox) == 1 and len(channel.accepted) == 1
+    message = channel.accepted[0]
+    assert message["title"] == "ArkWatch — Résumé du matin"
+    assert message["message"] == sms.outbox[0].body
 
 
 # --- Reminders --------------------------------------------------------------------------------

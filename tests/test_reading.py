@@ -10,7 +10,15 @@ import time_machine
 from alerts import sms
 from alerts.detection import run_detection_cycle
 from alerts.models import Alert
-from tests.factories import BROWSER_UA, EmailEventFactory, ProspectFactory, VisitEventFactory, aware
+from tests.factories import (
+    BROWSER_UA,
+    CtaClickFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+    VisitorFactory,
+    aware,
+)
 from tracking.tokens import make_link_token
 
 pytestmark = pytest.mark.django_db
@@ -107,5 +115,20 @@ def test_a_sandbox_following_the_email_link_is_a_machine_visit(client, cycle, pa
     with time_machine.travel(T0, tick=False):
         client.get(f"/t/c/{token}", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="198.51.100.77")
     events(prospect, [(t + 5, e, ms) for t, e, ms in reading(100)], network=page_network)
+    # Sandboxes click through what they open; a CTA clicked in the page view it loaded is no intent either.
+    CtaClickFactory(
+        visitor_id="visitor-read1",
+        page_view_id="pv-read0001",
+        cta_id="cta_reserver_audit",
+        received_at=T0 + timedelta(seconds=60),
+        ak=prospect.identity_token,
+        client_network=page_network,
+    )
+    # Another prospect clicks in the same minute, after the sandbox: texted whatever the sandbox did.
+    other = ProspectFactory()
+    VisitorFactory(visitor_id="visitor-other1", prospect=other)
+    CtaClickFactory(visitor_id="visitor-other1", cta_id="cta_reserver_audit", received_at=T0 + timedelta(seconds=70))
     cycle(T0 + timedelta(seconds=110))
     assert Alert.objects.filter(signal="page_dwell").count() == alerts
+    assert Alert.objects.filter(signal="cta_click", prospect=prospect).count() == alerts
+    assert Alert.objects.filter(signal="cta_click", prospect=other).count() == 1

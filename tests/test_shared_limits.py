@@ -371,16 +371,26 @@ def lose_shared_state(store: str) -> None:
         SharedCounter.objects.all().delete()
 
 
+@pytest.fixture(params=["UTC", "America/New_York"])
+def server_clock(request, monkeypatch):
+    """The web server's own time zone: a start read back from the stored events must not depend on it."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("stamp_lost", [False, True], ids=["stamped", "stamp-lost"])
-def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_commit, stamp_lost):
+def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_commit, stamp_lost, server_clock):
     # On SQLite the pageview stamps the page view's start in the LMDB file; a web process that saw
     # none of its events reads the stamp there instead of the stored events, and one that finds no
     # stamp (the file started empty since) reads the events once and stamps them again. On
     # PostgreSQL the stored events are the record: each process reads them once, and nothing else is
     # written for it.
     start = time.time()
-    reads = []
+    reads, crossed_at = [], []
     with mock.patch("alerts.receivers.enqueue_detection") as detection:
         for n, seconds in [(0, 0), (1, 15), (2, 91), (3, 105)]:
             if n == 1 and stamp_lost:
@@ -391,7 +401,9 @@ def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_c
                 event["event"] = "pageview" if n == 0 else "heartbeat"
                 assert run_on_commit(post, client, event).status_code == 202
             reads.append(reads_of_stored_starts(queries))
-    assert detection.call_args_list == [mock.call("dwell")]  # the heartbeat at 91 s crossed, once
+            crossed_at += [seconds] * (detection.call_count - len(crossed_at))
+    # The heartbeat 91 s after the pageview crossed, once: not one timed from a later event.
+    assert detection.call_args_list == [mock.call("dwell")] and crossed_at == [91]
     if store == "database":
         assert reads == [0, 1, 1, 1]
         assert not SharedCounter.objects.filter(key__contains="pv-first").exists()

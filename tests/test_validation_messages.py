@@ -29,6 +29,16 @@ def refusal(client, path: str, body: dict, **headers) -> dict:
         ("referrer", "ftp://example.com/file", "Donnez une URL http(s) absolue."),
         ("referrer", "HTTPS://example.com/", None),  # accepted: schemes are case-insensitive
         ("page", "/a\x01b", "Le chemin contient des caractères de contrôle."),
+        ("page", "/" + "a" * 2047, None),  # accepted: 2048 characters, the ceiling itself
+        ("page", "/" + "a" * 2048, "2048 caractères au plus."),
+        ("page", "https://www.example.com/audit", None),  # accepted: a whole URL is a page too
+        ("page", "//evil.example/x", "Donnez une URL http(s) absolue."),  # a host, not a path
+        ("page", 42, "Doit être une chaîne de caractères."),
+        (
+            "page",
+            "/a\x00b",
+            "Contient un caractère impossible à enregistrer (un octet NUL ou un demi-caractère UTF-16 isolé).",
+        ),
         ("visitor_id", "short", "Utilisez 8 à 128 caractères parmi lettres, chiffres, « _ » et « - »."),
         ("event", "scroll", "Utilisez une valeur parmi : pageview, heartbeat, leave."),
         ("engaged_ms", -1, "Doit être entre 0 et 10^12."),
