@@ -437,3 +437,33 @@ def test_a_cycle_that_breaks_says_why_on_its_run(cycle):
             cycle(T0)
     run = DetectionRun.objects.get()
     assert (run.error, run.finished_at) == ("RuntimeError('database gone')", T0)
+
+
+def test_a_reopens_evidence_is_what_the_alert_page_shows(cycle):
+    prospect = ProspectFactory()
+    EmailEventFactory(prospect=prospect, message_id="<m1@acme.example>", event="sent", occurred_at=T0)
+    opened_at = T0 + timedelta(hours=30, minutes=45)
+    reopen = EmailEventFactory(
+        prospect=prospect, message_id="<m1@acme.example>", event="opened", occurred_at=opened_at, received_at=opened_at
+    )
+    cycle(opened_at + timedelta(seconds=1))
+    evidence = Alert.objects.get().evidence
+    assert {
+        key: evidence[key] for key in ("message_id", "sent_at", "opened_at", "hours_after_sent", "email_event_id")
+    } == {
+        "message_id": "<m1@acme.example>",
+        "sent_at": T0.isoformat(),
+        "opened_at": opened_at.isoformat(),
+        "hours_after_sent": 30.8,
+        "email_event_id": reopen.pk,
+    }
+
+
+def test_an_open_of_a_message_never_reported_sent_starts_no_reopen_window(cycle):
+    # The window counts from the send: a first open is not a send, however late the second one comes.
+    prospect = ProspectFactory()
+    for hours in (0, 30):
+        at = T0 + timedelta(hours=hours)
+        EmailEventFactory(prospect=prospect, message_id="m-unsent", event="opened", occurred_at=at, received_at=at)
+    cycle(T0 + timedelta(hours=30, seconds=1))
+    assert not Alert.objects.exists()
