@@ -20,6 +20,7 @@ from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_thr
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
+from alerts.services import DetectedSignal, alert_record_signal
 from tests.factories import (
     BROWSER_UA,
     AlertDeliveryFactory,
@@ -504,3 +505,95 @@ def test_an_sms_row_is_labelled_with_its_number_and_an_alert_with_nobody_to_text
         delivery.alert_deliveries_add(lonely)
     assert lonely.status == Alert.Status.FAILED
     assert lonely.message == "Clic CTA [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
+
+
+# --- The rules that decide whether the founder is texted, between prospects --------------------------
+
+
+def _signal(prospect, n: int, **fields) -> DetectedSignal:
+    return DetectedSignal(
+        prospect_id=prospect.pk,
+        signal=fields.pop("signal", "cta_click"),
+        dedup_key=f"gap-{prospect.pk}-{n}",
+        occurred_at=fields.pop("occurred_at", T0),
+        evidence={"cta_id": "cta_reserver_audit"},
+        **fields,
+    )
+
+
+def _record(detected: DetectedSignal, now: datetime, capture) -> Alert:
+    with time_machine.travel(now, tick=False), capture(execute=True):
+        alert = alert_record_signal(detected=detected, now=now)
+    alert.refresh_from_db()  # as the page shows it, once the SMS went
+    return alert
+
+
+@pytest.mark.django_db
+def test_a_cooldown_is_one_prospects_and_one_signals(django_capture_on_commit_callbacks):
+    alice, bob = ProspectFactory(), ProspectFactory()
+    later = T0 + timedelta(hours=25)  # Alice's first cooldown is over
+    _record(_signal(alice, 1), T0, django_capture_on_commit_callbacks)
+    assert _record(_signal(bob, 2, occurred_at=later), later, django_capture_on_commit_callbacks).status == "sent"
+    assert (
+        _record(
+            _signal(alice, 3, signal="page_dwell", occurred_at=later), later, django_capture_on_commit_callbacks
+        ).status
+        == "sent"
+    )
+    # Neither Bob's click nor Alice's long read took Alice's click cooldown: her new click texts.
+    assert _record(_signal(alice, 4, occurred_at=later), later, django_capture_on_commit_callbacks).status == "sent"
+
+
+@pytest.mark.django_db
+def test_the_hours_budget_is_this_hours(django_capture_on_commit_callbacks):
+    HourlySmsBudget.objects.create(hour=T0 - timedelta(hours=1), used=0)  # an hour with SMS left, gone
+    HourlySmsBudget.objects.create(hour=T0, used=1)  # this hour's one SMS already went
+    with override_settings(ALERT_SMS_MAX_PER_HOUR=1):
+        alert = _record(_signal(ProspectFactory(), 1), T0, django_capture_on_commit_callbacks)
+    assert alert.status == "grouped"
+
+
+@pytest.mark.django_db
+def test_a_verified_visit_from_a_network_that_forged_claims_is_still_texted(django_capture_on_commit_callbacks):
+    network = "203.0.113.0"
+    for n in range(2):  # claims for two prospects from one network: forged, held
+        forged = _signal(ProspectFactory(), n, identification="unverified", client_network=network)
+        assert _record(forged, T0, django_capture_on_commit_callbacks).status in ("held", "sent")
+    real = _signal(ProspectFactory(), 9, client_network=network)  # the prospect's own link: verified
+    assert _record(real, T0, django_capture_on_commit_callbacks).status == "sent"
+
+
+@pytest.mark.django_db
+def test_claims_from_one_network_more_than_an_hour_apart_are_two_readers(django_capture_on_commit_callbacks):
+    network = "198.51.100.0"
+    early = _signal(ProspectFactory(), 1, identification="unverified", client_network=network)
+    assert _record(early, T0, django_capture_on_commit_callbacks).status == "sent"
+    later = T0 + timedelta(hours=1, minutes=1)
+    second = _signal(ProspectFactory(), 2, identification="unverified", client_network=network, occurred_at=later)
+    assert _record(second, later, django_capture_on_commit_callbacks).status == "sent"
+
+
+@pytest.mark.django_db
+def test_the_sms_of_a_prospect_without_a_phone_gives_the_email_and_the_lead_link(django_capture_on_commit_callbacks):
+    lead = ProspectFactory(phone="", email="cto@acme-corp.example", name="Alice Martin")
+    alert = _record(_signal(lead, 1), T0, django_capture_on_commit_callbacks)
+    assert "cto@acme-corp.example" in alert.message and f"/l/{alert.pk}" in alert.message
+    web_only = ProspectFactory(phone="", email="", website="https://www.linkedin.com/in/bob-martin")
+    assert "linkedin.com/in/bob-martin" in _record(_signal(web_only, 2), T0, django_capture_on_commit_callbacks).message
+
+
+@pytest.mark.django_db
+def test_a_texted_signal_makes_its_prospect_hot(django_capture_on_commit_callbacks):
+    lead = ProspectFactory()
+    _record(_signal(lead, 1), T0, django_capture_on_commit_callbacks)
+    lead.refresh_from_db()
+    assert lead.status == "hot"
+
+
+@pytest.mark.django_db
+def test_a_colleagues_verified_visit_does_not_make_the_next_claim_look_forged(django_capture_on_commit_callbacks):
+    office = "192.0.2.0"
+    colleague = _signal(ProspectFactory(), 1, client_network=office)  # came by their own link
+    assert _record(colleague, T0, django_capture_on_commit_callbacks).status == "sent"
+    claim = _signal(ProspectFactory(), 2, identification="unverified", client_network=office)
+    assert _record(claim, T0, django_capture_on_commit_callbacks).status == "sent"
