@@ -112,3 +112,24 @@ def test_the_refusal_names_every_bad_field_in_one_sentence(client):
     )
     assert response.status_code == 400
     assert response.json()["error"] == "L'événement n'a pas été enregistré : vérifiez event, engaged_ms."
+
+
+def test_every_missing_field_is_named_an_empty_one_too(client):
+    body = {"visitor_id": "", "event": "pageview"}  # an empty visitor id, no page
+    assert refusal(client, "/api/track/visit", body) == {
+        "visitor_id": "Ce champ est obligatoire.",
+        "page": "Ce champ est obligatoire.",
+    }
+    assert VisitEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(("length", "accepted"), [(254, True), (255, False)])
+def test_an_email_of_254_characters_is_the_longest_accepted(client, length, accepted):
+    address = "x" * (length - len("@acme.fr")) + "@acme.fr"
+    response = client.post(
+        "/api/track/visit",
+        json.dumps({**VISIT, "email": address}),
+        content_type="text/plain",
+        HTTP_USER_AGENT=BROWSER_UA,
+    )
+    assert (response.status_code == 202) is accepted
