@@ -146,6 +146,7 @@ def test_the_digest_goes_to_the_channels_too(night, settings, run_on_commit):
         assert channels.count() == 1 and channels.get().retry_at == paris(2026, 11, 25, 8, 0)
         relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
     assert len(sms.outbox) == 1 and len(channel.accepted) == 1
+    assert sms.outbox[0].to == "+33600000001"  # the founder's number, as every alert's
     message = channel.accepted[0]
     assert message["title"] == "ArkWatch — Résumé du matin"
     assert message["message"] == sms.outbox[0].body
