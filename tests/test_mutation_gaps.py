@@ -17,6 +17,7 @@ from alerts import delivery, dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
+from alerts.gsm import truncate_units
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
@@ -597,3 +598,23 @@ def test_a_colleagues_verified_visit_does_not_make_the_next_claim_look_forged(dj
     assert _record(colleague, T0, django_capture_on_commit_callbacks).status == "sent"
     claim = _signal(ProspectFactory(), 2, identification="unverified", client_network=office)
     assert _record(claim, T0, django_capture_on_commit_callbacks).status == "sent"
+
+
+@pytest.mark.django_db
+def test_the_held_alerts_notice_waits_a_minute_to_count_the_whole_burst(django_capture_on_commit_callbacks):
+    network = "203.0.113.0"
+    for n in range(2):  # claims for two prospects from one network: the second is held
+        _record(
+            _signal(ProspectFactory(), n, identification="unverified", client_network=network),
+            T0,
+            django_capture_on_commit_callbacks,
+        )
+    notice_rows = AlertDelivery.objects.filter(notice__kind="held")
+    assert notice_rows.exists() and {row.retry_at for row in notice_rows} == {T0 + timedelta(minutes=1)}
+
+
+def test_a_text_of_exactly_the_budget_is_kept_whole_its_final_period_too():
+    text = "x" * 159 + "."
+    assert truncate_units(text, 160) == text
+    assert truncate_units(text + " y", 160) == "x" * 159  # cut, and the dangling period goes with it
+    assert truncate_units("REF-XXX" * 30, 160).endswith("X")  # only punctuation is dropped at the cut
