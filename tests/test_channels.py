@@ -41,6 +41,7 @@ def prospect():
         name="Alice Martin",
         company="Acme",
         phone="+33199001234",
+        title="CTO",
         pain_point="Trop d'astreintes la nuit",
         call_script="Parler du coût des incidents",
     )
@@ -179,21 +180,12 @@ def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
     assert AlertDelivery.objects.count() == 0, "a test message is not an alert"
 
 
-def test_the_rich_message_says_the_whole_lead_word_for_word():
-    lead = ProspectFactory(
-        name="Alice Martin",
-        company="Acme",
-        email="alice@acme.fr",
-        phone="+33199001234",
-        title="CTO",
-        pain_point="Trop d'astreintes",
-        call_script="Parler du coût",
-    )
-    alert = AlertFactory(prospect=lead, evidence={"cta_id": "cta_reserver_audit"})
+def test_the_rich_message_says_the_whole_lead_word_for_word(prospect):
+    alert = AlertFactory(prospect=prospect, evidence={"cta_id": "cta_reserver_audit"})
     assert compose_alert_rich(alert=alert) == (
         "ArkWatch — A cliqué « Réserver audit »: Alice Martin (Acme)",
-        f"Appeler +33 1 99 00 12 34\nCTO\nPoint de douleur : Trop d'astreintes\nScript d'appel : Parler du coût\n"
-        f"https://track.example.com/l/{alert.pk}",
+        "Appeler +33 1 99 00 12 34\nCTO\nPoint de douleur : Trop d'astreintes la nuit\n"
+        f"Script d'appel : Parler du coût des incidents\nhttps://track.example.com/l/{alert.pk}",
     )
 
 
