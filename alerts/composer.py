@@ -58,6 +58,8 @@ def compose_alert_sms(
         number = phone_display(phone, international=True)
         call = to_gsm7(reach_text(number, email, website))
     link = lead_short_url(alert_id) if alert_id else ""
+    if not (name or company) and number:
+        name = email  # who it is, when the list knows them only by email (without a phone, `call` is the email)
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)
 
     def render(name: str, company: str, pain: str, link: str) -> str:

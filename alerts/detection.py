@@ -151,11 +151,8 @@ def find_meeting_signals(meetings: Iterable[Meeting]) -> list[DetectedSignal]:
             dedup_key=f"meeting_booked:{meeting.pk}:{int(meeting.starts_at.timestamp())}",
             occurred_at=meeting.booked_at,
             identification=meeting.identification or Identification.UNVERIFIED,
-            evidence={
-                "meeting_id": meeting.pk,
-                "tool": meeting.tool,
-                "starts_at": meeting.starts_at.isoformat(),
-            },
+            # The meeting itself is named by the dedup key; the alert page reads these two.
+            evidence={"tool": meeting.tool, "starts_at": meeting.starts_at.isoformat()},
         )
         for meeting in meetings
     ]

@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core.display import cta_label
+from tracking.models import BookingTool
 
 PAGE_MAX_CHARS = 40
 
@@ -57,7 +58,10 @@ def meeting_predicate(evidence: dict[str, Any]) -> str:
 def evidence_sentence(signal: str, evidence: dict[str, Any] | None) -> str:
     evidence = evidence if isinstance(evidence, dict) else {}
     if signal == "meeting_booked":
-        return capfirst(meeting_predicate(evidence))
+        # Which calendar holds it, as the email re-open names the mail client: "— Cal.com".
+        tool = dict(BookingTool.choices).get(str(evidence.get("tool") or ""), "")
+        text = capfirst(meeting_predicate(evidence))
+        return f"{text} — {tool}" if tool else text
     if signal == "page_dwell":
         seconds = _number(evidence.get("dwell_seconds", "?"))
         page = page_display(str(evidence.get("page") or ""))

@@ -98,6 +98,19 @@ def test_it_maps_a_signed_calcom_booking_carrying_the_ak_to_a_verified_meeting(c
     text = sms.outbox[0].body
     assert text.startswith("Jean Dupont (Acme) a pris RDV ")
     assert "10:00" in text and "non vérifié" not in text
+    # The alert page says which calendar holds it.
+    assert alert.evidence_sentence.startswith("A pris RDV ") and alert.evidence_sentence.endswith(" — Cal.com")
+
+
+@pytest.mark.parametrize(
+    "phone, start",
+    [("+33199001234", "cto@acme-corp.example a pris RDV "), ("", "A pris RDV ")],
+)
+def test_a_booking_by_a_prospect_known_only_by_email_names_them(client, run_on_commit, phone, start):
+    ProspectFactory(name="", company="", email="cto@acme-corp.example", phone=phone)
+    run_on_commit(calcom_post, client, calcom_body())
+    text = sms.outbox[0].body
+    assert text.startswith(start) and "10:00" in text and "cto@acme-corp.example" in text
 
 
 def test_it_reads_the_ak_from_calcom_metadata_too(client, prospect):
@@ -275,6 +288,7 @@ def test_it_maps_a_signed_calendly_booking_by_utm_content(client, prospect, run_
     assert meeting.external_id == "https://api.calendly.com/scheduled_events/EVT1"
     assert meeting.identification == "verified"
     assert sms.outbox[0].body.startswith("Jean Dupont (Acme) a pris RDV ")
+    assert Alert.objects.get(signal=Signal.MEETING_BOOKED).evidence_sentence.endswith(" — Calendly")
 
 
 def test_a_calendly_booking_matched_by_email(client, prospect):

@@ -97,6 +97,15 @@ def test_a_stronger_match_upgrades_and_reattributes_events():
     assert weak.visitevent_set.count() == 0 and strong.visitevent_set.count() == 2
 
 
+def test_a_visitor_guessed_by_domain_who_then_follows_their_personal_link_is_verified():
+    # Same prospect, stronger proof: the SMS about their next signal must not say "(non vérifié)".
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    assert match(email="dev@acme-corp.example").match_method == "company_domain"
+    visitor = match(ak=prospect.identity_token)
+    assert (visitor.prospect, visitor.match_method, visitor.identification) == (prospect, "ak", "verified")
+    assert visitor_link(visitor=visitor, prospect=prospect, method="ak", evidence={}) is False  # nothing new
+
+
 def test_once_matched_earlier_and_later_events_are_attributed():
     prospect = ProspectFactory()
     VisitEventFactory(visitor_id="visitor-1")  # anonymous, before the match
