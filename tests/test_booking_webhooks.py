@@ -317,10 +317,14 @@ def test_a_calendly_reschedule_cancels_the_old_event_as_moved(client, prospect):
     assert Meeting.objects.get().status == "rescheduled"
 
 
-def test_a_calendly_no_show(client, prospect):
+def test_a_calendly_no_show_and_its_unmarking(client, prospect):
     calendly_post(client, calendly_body())
     calendly_post(client, calendly_body("invitee_no_show.created"))
     assert Meeting.objects.get().status == "no_show"
+    # Unmarked (they came after all): the meeting ahead is booked again, nothing texted a second time.
+    texted = len(sms.outbox)
+    assert calendly_post(client, calendly_body("invitee_no_show.deleted")).json()["stored"] == 1
+    assert Meeting.objects.get().status == "booked" and len(sms.outbox) == texted
 
 
 # --- What a booking changes in the alerts --------------------------------------------------------

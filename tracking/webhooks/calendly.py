@@ -39,6 +39,8 @@ STATUSES = {
     "invitee.created": Meeting.Status.BOOKED,
     "invitee.canceled": Meeting.Status.CANCELLED,
     "invitee_no_show.created": Meeting.Status.NO_SHOW,
+    # The no-show unmarked (they came after all): held once over, booked until then (meetings.py).
+    "invitee_no_show.deleted": Meeting.Status.HELD,
 }
 
 
@@ -97,5 +99,6 @@ def parse(data: Any) -> list[BookingEvent]:
             if event.get("end_time")
             else None,
             aks=ak_candidates(tracking.get("utm_content") if isinstance(tracking, dict) else None),
+            attended=name == "invitee_no_show.deleted",
         )
     ]
