@@ -95,6 +95,19 @@ def test_an_event_more_than_5_minutes_in_the_future_is_refused(client, prospect)
     assert response.status_code == 400 and "occurred_at" in response.json()["fields"]
 
 
+def test_the_user_agent_an_email_service_passes_on_is_read_and_checked(client, prospect):
+    # An open the service saw from a link scanner is not the CTO reading the email again.
+    opened = {"email": prospect.email, "message_id": "m", "event": "opened", "occurred_at": "2026-11-20T09:00:00Z"}
+    response = post_email(client, {**opened, "user_agent": "Mozilla/5.0 Barracuda Sentinel"}, **AUTH)
+    assert response.status_code == 202
+    event = EmailEvent.objects.get()
+    assert event.is_machine and event.user_agent == "Mozilla/5.0 Barracuda Sentinel"
+    for wrong in (12, ["Thunderbird"]):
+        response = post_email(client, {**opened, "message_id": "m2", "user_agent": wrong}, **AUTH)
+        assert response.status_code == 400 and "user_agent" in response.json()["fields"]
+    assert EmailEvent.objects.count() == 1
+
+
 # --- pixel ------------------------------------------------------------------------------------
 
 
