@@ -169,6 +169,21 @@ def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(
     assert "non reçu" in page
 
 
+def test_two_phones_without_a_receipt_fall_back_to_the_channels_once(
+    ovh, channel, prospect, django_capture_on_commit_callbacks
+):
+    phones = ["+33600000001", "+33600000002"]
+    with override_settings(**ovh_settings(ovh), ALERT_CHANNELS=[channel.url], ALERT_SMS_RECIPIENTS=phones):
+        with django_capture_on_commit_callbacks(execute=True):
+            alert = record(prospect)
+        assert len(ovh.jobs) == 2
+        with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=True):
+            with django_capture_on_commit_callbacks(execute=True):
+                assert receipts_check() == 2, "both SMS closed in one run"
+    assert [d.receipt for d in alert.deliveries.filter(channel="sms")] == ["not_received", "not_received"]
+    assert len(channel.accepted) == 2, "the lead, then one message that the SMS did not arrive"
+
+
 def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
     broken = "json://127.0.0.1:9/nobody-listens"
     with override_settings(ALERT_CHANNELS=[channel.url, broken]):
