@@ -91,6 +91,34 @@ def test_each_page_view_crossing_the_threshold_fires_for_itself():
         assert page_view_crossed_threshold("pv-second-0001", T0 + timedelta(seconds=100), engaged_ms=90_000)
 
 
+@pytest.mark.django_db
+def test_a_long_read_is_seen_when_the_shared_store_keeps_no_first_times(monkeypatch):
+    # PostgreSQL's store keeps none, and an unwritable LMDB file answers None: the page view's start
+    # then comes from this process's memory and the stored events.
+    monkeypatch.setattr(dwell, "remember_first", lambda *args: None)
+    monkeypatch.setattr(dwell, "recall", lambda *args: None)
+    at = T0.timestamp()
+    with time_machine.travel(at, tick=False):
+        assert not page_view_crossed_threshold("pv-alone-00001", T0, opens=True)
+    with time_machine.travel(at + 89, tick=False):
+        assert not page_view_crossed_threshold("pv-alone-00001", T0 + timedelta(seconds=89), engaged_ms=89_000)
+    with time_machine.travel(at + 90, tick=False):
+        assert page_view_crossed_threshold("pv-alone-00001", T0 + timedelta(seconds=90), engaged_ms=90_000)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("heartbeat_s", "crossed"), [(5, False), (None, True), (15, True)])
+def test_visible_time_is_judged_by_the_pages_own_heartbeat(heartbeat_s, crossed):
+    # 80 s visible out of 90: a page beating every 5 s may lag 5 s, not 15 (a tab mostly in the background).
+    at = T0.timestamp()
+    with time_machine.travel(at, tick=False):
+        page_view_crossed_threshold("pv-rhythm-0001", T0, opens=True, heartbeat_s=heartbeat_s)
+    with time_machine.travel(at + 90, tick=False):
+        moment = T0 + timedelta(seconds=90)
+        verdict = page_view_crossed_threshold("pv-rhythm-0001", moment, engaged_ms=80_000, heartbeat_s=heartbeat_s)
+    assert verdict is crossed
+
+
 def _visit(client, **fields):
     body = {"visitor_id": "reader-000001", "page": "/audit", "event": "pageview", **fields}
     return client.post("/api/track/visit", json.dumps(body), content_type="application/json")
