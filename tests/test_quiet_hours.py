@@ -15,6 +15,8 @@ from alerts.detection import run_detection_cycle
 from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
 from alerts.quiet import quiet_until
+from alerts.sms.base import SendResult, SmsError, SmsMessage
+from alerts.sms.locmem import LocmemSmsBackend
 from alerts.tasks import relay_deliveries_task
 from tests.channel_double import ChannelDouble
 from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
@@ -112,6 +114,35 @@ def test_a_long_digest_keeps_to_one_gsm7_segment(night, run_on_commit):
     text = sms.outbox[0].body
     assert "12 leads à appeler : Prospect numéro" in text and text.endswith("/admin/backoffice/hot-leads/")
     assert is_gsm7(text) and gsm7_units(text) <= 160, text
+
+
+class DownAtEight(LocmemSmsBackend):
+    """The provider refuses the first SMS of the morning (an outage), then works."""
+
+    refused = 0
+
+    def send(self, message: SmsMessage) -> SendResult:
+        if not DownAtEight.refused:
+            DownAtEight.refused += 1
+            raise SmsError("OVH 500")
+        return super().send(message)
+
+
+def test_a_digest_meeting_an_outage_at_eight_is_retried_not_given_up(night, settings, run_on_commit):
+    # Its give-up window starts when it is due (08:00), not when the night's first signal scheduled it.
+    settings.SMS_BACKEND = f"{__name__}.DownAtEight"
+    DownAtEight.refused = 0
+    with ChannelDouble() as channel:
+        channel.script = [500]  # the other channel is down at eight too
+        settings.ALERT_CHANNELS = [channel.url]
+        click(ProspectFactory(name="Jean Clicker"), paris(2026, 11, 25, 3, 0), "visitor-o")
+        cycle(paris(2026, 11, 25, 3, 1), run_on_commit)
+        relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
+    assert DownAtEight.refused == 1
+    assert len(sms.outbox) == 1 and "Jean Clicker" in sms.outbox[0].body
+    assert len(channel.accepted) == 1 and "Jean Clicker" in channel.accepted[0]["message"]
+    statuses = AlertDelivery.objects.filter(notice__kind=SmsNotice.Kind.DIGEST).values_list("status", flat=True)
+    assert list(statuses) == ["sent", "sent"]
 
 
 def test_a_worker_killed_mid_digest_does_not_lose_it_nor_send_it_twice(night, run_on_commit):
