@@ -98,6 +98,7 @@ class AlertAdmin(admin.ModelAdmin):
         "client_network",
         "message",
         "status",
+        "digest",
         "call",
     )
     fields = readonly_fields

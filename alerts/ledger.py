@@ -169,7 +169,10 @@ def campaign_start() -> datetime | None:
 
 
 def _first_sms(alert: Alert) -> datetime | None:
-    times = [d.sent_at for d in alert.deliveries.all() if d.status in SENT and d.sent_at]
+    """When an SMS first told the founder about this alert: its own, or the morning digest that
+    listed it (quiet hours), whichever left first."""
+    deliveries = list(alert.deliveries.all()) + (list(alert.digest.deliveries.all()) if alert.digest else [])
+    times = [d.sent_at for d in deliveries if d.status in SENT and d.sent_at]
     return min(times, default=None)
 
 
@@ -269,8 +272,11 @@ def ledger(now: datetime | None = None) -> Ledger:
     since = campaign_start()
     alerts_qs = (
         Alert.objects.exclude(signal=Signal.MEETING_BOOKED)
-        .select_related("call")
-        .prefetch_related(Prefetch("deliveries", queryset=AlertDelivery.objects.filter(channel="sms")))
+        .select_related("call", "digest")
+        .prefetch_related(
+            Prefetch("deliveries", queryset=AlertDelivery.objects.filter(channel="sms")),
+            Prefetch("digest__deliveries", queryset=AlertDelivery.objects.filter(channel="sms")),
+        )
     )
     meetings_qs = (
         Meeting.objects.exclude(status=Meeting.Status.RESCHEDULED)

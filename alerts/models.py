@@ -65,6 +65,16 @@ class Alert(models.Model):
     failure_acknowledged_at = models.DateTimeField(_("failure acknowledged at"), null=True, blank=True)
     # Claimed by the one worker that queues its reminder (ALERT_REMIND_AFTER_MINUTES): never two.
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # Held by quiet hours, the founder was told in this morning digest (set when its text is written):
+    # the ledger times the call from the digest's SMS.
+    digest = models.ForeignKey(
+        "SmsNotice",
+        verbose_name=_("listed in the morning digest"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="listed_alerts",
+    )
     # The call that handled this alert (who, when, outcome, note live on the Call): set = acknowledged.
     call = models.ForeignKey(
         "Call",

@@ -18,6 +18,7 @@ recipient. Its text is written here when its first SMS leaves, so it counts what
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -144,6 +145,10 @@ def notice_text(notice: SmsNotice) -> str:
     """The notice's SMS, written once (conditional UPDATE: a retry re-sends the same words, which the
     "already sent?" tag check relies on)."""
     if not notice.message:
-        SmsNotice.objects.filter(pk=notice.pk, message="").update(message=_notice_text_now(notice))
+        with transaction.atomic():
+            written = SmsNotice.objects.filter(pk=notice.pk, message="").update(message=_notice_text_now(notice))
+            if written and notice.kind == SmsNotice.Kind.DIGEST:
+                # The leads it names are the ones the founder was told about (the ledger reads it).
+                Alert.objects.filter(pk__in=[a.pk for a in digest_alerts(notice)]).update(digest=notice)
         notice.refresh_from_db(fields=["message"])
     return notice.message

@@ -13,6 +13,7 @@ from alerts.calls import call_record
 from alerts.delivery import deliveries_needing_relay
 from alerts.detection import run_detection_cycle
 from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
+from alerts.ledger import ledger
 from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
 from alerts.quiet import quiet_until
 from alerts.sms.base import SendResult, SmsError, SmsMessage
@@ -234,6 +235,10 @@ def test_a_lead_first_told_in_the_digest_gets_exactly_one_reminder_timed_from_th
     assert len(sms.outbox) == 1  # 20 min after the digest: not yet, whatever the time since detection
     relay(paris(2026, 11, 30, 8, 31), run_on_commit)
     assert len(sms.outbox) == 2 and sms.outbox[1].body.startswith("Rappel, personne n'a encore appelé : ")
+    with time_machine.travel(paris(2026, 11, 30, 8, 40), tick=False):
+        call_record(prospect=Alert.objects.get().prospect, user=None, outcome=CallOutcome.REACHED)
+    # Timed from the digest that first told the founder (08:00:30), not from the reminder (08:31).
+    assert _ledger_row("cta_click", paris(2026, 11, 30, 9, 0)).median_sms_to_call_minutes == 39.5
     for at in (
         paris(2026, 11, 30, 8, 45),
         paris(2026, 11, 30, 12, 0),
@@ -253,3 +258,12 @@ def test_a_digest_lead_called_in_the_morning_is_not_reminded(night, run_on_commi
         call_record(prospect=prospect, user=None, outcome=CallOutcome.REACHED)
     relay(paris(2026, 11, 25, 8, 45), run_on_commit)
     assert len(sms.outbox) == 1 and not Alert.objects.filter(reminded_at__isnull=False).exists()
+    # The ledger counts the digest as the SMS that told the founder, and times the call from it.
+    clicks = _ledger_row("cta_click", paris(2026, 11, 25, 9, 0))
+    assert (clicks.sms_sent.k, clicks.sms_sent.n, clicks.called.k) == (1, 1, 1)
+    assert clicks.median_sms_to_call_minutes == 9.5
+
+
+def _ledger_row(signal: str, at: datetime):
+    with time_machine.travel(at, tick=False):
+        return next(row for row in ledger().by_signal if row.key == signal)
