@@ -194,6 +194,8 @@ def test_the_composer_never_exceeds_its_segment_budget_as_operators_count_it(
         ("abc defghij", 9, "abc defgh"),  # before half: the word is cut instead
         ("abcd", 0, ""),
         ("abcd", -1, ""),
+        ("abcd", 1, "a"),  # one unit keeps one character
+        ("{bcd", 1, ""),  # "{" costs two units (escape + character)
     ],
 )
 def test_shortening_drops_a_half_word_from_the_middle_on(text, units, kept):
