@@ -18,7 +18,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     other's tests ("disk I/O error"), which mutmut counted as mutants killed."""
     test = settings.DATABASES["default"].setdefault("TEST", {})
     name = test.get("NAME") or f"test_{settings.DATABASES['default']['NAME']}"
-    suffix = f"-mutant{os.getpid()}"
+    # bench/mutants.py recheck names a stream instead: one database per stream, reused by --reuse-db.
+    suffix = f"-mutant{os.environ.get('MUTANTS_RECHECK_STREAM') or os.getpid()}"
     # mutmut's own runs (stats, the clean run) share one process: the name is suffixed once. The LMDB
     # file beside each database stays (a process keeps it open); `make mutants` deletes mutants/.
     if os.environ.get("MUTANT_UNDER_TEST") and not name.endswith(suffix):

@@ -1,0 +1,278 @@
+"""After `make mutants`: re-check what the run left alive, and say why each survivor is harmless.
+
+    .venv/bin/python bench/mutants.py recheck [--mutants mutants] [--also tests/test_x.py …] [--stream 1]
+    .venv/bin/python bench/mutants.py report [--mutants mutants] > docs/mutation-survivors.md
+
+recheck: each mutant the run left alive (survived, no tests, timeout) runs again in a fresh pytest
+    process, against the tests that covered its function in the run (mutmut-stats.json) plus `--also`
+    files. Fresh, because mutmut forks its children after the modules are imported: a mutant inside
+    a function called at import time (the field checks tracking/schemas.py builds) is never active in
+    the run. Verdicts go to <mutants>/recheck.jsonl; a name already there is skipped, so two streams
+    (`--stream 1`, `--stream 2`, each its own test database) can share the list.
+report: the run's figures, the re-check's, and one row per mutant still alive with the class of
+    reason it is harmless (RULES below); a survivor no rule explains is listed as "to look at".
+Prints figures; asserts nothing.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ALIVE = {"survived", "no tests", "timeout"}
+# Functions called at import time whose mutants only act in a fresh process, and the tests of what
+# they build (the per-field checks of every endpoint).
+VALIDATION = ["tests/test_validation_messages.py", "tests/test_tracking_api.py", "tests/test_email_tracking.py"]
+IMPORT_TIME = {"tracking.schemas.x__matching": VALIDATION, "tracking.schemas.x_choice": VALIDATION}
+
+# (mutant name pattern, changed-line pattern or "", class, why it is harmless). First match wins.
+RULES: list[tuple[str, str, str, str]] = [
+    # Speed only: the same alerts, read from more rows or in another order.
+    (
+        r"alerts\.detection\.x__(collect|since\w*|detect_and_record|cursor)__",
+        "",
+        "speed",
+        "detection reads from further back than its window: the same alerts (evidence keys make it idempotent)",
+    ),
+    (
+        r"alerts\.detection\.x__chunks__|alerts\.dwell\.x_find_dwell_signals__",
+        r"chunk|CHUNK|\[.*:.*\]|500|range",
+        "speed",
+        "batch size of a query: the same rows in more or fewer queries",
+    ),
+    (
+        r"alerts\.delivery\.x_deliveries_needing_relay__",
+        r"sorted|key=",
+        "speed",
+        "the order the relay hands rows over in; every row is handed over",
+    ),
+    (
+        r"alerts\.dwell\.x__first_seen__",
+        "",
+        "speed",
+        "this process's memory of page views bypassed or not filled: the shared store and the stored events answer",
+    ),
+    (
+        r"tracking\.matching\.x_attribute_new_events__",
+        r"visitor_ids|prospect__isnull|\[:2\]",
+        "speed",
+        "attributes more rows than needed (the ones already right are set to the same prospect)",
+    ),
+    # Bookkeeping an operator reads, not the founder.
+    (
+        r"",
+        r"logger\.|task_name|group=|updated_at",
+        "bookkeeping",
+        "a log line, a django-q2 task name or group, or `updated_at` on a row re-read by status",
+    ),
+    (
+        r"alerts\.delivery\.x_fallback_deliveries_add__mutmut_7$",
+        "",
+        "bookkeeping",
+        "only decides whether the 'no channel to fall back on' warning is logged",
+    ),
+    (
+        r"alerts\.delivery\.x_notice_schedule__",
+        r"label=",
+        "bookkeeping",
+        "a channel row's label, shown on the delivery row in the admin only",
+    ),
+    (
+        r"tracking\.matching\.x_attribute_new_events__",
+        r"count",
+        "bookkeeping",
+        "the number of events attributed, which no caller reads",
+    ),
+    # Equivalent: no input the product gives makes a difference.
+    (
+        r"tracking\.tokens\.x_make_(pixel|link)_token__",
+        r"compress",
+        "equivalent",
+        "token compression: only the token's length changes, and only when zlib shortens it",
+    ),
+    (
+        r"tracking\.tokens\.x_read_token__",
+        "",
+        "equivalent",
+        "a check on payloads we signed ourselves (always dicts with an int)",
+    ),
+    (
+        r"tracking\.tokens\.x_token_expired__",
+        "",
+        "equivalent",
+        "the last line is reached only by a token that is not expired",
+    ),
+    (
+        r"tracking\.(tokens|matching)\.x__host_of__",
+        "",
+        "equivalent",
+        "a host name that is never in the allow-list either way (lower-case, or an unparsable URL)",
+    ),
+    (
+        r"tracking\.schemas\.x_aware_datetime__",
+        r"2100|2101",
+        "equivalent",
+        "the year-2100 bound: such a date is refused first as more than 5 minutes ahead",
+    ),
+    (
+        r"tracking\.schemas\.x_short_text__",
+        r"513",
+        "equivalent",
+        "the stored user agent is cut at 512 again by clean_header",
+    ),
+    (r"alerts\.(actions|services)\.x_alert_release__", r"budget=None", "equivalent", "`None` for `False`"),
+    (
+        r"alerts\.gsm\.x_truncate_to_segments__",
+        r"max\(segments, 2\)",
+        "equivalent",
+        "every caller has already cut the text to one part's 160 units",
+    ),
+    (r"alerts\.gsm\.x_truncate_units__", r"units < 0", "equivalent", "0 units keep nothing either way"),
+    (
+        r"alerts\.delivery\.x_reminder_deliveries_add__",
+        r"ignore_conflicts",
+        "equivalent",
+        "the alert's claim and the de-duplicated recipients already make the rows unique",
+    ),
+    (
+        r"alerts\.delivery\.x_notice_schedule__",
+        r"quiet_until\(None\)|hour_of\(None\)",
+        "equivalent",
+        "`None` means now, which is what `now` is",
+    ),
+    (
+        r"alerts\.dwell\.x__stored_first_seen__",
+        "",
+        "equivalent",
+        "the event itself is stored before it is read back: the MIN is never NULL",
+    ),
+    (r"alerts\.dwell\.x_page_view_crossed_threshold__mutmut_1$", "", "equivalent", "a default every caller overrides"),
+    # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
+    (
+        r"alerts\.services\.x_alert_record_signal__",
+        r"lock|advisory|hash",
+        "postgresql",
+        "the per-network lock key, only taken on PostgreSQL (tests/test_concurrency.py)",
+    ),
+]
+
+
+def _status(code: int | None) -> str:
+    from mutmut.__main__ import status_by_exit_code
+
+    return status_by_exit_code[code]
+
+
+def run_verdicts(mutants: Path) -> dict[str, str]:
+    verdicts = {}
+    for meta in mutants.rglob("*.meta"):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            verdicts[name] = _status(code)
+    return verdicts
+
+
+def rechecked(mutants: Path) -> dict[str, str]:
+    path = mutants / "recheck.jsonl"
+    if not path.exists():
+        return {}
+    return {row["name"]: row["verdict"] for row in map(json.loads, path.read_text().splitlines())}
+
+
+def recheck(mutants: Path, also: list[str], stream: str) -> None:
+    stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
+    done = rechecked(mutants)
+    for name, verdict in sorted(run_verdicts(mutants).items()):
+        if verdict not in ALIVE or name in done:
+            continue
+        function = name.rsplit("__mutmut_", 1)[0]
+        files = sorted(set(also) | set(IMPORT_TIME.get(function, [])))
+        tests = [t for t in stats.get(function, []) if t.split("::")[0] not in files]
+        if not tests and not files:
+            result = "no tests"
+            seconds = 0.0
+        else:
+            env = {**os.environ, "MUTANT_UNDER_TEST": name, "MUTANTS_RECHECK_STREAM": stream}
+            args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--reuse-db"]
+            start = time.monotonic()
+            try:
+                code = subprocess.run(
+                    [*args, "-m", "not browser", *files, *tests], cwd=mutants, env=env, capture_output=True, timeout=600
+                ).returncode
+                result = {0: "survived", 1: "killed"}.get(code, f"error (pytest exit {code})")
+            except subprocess.TimeoutExpired:
+                result = "timeout"
+            seconds = round(time.monotonic() - start, 1)
+        with open(mutants / "recheck.jsonl", "a") as out:
+            out.write(json.dumps({"name": name, "verdict": result, "tests": len(tests), "seconds": seconds}) + "\n")
+        print(name, result, flush=True)
+
+
+def _changed_lines(mutants: Path, name: str) -> str:
+    shown = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name], cwd=mutants.parent, capture_output=True, text=True
+    ).stdout
+    return " / ".join(
+        line[1:].strip() for line in shown.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def classify(name: str, change: str) -> tuple[str, str]:
+    for name_pattern, change_pattern, kind, why in RULES:
+        if re.search(name_pattern, name) and (not change_pattern or re.search(change_pattern, change)):
+            return kind, why
+    return "to look at", ""
+
+
+def report(mutants: Path) -> None:
+    run = run_verdicts(mutants)
+    again = rechecked(mutants)
+    final = {name: again.get(name, verdict) if verdict in ALIVE else verdict for name, verdict in run.items()}
+    print("# Mutants left alive by `make mutants`, and why each is harmless\n")
+    print(f"Generated by `bench/mutants.py report` from {mutants} ({len(run)} mutants).\n")
+    print("| | killed | survived | no tests | timeout | other |\n|---|---|---|---|---|---|")
+    for label, verdicts in (("the run", run), ("after the fresh-process re-check", final)):
+        counts = Counter(verdicts.values())
+        other = len(verdicts) - sum(counts[k] for k in ("killed", "survived", "no tests", "timeout"))
+        print(
+            f"| {label} | {counts['killed']} | {counts['survived']} | {counts['no tests']} |"
+            f" {counts['timeout']} | {other} |"
+        )
+    alive = sorted(name for name, verdict in final.items() if verdict in ALIVE)
+    rows = []
+    for name in alive:
+        change = _changed_lines(mutants, name)
+        kind, why = classify(name, change)
+        if final[name] == "timeout":
+            kind, why = "timeout", "the mutant hangs (the SMS would never leave): caught by the run's time limit"
+        rows.append((kind, name, final[name], change, why))
+    print()
+    print(", ".join(f"{kind}: {n}" for kind, n in Counter(r[0] for r in rows).most_common()))
+    print("\n| class | mutant | verdict | change | why harmless |\n|---|---|---|---|---|")
+    for kind, name, verdict, change, why in sorted(rows):
+        change = change.replace("|", "\\|")[:160]
+        print(f"| {kind} | `{name}` | {verdict} | `{change}` | {why} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["recheck", "report"])
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
+    parser.add_argument("--also", nargs="*", default=[], help="test files to run for every mutant (recheck)")
+    parser.add_argument("--stream", default="1", help="a test database of its own per stream (recheck)")
+    args = parser.parse_args()
+    if not (args.mutants / "mutmut-stats.json").exists():
+        sys.exit(f"No mutation run in {args.mutants}: run `make mutants` first.")
+    if args.command == "recheck":
+        recheck(args.mutants.resolve(), args.also, args.stream)
+    else:
+        report(args.mutants.resolve())
+
+
+if __name__ == "__main__":
+    main()
