@@ -123,6 +123,16 @@ def test_every_missing_field_is_named_an_empty_one_too(client):
     assert VisitEvent.objects.count() == 0
 
 
+def test_an_empty_optional_field_is_as_if_absent(client):
+    # A direct visit's document.referrer is "": the visit is stored, not refused.
+    body = {**VISIT, "referrer": "", "email": "", "ak": "", "page_view_id": ""}
+    response = client.post(
+        "/api/track/visit", json.dumps(body), content_type="application/json", HTTP_USER_AGENT=BROWSER_UA
+    )
+    assert response.status_code == 202, response.content
+    assert VisitEvent.objects.get().referrer == ""
+
+
 @pytest.mark.parametrize(("length", "accepted"), [(254, True), (255, False)])
 def test_an_email_of_254_characters_is_the_longest_accepted(client, length, accepted):
     address = "x" * (length - len("@acme.fr")) + "@acme.fr"
