@@ -29,6 +29,7 @@ from tests.factories import (
     CallFactory,
     ProspectFactory,
     SignalCooldownFactory,
+    VisitEventFactory,
     aware,
 )
 from tests.test_composer import compose as compose_lead
@@ -117,6 +118,38 @@ def test_visible_time_is_judged_by_the_pages_own_heartbeat(heartbeat_s, crossed)
         moment = T0 + timedelta(seconds=90)
         verdict = page_view_crossed_threshold("pv-rhythm-0001", moment, engaged_ms=80_000, heartbeat_s=heartbeat_s)
     assert verdict is crossed
+
+
+def _page_view(prospect, events: list[tuple[int, str, bool]]) -> str:
+    """A page view of `prospect`'s browser: (seconds after T0, event, is_bot) each; no visible time reported."""
+    for offset, event, is_bot in events:
+        VisitEventFactory(
+            visitor_id="reader-000001",
+            page_view_id="pv-reader-0001",
+            prospect=prospect,
+            event=event,
+            is_bot=is_bot,
+            received_at=T0 + timedelta(seconds=offset),
+        )
+    return "pv-reader-0001"
+
+
+@pytest.mark.django_db
+def test_machine_events_in_a_page_view_do_not_lengthen_the_read():
+    # 30 s of reading, then a scanner's events carrying the same page view until 105 s: no long read.
+    human = [(0, "pageview", False), (15, "heartbeat", False), (30, "heartbeat", False)]
+    machine = [(45 + 15 * n, "heartbeat", True) for n in range(5)]
+    page_view = _page_view(ProspectFactory(), human + machine)
+    assert dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5)) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("beats", "found"), [(4, False), (5, True)])
+def test_without_visible_time_only_heartbeats_show_the_page_in_view(beats, found):
+    # 90 s at 15 s a beat needs 5 heartbeats; the page view's open and its leave are not heartbeats.
+    events = [(0, "pageview", False), *[(15 * (n + 1), "heartbeat", False) for n in range(beats)], (95, "leave", False)]
+    page_view = _page_view(ProspectFactory(), events)
+    assert bool(dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5))) is found
 
 
 def _visit(client, **fields):
