@@ -88,6 +88,10 @@ def test_a_night_signal_waits_for_one_digest_listing_the_strongest_first(night, 
     cycle(paris(2026, 11, 25, 2, 0), run_on_commit)
     assert set(Alert.objects.values_list("status", flat=True)) == {Alert.Status.QUIET}
     assert sms.outbox == []
+    # Not texted tonight, but hot on the list the founder opens in the morning.
+    reader.refresh_from_db()
+    clicker.refresh_from_db()
+    assert (reader.status, clicker.status) == ("hot", "hot")
     digest = SmsNotice.objects.get(kind=SmsNotice.Kind.DIGEST)
     assert digest.period_start == paris(2026, 11, 25, 8, 0)
     relay(paris(2026, 11, 25, 7, 59), run_on_commit)
