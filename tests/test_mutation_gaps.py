@@ -33,6 +33,7 @@ from tests.factories import (
     aware,
 )
 from tests.test_composer import compose as compose_lead
+from tracking.models import VisitEvent
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 from tracking.tokens import add_query_param, email_links_for, is_http_url
 
@@ -141,6 +142,16 @@ def test_machine_events_in_a_page_view_do_not_lengthen_the_read():
     machine = [(45 + 15 * n, "heartbeat", True) for n in range(5)]
     page_view = _page_view(ProspectFactory(), human + machine)
     assert dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5)) == []
+
+
+@pytest.mark.django_db
+def test_a_long_read_names_the_network_it_came_from():
+    # What the forged-traffic hold compares: two claimed long reads from one network within the hour.
+    events = [(0, "pageview", False), *[(15 * (n + 1), "heartbeat", False) for n in range(7)]]
+    page_view = _page_view(ProspectFactory(), events)
+    VisitEvent.objects.update(client_network="203.0.113.0")
+    [signal] = dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5))
+    assert signal.client_network == "203.0.113.0"
 
 
 @pytest.mark.django_db
