@@ -1,14 +1,16 @@
 """After `make mutants`: re-check what the run left alive, and say why each survivor is harmless.
 
-    .venv/bin/python bench/mutants.py recheck [--mutants mutants] [--also tests/test_x.py …] [--stream 1]
+    .venv/bin/python bench/mutants.py recheck [--mutants mutants] [--also [module:]tests/test_x.py …] [--stream 1]
     .venv/bin/python bench/mutants.py report [--mutants mutants] > docs/mutation-survivors.md
 
-recheck: each mutant the run left alive (survived, no tests, timeout) runs again in a fresh pytest
-    process, against the tests that covered its function in the run (mutmut-stats.json) plus `--also`
-    files. Fresh, because mutmut forks its children after the modules are imported: a mutant inside
-    a function called at import time (the field checks tracking/schemas.py builds) is never active in
-    the run. Verdicts go to <mutants>/recheck.jsonl; a name already there is skipped, so two streams
-    (`--stream 1`, `--stream 2`, each its own test database) can share the list.
+recheck: each mutant the run left alive (survived, no tests, timeout) that has something new to meet
+    runs again in a fresh pytest process, against the tests that covered its function in the run
+    (mutmut-stats.json) plus the `--also` files for its module (tests written since the run; the
+    ones failing without a mutant are left out). Fresh, because mutmut forks its children after the
+    modules are imported: a mutant inside a function called at import time (the field checks
+    tracking/schemas.py builds) is never active in the run; those are always re-checked. Verdicts go
+    to <mutants>/recheck.jsonl; a name already there is skipped, so two streams (`--stream 1`,
+    `--stream 2`, each its own test database) can share the list.
 report: the run's figures, the re-check's, and one row per mutant still alive with the class of
     reason it is harmless (RULES below); a survivor no rule explains is listed as "to look at".
 Prints figures; asserts nothing.
@@ -223,7 +225,9 @@ def failing_without_mutant(mutants: Path, stream: str, files: list[str]) -> list
 
 def recheck(mutants: Path, also: list[str], stream: str) -> None:
     stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
-    every_file = sorted(set(also) | {f for files in IMPORT_TIME.values() for f in files})
+    # "alerts.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
+    also_for = [entry.rpartition(":")[::2] for entry in also]
+    every_file = sorted({f for _, f in also_for} | {f for files in IMPORT_TIME.values() for f in files})
     left_out = failing_without_mutant(mutants, stream, every_file)
     print(f"left out, failing without a mutant: {left_out}", flush=True)
     deselect = [option for test in left_out for option in ("--deselect", test)]
@@ -232,7 +236,9 @@ def recheck(mutants: Path, also: list[str], stream: str) -> None:
         if verdict not in ALIVE or name in done:
             continue
         function = name.rsplit("__mutmut_", 1)[0]
-        files = sorted(set(also) | set(IMPORT_TIME.get(function, [])))
+        files = sorted({f for module, f in also_for if name.startswith(module)} | set(IMPORT_TIME.get(function, [])))
+        if not files:
+            continue  # nothing new to run it against: a fresh process would give the run's verdict again
         tests = [t for t in stats.get(function, []) if t.split("::")[0] not in files]
         if not tests and not files:
             result = "no tests"
@@ -318,7 +324,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["recheck", "report"])
     parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
-    parser.add_argument("--also", nargs="*", default=[], help="test files to run for every mutant (recheck)")
+    parser.add_argument(
+        "--also", nargs="*", default=[], help="[module:]test file, run for that module's mutants, or all (recheck)"
+    )
     parser.add_argument("--stream", default="1", help="a test database of its own per stream (recheck)")
     parser.add_argument("--summary", action="store_true", help="the figures only, no row per survivor (report)")
     args = parser.parse_args()
