@@ -186,10 +186,24 @@ RULES: list[tuple[str, str, str, str]] = [
 ]
 
 
-def _status(code: int | None) -> str:
-    from mutmut.__main__ import status_by_exit_code
+# mutmut 3's exit codes (mutmut.__main__.status_by_exit_code, which cannot be imported outside a
+# project it is configured for).
+STATUS_BY_EXIT_CODE: dict[int | None, str] = {
+    **{code: "killed" for code in (1, 3)},
+    **{code: "no tests" for code in (5, 33)},
+    **{code: "timeout" for code in (36, -24, 24, 152, 255)},
+    **{code: "segfault" for code in (-11, -9)},
+    0: "survived",
+    2: "check was interrupted by user",
+    None: "not checked",
+    34: "skipped",
+    35: "suspicious",
+    37: "caught by type check",
+}
 
-    return status_by_exit_code[code]
+
+def _status(code: int | None) -> str:
+    return STATUS_BY_EXIT_CODE.get(code, "killed")
 
 
 def run_verdicts(mutants: Path) -> dict[str, str]:
