@@ -77,6 +77,12 @@ RULES: list[tuple[str, str, str, str]] = [
     ),
     # Bookkeeping an operator reads, not the founder.
     (
+        r"alerts\.dwell\.x_find_dwell_signals__",
+        r"visible_seconds|first_seen|last_seen",
+        "bookkeeping",
+        "evidence kept in the alert's record for an operator; no page or SMS reads it",
+    ),
+    (
         r"",
         r"logger\.|task_name|group=|updated_at",
         "bookkeeping",
@@ -176,6 +182,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "equivalent",
         "saves every field of an alert written in this same transaction: the same row",
     ),
+    (r"alerts\.dwell\.x_find_dwell_signals__", r'or "XXXX"', "equivalent", "the page is required by every event"),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
