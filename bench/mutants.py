@@ -78,7 +78,7 @@ RULES: list[tuple[str, str, str, str]] = [
     # Bookkeeping an operator reads, not the founder.
     (
         r"alerts\.dwell\.x_find_dwell_signals__",
-        r"visible_seconds|first_seen|last_seen",
+        r"line:visible_seconds|first_seen|last_seen",
         "bookkeeping",
         "evidence kept in the alert's record for an operator; no page or SMS reads it",
     ),
@@ -300,9 +300,11 @@ def _delta(before: str, after: str, context: int = 15) -> str:
     return " | ".join(parts)
 
 
-def classify(name: str, change: str) -> tuple[str, str]:
+def classify(name: str, delta: str, line: str = "") -> tuple[str, str]:
+    """A change pattern "line:…" is matched on the whole original line, any other on the delta."""
     for name_pattern, change_pattern, kind, why in RULES:
-        if re.search(name_pattern, name) and (not change_pattern or re.search(change_pattern, change)):
+        where, pattern = (line, change_pattern[5:]) if change_pattern.startswith("line:") else (delta, change_pattern)
+        if re.search(name_pattern, name) and (not pattern or re.search(pattern, where)):
             return kind, why
     return "to look at", ""
 
@@ -329,7 +331,7 @@ def report(mutants: Path, summary: bool = False) -> None:
     for name in alive:
         before, after = _changed_lines(mutants, name)
         change = f"{before} / {after}"
-        kind, why = classify(name, _delta(before, after))
+        kind, why = classify(name, _delta(before, after), before)
         if final[name] == "timeout":
             kind, why = "timeout", "the mutant hangs (the SMS would never leave): caught by the run's time limit"
         rows.append((kind, name, final[name], change, why))
