@@ -249,7 +249,12 @@ def recheck(mutants: Path, also: list[str], stream: str) -> None:
     # "alerts.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
     also_for = [entry.rpartition(":")[::2] for entry in also]
     every_file = sorted({f for _, f in also_for} | {f for files in IMPORT_TIME.values() for f in files})
-    left_out = failing_without_mutant(mutants, stream, every_file)
+    cache = mutants / "recheck-left-out.json"  # the control run, once per mutants directory
+    if cache.exists():
+        left_out = json.loads(cache.read_text())
+    else:
+        left_out = failing_without_mutant(mutants, stream, every_file)
+        cache.write_text(json.dumps(left_out))
     print(f"left out, failing without a mutant: {left_out}", flush=True)
     deselect = [option for test in left_out for option in ("--deselect", test)]
     done = rechecked(mutants)
