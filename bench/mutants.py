@@ -183,6 +183,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "saves every field of an alert written in this same transaction: the same row",
     ),
     (r"alerts\.dwell\.x_find_dwell_signals__", r'or "XXXX"', "equivalent", "the page is required by every event"),
+    (
+        r"alerts\.composer\.x_compose_alert_sms__",
+        r'str = "XXXX"',
+        "equivalent",
+        "a default the product's one caller (alerts/services.py) always overrides",
+    ),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
