@@ -9,8 +9,8 @@ recheck: each mutant the run left alive (survived, no tests, timeout) that has s
     ones failing without a mutant are left out). Fresh, because mutmut forks its children after the
     modules are imported: a mutant inside a function called at import time (the field checks
     tracking/schemas.py builds) is never active in the run; those are always re-checked. Verdicts go
-    to <mutants>/recheck.jsonl; a name already there is skipped, so two streams (`--stream 1`,
-    `--stream 2`, each its own test database) can share the list.
+    to <mutants>/recheck.jsonl; a name already there, or claimed by the other stream, is skipped, so
+    two streams (`--stream 1`, `--stream 2`, each its own test database) can share the list.
 report: the run's figures, the re-check's, and one row per mutant still alive with the class of
     reason it is harmless (RULES below); a survivor no rule explains is listed as "to look at".
 Prints figures; asserts nothing.
@@ -272,6 +272,12 @@ def recheck(mutants: Path, also: list[str], stream: str) -> None:
         if not files:
             continue  # nothing new to run it against: a fresh process would give the run's verdict again
         tests = [t for t in stats.get(function, []) if t.split("::")[0] not in files]
+        claims = mutants / "recheck-claims"
+        claims.mkdir(exist_ok=True)
+        try:  # the other stream may have it already
+            os.close(os.open(claims / name, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
         if not tests and not files:
             result = "no tests"
             seconds = 0.0
