@@ -8,7 +8,8 @@ recheck: each mutant the run left alive (survived, no tests, timeout) that has s
     (mutmut-stats.json) plus the `--also` files for its module (tests written since the run; the
     ones failing without a mutant are left out). Fresh, because mutmut forks its children after the
     modules are imported: a mutant inside a function called at import time (the field checks
-    tracking/schemas.py builds) is never active in the run; those are always re-checked. Verdicts go
+    tracking/schemas.py builds) is never active in the run; those, and timeouts (a forked child can
+    hang at exit after a test failed), are always re-checked. Verdicts go
     to <mutants>/recheck.jsonl; a name already there, or claimed by the other stream, is skipped, so
     two streams (`--stream 1`, `--stream 2`, each its own test database) can share the list.
 report: the run's figures, the re-check's, and one row per mutant still alive with the class of
@@ -269,7 +270,7 @@ def recheck(mutants: Path, also: list[str], stream: str) -> None:
             continue
         function = name.rsplit("__mutmut_", 1)[0]
         files = sorted({f for module, f in also_for if name.startswith(module)} | set(IMPORT_TIME.get(function, [])))
-        if not files:
+        if not files and verdict != "timeout":
             continue  # nothing new to run it against: a fresh process would give the run's verdict again
         tests = [t for t in stats.get(function, []) if t.split("::")[0] not in files]
         claims = mutants / "recheck-claims"
