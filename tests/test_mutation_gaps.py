@@ -27,6 +27,8 @@ from tests.factories import (
     AlertDeliveryFactory,
     AlertFactory,
     CallFactory,
+    CtaClickFactory,
+    EmailEventFactory,
     ProspectFactory,
     SignalCooldownFactory,
     VisitEventFactory,
@@ -416,6 +418,26 @@ def test_detect_signals_json_gives_the_window_it_read():
     report = json.loads(out.getvalue())
     assert datetime.fromisoformat(report["window_end"]) <= timezone.now()
     assert datetime.fromisoformat(report["started_at"]) == datetime.fromisoformat(report["window_end"])
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_the_alerts_it_would_make_without_an_id_and_texts_nobody():
+    CtaClickFactory(prospect=ProspectFactory(), visitor_id="reader-000001", ak="")
+    out = StringIO()
+    call_command("detect_signals", "--dry-run", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    [would] = report["alerts"]  # the alert it would make, with the SMS it would send, but no id: none is kept
+    assert (would["signal"], would["status"], would["alert_id"]) == ("cta_click", "queued", None)
+    assert not Alert.objects.exists() and sms.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_reopen_alert_names_the_mail_client_it_was_read_in():
+    sent = EmailEventFactory(occurred_at=timezone.now() - timedelta(hours=30))
+    thunderbird = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
+    EmailEventFactory(prospect=sent.prospect, message_id=sent.message_id, event="opened", user_agent=thunderbird)
+    call_command("detect_signals", stdout=StringIO())
+    assert Alert.objects.get().evidence_sentence == "A rouvert l'email 30 h après l'envoi — Thunderbird"
 
 
 # --- Tracked links: what the sender is told, and links already in inboxes ----------------------------
