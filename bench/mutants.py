@@ -190,6 +190,33 @@ RULES: list[tuple[str, str, str, str]] = [
         "equivalent",
         "a default the product's one caller (alerts/services.py) always overrides",
     ),
+    (
+        r"alerts\.detection\.x_find_cta_signals__",
+        r" or c\.ak",
+        "equivalent",
+        "a click carries its page view's ak (the snippet sends it with each event): the machine check is "
+        "asked about more page views and answers the same",
+    ),
+    (r"alerts\.detection\.x_find_cta_signals__", r"break", "equivalent", "its callers pass matched clicks only"),
+    (
+        r"alerts\.detection\.x_find_reopen_signals__",
+        r"message_id__in",
+        "speed",
+        "reads every send instead of this batch's: the same first send per message",
+    ),
+    (
+        r"alerts\.detection\.x_with_identification__",
+        r"line:methods\.get",
+        "equivalent",
+        "a visitor without a row is unverified whatever the default",
+    ),
+    (
+        r"alerts\.detection\.x_run_detection_cycle__",
+        r"line:trigger",
+        "bookkeeping",
+        "what started a run, on the runs list an operator reads",
+    ),
+    (r"alerts\.detection\.x_run_detection_cycle__", r"dry_run=None", "equivalent", "`None` for `False`"),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
