@@ -222,9 +222,11 @@ def test_a_tracked_link_leads_only_to_an_http_address_with_a_host(url, accepted)
 
 @pytest.mark.parametrize("company", ["", "Exemple Logistique"])
 def test_an_sms_names_the_company_only_when_there_is_one(company):
-    text = compose_lead(company=company)
+    text = compose_lead(company=company, email="camille@exemple-logistique.fr")
     assert "()" not in text
     assert ("(Exemple Logistique)" in text) is bool(company)
+    # The name stays, company or not; the email stands in only for a lead with neither.
+    assert "Camille Martin" in text and "camille@" not in text
 
 
 # --- Staff actions on one alert (mutation run of 2026-12-03) ----------------------------------------
