@@ -217,6 +217,12 @@ RULES: list[tuple[str, str, str, str]] = [
         "what started a run, on the runs list an operator reads",
     ),
     (r"alerts\.detection\.x_run_detection_cycle__", r"dry_run=None", "equivalent", "`None` for `False`"),
+    (
+        r"alerts\.composer\.x_compose_alert_sms__",
+        r"line:lead_short_url\(alert_id\) if alert_id",
+        "equivalent",
+        "the product composes for a stored alert only, which has an id (alerts/services.py)",
+    ),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
