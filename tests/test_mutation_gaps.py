@@ -17,7 +17,7 @@ from alerts import delivery, dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
-from alerts.gsm import truncate_units
+from alerts.gsm import gsm7_units, truncate_units
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
@@ -227,6 +227,18 @@ def test_an_sms_names_the_company_only_when_there_is_one(company):
     assert ("(Exemple Logistique)" in text) is bool(company)
     # The name stays, company or not; the email stands in only for a lead with neither.
     assert "Camille Martin" in text and "camille@" not in text
+
+
+def test_an_sms_about_a_lead_known_only_by_email_reads_cleanly():
+    text = compose_lead(name="", company="", phone="", pain_point="", email="bob@beta.io")
+    assert text == 'A cliqué "Réserver audit". bob@beta.io. https://track.example.com/l/42'
+
+
+def test_an_sms_whose_reach_alone_overflows_drops_even_the_link_and_still_leaves():
+    # No phone, a 184-character address: every other part is shortened away, then the link.
+    text = compose_lead(phone="", email="a" * 60 + "@" + "b" * 120 + ".fr")
+    assert text.startswith('A cliqué "Réserver audit". aaaa') and gsm7_units(text) <= 160
+    assert "https://" not in text
 
 
 # --- Staff actions on one alert (mutation run of 2026-12-03) ----------------------------------------
