@@ -17,7 +17,7 @@ from alerts import delivery, dwell, sms
 from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
 from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
-from alerts.gsm import gsm7_units, truncate_units
+from alerts.gsm import gsm7_segments, gsm7_units, truncate_units
 from alerts.models import Alert, AlertDelivery, HourlySmsBudget
 from alerts.notices import hour_of
 from alerts.selectors import unacknowledged_failures
@@ -239,6 +239,15 @@ def test_an_sms_whose_reach_alone_overflows_drops_even_the_link_and_still_leaves
     text = compose_lead(phone="", email="a" * 60 + "@" + "b" * 120 + ".fr")
     assert text.startswith('A cliqué "Réserver audit". aaaa') and gsm7_units(text) <= 160
     assert "https://" not in text
+
+
+def test_a_two_part_sms_with_an_escaped_character_on_the_boundary_is_shortened_and_keeps_its_link(settings):
+    # 304 units would fit two parts of 153, but the "{" (escape + character) straddles them: the pain
+    # point gives up a little more and the SMS still leaves in two parts, its link last.
+    settings.SMS_MAX_SEGMENTS = 2
+    text = compose_lead(pain_point=("x" * 61 + "{" + "y" * 300)[:182])
+    assert gsm7_segments(text) == 2 and gsm7_units(text) <= 306
+    assert text.endswith("y... https://track.example.com/l/42")
 
 
 # --- Staff actions on one alert (mutation run of 2026-12-03) ----------------------------------------
