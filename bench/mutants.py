@@ -223,6 +223,13 @@ RULES: list[tuple[str, str, str, str]] = [
         "equivalent",
         "the product composes for a stored alert only, which has an id (alerts/services.py)",
     ),
+    (
+        r"alerts\.composer\.x_compose_alert_sms__",
+        r"line:overflow = segments - 1|if overflow <= 0:  #",
+        "equivalent",
+        "with an escaped character across two parts' boundary, which part gives up a character or two; "
+        "the SMS still fits its parts, link last (tests/test_mutation_gaps.py)",
+    ),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
