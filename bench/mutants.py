@@ -291,11 +291,18 @@ def failing_without_mutant(mutants: Path, stream: str, files: list[str]) -> list
     return [line[len("FAILED ") :].split(" - ")[0] for line in shown.splitlines() if line.startswith("FAILED ")]
 
 
-def recheck(mutants: Path, also: list[str], stream: str) -> None:
+def _module_and_tests(entry: str) -> tuple[str, str]:
+    """ "alerts.dwell:tests/test_x.py::test_y" -> ("alerts.dwell", "tests/test_x.py::test_y"); a bare
+    file or test id applies to every module."""
+    module, sep, tests = entry.partition(":")
+    return (module, tests) if sep and "/" not in module else ("", entry)
+
+
+def recheck(mutants: Path, also: list[str], stream: str, new_only: bool = False) -> None:
     stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
     # "alerts.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
-    also_for = [entry.rpartition(":")[::2] for entry in also]
-    every_file = sorted({f for _, f in also_for} | {f for files in IMPORT_TIME.values() for f in files})
+    also_for = [_module_and_tests(entry) for entry in also]
+    every_file = sorted({t for _, t in also_for} | {f for files in IMPORT_TIME.values() for f in files})
     cache = mutants / "recheck-left-out.json"  # the control run, once per mutants directory
     if cache.exists():
         left_out = json.loads(cache.read_text())
@@ -313,6 +320,8 @@ def recheck(mutants: Path, also: list[str], stream: str) -> None:
         if not files and verdict != "timeout":
             continue  # nothing new to run it against: a fresh process would give the run's verdict again
         tests = [t for t in stats.get(function, []) if t.split("::")[0] not in files]
+        if new_only and function not in IMPORT_TIME and verdict != "timeout":
+            tests = []  # the run already met them; only the tests written since can change the verdict
         claims = mutants / "recheck-claims"
         claims.mkdir(exist_ok=True)
         try:  # the other stream may have it already
@@ -411,13 +420,16 @@ def main() -> None:
         "--also", nargs="*", default=[], help="[module:]test file, run for that module's mutants, or all (recheck)"
     )
     parser.add_argument("--stream", default="1", help="a test database of its own per stream (recheck)")
+    parser.add_argument(
+        "--new-only", action="store_true", help="only the --also tests, not the ones the run met again (recheck)"
+    )
     parser.add_argument("--summary", action="store_true", help="the figures only, no row per survivor (report)")
     parser.add_argument("--note", default="", help="a paragraph under the title: which run, which commit (report)")
     args = parser.parse_args()
     if not (args.mutants / "mutmut-stats.json").exists():
         sys.exit(f"No mutation run in {args.mutants}: run `make mutants` first.")
     if args.command == "recheck":
-        recheck(args.mutants.resolve(), args.also, args.stream)
+        recheck(args.mutants.resolve(), args.also, args.stream, args.new_only)
     else:
         report(args.mutants.resolve(), args.summary, args.note)
 
