@@ -230,6 +230,13 @@ RULES: list[tuple[str, str, str, str]] = [
         "with an escaped character across two parts' boundary, which part gives up a character or two; "
         "the SMS still fits its parts, link last (tests/test_mutation_gaps.py)",
     ),
+    (
+        r"alerts\.gsm\.x_to_gsm7__",
+        r"line:elif ch in|out\.append\(\" \"\)",
+        "equivalent",
+        "a dead branch: line breaks are GSM-7 characters, kept by the first branch, and the text is joined "
+        "into one line at the end",
+    ),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",

@@ -35,7 +35,8 @@ from tests.factories import (
     aware,
 )
 from tests.test_composer import compose as compose_lead
-from tracking.models import VisitEvent
+from tracking.models import VisitEvent, Visitor
+from tracking.matching import match_visitors
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 from tracking.tokens import add_query_param, email_links_for, is_http_url
 
@@ -248,6 +249,44 @@ def test_a_two_part_sms_with_an_escaped_character_on_the_boundary_is_shortened_a
     text = compose_lead(pain_point=("x" * 61 + "{" + "y" * 300)[:182])
     assert gsm7_segments(text) == 2 and gsm7_units(text) <= 306
     assert text.endswith("y... https://track.example.com/l/42")
+
+
+def test_a_line_break_in_a_field_becomes_one_space_an_sms_is_one_line():
+    assert "Xavier veut moins d'astreintes" in compose_lead(pain_point="Xavier veut\r\nmoins d'astreintes")
+
+
+@pytest.mark.django_db
+def test_a_delivery_being_sent_is_not_handed_over_again_until_its_lease_ends():
+    row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status="pending")
+    assert delivery._claim(row.pk, T0)
+    assert deliveries_needing_relay(T0 + timedelta(minutes=1, seconds=59)) == []
+    assert deliveries_needing_relay(T0 + timedelta(minutes=2, seconds=1)) == [(row.alert_id, None)]
+
+
+@pytest.mark.django_db
+def test_delivering_an_alert_with_nobody_to_text_keeps_its_status():
+    alert = AlertFactory(prospect=ProspectFactory(), status=Alert.Status.MUTED)
+    assert delivery.alert_deliver(alert_id=alert.pk) == "muted"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("hint", "method", "sentence"),
+    [
+        ({"email": "cto@acme-corp.example"}, "email", "A donné l'email cto@acme-corp.example"),
+        (
+            {"email": "dev@acme-corp.example"},
+            "company_domain",
+            "A donné dev@acme-corp.example, une adresse du domaine de l'entreprise acme-corp.example",
+        ),
+    ],
+)
+def test_the_prospect_page_says_how_each_browser_was_recognised(hint, method, sentence):
+    ProspectFactory(email="cto@acme-corp.example")
+    VisitEventFactory(visitor_id="reader-000001", **hint)
+    match_visitors(["reader-000001"])
+    visitor = Visitor.objects.get(visitor_id="reader-000001")
+    assert (visitor.match_method, visitor.match_evidence_sentence) == (method, sentence)
 
 
 # --- Staff actions on one alert (mutation run of 2026-12-03) ----------------------------------------

@@ -239,6 +239,7 @@ def test_a_lead_first_told_in_the_digest_gets_exactly_one_reminder_timed_from_th
     assert len(sms.outbox) == 1  # 20 min after the digest: not yet, whatever the time since detection
     relay(paris(2026, 11, 30, 8, 31), run_on_commit)
     assert len(sms.outbox) == 2 and sms.outbox[1].body.startswith("Rappel, personne n'a encore appelé : ")
+    assert "Jean Clicker" in sms.outbox[1].body  # the lead's own SMS, repeated
     with time_machine.travel(paris(2026, 11, 30, 8, 40), tick=False):
         call_record(prospect=Alert.objects.get().prospect, user=None, outcome=CallOutcome.REACHED)
     # Timed from the digest that first told the founder (08:00:30), not from the reminder (08:31).
