@@ -35,8 +35,8 @@ from tests.factories import (
     aware,
 )
 from tests.test_composer import compose as compose_lead
-from tracking.models import VisitEvent, Visitor
 from tracking.matching import match_visitors
+from tracking.models import VisitEvent, Visitor
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 from tracking.tokens import add_query_param, email_links_for, is_http_url
 
