@@ -64,6 +64,8 @@ def test_ip_rules_match_the_stored_network():
     prospect = ProspectFactory(ip_ranges="203.0.113.0/25")
     visitor = match(client_network="203.0.113.0")
     assert (visitor.prospect, visitor.match_method) == (prospect, "ip")
+    # What the prospect page says about that browser.
+    assert visitor.match_evidence_sentence == "A navigué depuis le réseau de l'entreprise 203.0.113.0/24"
 
 
 def test_a_domain_shared_by_two_prospects_is_ambiguous_and_matches_nobody():
