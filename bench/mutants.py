@@ -237,10 +237,104 @@ RULES: list[tuple[str, str, str, str]] = [
         "a dead branch: line breaks are GSM-7 characters, kept by the first branch, and the text is joined "
         "into one line at the end",
     ),
+    (r"", r"line:logger\.", "bookkeeping", "a log line"),
+    (
+        r"alerts\.delivery\.x_deliveries_needing_relay__",
+        r"line:sorted\(pairs",
+        "speed",
+        "the order the relay hands rows over in; every row is handed over",
+    ),
+    (
+        r"alerts\.delivery\.x_reminder_deliveries_add__",
+        r"line:ignore_conflicts",
+        "equivalent",
+        "the alert's claim and the de-duplicated recipients already make the rows unique",
+    ),
+    (
+        r"alerts\.delivery\.x__deliver_all__",
+        r"line:backend",
+        "speed",
+        "the SMS backend built once per batch or once per message: the same messages",
+    ),
+    (
+        r"alerts\.delivery\.x_alert_refresh_status__",
+        r"line:exclude\(status=status\)",
+        "speed",
+        "writes the same status again",
+    ),
+    (r"alerts\.delivery\.x_delivery_send__", r"line:select_related", "speed", "one query more per message"),
+    (
+        r"alerts\.delivery\.x_delivery_send__",
+        r"line:last_error=\"\"",
+        "bookkeeping",
+        "a sent row keeps its earlier try's error text, shown on the delivery row in the admin only",
+    ),
+    (
+        r"alerts\.delivery\.x_delivery_send__",
+        r"line:retry_at=retry_at",
+        "speed",
+        "a retry waits for the relay's one-minute sweep instead of its own backoff (at most a minute either way)",
+    ),
+    (
+        r"alerts\.composer\.x_compose_alert_sms__",
+        r"line:floor = \{|keep - 3 >= floor",
+        "cosmetic",
+        "how short a shortened field may get before it is dropped instead, one unit either way; the SMS fits, "
+        "the signal, the number and the link stay",
+    ),
+    (
+        r"alerts\.composer\.x_compose_alert_sms__",
+        r'line:values\[field\] = cut if field != "link"',
+        "edge",
+        "reached only when a lead's contact alone overflows the SMS (no phone, an address of over 100 "
+        "characters): what is left of the link is cut by the last line anyway",
+    ),
+    (
+        r"tracking\.matching\.x_attribute_visitor_events__",
+        r"line:received_at__gte=since",
+        "speed",
+        "attributes the visitor's earlier events again: already theirs",
+    ),
+    (
+        r"tracking\.matching\.x_attribute_visitor_events__",
+        r"line:count",
+        "bookkeeping",
+        "the number of events attributed, which no caller reads",
+    ),
+    (
+        r"tracking\.matching\.x_match_visitors__",
+        r"line:ignore_conflicts",
+        "postgresql",
+        "two workers creating the same visitor at once: concurrency, covered on PostgreSQL by tests/test_concurrency.py",
+    ),
+    (
+        r"tracking\.matching\.x_match_visitors__",
+        r"line:return 0|linked = 0",
+        "bookkeeping",
+        "the number of visitors matched, shown in a detection run's counters only",
+    ),
+    (
+        r"tracking\.matching\.x_match_visitors__",
+        r"line:existing = |collect_hints\(ids, since=since\)|match_strength",
+        "speed",
+        "reads or compares more than needed; visitor_link's guard keeps the stronger match",
+    ),
+    (
+        r"tracking\.matching\.x_visitor_link__",
+        r"line:isinstance\(prospect, int\)",
+        "equivalent",
+        "Django takes a prospect or its id in the same lookup",
+    ),
+    (
+        r"tracking\.matching\.x.ProspectDirectory.pointed_at__",
+        r"line:self\.by_domain\.get\(domain",
+        "speed",
+        "looks up a domain the pre-filter already let through",
+    ),
     # Only PostgreSQL can tell; the mutation run is SQLite, tests/test_concurrency.py covers it there.
     (
         r"alerts\.services\.x_alert_record_signal__",
-        r"lock_for_transaction|advisory",
+        r"line:lock_for_transaction|advisory",
         "postgresql",
         "the per-network lock, only taken on PostgreSQL (tests/test_concurrency.py)",
     ),

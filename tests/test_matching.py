@@ -131,3 +131,11 @@ def test_hints_from_unknown_companies_match_nobody():
     ProspectFactory(email="cto@acme-corp.example", website="https://acme-corp.example")
     visitor = match(email="someone@unknown-company.example", referrer="https://www.unknown-site.example/page")
     assert (visitor.prospect, visitor.match_method) == (None, "")
+
+
+def test_a_colleague_at_a_platform_company_is_matched_by_their_address():
+    # Staff of a platform (its own domain is never a company domain for visitors from it) still give
+    # their work address: dev@ of the CTO's platform company is that prospect.
+    prospect = ProspectFactory(email="cto@slack.com")
+    visitor = match(email="dev@slack.com")
+    assert (visitor.prospect, visitor.match_method) == (prospect, "company_domain")
