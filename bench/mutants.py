@@ -305,7 +305,8 @@ RULES: list[tuple[str, str, str, str]] = [
         r"tracking\.matching\.x_match_visitors__",
         r"line:ignore_conflicts",
         "postgresql",
-        "two workers creating the same visitor at once: concurrency, covered on PostgreSQL by tests/test_concurrency.py",
+        "two workers creating the same visitor at once: concurrency, "
+        "covered on PostgreSQL by tests/test_concurrency.py",
     ),
     (
         r"tracking\.matching\.x_match_visitors__",
