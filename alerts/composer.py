@@ -38,7 +38,6 @@ def compose_alert_sms(
     phone: str,
     pain_point: str,
     alert_id: int | None,
-    max_units: int | None = None,
     unverified: bool = False,
     email: str = "",
     website: str = "",
@@ -47,7 +46,7 @@ def compose_alert_sms(
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
     segments = settings.SMS_MAX_SEGMENTS
     # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
-    budget = max_units or segment_budget(segments)
+    budget = segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(signal, evidence)
         mark = f" ({_('unverified')})" if unverified else ""

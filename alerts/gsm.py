@@ -100,8 +100,6 @@ def to_gsm7(text: str) -> str:
         base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
         if base and all(c in GSM7_BASIC for c in base):
             out.append(base)
-        elif ch in "\n\r":
-            out.append(" ")
         # anything else (emoji, CJK, control characters) is dropped
     # One line: SMS alerts are read on a lock screen.
     return " ".join("".join(out).split())

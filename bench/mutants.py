@@ -230,13 +230,6 @@ RULES: list[tuple[str, str, str, str]] = [
         "with an escaped character across two parts' boundary, which part gives up a character or two; "
         "the SMS still fits its parts, link last (tests/test_mutation_gaps.py)",
     ),
-    (
-        r"alerts\.gsm\.x_to_gsm7__",
-        r"line:elif ch in|out\.append\(\" \"\)",
-        "equivalent",
-        "a dead branch: line breaks are GSM-7 characters, kept by the first branch, and the text is joined "
-        "into one line at the end",
-    ),
     (r"", r"line:logger\.", "bookkeeping", "a log line"),
     (
         r"alerts\.delivery\.x_deliveries_needing_relay__",
@@ -281,13 +274,6 @@ RULES: list[tuple[str, str, str, str]] = [
         "cosmetic",
         "how short a shortened field may get before it is dropped instead, one unit either way; the SMS fits, "
         "the signal, the number and the link stay",
-    ),
-    (
-        r"alerts\.composer\.x_compose_alert_sms__",
-        r'line:values\[field\] = cut if field != "link"',
-        "edge",
-        "reached only when a lead's contact alone overflows the SMS (no phone, an address of over 100 "
-        "characters): what is left of the link is cut by the last line anyway",
     ),
     (
         r"tracking\.matching\.x_attribute_visitor_events__",

@@ -242,6 +242,17 @@ def test_an_sms_whose_reach_alone_overflows_drops_even_the_link_and_still_leaves
     assert "https://" not in text
 
 
+@pytest.mark.parametrize("local_part", [60, 90, 95, 100, 105, 110])
+def test_an_sms_carries_its_whole_link_or_none_of_it(local_part):
+    # No phone, a long address: name, company and pain point give way first; when the link still does
+    # not fit, it goes whole. Half a link opens nothing, and the founder would tap it at 9:14.
+    link = "https://track.example.com/l/42"
+    address = "a" * local_part + "@exemple-logistique.fr"
+    text = compose_lead(phone="", email=address)
+    assert gsm7_units(text) <= 160 and address in text
+    assert text.endswith(address + ". " + link) or (text.endswith(address) and "track." not in text)
+
+
 def test_a_two_part_sms_with_an_escaped_character_on_the_boundary_is_shortened_and_keeps_its_link(settings):
     # 304 units would fit two parts of 153, but the "{" (escape + character) straddles them: the pain
     # point gives up a little more and the SMS still leaves in two parts, its link last.
