@@ -40,15 +40,29 @@ IMPORT_TIME = {"tracking.schemas.x__matching": VALIDATION, "tracking.schemas.x_c
 # no rule explains is reported "to look at".
 RULES: list[tuple[str, str, str, str]] = [
     # Speed only: the same alerts, from more rows, more queries or another order.
+    # The window itself: dropped, None, or always skipped. Not any change in these functions: a filter
+    # dropped from what a cycle reads (a cancelled booking, a bounce, a bot's click) texts wrongly.
     (
-        r"alerts\.detection\.x__(collect|since\w*|detect_and_record|cursor)__",
-        "",
+        r"alerts\.detection\.x__(collect|since\w*)__",
+        r"window_start.* / (?!.*window_start)|\(window_start\) (and False|or True)",
         "speed",
         "detection reads from further back than its window: the same alerts (evidence keys make it idempotent)",
     ),
     (
+        r"alerts\.detection\.x__collect__",
+        r"(received_at|booked_at)__lte=now.* / (?!.*(received_at|booked_at)__lte=now)",
+        "speed",
+        "an event received while the cycle runs is read by this cycle instead of the next one",
+    ),
+    (
+        r"alerts\.detection\.x__collect__",
+        r"prospect__isnull=False.* / (?!.*prospect__isnull)",
+        "equivalent",
+        "find_cta_signals skips a click without a prospect",
+    ),
+    (
         r"alerts\.detection\.x__chunks__|alerts\.dwell\.x_find_dwell_signals__",
-        r"CHUNK|range\(|page_view_id__in",
+        r"^(?!.* / .*range\(0, CHUNK\)).*(CHUNK|range\(|page_view_id__in)",
         "speed",
         "the batches a query reads page views in: the same page views, in more or fewer queries",
     ),

@@ -24,7 +24,7 @@ from tests.factories import (
     aware,
 )
 from tracking.matching import visitor_link_by_hand
-from tracking.models import Visitor
+from tracking.models import Meeting, VisitEvent, Visitor
 
 pytestmark = pytest.mark.django_db
 T0 = aware(2026, 11, 24, 9, 0, 0)
@@ -467,3 +467,84 @@ def test_an_open_of_a_message_never_reported_sent_starts_no_reopen_window(cycle)
         EmailEventFactory(prospect=prospect, message_id="m-unsent", event="opened", occurred_at=at, received_at=at)
     cycle(T0 + timedelta(hours=30, seconds=1))
     assert not Alert.objects.exists()
+
+
+# What one cycle reads: every page view, click, open and booking of its window, and only those that
+# should text. Each of these was missing from the suite until the mutation run's survivors were read.
+
+
+def test_a_long_read_is_texted_in_the_cycle_that_also_matches_a_newcomer(cycle):
+    # The reader was matched yesterday; a newcomer follows their own link in the same minute. The
+    # newcomer's earlier page views join the cycle's: they must not replace the reader's.
+    reader, newcomer = ProspectFactory(), ProspectFactory()
+    VisitorFactory(visitor_id="visitor-reader", prospect=reader, matched_at=T0 - timedelta(days=1))
+    DetectionRunFactory(started_at=T0 + timedelta(seconds=30))
+    page_view(reader, T0, 95, visitor="visitor-reader", pv="pv-reader")
+    page_view(newcomer, T0 + timedelta(seconds=60), 15, visitor="visitor-newcomer", pv="pv-newcomer")
+    cycle(T0 + timedelta(seconds=100))
+    assert Visitor.objects.get(visitor_id="visitor-newcomer").prospect == newcomer
+    assert list(Alert.objects.values_list("prospect", "signal")) == [(reader.pk, "page_dwell")]
+
+
+def test_a_long_read_is_texted_when_a_thousand_other_page_views_arrive_in_the_same_minute(cycle):
+    # A flood of anonymous one-event page views (their ids sort before the reader's): detection reads
+    # page views 500 at a time, and every batch counts.
+    flood = VisitEventFactory.build_batch(1_100, event="pageview", received_at=T0 + timedelta(seconds=30))
+    VisitEvent.objects.bulk_create(flood)
+    reader = ProspectFactory()
+    page_view(reader, T0, 95, visitor="visitor-reader", pv="pv-reader")
+    assert sorted({e.page_view_id for e in flood})[-1] < "pv-reader"
+    cycle(T0 + timedelta(seconds=100))
+    assert list(Alert.objects.values_list("prospect", "signal")) == [(reader.pk, "page_dwell")]
+
+
+@pytest.mark.parametrize(("status", "alerts"), [("booked", 1), ("cancelled", 0), ("rescheduled", 0), ("no_show", 0)])
+def test_a_booking_cancelled_or_moved_before_the_cycle_texts_nobody(cycle, status, alerts):
+    Meeting.objects.create(
+        prospect=ProspectFactory(),
+        tool="calcom",
+        external_id="bk-1",
+        starts_at=T0 + timedelta(days=2),
+        status=status,
+        match_method="ak",
+        booked_at=T0,
+    )
+    cycle(T0 + timedelta(seconds=30))
+    assert Alert.objects.filter(signal="meeting_booked").count() == len(sms.outbox) == alerts
+
+
+@pytest.mark.parametrize(("event", "alerts"), [("opened", 1), ("bounced", 0), ("delivered", 0)])
+def test_only_an_open_a_day_after_sending_is_a_reopen_not_a_late_bounce(cycle, event, alerts):
+    # A soft bounce is retried for a day or two before the email service gives up: not a reader.
+    prospect = ProspectFactory()
+    EmailEventFactory(prospect=prospect, message_id="m1", event="sent", occurred_at=T0)
+    later = T0 + timedelta(hours=30)
+    EmailEventFactory(prospect=prospect, message_id="m1", event=event, occurred_at=later, received_at=later)
+    cycle(later + timedelta(seconds=1))
+    assert Alert.objects.filter(signal="email_reopen").count() == len(sms.outbox) == alerts
+
+
+@pytest.mark.parametrize(("is_bot", "alerts"), [(False, 1), (True, 0)])
+def test_a_click_the_intake_judged_a_machine_texts_nobody_even_from_a_matched_browser(cycle, is_bot, alerts):
+    prospect = ProspectFactory()
+    VisitorFactory(visitor_id="visitor-1", prospect=prospect, matched_at=T0 - timedelta(days=1))
+    CtaClickFactory(visitor_id="visitor-1", ak=prospect.identity_token, is_bot=is_bot, received_at=T0)
+    cycle(T0 + timedelta(seconds=30))
+    assert Alert.objects.filter(signal="cta_click").count() == len(sms.outbox) == alerts
+
+
+def test_events_without_a_page_view_never_add_up_to_a_long_read(cycle):
+    # page_view_id is optional in the contract (an old snippet sends none): a prospect's separate
+    # visits without one are not one page read for two minutes.
+    prospect = ProspectFactory()
+    for seconds in range(0, 121, 15):
+        VisitEventFactory(
+            visitor_id="visitor-1",
+            page_view_id="",
+            event="pageview" if seconds == 0 else "heartbeat",
+            ak=prospect.identity_token if seconds == 0 else "",
+            received_at=T0 + timedelta(seconds=seconds),
+        )
+    cycle(T0 + timedelta(seconds=121))
+    assert Visitor.objects.get(visitor_id="visitor-1").prospect == prospect
+    assert not Alert.objects.exists() and sms.outbox == []
