@@ -272,12 +272,6 @@ RULES: list[tuple[str, str, str, str]] = [
     (r"alerts\.delivery\.x_delivery_send__", r"line:select_related", "speed", "one query more per message"),
     (
         r"alerts\.delivery\.x_delivery_send__",
-        r"line:last_error=\"\"",
-        "bookkeeping",
-        "a sent row keeps its earlier try's error text, shown on the delivery row in the admin only",
-    ),
-    (
-        r"alerts\.delivery\.x_delivery_send__",
         r"line:retry_at=retry_at",
         "speed",
         "a retry waits for the relay's one-minute sweep instead of its own backoff (at most a minute either way)",

@@ -67,6 +67,7 @@ def test_5xx_answers_are_retried_and_one_sms_leaves(ovh):
     delivery = alert.deliveries.get()
     assert (delivery.status, delivery.attempts, len(ovh.jobs)) == ("sent", 3, 1)
     assert delivery.provider_ids == [str(ovh.jobs[0]["id"])]
+    assert delivery.last_error == "", "a sent SMS shows no error in the admin"
 
 
 def test_a_timeout_after_ovh_accepted_is_checked_and_not_sent_twice(ovh):
