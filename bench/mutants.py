@@ -285,12 +285,6 @@ RULES: list[tuple[str, str, str, str]] = [
     ),
     (
         r"tracking\.matching\.x_attribute_visitor_events__",
-        r"line:received_at__gte=since",
-        "speed",
-        "attributes the visitor's earlier events again: already theirs",
-    ),
-    (
-        r"tracking\.matching\.x_attribute_visitor_events__",
         r"line:count",
         "bookkeeping",
         "the number of events attributed, which no caller reads",

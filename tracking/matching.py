@@ -183,15 +183,12 @@ def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user: Abstract
     announce_event("manual_link")
 
 
-def attribute_visitor_events(visitor_ids: list[str], prospect_id: int, since: datetime | None = None) -> int:
-    """Give these visitors' events to the prospect; with `since`, only the events received since then
-    (the earlier ones were given when the visitor was linked), so that a returning visitor's history
-    is not read again by every cycle."""
+def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
+    """Give these visitors' events, all of them, to the prospect (when they are linked to it). Their
+    later events are given by attribute_new_events, cycle by cycle."""
     count = 0
     for model in (VisitEvent, CtaClick):
         events = model.objects.filter(visitor_id__in=visitor_ids)
-        if since is not None:
-            events = events.filter(received_at__gte=since)
         count += events.exclude(prospect_id=prospect_id).update(prospect_id=prospect_id)
     return count
 
