@@ -221,6 +221,11 @@ TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
+# What needs the prospect's consent (prospects/consent.py, docs/privacy.md): `pixel` (identifying opens),
+# `storage` (anything the tracker writes in the browser), `link` (identification by the personal `ak`).
+# The default follows the CNIL's 2026 recommendation on email pixels and its cookie guidelines; empty:
+# nothing needs it (the opt-out link and the unsubscribes still work).
+TRACKING_CONSENT_FOR = env.list("TRACKING_CONSENT_FOR", default=["pixel", "storage"])
 # Email services' webhooks (/api/webhooks/<provider>): an endpoint whose secret is empty answers 404.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")  # base64 DER, as SendGrid shows it
 MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
