@@ -18,8 +18,9 @@ from alerts.models import Alert, HourlySmsBudget, Signal, SignalCooldown, SmsNot
 from alerts.notices import hour_of
 from alerts.quiet import may_break_quiet, quiet_until
 from core.locks import lock_for_transaction
+from prospects.consent import LINK, PIXEL, prospect_allowed_at
 from prospects.models import Prospect
-from tracking.models import Identification, upcoming_meetings
+from tracking.models import Identification, MatchMethod, Visitor, upcoming_meetings
 
 
 # What detection hands to the alert writer: one signal found and its evidence.
@@ -35,6 +36,30 @@ class DetectedSignal:
     identification: str = "verified"
     # The /24 (/48) the evidence came from, for the unverified-signals anomaly check.
     client_network: str | None = None
+
+
+# Signals read from tracking (the pixel, the landing page's events); a booking is the prospect's own act.
+TRACKED_SIGNALS = {Signal.EMAIL_REOPEN, Signal.PAGE_DWELL, Signal.CTA_CLICK}
+
+
+def consent_lacking(detected: DetectedSignal, prospect: Prospect) -> bool:
+    """Whether this signal rests on data collected without the consent it needed, or whose use the
+    prospect has since refused (prospects/consent.py): then no alert, no SMS, no digest line and no
+    reminder can come of it. Checked here, where alerts are made, whatever path stored the events (the
+    pixel, an email service's webhook, the sender's API, a visitor linked before a refusal).
+
+    A re-open rests on the identifying pixel; a page read or a CTA click identified by the personal link's
+    `ak` rests on the link. Any tracked signal rests on a prospect who did not refuse, then and now."""
+    if detected.signal not in TRACKED_SIGNALS:
+        return False
+    kinds = [""]  # "": no particular kind, only "not refused" (prospect_allowed_at)
+    if detected.signal == Signal.EMAIL_REOPEN:
+        kinds.append(PIXEL)
+    elif "visitor_id" in detected.evidence:
+        visitor = Visitor.objects.filter(visitor_id=detected.evidence["visitor_id"])
+        if visitor.values_list("match_method", flat=True).first() == MatchMethod.AK:
+            kinds.append(LINK)
+    return not all(prospect_allowed_at(prospect, kind, detected.occurred_at) for kind in kinds)
 
 
 # A booking is the news the founder waits for: it texts whatever the cooldown and the hourly budget.
@@ -143,10 +168,14 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
     over the hourly budget (grouped into the summary), else texted now. A booking itself skips the
     cooldown and the budget.
 
-    Returns None when this evidence was already recorded (by an earlier cycle or a parallel worker).
+    Returns None when this evidence was already recorded (by an earlier cycle or a parallel worker), or
+    when it rests on data the prospect's consent does not allow (consent_lacking): nothing is recorded.
     """
     now = now or timezone.now()
     prospect = Prospect.objects.get(pk=detected.prospect_id)
+    if prospect.status != Prospect.Status.DO_NOT_CONTACT and consent_lacking(detected, prospect):
+        # Not even a muted alert: the alert itself would be built on what we may not use.
+        return None
     stale = now - detected.occurred_at > timedelta(minutes=settings.SIGNAL_MAX_AGE_MINUTES)
     with transaction.atomic():
         if _is_suspicious(detected):

@@ -226,6 +226,9 @@ EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
 # The default follows the CNIL's 2026 recommendation on email pixels and its cookie guidelines; empty:
 # nothing needs it (the opt-out link and the unsubscribes still work).
 TRACKING_CONSENT_FOR = env.list("TRACKING_CONSENT_FOR", default=["pixel", "storage"])
+# Who collects, as the French notices (templates/consent/) name it, and whom a prospect writes to.
+CONSENT_CONTROLLER_NAME = env("CONSENT_CONTROLLER_NAME", default="")
+CONSENT_CONTACT_EMAIL = env("CONSENT_CONTACT_EMAIL", default="")
 # Email services' webhooks (/api/webhooks/<provider>): an endpoint whose secret is empty answers 404.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")  # base64 DER, as SendGrid shows it
 MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")

@@ -117,6 +117,8 @@ def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
         (_("Personal link token (ak)"), links.ak, "ak"),
         (_("Open pixel"), links.pixel_url, "pixel"),
         (_("Tracked link"), links.link_url, "link"),
+        (_("Consent link"), links.consent_url, "consent"),
+        (_("Opt-out link"), links.optout_url, "optout"),
     ]
     return {"email_links": links, "email_links_message_id": message_id, "email_link_rows": rows}
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from prospects.models import ConsentChange, ConsentSource, ConsentState, Prospect
+from prospects.models import ConsentChange, ConsentSource, ConsentState, Prospect, ProspectStatus
 
 PIXEL = "pixel"  # the identifying open pixel (a re-open signal comes from it)
 STORAGE = "storage"  # anything the tracker writes in the browser (localStorage, sessionStorage, cookies)
@@ -38,17 +38,44 @@ def unknown_consent_kinds() -> list[str]:
     return [kind for kind in settings.TRACKING_CONSENT_FOR if kind not in CONSENT_KINDS]
 
 
-def consent_allows(*, state: str, kind: str) -> bool:
-    """Whether a prospect whose consent is `state` may be tracked individually in this `kind`."""
+def consent_allows(*, state: str, kind: str, status: str = "") -> bool:
+    """Whether a prospect whose consent is `state` (and whose status is `status`) may be tracked
+    individually in this `kind`.
+
+    A refusal stops every kind, whatever the policy: the opt-out link is in every email, also for
+    founders whose policy asks consent for nothing, and "Ne plus me suivre" must mean it (a pixel or a
+    personal link minted before the refusal then records nothing identifying). A do-not-contact prospect
+    is never tracked individually either: the unsubscribe and complaint paths set both, and a status set
+    by hand must mean the same."""
+    if status == ProspectStatus.DO_NOT_CONTACT or state == ConsentState.REFUSED:
+        return False
     return kind not in consent_required_for() or state == ConsentState.GRANTED
 
 
 def prospect_allows(prospect: Prospect, kind: str) -> bool:
-    # A do-not-contact prospect is never tracked individually, whatever the policy: the unsubscribe
-    # and complaint paths set both, and a status set by hand must mean the same.
-    if prospect.status == Prospect.Status.DO_NOT_CONTACT:
+    return consent_allows(state=prospect.tracking_consent, kind=kind, status=prospect.status)
+
+
+def consent_state_at(prospect: Prospect, at: datetime) -> str:
+    """The prospect's answer as it stood at `at`, from the proof: the last change made by then, or
+    "unknown" before the first one. A prospect without any recorded change (rows older than the
+    history) has only its current answer."""
+    changes = ConsentChange.objects.filter(prospect_id=prospect.pk)
+    state = changes.filter(changed_at__lte=at).order_by("-changed_at", "-pk").values_list("state", flat=True).first()
+    if state is not None:
+        return state
+    return ConsentState.UNKNOWN if changes.exists() else prospect.tracking_consent
+
+
+def prospect_allowed_at(prospect: Prospect, kind: str, at: datetime) -> bool:
+    """Whether data of this `kind` collected at `at` may be used *now*: the consent it needed held
+    when it was collected, and still holds (a refusal takes effect at once, also for what was
+    collected before it)."""
+    if not prospect_allows(prospect, kind):
         return False
-    return consent_allows(state=prospect.tracking_consent, kind=kind)
+    if kind not in consent_required_for():
+        return consent_state_at(prospect, at) != ConsentState.REFUSED
+    return consent_state_at(prospect, at) == ConsentState.GRANTED
 
 
 @dataclass(frozen=True)
@@ -101,3 +128,26 @@ def prospect_consent_record(
             changed_by=by,
             changed_at=at or timezone.now(),
         )
+
+
+def network_with_prefix(network: str | None) -> str:
+    """An anonymised network (core/client.py anonymize_ip) as the proof shows it: 203.0.113.0/24."""
+    if not network:
+        return ""
+    return f"{network}/{48 if ':' in network else 24}"
+
+
+def consent_notice_context() -> dict[str, Any]:
+    """What the French notices (templates/consent/notice_*) say that depends on the deployment: who
+    collects, whom to write to, how long events are kept, and whether anything is written in the
+    browser without consent."""
+    days = settings.EVENT_RETENTION_DAYS
+    return {
+        "controller": settings.CONSENT_CONTROLLER_NAME or "l'expéditeur de cet email",
+        "contact_email": settings.CONSENT_CONTACT_EMAIL,
+        "retention_months": round(days / 30.4) if days else 0,
+        "storage_needs_consent": STORAGE in consent_required_for(),
+        "pixel_needs_consent": PIXEL in consent_required_for(),
+        "notice_version": NOTICE_VERSION,
+        "landing_page_url": settings.LANDING_PAGE_URL,
+    }

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, DetectionRun, Signal, SignalCooldown
 from core.models import SharedCounter
-from prospects.models import Prospect
+from prospects.models import ConsentState, Prospect
 from tracking.models import CtaClick, EmailEvent, MatchMethod, VisitEvent, Visitor
 
 BROWSER_UA = (
@@ -23,6 +23,12 @@ class ProspectFactory(factory.django.DjangoModelFactory):
     title = "CTO"
     pain_point = "Alertes trop tardives"
     phone = "+33199001234"
+
+    class Params:
+        # A prospect who granted individual tracking (prospects/consent.py): the identifying pixel and,
+        # under the strictest policy, the personal link. Without it the default policy counts opens only
+        # in aggregate.
+        consented = factory.Trait(tracking_consent=ConsentState.GRANTED)
 
 
 class VisitEventFactory(factory.django.DjangoModelFactory):

@@ -98,7 +98,7 @@ def test_the_client_engaged_ms_alone_is_not_trusted(cycle):
     ],
 )
 def test_email_reopen_fires_between_24_and_48_hours(cycle, after, alerts):
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)
     EmailEventFactory(prospect=prospect, message_id="m1", event="sent", occurred_at=T0)
     EmailEventFactory(
         prospect=prospect, message_id="m1", event="opened", occurred_at=T0 + after, received_at=T0 + after
@@ -311,7 +311,7 @@ def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_th
 
 
 def test_an_open_outside_the_window_does_not_hide_another_message_reopened_inside_it(cycle):
-    early, due = ProspectFactory(), ProspectFactory()
+    early, due = ProspectFactory(consented=True), ProspectFactory(consented=True)
     for prospect, message, after in [(early, "m-early", timedelta(hours=2)), (due, "m-due", timedelta(hours=30))]:
         EmailEventFactory(prospect=prospect, message_id=message, event="sent", occurred_at=T0)
         EmailEventFactory(
@@ -440,7 +440,7 @@ def test_a_cycle_that_breaks_says_why_on_its_run(cycle):
 
 
 def test_a_reopens_evidence_is_what_the_alert_page_shows(cycle):
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)
     EmailEventFactory(prospect=prospect, message_id="<m1@acme.example>", event="sent", occurred_at=T0)
     opened_at = T0 + timedelta(hours=30, minutes=45)
     reopen = EmailEventFactory(
@@ -516,7 +516,7 @@ def test_a_booking_cancelled_or_moved_before_the_cycle_texts_nobody(cycle, statu
 @pytest.mark.parametrize(("event", "alerts"), [("opened", 1), ("bounced", 0), ("delivered", 0)])
 def test_only_an_open_a_day_after_sending_is_a_reopen_not_a_late_bounce(cycle, event, alerts):
     # A soft bounce is retried for a day or two before the email service gives up: not a reader.
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)
     EmailEventFactory(prospect=prospect, message_id="m1", event="sent", occurred_at=T0)
     later = T0 + timedelta(hours=30)
     EmailEventFactory(prospect=prospect, message_id="m1", event=event, occurred_at=later, received_at=later)

@@ -21,7 +21,7 @@ def post_email(client, body, **headers):
 
 @pytest.fixture
 def prospect():
-    return ProspectFactory(email="cto@acme-corp.example")
+    return ProspectFactory(email="cto@acme-corp.example", consented=True)  # identifying opens need it
 
 
 def test_an_email_event_with_the_key_is_stored(client, prospect):

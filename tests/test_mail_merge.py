@@ -15,7 +15,7 @@ from tracking.tokens import LINK_SALT, PIXEL_SALT, ak_fingerprint, read_token
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/prospects/prospect/"
-COLUMNS = ["email", "name", "company", "ak", "pixel_url", "link_url"]
+COLUMNS = ["email", "name", "company", "ak", "pixel_url", "link_url", "consent_url", "optout_url"]
 
 
 def export(*args) -> tuple[str, str]:
@@ -30,7 +30,7 @@ def token_of(url: str) -> str:
 
 
 def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
-    ana = ProspectFactory(email="ana@acme.example", name="Ana Martin", company="Acme")
+    ana = ProspectFactory(email="ana@acme.example", name="Ana Martin", company="Acme", consented=True)
     ProspectFactory(email="bob@globex.example", name="Bob", company="Globex")
     out, err = export("--message-id", "relance-1", "--url", "https://www.example.com/audit")
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -57,7 +57,7 @@ def test_without_url_the_link_column_is_empty():
 
 
 def test_xlsx_file_has_55_rows_for_55_prospects(tmp_path):
-    prospects = ProspectFactory.create_batch(55)
+    prospects = ProspectFactory.create_batch(55, consented=True)
     target = tmp_path / "links.xlsx"
     out, _err = export(
         "--message-id", "relance-2", "--url", "https://www.example.com/", "--format", "xlsx", "--output", str(target)

@@ -40,7 +40,7 @@ def _tokens(prospect) -> tuple[str, str]:
 @pytest.mark.parametrize(("age", "valid"), AGES)
 def test_an_open_counts_while_its_pixel_is_younger_than_a_year(client, browser_headers, age, valid):
     assert settings.TRACKING_TOKEN_MAX_AGE_DAYS == 365
-    pixel, _link = _tokens(ProspectFactory())
+    pixel, _link = _tokens(ProspectFactory(consented=True))
     with time_machine.travel(T0 + age, tick=False):
         response = client.get(f"/t/o/{pixel}.gif", **browser_headers)
     assert response.status_code == 200 and response.content.startswith(b"GIF"), "the GIF whatever the age"
@@ -49,7 +49,7 @@ def test_an_open_counts_while_its_pixel_is_younger_than_a_year(client, browser_h
 
 @pytest.mark.parametrize(("age", "valid"), AGES)
 def test_a_tracked_link_leads_on_while_younger_than_a_year_then_says_it_expired(client, browser_headers, age, valid):
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)
     _pixel, link = _tokens(prospect)
     with time_machine.travel(T0 + age, tick=False):
         response = client.get(f"/t/c/{link}", **browser_headers)
@@ -65,7 +65,7 @@ def test_a_tracked_link_leads_on_while_younger_than_a_year_then_says_it_expired(
 )
 def test_the_lifetime_follows_its_setting(client, browser_headers, settings, days, age, valid):
     settings.TRACKING_TOKEN_MAX_AGE_DAYS = days
-    pixel, _link = _tokens(ProspectFactory())
+    pixel, _link = _tokens(ProspectFactory(consented=True))
     with time_machine.travel(T0 + age, tick=False):
         client.get(f"/t/o/{pixel}.gif", **browser_headers)
     assert EmailEvent.objects.filter(event="opened").exists() is valid
@@ -74,7 +74,7 @@ def test_the_lifetime_follows_its_setting(client, browser_headers, settings, day
 def test_a_lifetime_of_zero_days_means_links_never_expire(client, browser_headers, settings):
     """TRACKING_TOKEN_MAX_AGE_DAYS=0 is documented as "never": a five-year-old email still counts."""
     settings.TRACKING_TOKEN_MAX_AGE_DAYS = 0
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)
     pixel, link = _tokens(prospect)
     with time_machine.travel(T0 + 5 * YEAR, tick=False):
         client.get(f"/t/o/{pixel}.gif", **browser_headers)

@@ -12,7 +12,8 @@ from core.spreadsheets import write_safe_csv
 from prospects.models import Prospect
 from tracking.tokens import email_links_for
 
-COLUMNS = ("email", "name", "company", "ak", "pixel_url", "link_url")
+# consent_url and optout_url: the two links every email carries (templates/consent/notice_email.*).
+COLUMNS = ("email", "name", "company", "ak", "pixel_url", "link_url", "consent_url", "optout_url")
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -36,6 +37,8 @@ def email_link_rows(prospects: Iterable[Prospect], *, message_id: str, url: str 
             "ak": links.ak,
             "pixel_url": links.pixel_url,
             "link_url": links.link_url or "",
+            "consent_url": links.consent_url,
+            "optout_url": links.optout_url,
         }
 
 

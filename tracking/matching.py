@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from prospects.consent import LINK, consent_allows
 from prospects.domains import domain_of_url, employer_domain_of_email, platform_of_staff_host
 from prospects.models import Prospect, parse_ip_ranges
 from tracking.announcements import announce_event
@@ -47,9 +48,15 @@ class ProspectDirectory:
     @classmethod
     def load(cls) -> "ProspectDirectory":
         directory = cls()
-        rows = Prospect.objects.values_list("pk", "identity_token", "email", "company_domains", "ip_ranges")
-        for pk, token, email, domains, ip_ranges in rows:
-            directory.by_ak[token] = pk
+        rows = Prospect.objects.values_list(
+            "pk", "identity_token", "email", "company_domains", "ip_ranges", "tracking_consent"
+        )
+        for pk, token, email, domains, ip_ranges, consent in rows:
+            # An `ak` identifies only a prospect whose consent allows the personal link (refused, or
+            # not granted under TRACKING_CONSENT_FOR=…,link): the visit then matches as if it had none.
+            # (A do-not-contact prospect stays matched: its signals are kept, muted, on the timeline.)
+            if consent_allows(state=consent, kind=LINK):
+                directory.by_ak[token] = pk
             directory.by_email[email.lower()] = pk
             for domain in domains.split():
                 directory.by_domain[domain].add(pk)

@@ -261,6 +261,25 @@ class EmailEvent(models.Model):
         return describe_machine_reason(self.machine_reason) if self.machine_reason else ""
 
 
+class MessageOpenCount(models.Model):
+    """Opens (and clicks) of one message counted in aggregate: what the pixel and the links record for a
+    prospect without the consent individual measurement needs (prospects/consent.py). Keyed by the
+    message id alone: no prospect, no network, no user agent, no time of each open — the CNIL's
+    recommendation exempts aggregate open rates, and nothing here can become a re-open signal."""
+
+    message_id = models.CharField(_("message id"), max_length=200, unique=True)
+    opens = models.PositiveIntegerField(_("opens"), default=0)
+    machine_opens = models.PositiveIntegerField(_("machine opens"), default=0)
+    clicks = models.PositiveIntegerField(_("clicks"), default=0)
+
+    class Meta:
+        verbose_name = _("aggregate opens of a message")
+        verbose_name_plural = _("aggregate opens of messages")
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.opens}"
+
+
 class WebhookUnknownRecipients(models.Model):
     """How many well-authenticated webhook events were about addresses that are not prospects, per
     provider and day. Only counted: the address of someone who is not a prospect is not ours to keep,

@@ -9,16 +9,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Model
+from django.db.models import F, Max, Model
 from django.utils import timezone
 
 from core.client import ClientInfo, clean_header
 from core.ratelimit import Limits, insert_unless_limited, rate_limited
 from core.sql import concrete_field
+from prospects.consent import LINK, PIXEL, prospect_allows
 from prospects.models import Prospect
 from tracking.announcements import announce_event, announce_page_view_event
 from tracking.mail_fetchers import LINK_BURST, after_delivery, judge_mail_fetcher
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, MessageOpenCount, VisitEvent, Visitor
 
 
 def _insert_event(model: type[Model], values: dict[str, Any], limits: Limits) -> bool:
@@ -85,6 +86,9 @@ def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: dateti
 
 # --- Email ------------------------------------------------------------------------------------
 
+# What an email event says about one person, and the consent that must allow it (TRACKING_CONSENT_FOR).
+CONSENT_FOR_EVENT: dict[str, str] = {EmailEvent.Kind.OPENED: PIXEL, EmailEvent.Kind.CLICKED: LINK}
+
 # An open or click this soon after the message's sent or delivered event is a scanner or a proxy
 # fetching it on arrival: no person opens a message that fast.
 MACHINE_WINDOW_AFTER_DELIVERY = timedelta(seconds=30)
@@ -140,9 +144,17 @@ def email_event_record(
     url: str = "",
     provider_event_id: str | None = None,
     provider_machine_reason: str = "",
-) -> EmailEvent:
+) -> EmailEvent | None:
     """`provider_machine_reason`: the email service already knows a machine fetched it (SendGrid's
-    sg_machine_open, Brevo's proxy opens); its word wins over our own judgement."""
+    sg_machine_open, Brevo's proxy opens); its word wins over our own judgement.
+
+    An open or a click of a prospect whose consent does not allow it (the pixel's, the link's, an email
+    service's or the sender's API) is only counted for its message (message_count): None, nothing
+    identifying stored, from the very fetch after a refusal."""
+    needed = CONSENT_FOR_EVENT.get(event)
+    if needed and not prospect_allows(prospect, needed):
+        message_count(message_id=message_id, event=event, client=client, machine=bool(provider_machine_reason))
+        return None
     now = timezone.now()
     occurred_at = occurred_at or now
     reason = provider_machine_reason or classify_email_machine(
@@ -164,3 +176,17 @@ def email_event_record(
     if event == EmailEvent.Kind.OPENED and not reason:
         announce_event("email_open")
     return record
+
+
+def message_count(*, message_id: str, event: str, client: ClientInfo | None = None, machine: bool = False) -> None:
+    """Count one open or click of a message in aggregate: the message id, nothing about who. Whether
+    it was a machine is judged from the request (user agent, network) and forgotten."""
+    if client is not None and not machine:
+        machine = bool(judge_mail_fetcher(user_agent=client.user_agent, ip=client.ip).machine_reason)
+    if event == EmailEvent.Kind.CLICKED:
+        column = "clicks"
+    else:
+        column = "machine_opens" if machine else "opens"
+    row, _created = MessageOpenCount.objects.get_or_create(message_id=message_id[:200])
+    # F(): two fetches counting at once both count.
+    MessageOpenCount.objects.filter(pk=row.pk).update(**{column: F(column) + 1})

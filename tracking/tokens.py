@@ -24,20 +24,35 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from prospects.models import Prospect
+from prospects.consent import LINK, PIXEL, prospect_allows
+from prospects.models import ConsentState, Prospect
 
 PIXEL_SALT = "arkwatch.tracking.pixel"
 LINK_SALT = "arkwatch.tracking.link"
+# The per-message pixel of a prospect without consent: its token names the message only.
+MESSAGE_PIXEL_SALT = "arkwatch.tracking.message-pixel"
+# The consent and opt-out links: a prospect and the answer its page's button records.
+CONSENT_SALT = "arkwatch.tracking.consent"
+CONSENT_ANSWERS = (ConsentState.GRANTED, ConsentState.REFUSED)
 
 
 @dataclass(frozen=True)
 class EmailLinks:
+    # "" when the prospect's consent does not allow the personal link (TRACKING_CONSENT_FOR has `link`).
     ak: str
     pixel_url: str
     link_url: str | None
+    consent_url: str = ""
+    optout_url: str = ""
 
     def as_dict(self) -> dict:
-        return {"ak": self.ak, "pixel_url": self.pixel_url, "link_url": self.link_url}
+        return {
+            "ak": self.ak,
+            "pixel_url": self.pixel_url,
+            "link_url": self.link_url,
+            "consent_url": self.consent_url,
+            "optout_url": self.optout_url,
+        }
 
 
 def ak_fingerprint(ak: str) -> str:
@@ -47,6 +62,49 @@ def ak_fingerprint(ak: str) -> str:
 
 def make_pixel_token(*, prospect_id: int, message_id: str) -> str:
     return signing.dumps({"p": prospect_id, "m": message_id}, salt=PIXEL_SALT, compress=True)
+
+
+def make_message_pixel_token(*, message_id: str) -> str:
+    return signing.dumps({"m": message_id}, salt=MESSAGE_PIXEL_SALT, compress=True)
+
+
+def read_message_pixel_token(token: str) -> str | None:
+    """The message id of a per-message pixel, or None when the token is forged or of another kind.
+    It never expires: counting an open of an old message harms nobody."""
+    try:
+        payload = signing.loads(token, salt=MESSAGE_PIXEL_SALT)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+    message_id = payload.get("m") if isinstance(payload, dict) else None
+    return message_id[:200] if isinstance(message_id, str) and message_id else None
+
+
+def make_consent_token(*, prospect_id: int, answer: str) -> str:
+    return signing.dumps({"p": prospect_id, "a": answer}, salt=CONSENT_SALT, compress=True)
+
+
+def read_consent_token(token: str) -> tuple[int, str] | None:
+    """(prospect id, answer) of a consent or opt-out link, or None when forged or altered. These links
+    never expire: the way out must work from every email, however old (the CNIL's recommendation)."""
+    try:
+        payload = signing.loads(token, salt=CONSENT_SALT)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("p"), int):
+        return None
+    if payload.get("a") not in CONSENT_ANSWERS:
+        return None
+    return payload["p"], payload["a"]
+
+
+def consent_links_for(prospect: Prospect) -> tuple[str, str]:
+    """(consent_url, optout_url): the two links every email carries."""
+    base = settings.PUBLIC_BASE_URL
+    consent, optout = (
+        base + reverse("tracking:consent", args=[make_consent_token(prospect_id=prospect.pk, answer=answer)])
+        for answer in CONSENT_ANSWERS
+    )
+    return consent, optout
 
 
 def make_link_token(*, prospect_id: int, message_id: str, url: str, ak: str = "") -> str:
@@ -154,18 +212,34 @@ def destination_problem(url: str) -> str | None:
 
 def email_links_for(prospect: Prospect, *, message_id: str, url: str | None = None) -> EmailLinks:
     """What an email sender puts in the next message to this prospect. `url` must be allowed
-    (destination_problem); the callers say so to the person who gave it."""
+    (destination_problem); the callers say so to the person who gave it.
+
+    Without the consent the policy asks (prospects/consent.py): the pixel is the message's, counting
+    opens in aggregate; with `link` in the policy, the link is the page itself, without `ak`."""
     base = settings.PUBLIC_BASE_URL
-    pixel = make_pixel_token(prospect_id=prospect.pk, message_id=message_id)
+    if prospect_allows(prospect, PIXEL):
+        pixel_token = make_pixel_token(prospect_id=prospect.pk, message_id=message_id)
+    else:
+        pixel_token = make_message_pixel_token(message_id=message_id)
+    pixel = base + reverse("tracking:pixel", args=[pixel_token])
+    personal = prospect_allows(prospect, LINK)
     link = None
     if url:
         problem = destination_problem(url)
         if problem:
             raise ValueError(problem)
-        link_token = make_link_token(
-            prospect_id=prospect.pk, message_id=message_id, url=url, ak=prospect.identity_token
-        )
-        link = base + reverse("tracking:link", args=[link_token])
+        if personal:
+            link_token = make_link_token(
+                prospect_id=prospect.pk, message_id=message_id, url=url, ak=prospect.identity_token
+            )
+            link = base + reverse("tracking:link", args=[link_token])
+        else:
+            link = url
+    consent_url, optout_url = consent_links_for(prospect)
     return EmailLinks(
-        ak=prospect.identity_token, pixel_url=base + reverse("tracking:pixel", args=[pixel]), link_url=link
+        ak=prospect.identity_token if personal else "",
+        pixel_url=pixel,
+        link_url=link,
+        consent_url=consent_url,
+        optout_url=optout_url,
     )

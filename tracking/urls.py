@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracking import views
+from tracking import consent_views, views
 from tracking.webhooks.views import BOOKING_TOOLS, PROVIDERS, booking_webhook, email_webhook
 
 app_name = "tracking"
@@ -16,5 +16,7 @@ urlpatterns = [
     path("t/c/<str:token>", views.tracked_link, name="link"),
     *(path(f"api/webhooks/{name}", email_webhook, {"provider": name}, name=f"webhook-{name}") for name in PROVIDERS),
     *(path(f"api/webhooks/{name}", booking_webhook, {"tool": name}, name=f"webhook-{name}") for name in BOOKING_TOOLS),
+    # Outside /t/ and /api/: a page people read, with the full middleware (CSRF, no framing).
+    path("consentement/<str:token>", consent_views.consent_page, name="consent"),
     path("audit-gratuit-monitoring.html", views.landing_demo, name="landing-demo"),
 ]

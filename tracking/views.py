@@ -22,16 +22,24 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import ClientInfo, client_info, client_ip
 from core.ratelimit import Limits, network_of, rate_limited
+from prospects.consent import LINK, consent_notice_context, prospect_allows
 from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
-from tracking.services import cta_click_record, email_event_record, visit_event_record, visitor_email_given
+from tracking.services import (
+    cta_click_record,
+    email_event_record,
+    message_count,
+    visit_event_record,
+    visitor_email_given,
+)
 from tracking.tokens import (
     LINK_SALT,
     PIXEL_SALT,
     add_query_param,
     link_host_allowed,
     link_is_current,
+    read_message_pixel_token,
     read_token,
     token_expired,
 )
@@ -202,9 +210,14 @@ def track_email(request: HttpRequest) -> HttpResponse:
 
 @no_store
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    """Always the GIF: a forged token, a deleted prospect or a rate-limited client store nothing."""
+    """Always the GIF: a forged token, a deleted prospect or a rate-limited client store nothing. A
+    prospect's pixel records an open when the prospect's consent allows it at this fetch, and is
+    counted for its message only otherwise (email_event_record); a message's pixel is only counted."""
     payload = read_token(token, salt=PIXEL_SALT)
-    if payload is not None and not _limited(client_ip(request)):
+    message_id = None if payload is not None else read_message_pixel_token(token)
+    if message_id is not None and not _limited(client_ip(request)):
+        message_count(message_id=message_id, event=EmailEvent.Kind.OPENED, client=client_info(request))
+    elif payload is not None and not _limited(client_ip(request)):
         prospect = Prospect.objects.filter(pk=payload["p"]).first()
         if prospect is not None:
             email_event_record(
@@ -237,6 +250,12 @@ def tracked_link(request: HttpRequest, token: str) -> HttpResponse:
     if not link_is_current(payload, prospect, rotated=prospect.retired_tokens.exists()):
         # Made for an `ak` since replaced: the page without it, an unmatched visit like any other.
         return HttpResponseRedirect(destination)
+    if not prospect_allows(prospect, LINK):
+        # Refused (or `link` needs a consent not given): the page, without `ak`; the click is counted
+        # for its message only.
+        if not _limited(client_ip(request)):
+            message_count(message_id=payload["m"], event=EmailEvent.Kind.CLICKED)
+        return HttpResponseRedirect(destination)
     if not _limited(client_ip(request)):
         email_event_record(
             prospect=prospect,
@@ -260,5 +279,9 @@ def landing_demo(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tracking/audit-gratuit-monitoring.html",
-        {"heartbeat_seconds": settings.TRACKING_HEARTBEAT_SECONDS, "honor_dnt": settings.TRACKING_HONOR_DNT},
+        {
+            "heartbeat_seconds": settings.TRACKING_HEARTBEAT_SECONDS,
+            "honor_dnt": settings.TRACKING_HONOR_DNT,
+            **consent_notice_context(),  # its notice: who collects what, why, how long, the way out
+        },
     )

@@ -11,7 +11,10 @@ from tracking.tokens import destination_problem, email_links_for
 
 
 class Command(ProductCommand):
-    help = gettext_noop("Print the open pixel, the tracked link and the ak token to put in an email to a prospect.")
+    help = gettext_noop(
+        "Print the open pixel, the tracked link, the ak token and the consent and opt-out links to put in an "
+        "email to a prospect."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", required=True, help=_("the prospect's email address"))
@@ -36,9 +39,11 @@ class Command(ProductCommand):
             return
         # Labels in the one language, values aligned after them; the `ak` keeps its name (the URL parameter).
         rows = [
-            (_("Personal token (ak):"), links.ak),
+            (_("Personal token (ak):"), links.ak or _("(none: the prospect's consent does not allow it)")),
             (_("Open pixel:"), links.pixel_url),
             (_("Tracked link:"), links.link_url or _("(give --url to get a tracked link)")),
+            (_("Consent link:"), links.consent_url),
+            (_("Opt-out link:"), links.optout_url),
         ]
         width = max(len(label) for label, _value in rows)
         for label, value in rows:

@@ -13,8 +13,8 @@ from tracking.tokens import destination_problem
 
 class Command(ProductCommand):
     help = gettext_noop(
-        "Write one row per prospect (email, name, company, ak, pixel_url, link_url) for a mail merge. "
-        "Prospects marked 'do not contact' are left out."
+        "Write one row per prospect (email, name, company, ak, pixel_url, link_url, consent_url, optout_url) "
+        "for a mail merge. Prospects marked 'do not contact' are left out."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
