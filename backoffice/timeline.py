@@ -25,13 +25,14 @@ TIMELINE_KINDS = {
     "alert": pgettext_lazy("timeline entry", "Alert"),
     "call": pgettext_lazy("timeline entry", "Call"),
     "token": pgettext_lazy("timeline entry", "Personal link"),
+    "consent": pgettext_lazy("timeline entry", "Consent"),
 }
 
 
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # visit | cta | email | alert | call | token
+    kind: str  # visit | cta | email | alert | call | token | consent
     title: str
     detail: str = ""
     machine: bool = False
@@ -83,6 +84,7 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
             TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
         )
     entries += _retired_token_entries(prospect)
+    entries += _consent_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 
@@ -106,6 +108,19 @@ def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:
         who = retired.retired_by.get_username() if retired.retired_by else ""
         title = _("Personal link token replaced: links sent before it now count as unmatched visits")
         entries.append(TimelineEntry(retired.retired_at, "token", title, f"{who} · {detail}".strip(" ·")))
+    return entries
+
+
+def _consent_entries(prospect: Prospect) -> list[TimelineEntry]:
+    """Each recorded change of the tracking consent, with its proof (how, network, notice, by whom)."""
+    entries = []
+    for change in prospect.consent_changes.select_related("changed_by"):
+        title = _("Tracking consent: %(state)s") % {"state": change.get_state_display()}
+        proof = [f"{change.get_source_display()} {change.detail}".strip(), change.network]
+        if change.notice_version:
+            proof.append(_("notice of %(version)s") % {"version": change.notice_version})
+        proof += [change.changed_by.get_username() if change.changed_by else "", change.note]
+        entries.append(TimelineEntry(change.changed_at, "consent", title, " · ".join(part for part in proof if part)))
     return entries
 
 

@@ -64,6 +64,7 @@ def main() -> None:
             title="CTO",
             phone=f"+331990{i // 100 % 10}{i % 100:02d}{rng.randrange(100):02d}",
             pain_point="Alertes trop tardives",
+            tracking_consent="granted",
         )
         for i in range(args.prospects)
     ]

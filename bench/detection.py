@@ -137,7 +137,10 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
         from alerts.models import DetectionRun
         from prospects.models import Prospect
 
-        prospects = [Prospect.objects.create(email=f"cto{n}@company{n}.example", name=f"CTO {n}").pk for n in range(55)]
+        prospects = [
+            Prospect.objects.create(email=f"cto{n}@company{n}.example", name=f"CTO {n}", tracking_consent="granted").pk
+            for n in range(55)
+        ]
         now = timezone.now()
         started = time.perf_counter()
         bulk_events(size, start=now - timedelta(days=30), spread=timedelta(days=29), prefix="old", prospects=prospects)

@@ -51,7 +51,7 @@ django.setup()
 from prospects.models import Prospect
 names = json.loads(sys.argv[1])
 print(json.dumps({n: Prospect.objects.create(email=f"{n.lower()}@{n.lower()}.example", name=n,
-                  company=f"{n} SAS").identity_token for n in names}))
+                  company=f"{n} SAS", tracking_consent="granted").identity_token for n in names}))
 """
 
 

@@ -97,6 +97,9 @@ class World:
         self.serial += 1
         n = self.serial
         defaults = {"name": f"Lead{n:04d} Martin", "email": f"cto@company{n:04d}.example", "company": f"Co{n}"}
+        # Prospects who granted individual tracking: the replay judges signals, not the consent policy
+        # (bench/consent_replay.py does).
+        defaults["tracking_consent"] = "granted"
         return Prospect.objects.create(**{**defaults, **fields})
 
     def platform_company(self, pool: tuple[str, ...]) -> str:

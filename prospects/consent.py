@@ -7,6 +7,7 @@ browser storage under article 5(3) ePrivacy. docs/privacy.md says which setting 
 This module is the single place the rest of the product asks; it reads settings at call time only.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -151,3 +152,29 @@ def consent_notice_context() -> dict[str, Any]:
         "notice_version": NOTICE_VERSION,
         "landing_page_url": settings.LANDING_PAGE_URL,
     }
+
+
+# The columns of the proof, in the command's --json, the admin's CSV export and the prospect's page.
+PROOF_COLUMNS = ("email", "changed_at", "state", "source", "detail", "network", "notice_version", "by", "note")
+
+
+def consent_proof_rows(prospects: Iterable[Prospect]) -> Iterator[dict[str, str]]:
+    """Every recorded change of these prospects' consent, oldest first: what a founder hands to the
+    CNIL (when, what, how, from which network, under which notice, by whom)."""
+    changes = (
+        ConsentChange.objects.filter(prospect__in=list(prospects))
+        .select_related("prospect", "changed_by")
+        .order_by("prospect__email", "changed_at", "pk")
+    )
+    for change in changes:
+        yield {
+            "email": change.prospect.email,
+            "changed_at": change.changed_at.isoformat(),
+            "state": change.state,
+            "source": change.source,
+            "detail": change.detail,
+            "network": change.network,
+            "notice_version": change.notice_version,
+            "by": change.changed_by.get_username() if change.changed_by else "",
+            "note": change.note,
+        }

@@ -15,7 +15,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from prospects.models import Prospect, RetiredIdentityToken, new_identity_token
+from prospects.consent import prospect_consent_record
+from prospects.models import ConsentSource, Prospect, RetiredIdentityToken, new_identity_token
 
 # Import keys -> model fields, compared without case, accents, spaces or hyphens ("Téléphone" ->
 # "telephone"), so a French founder's spreadsheet headers work as typed. `name` may also come as
@@ -78,6 +79,14 @@ FIELD_ALIASES = {
     "script_d'appel": "call_script",
     "script_dappel": "call_script",
 }
+# The tracking-consent column (prospects/consent.py): its words, compared like the headers (_key), and
+# the answer each means. An empty cell changes nothing; a change is recorded with the file's name as proof.
+CONSENT_KEYS = ("tracking_consent", "consentement", "consentement_suivi", "consent", "suivi")
+CONSENT_WORDS = {
+    **dict.fromkeys(("granted", "oui", "yes", "true", "1", "accepte", "accord", "consenti", "o", "y"), "granted"),
+    **dict.fromkeys(("refused", "non", "no", "false", "0", "refuse", "opt_out", "optout", "n"), "refused"),
+    **dict.fromkeys(("unknown", "inconnu", "non_demande", "?"), "unknown"),
+}
 FIRST_NAME_KEYS = ("first_name", "prenom")
 LAST_NAME_KEYS = ("last_name", "nom_de_famille")
 
@@ -104,6 +113,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "website": pgettext_lazy("import field", "website"),
     "extra_domains": pgettext_lazy("import field", "domains"),
     "call_script": pgettext_lazy("import field", "call script"),
+    "tracking_consent": pgettext_lazy("import field", "tracking consent"),
 }
 
 # Files that are surely not a list of prospects, known by their first bytes: a one-line answer
@@ -206,6 +216,9 @@ def _row_values(row: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     for key, raw in row.items():
         if key is None:
             continue
+        if _key(key) in CONSENT_KEYS:
+            _consent_value(raw, values, problems)
+            continue
         target = FIELD_ALIASES.get(_key(key))
         if target is None or raw is None:
             continue
@@ -231,6 +244,20 @@ def _row_values(row: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
         values["name"] = full
     values = {name: value for name, value in values.items() if value}
     return values, problems
+
+
+def _consent_value(raw: Any, values: dict[str, str], problems: list[str]) -> None:
+    """The consent cell's answer into values["tracking_consent"], or a problem naming the words it takes."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return
+    word = _key("true" if raw is True else "false" if raw is False else str(_cell_text(raw)))
+    state = CONSENT_WORDS.get(word)
+    if state is None:
+        problems.append(
+            _field_error("tracking_consent", raw, _("must be granted or refused (oui / non, yes / no), or empty."))
+        )
+    else:
+        values["tracking_consent"] = state
 
 
 def _upsert_fields(values: dict[str, str]) -> tuple[Prospect, str]:
@@ -449,9 +476,16 @@ def prospects_import(*, content: bytes | str, filename: str, dry_run: bool = Fal
             if problems:
                 report.errors.append(RowError(line, "; ".join(problems), label))
                 continue
+            consent = values.pop("tracking_consent", None)
             try:
                 with transaction.atomic():
-                    _prospect, outcome = _upsert_fields(values)
+                    prospect, outcome = _upsert_fields(values)
+                    if consent and consent != prospect.tracking_consent:
+                        # The file is the proof of how it was known; the notice is the one in force.
+                        prospect_consent_record(
+                            prospect=prospect, state=consent, source=ConsentSource.IMPORT, detail=filename
+                        )
+                        outcome = "updated" if outcome == "unchanged" else outcome
             except ValidationError as exc:
                 report.errors.append(RowError(line, "; ".join(exc.messages), label))
                 continue
