@@ -44,6 +44,9 @@ class ConsentChangeForm(forms.Form):
     )
 
 
+HISTORY_COLUMNS = (_("when"), _("consent"), _("how"), _("network"), _("notice version"), _("by"), _("note"))
+
+
 def consent_proof_response(prospects: QuerySet[Prospect], filename: str) -> HttpResponse:
     """The recorded changes as CSV: what a founder hands to the CNIL."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -72,6 +75,7 @@ class ProspectAdmin(admin.ModelAdmin):
     change_list_template = "admin/prospects/prospect/change_list.html"
     fieldsets = [
         (None, {"fields": ["name", "email", "company", "title", "sector", "phone", "status"]}),
+        (_("Tracking consent"), {"fields": ["tracking_consent", "consent_history"]}),
         (_("Sales context"), {"fields": ["pain_point", "call_script"]}),
         (
             _("Matching"),
@@ -85,7 +89,6 @@ class ProspectAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Tracking consent"), {"fields": ["tracking_consent", "consent_history"]}),
         # The personal-link token is a raw value: staff may need it, a founder reading the page does not.
         (_("Technical details"), {"fields": ["identity_token"], "classes": ["collapse"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
@@ -123,7 +126,10 @@ class ProspectAdmin(admin.ModelAdmin):
         header = format_html_join(
             "",
             "<th>{}</th>",
-            [(label,) for label in (_("when"), _("consent"), _("how"), _("network"), _("notice"), _("by"), _("note"))],
+            [
+                (label,)
+                for label in (_("when"), _("consent"), _("how"), _("network"), _("notice version"), _("by"), _("note"))
+            ],
         )
         body = format_html_join(
             "",

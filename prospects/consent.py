@@ -145,6 +145,7 @@ def consent_notice_context() -> dict[str, Any]:
     days = settings.EVENT_RETENTION_DAYS
     return {
         "controller": settings.CONSENT_CONTROLLER_NAME or "l'expéditeur de cet email",
+        "controller_name": settings.CONSENT_CONTROLLER_NAME,
         "contact_email": settings.CONSENT_CONTACT_EMAIL,
         "retention_months": round(days / 30.4) if days else 0,
         "storage_needs_consent": STORAGE in consent_required_for(),

@@ -12,6 +12,7 @@ from tracking.models import (
     EmailEvent,
     Identification,
     Meeting,
+    MessageOpenCount,
     VisitEvent,
     Visitor,
     WebhookUnknownRecipients,
@@ -70,6 +71,22 @@ class WebhookUnknownRecipientsAdmin(admin.ModelAdmin):
     list_display = ["day", "provider", "count", "last_seen_at"]
     list_filter = ["provider"]
     ordering = ["-day", "provider"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(MessageOpenCount)
+class MessageOpenCountAdmin(admin.ModelAdmin):
+    """Read-only: the aggregate opens and clicks of messages sent to prospects without consent
+    (tracking/services.py message_count). Nobody in it, by design."""
+
+    list_display = ["message_id", "opens", "machine_opens", "clicks"]
+    search_fields = ["message_id"]
+    ordering = ["message_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

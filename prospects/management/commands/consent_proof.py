@@ -37,7 +37,7 @@ class Command(ProductCommand):
                 "name": prospect.name or "—",
                 "email": prospect.email,
                 "company": prospect.company or "—",
-                "state": ConsentState(prospect.tracking_consent).label,
+                "state": str(ConsentState(prospect.tracking_consent).label).lower(),
             }
         )
         self.stdout.write(consent_policy().describe())
