@@ -41,6 +41,9 @@ class Alert(models.Model):
         GROUPED = "grouped", _("In the hourly summary SMS")
         MEETING = "meeting", _("Not texted: meeting booked")
         QUIET = "quiet", _("Quiet hours: in the morning digest")
+        # Waiting (quiet hours, the hourly summary, review) when the prospect refused tracking: it leaves
+        # in no digest, summary or release (alerts/services.py alerts_consent_withdrawn).
+        NO_CONSENT = "no_consent", _("Not texted: tracking refused")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"

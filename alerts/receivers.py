@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from alerts.dwell import page_view_crossed_threshold
+from alerts.services import alerts_consent_withdrawn
 from alerts.tasks import enqueue_detection
+from prospects.models import ConsentChange, ConsentState
 
 
 def detect_now(*, reason: str, **kwargs: Any) -> None:
@@ -25,3 +27,9 @@ def detect_when_dwell_crossed(
         page_view_id, received_at, engaged_ms, opens=event == "pageview", heartbeat_s=heartbeat_s
     ):
         enqueue_detection("dwell")
+
+
+def stop_alerts_on_refusal(*, instance: ConsentChange, created: bool, **kwargs: Any) -> None:
+    """A refusal (the opt-out link, an unsubscribe, staff) takes effect at once, in its transaction."""
+    if created and instance.state == ConsentState.REFUSED:
+        alerts_consent_withdrawn(prospect_id=instance.prospect_id)

@@ -221,3 +221,16 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
         # Recorded, texting nobody; a held alert does not make its prospect hot until released.
         _save_and_mark_hot(alert, prospect, hot=not held)
     return alert
+
+
+# Alerts that have not texted anyone yet and would later: in the morning digest, the hourly summary, or
+# held for review (a release would text it).
+WAITING = (Alert.Status.QUIET, Alert.Status.GROUPED, Alert.Status.HELD)
+
+
+def alerts_consent_withdrawn(*, prospect_id: int) -> int:
+    """The prospect refused tracking: its tracked signals still waiting to be told (digest, summary,
+    review) are told nobody. Their data was collected under consent, but telling them after the refusal
+    would be using it; the refusal takes effect at once. How many alerts that stopped."""
+    waiting = Alert.objects.filter(prospect_id=prospect_id, signal__in=TRACKED_SIGNALS, status__in=WAITING)
+    return waiting.update(status=Alert.Status.NO_CONSENT)

@@ -354,3 +354,31 @@ def test_a_grant_recorded_for_a_pixel_minted_earlier_makes_its_next_fetch_identi
     prospect_consent_record(prospect=prospect, state="granted", source=ConsentSource.STAFF)
     client.get(f"/t/o/{token}.gif", **READER)
     assert EmailEvent.objects.get().prospect_id == prospect.pk
+
+
+def test_a_refusal_during_quiet_hours_keeps_the_signal_out_of_the_morning_digest(settings, run_on_commit):
+    """The CTA click came at night, under consent; the prospect opts out before the morning: the digest
+    must not name them (the refusal takes effect at once)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from alerts.models import SmsNotice
+    from alerts.tasks import relay_deliveries_task
+    from tests.factories import CtaClickFactory, VisitorFactory
+
+    settings.ALERT_QUIET_HOURS, settings.ALERT_QUIET_DAYS, settings.ALERT_QUIET_BREAKERS = "20:00-08:00", [], []
+    paris = ZoneInfo("Europe/Paris")
+    leaving, staying = ProspectFactory(name="Jean Partant"), ProspectFactory(name="Marie Restante")
+    for prospect, visitor in ((leaving, "visitor-l"), (staying, "visitor-s")):
+        VisitorFactory(visitor_id=visitor, prospect=prospect)
+        at = datetime(2026, 11, 25, 1, 0, tzinfo=paris)
+        CtaClickFactory(visitor_id=visitor, prospect=prospect, ak=prospect.identity_token, received_at=at)
+    with time_machine.travel(datetime(2026, 11, 25, 1, 5, tzinfo=paris), tick=False):
+        run_on_commit(run_detection_cycle)
+    assert Alert.objects.filter(status="quiet").count() == 2 and SmsNotice.objects.count() == 1
+    prospect_consent_record(prospect=leaving, state="refused", source=ConsentSource.OPTOUT_LINK)
+    assert Alert.objects.get(prospect=leaving).status == "no_consent"
+    with time_machine.travel(datetime(2026, 11, 25, 8, 0, 30, tzinfo=paris), tick=False):
+        run_on_commit(relay_deliveries_task)
+    assert len(sms.outbox) == 1
+    assert "Marie Restante" in sms.outbox[0].body and "Jean Partant" not in sms.outbox[0].body
