@@ -11,12 +11,15 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import django
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
+
+from prospects.apps import ProspectsConfig
 
 
 def _(text: str) -> str:
@@ -171,15 +174,13 @@ def main(argv: list[str]) -> int:
     django.setup()
     from django.conf import settings
 
-    from prospects.checks import consent_policy_problem
-    from prospects.consent import consent_policy
-
-    consent_problem = consent_policy_problem()
+    prospects = cast(ProspectsConfig, apps.get_app_config("prospects"))
+    consent_problem = prospects.consent_policy_problem()
     if consent_problem:
         print(_("Refusing to start: %(problem)s") % {"problem": consent_problem}, file=sys.stderr)
         return 1
     # Which tracking needs the prospect's consent, said once at every start (bin/run, bin/serve).
-    print(consent_policy().describe())
+    print(prospects.consent_policy_sentence())
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
     taken = port_problem(host, port)
     if taken:

@@ -178,7 +178,8 @@ def test_the_prospect_page_has_one_history_button_copyable_links_and_no_dead_lin
     labels = re.findall(r"<a [^>]*>([^<]+)</a>", tools)
     assert sorted(label.strip() for label in labels) == ["Chronologie", "Historique"]
     assert "Voir sur le site" not in html and "Voir le site" not in html
-    assert html.count('class="button copy"') == 3 and prospect.identity_token in html
+    # The pixel, the tracked link, the consent and opt-out links, and the ak folded away.
+    assert html.count('class="button copy"') == 5 and prospect.identity_token in html
 
 
 def test_the_timeline_links_are_copyable_and_the_edit_link_says_what_it_does(staff_client):

@@ -131,7 +131,7 @@ def test_consent_proof_prints_the_history_readably_and_as_json(capsys):
     call_command("consent_proof", "ana@acme.example")
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert "Ana Martin <ana@acme.example>, Acme" in lines[0] and "Refusé" in lines[0]
+    assert "Ana Martin <ana@acme.example>, Acme" in lines[0] and lines[0].endswith("consentement au suivi refusé.")
     assert "203.0.113.0/24" in lines[-2] and "198.51.100.0/24" in lines[-1]
     call_command("consent_proof", "ANA@acme.example", "--json")
     data = json.loads(capsys.readouterr().out)

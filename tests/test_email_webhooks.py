@@ -46,7 +46,7 @@ def _secrets(settings, sendgrid_key):
 
 @pytest.fixture
 def prospect():
-    return ProspectFactory(email="cto@acme-corp.example")
+    return ProspectFactory(email="cto@acme-corp.example", consented=True)  # its opens are identifying
 
 
 def ago(**delta) -> int:

@@ -205,7 +205,7 @@ def test_a_security_gateway_is_a_machine_and_is_named(user_agent, name):
     ("user_agent", "machine"), [(ua, False) for ua, _ in MAIL_CLIENTS] + [(ua, True) for ua, _ in GATEWAYS]
 )
 def test_an_open_pixel_fetched_by_each_is_stored_as_a_person_or_a_machine(client, user_agent, machine):
-    prospect = ProspectFactory()
+    prospect = ProspectFactory(consented=True)  # an identifying pixel needs it
     token = make_pixel_token(prospect_id=prospect.pk, message_id="<relance-1@example.com>")
     assert client.get(f"/t/o/{token}.gif", HTTP_USER_AGENT=user_agent, REMOTE_ADDR="198.51.100.23").status_code == 200
     event = EmailEvent.objects.get()

@@ -40,7 +40,7 @@ MACHINE_FETCHERS = [
 
 @pytest.fixture
 def sent_30_hours_ago():
-    prospect = ProspectFactory(email="cto@acme-corp.example", name="Alice Martin")
+    prospect = ProspectFactory(email="cto@acme-corp.example", name="Alice Martin", consented=True)
     EmailEventFactory(
         prospect=prospect, message_id="m1", event=EmailEvent.Kind.SENT, occurred_at=timezone.now() - timedelta(hours=30)
     )

@@ -506,7 +506,7 @@ def test_a_dry_run_reports_the_alerts_it_would_make_without_an_id_and_texts_nobo
 
 @pytest.mark.django_db
 def test_a_reopen_alert_names_the_mail_client_it_was_read_in():
-    sent = EmailEventFactory(occurred_at=timezone.now() - timedelta(hours=30))
+    sent = EmailEventFactory(prospect__consented=True, occurred_at=timezone.now() - timedelta(hours=30))
     thunderbird = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
     EmailEventFactory(prospect=sent.prospect, message_id=sent.message_id, event="opened", user_agent=thunderbird)
     call_command("detect_signals", stdout=StringIO())

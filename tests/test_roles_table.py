@@ -35,7 +35,10 @@ CALLER_MAY_RUN = {
     ("prospects.Prospect", "export_email_links"): False,
     # Replacing a leaked ak breaks the links already sent: the founder's call.
     ("prospects.Prospect", "rotate_identity_token"): False,
+    # The consent proof is what a Caller may already read on the prospect's page.
+    ("prospects.Prospect", "export_consent_proof"): True,
     ("tracking.WebhookUnknownRecipients", "delete_selected"): False,
+    ("tracking.MessageOpenCount", "delete_selected"): False,
     ("tracking.Visitor", "delete_selected"): False,
     ("alerts.Alert", "delete_selected"): False,
     ("alerts.Call", "delete_selected"): False,
@@ -62,6 +65,8 @@ CALLER_MAY = {
     "tracking.EmailEvent": VIEW,
     "tracking.Visitor": VIEW,
     "tracking.WebhookUnknownRecipients": NOTHING,
+    # Aggregate opens of messages: nobody in them, nothing a Caller calls about.
+    "tracking.MessageOpenCount": NOTHING,
     # The booking tool's word: a Caller sees who booked and when; nobody adds, edits or deletes one.
     "tracking.Meeting": VIEW,
     "alerts.Alert": VIEW,
@@ -108,6 +113,9 @@ PAGES: dict[str, tuple[Callable[[dict], list], dict[str, int]]] = {
     "backoffice-record-call": (_prospect, {"superuser": 405, "caller": 405, "staff": 405}),
     "backoffice-alert-action": (_alert, {"superuser": 405, "caller": 405, "staff": 405}),
     "admin:prospects_prospect_import": (_none, {"superuser": 200, "caller": 302, "staff": 302}),
+    # Recording a consent change by hand needs the change permission; reading its proof, the view one.
+    "admin:prospects_prospect_consent": (_prospect, {"superuser": 200, "caller": 302, "staff": 302}),
+    "admin:prospects_prospect_consent_export": (_prospect, {"superuser": 200, "caller": 200, "staff": 302}),
     "admin:auth_user_password_change": (
         lambda o: [o["caller_user"].pk],
         {"superuser": 200, "caller": 403, "staff": 403},
