@@ -21,7 +21,7 @@ WORKERS = 8
 def seed(prospects: int) -> None:
     now = timezone.now()
     for n in range(prospects):
-        prospect = ProspectFactory()
+        prospect = ProspectFactory(consented=True)  # its re-opens count
         visitor = f"visitor-c{n:04d}"
         VisitEventFactory(
             visitor_id=visitor,
