@@ -104,7 +104,8 @@ def main() -> None:
     from prospects.models import Prospect
     from tracking.tokens import email_links_for
 
-    prospect = Prospect.objects.create(email="cto@acme.example", name="Ada", company="Acme")
+    # Granted: the identifying pixel and link, the dearer paths (without consent the pixel only counts).
+    prospect = Prospect.objects.create(email="cto@acme.example", name="Ada", company="Acme", tracking_consent="granted")
     links = email_links_for(prospect, message_id="m-1", url=settings.PUBLIC_BASE_URL + "/audit-gratuit-monitoring.html")
     pixel = links.pixel_url[links.pixel_url.index("/t/") :]
     link = (links.link_url or "")[links.link_url.index("/t/") :] if links.link_url else ""
