@@ -24,8 +24,10 @@ RECENT_DAYS = 30
 
 
 def without_pixel_consent() -> Q:
-    """The prospects whose identifying open pixel is not allowed now, as a filter (prospect_allows)."""
-    stopped = Q(status=Prospect.Status.DO_NOT_CONTACT)
+    """The prospects whose identifying open pixel is not allowed now, as a filter (prospect_allows): a
+    refusal and do-not-contact whatever the policy (the opt-out link is in every email), and anyone
+    who has not granted it when the policy asks consent for the pixel."""
+    stopped = Q(status=Prospect.Status.DO_NOT_CONTACT) | Q(tracking_consent=ConsentState.REFUSED)
     if PIXEL not in consent_required_for():
         return stopped
     return stopped | ~Q(tracking_consent=ConsentState.GRANTED)
@@ -48,7 +50,7 @@ def reopen_windows_without_consent(*, days: int = RECENT_DAYS) -> int:
 
 def consent_counts() -> dict[str, Any]:
     by_state = dict(Prospect.objects.values_list("tracking_consent").annotate(n=Count("pk")))
-    states = [(label, by_state.get(value, 0), value) for value, label in ConsentState.choices]
+    states = [(value, by_state.get(value, 0)) for value in ConsentState.values]
     return {
         "consent_policy": consent_policy().describe(),
         "consent_required": bool(consent_required_for()),

@@ -36,8 +36,10 @@ def campaign():
 
 def test_the_messages_without_pixel_consent_are_counted_once_each(campaign, settings):
     assert reopen_windows_without_consent() == 4  # m-1, m-2, m-3 and m-4 (do not contact)
-    settings.TRACKING_CONSENT_FOR = []  # no consent needed: only the do-not-contact lose their re-opens
-    assert reopen_windows_without_consent() == 1
+    # No consent needed: only those who refused (the opt-out link is in every email) and the
+    # do-not-contact lose their re-opens.
+    settings.TRACKING_CONSENT_FOR = []
+    assert reopen_windows_without_consent() == 2
 
 
 def _count(page: str, css_class: str) -> int:
