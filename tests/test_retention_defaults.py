@@ -149,7 +149,8 @@ def test_the_dry_run_lists_who_would_go_and_erases_nothing():
         call_command("erase_inactive_prospects", "--dry-run", stdout=out)
     text = out.getvalue()
     assert text.startswith("1 prospect serait effacé")
-    assert "Jeanne Silence <jeanne@old.example> (Vieille SA)" in text and "recent@new.example" not in text
+    assert "- Jeanne Silence <jeanne@old.example> (Vieille SA) : jamais de nouvelles" in text
+    assert "recent@new.example" not in text
     assert "1096 jours de silence" in text
     assert exists(silent)
     out = io.StringIO()

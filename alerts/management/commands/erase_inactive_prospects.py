@@ -22,7 +22,8 @@ def _line(item: InactiveProspect) -> str:
     days = ngettext("%(count)d day of silence", "%(count)d days of silence", item.silent_days) % {
         "count": item.silent_days
     }
-    return f"- {who}{f' ({p.company})' if p.company else ''}: {since}; {days}"
+    who += f" ({p.company})" if p.company else ""
+    return "- " + _("%(who)s: %(since)s; %(days)s") % {"who": who, "since": since, "days": days}
 
 
 def _as_json(item: InactiveProspect) -> dict[str, Any]:
