@@ -34,10 +34,11 @@ THEIR_ANSWERS = (ConsentSource.CONSENT_LINK, ConsentSource.OPTOUT_LINK, ConsentS
 EMAIL_REPLY = "email_reply"
 
 
-def contacts_from_them() -> dict[int, datetime]:
-    """Each prospect's newest contact from them in every row still stored: the events (before
-    retention deletes them), bookings, answered calls, replies, their answers about tracking."""
-    newest = event_contacts()
+def contacts_from_them(*, prospect_ids: list[int] | None = None) -> dict[int, datetime]:
+    """Each prospect's (or these prospects') newest contact from them in every row still stored: the
+    events (before retention deletes them), bookings, answered calls, replies, their answers about
+    tracking."""
+    newest = event_contacts(prospect_ids=prospect_ids)
     durable: list[tuple[QuerySet, str]] = [
         (Meeting.objects.all(), "booked_at"),
         (Call.objects.filter(outcome__in=ANSWERED), "called_at"),
@@ -45,6 +46,8 @@ def contacts_from_them() -> dict[int, datetime]:
         (ConsentChange.objects.filter(source__in=THEIR_ANSWERS), "changed_at"),
     ]
     for rows, column in durable:
+        if prospect_ids is not None:
+            rows = rows.filter(prospect_id__in=prospect_ids)
         for prospect_id, at in newest_per_prospect(rows, column).items():
             newest[prospect_id] = max(at, newest.get(prospect_id, at))
     return newest
@@ -73,10 +76,12 @@ def inactive_prospects(*, now: datetime | None = None, days: int | None = None) 
         return []
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
-    live = contacts_from_them()
-    candidates = Prospect.objects.filter(created_at__lt=cutoff).exclude(last_contact_at__gte=cutoff)
+    candidates = list(
+        Prospect.objects.filter(created_at__lt=cutoff).exclude(last_contact_at__gte=cutoff).order_by("created_at", "pk")
+    )
+    live = contacts_from_them(prospect_ids=[p.pk for p in candidates]) if candidates else {}
     found = []
-    for prospect in candidates.order_by("created_at", "pk"):
+    for prospect in candidates:
         known = [at for at in (prospect.last_contact_at, live.get(prospect.pk)) if at is not None]
         last = max(known) if known else None
         silent_since = max(prospect.created_at, last) if last else prospect.created_at

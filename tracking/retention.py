@@ -13,7 +13,7 @@ def newest_per_prospect(rows: QuerySet, column: str) -> dict[int, datetime]:
     return {row["prospect_id"]: row["last"] for row in grouped}
 
 
-def event_contacts(*, before: datetime | None = None) -> dict[int, datetime]:
+def event_contacts(*, before: datetime | None = None, prospect_ids: list[int] | None = None) -> dict[int, datetime]:
     """Each prospect's newest contact *from them* among the stored events (received before `before`):
     a person's click on a tracked link, a CTA click, a visit that came with their personal link (they
     clicked the email's link to get there). Opens are not contact (alerts/inactive.py)."""
@@ -26,6 +26,8 @@ def event_contacts(*, before: datetime | None = None) -> dict[int, datetime]:
     for rows, column in sources:
         if before is not None:
             rows = rows.filter(received_at__lt=before)
+        if prospect_ids is not None:  # only these: the (prospect, time) indexes, not the whole table
+            rows = rows.filter(prospect_id__in=prospect_ids)
         for prospect_id, at in newest_per_prospect(rows, column).items():
             newest[prospect_id] = max(at, newest.get(prospect_id, at))
     return newest
