@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0006_visit_heartbeat_period'),
+        ('tracking', '0007_email_event_opt_outs'),
     ]
 
     operations = [
