@@ -148,6 +148,10 @@ def consent_notice_context() -> dict[str, Any]:
         "controller_name": settings.CONSENT_CONTROLLER_NAME,
         "contact_email": settings.CONSENT_CONTACT_EMAIL,
         "retention_months": round(days / 30.4) if days else 0,
+        # A prospect with no contact from them for this long is erased (0: never).
+        "erase_years": round(settings.PROSPECT_INACTIVE_ERASE_DAYS / 365, 1)
+        if settings.PROSPECT_INACTIVE_ERASE_DAYS
+        else 0,
         "storage_needs_consent": STORAGE in consent_required_for(),
         "pixel_needs_consent": PIXEL in consent_required_for(),
         "notice_version": NOTICE_VERSION,
