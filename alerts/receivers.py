@@ -7,7 +7,7 @@ from typing import Any
 from alerts.dwell import page_view_crossed_threshold
 from alerts.services import alerts_consent_withdrawn
 from alerts.tasks import enqueue_detection
-from prospects.models import ConsentChange, ConsentState
+from prospects.models import ConsentChange, ConsentState, Prospect
 
 
 def detect_now(*, reason: str, **kwargs: Any) -> None:
@@ -30,6 +30,10 @@ def detect_when_dwell_crossed(
 
 
 def stop_alerts_on_refusal(*, instance: ConsentChange, created: bool, **kwargs: Any) -> None:
-    """A refusal (the opt-out link, an unsubscribe, staff) takes effect at once, in its transaction."""
-    if created and instance.state == ConsentState.REFUSED:
+    """A refusal (the opt-out link, staff) takes effect at once, in its transaction. A refusal that comes
+    with do-not-contact (an unsubscribe, a complaint) is left to that status: its waiting alerts are muted
+    where they would leave (digest, summary, release), and hot leads says why."""
+    if not created or instance.state != ConsentState.REFUSED:
+        return
+    if not Prospect.objects.filter(pk=instance.prospect_id, status=Prospect.Status.DO_NOT_CONTACT).exists():
         alerts_consent_withdrawn(prospect_id=instance.prospect_id)
