@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,7 +27,7 @@ from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_relea
 from alerts.calls import call_record
 from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
-from backoffice.funnel import funnel
+from backoffice.funnel import funnel, funnel_period
 from backoffice.hot_leads import hot_leads, opener_for
 from backoffice.timeline import prospect_email_links, prospect_timeline
 from backoffice.unmatched import unmatched_hot_visitors
@@ -142,10 +141,7 @@ FUNNEL_SCALE = 480  # px of a 100 % conversion bar
 def funnel_page(request: HttpRequest) -> HttpResponse:
     _require(request, "alerts.view_alert")
     today = timezone.localdate()
-    end = parse_date(request.GET.get("end") or "") or today
-    start = parse_date(request.GET.get("start") or "") or end - timedelta(days=29)
-    if start > end:
-        start, end = end, start
+    start, end, period_problem = funnel_period(request.GET.get("start", ""), request.GET.get("end", ""), today=today)
     result = funnel(start, end)
     # The chart carries what the table does not: the conversion between two steps (0-100 %) and, as a
     # line on each bar, the same conversion over the period before.
@@ -179,6 +175,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             presets=presets,
             start=start,
             end=end,
+            period_problem=period_problem,
         ),
     )
 
