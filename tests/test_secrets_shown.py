@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from alerts.channels import channel_label
 from alerts.models import AlertDelivery
-from tests.factories import AlertDeliveryFactory, AlertFactory, ProspectFactory
+from tests.factories import AlertDeliveryFactory, AlertFactory, CtaClickFactory, ProspectFactory, VisitEventFactory
 from tests.test_backoffice import caller_client  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,45 @@ def test_a_caller_reads_no_channel_secret_on_any_page(caller_client, channel_del
         assert NTFY_TOPIC not in page, url
         assert "ntfy://ntfy.sh" in page, url
         assert "0123456789abcdef0123456789abcdef" not in page, url
+
+
+# --- 6. The identity token and the links that carry it ------------------------------------------
+
+
+@pytest.fixture
+def prospect_with_events():
+    prospect = ProspectFactory(name="Alice Martin", email="alice@acme-corp.example")
+    visit = VisitEventFactory(prospect=prospect, ak=prospect.identity_token)
+    click = CtaClickFactory(prospect=prospect, ak=prospect.identity_token)
+    return prospect, visit, click
+
+
+def _pages(prospect, visit, click) -> list[str]:
+    return [
+        reverse("backoffice-timeline", args=[prospect.pk]),
+        reverse("admin:prospects_prospect_change", args=[prospect.pk]),
+        reverse("admin:tracking_visitevent_change", args=[visit.pk]),
+        reverse("admin:tracking_ctaclick_change", args=[click.pk]),
+    ]
+
+
+def test_a_caller_reads_no_identity_token_nor_a_minted_link(caller_client, prospect_with_events):  # noqa: F811
+    prospect, visit, click = prospect_with_events
+    for url in _pages(prospect, visit, click):
+        response = caller_client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert prospect.identity_token not in page, url
+        assert "/t/o/" not in page and "/t/c/" not in page, url
+    # Still the prospect's page: who, and their activity.
+    assert "Alice Martin" in caller_client.get(_pages(prospect, visit, click)[0]).content.decode()
+
+
+def test_who_may_change_prospects_still_gets_the_token_and_the_links(staff_client, prospect_with_events):
+    prospect, visit, click = prospect_with_events
+    timeline, prospect_page, visit_page, click_page = (
+        staff_client.get(url).content.decode() for url in _pages(prospect, visit, click)
+    )
+    for page in (timeline, prospect_page):
+        assert prospect.identity_token in page and "/t/o/" in page and "/t/c/" in page
+    assert prospect.identity_token in visit_page and prospect.identity_token in click_page
