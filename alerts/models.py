@@ -105,7 +105,9 @@ class Alert(models.Model):
     @property
     def evidence_sentence(self) -> str:
         """What happened, in the active language ("A cliqué « Réserver audit »")."""
-        return evidence_sentence(self.signal, self.evidence)
+        return evidence_sentence(
+            self.signal, self.evidence, unverified=self.identification == Identification.UNVERIFIED
+        )
 
     @property
     def acknowledged(self) -> bool:
