@@ -153,7 +153,7 @@ class AlertDeliveryAdmin(DeliveryDisplay, ReadOnlyAdmin):
     list_select_related = ["alert__prospect"]
     search_fields = ["recipient", "alert__prospect__name", "alert__prospect__company"]
     # A delivery's page shows the channel as the list does: never its stored label or key in full.
-    fields = ("alert", "notice", *AlertDeliveryInline.fields, "last_error", "created_at", "updated_at")
+    fields = ("alert", "notice", *AlertDeliveryInline.fields, "created_at", "updated_at")
     readonly_fields = fields
 
 
