@@ -100,7 +100,12 @@ class Prospect(models.Model):
         verbose_name_plural = _("prospects")
         ordering = ["company", "name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="prospect_email_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="prospect_email_unique_ci",
+                # What the admin says on a duplicate, rather than the constraint's name.
+                violation_error_message=_("A prospect with this email address already exists."),
+            ),
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="prospect_email_lowercase"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
