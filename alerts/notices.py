@@ -82,20 +82,49 @@ def _digest_text(notice: SmsNotice, budget: int, link: str) -> str:
     return _with_names(text, alerts, budget, link)
 
 
+def _lead_variants(alert: Alert) -> list[str]:
+    """One lead of a digest or summary, fullest first: who, their company, the signal, the number to
+    call (E.164, which a phone dials from the SMS); then shorter forms for when room runs out."""
+    prospect = alert.prospect
+    who = to_gsm7(prospect.name or prospect.email)
+    signal = str(SIGNAL_SHORT.get(Signal(alert.signal), ""))
+    company = to_gsm7(prospect.company)
+    number = f" {prospect.phone}" if prospect.phone else ""
+    variants = [f"{who} ({company}, {signal}){number}" if company else f"{who} ({signal}){number}"]
+    if number:
+        variants.append(f"{who} ({signal}){number}")
+    variants.append(f"{who} ({signal})")
+    return variants
+
+
+def _listing(alerts: list[Alert], room: int) -> str:
+    """As many leads as fit in `room` units, strongest first, each as full as room allows (company and
+    number first to go for the later ones), then "+N" for the ones left out."""
+    chosen: list[str] = []
+    for index, alert in enumerate(alerts):
+        left = len(alerts) - index - 1
+        more = gsm7_units(f", +{left}") if left else 0
+        used = gsm7_units(", ".join(chosen)) + (2 if chosen else 0)
+        fitting = [v for v in _lead_variants(alert) if used + gsm7_units(v) + more <= room]
+        if not fitting:
+            rest = len(alerts) - index
+            return ", ".join(chosen + [f"+{rest}"]) if chosen else ""
+        chosen.append(fitting[0])
+    return ", ".join(chosen)
+
+
 def _with_names(text: str, alerts: list[Alert], budget: int, link: str) -> str:
-    """`text`, then as many of the alerts' leads as fit before the link, in the active language's
-    typography: French puts a space before the colon ("à appeler : Jean"). A plain space: the
-    no-break ones (U+00A0, U+202F) are not GSM-7 and would turn the whole SMS into UCS-2, 70
-    characters a segment (alerts/gsm.py)."""
-    names = ", ".join(
-        f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in alerts
-    )
+    """`text`, then as many of the alerts' leads as fit before the link — strongest first, with their
+    company and number as room allows — in the active language's typography: French puts a space before
+    the colon ("à appeler : Jean"). A plain space: the no-break ones (U+00A0, U+202F) are not GSM-7 and
+    would turn the whole SMS into UCS-2, 70 characters a segment (alerts/gsm.py)."""
     head, listing = to_gsm7(text), _("%(what)s: %(names)s")
     # The separator's cost, measured between two one-letter stand-ins (to_gsm7 trims the ends' spaces).
     separator = gsm7_units(to_gsm7(listing % {"what": "a", "names": "b"})) - 2
     room = budget - gsm7_units(head) - separator - len(link) - 2
-    if names and room > 10:
-        head = to_gsm7(listing % {"what": head, "names": truncate_units(to_gsm7(names), room)})
+    names = _listing(alerts, room) if room > 10 else ""
+    if names:
+        head = to_gsm7(listing % {"what": head, "names": names})
     return truncate_units(head, budget - len(link) - 2) + ". " + link
 
 

@@ -28,6 +28,12 @@ def normalize_phone(raw: str, default_region: str = "FR") -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
+    # phonenumbers reads letters as keypad digits ("06 12 34 AB CD" -> +33612342223): a typo would
+    # have the founder call a stranger. A number is digits, spaces, dots, dashes, brackets and "+".
+    if any(ch.isalpha() for ch in raw):
+        raise ValidationError(
+            _("“%(value)s” contains letters: a phone number is written with digits only."), params={"value": raw}
+        )
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import CappedCountPaginator, EvidenceAdmin
 from tracking.matching import visitor_link_by_hand
+from tracking.meetings_by_hand import meeting_mark
 from tracking.models import (
     CtaClick,
     EmailEvent,
@@ -136,8 +137,28 @@ class VisitorAdmin(admin.ModelAdmin):
 
 @admin.register(Meeting)
 class MeetingAdmin(EvidenceAdmin):
-    """Read-only: a meeting is the booking tool's word (tracking/webhooks/meetings.py), changed only by
-    its next delivery; a call "RDV pris" is recorded from the hot-leads page."""
+    """Read-only but for its outcome: a meeting is the booking tool's word (tracking/webhooks/meetings.py)
+    or the call form's ("RDV pris" with a date); whether it was held, a no-show or cancelled can be
+    written by hand (actions here, buttons on the prospect's page)."""
+
+    actions = ["mark_held", "mark_no_show", "mark_cancelled"]
+
+    def _mark(self, request: HttpRequest, queryset: "QuerySet[Meeting]", status: str) -> None:
+        changed = sum(meeting_mark(meeting=meeting, status=status) for meeting in queryset)
+        label = Meeting.Status(status).label
+        self.message_user(request, _("%(count)d meeting(s) marked: %(status)s.") % {"count": changed, "status": label})
+
+    @admin.action(description=_("Mark held"), permissions=["view"])
+    def mark_held(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.HELD)
+
+    @admin.action(description=_("Mark no-show"), permissions=["view"])
+    def mark_no_show(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.NO_SHOW)
+
+    @admin.action(description=_("Mark cancelled"), permissions=["view"])
+    def mark_cancelled(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.CANCELLED)
 
     list_display = ["starts_at", "prospect", "tool", "status", "identification_display", "booked_at"]
     list_filter = ["status", "tool", ("starts_at", admin.DateFieldListFilter), "match_method"]
