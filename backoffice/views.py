@@ -179,7 +179,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "step": step,
             "width": round(FUNNEL_SCALE * (step.rate or 0)),
             "mark": None if step.previous_rate is None else round(FUNNEL_SCALE * step.previous_rate),
-            "y": 10 + i * 44,
+            "y": 6 + i * 48,
         }
         for i, (above, step) in enumerate(zip(result.steps, result.steps[1:], strict=False))
     ]
@@ -197,7 +197,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             funnel=result,
             transitions=transitions,
             scale=FUNNEL_SCALE,
-            chart_height=10 + len(transitions) * 44,
+            chart_height=10 + len(transitions) * 48,
             previous_start=start - length,
             previous_end=start - timedelta(days=1),
             presets=presets,

@@ -3,9 +3,10 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import CappedCountPaginator, EvidenceAdmin
+from core.admin import CappedCountPaginator, EvidenceAdmin, folded_ids, person_or_robot, seconds
 from tracking.matching import visitor_link_by_hand
 from tracking.meetings_by_hand import meeting_mark
 from tracking.models import (
@@ -19,17 +20,39 @@ from tracking.models import (
 )
 
 
+class ReaderColumns:
+    """What a person reads in an event list: "humain" / "robot" in words, a duration in seconds, the
+    raw ids folded away."""
+
+    @admin.display(description=_("human / robot"), ordering="is_bot")
+    def who(self, obj: VisitEvent | CtaClick) -> SafeString:
+        return person_or_robot(obj.is_bot)
+
+    @admin.display(description=_("ids"))
+    def ids(self, obj: VisitEvent | CtaClick) -> SafeString:
+        return folded_ids(obj.visitor_id, getattr(obj, "page_view_id", ""))
+
+    @admin.display(description=_("visible for"))
+    def visible_for(self, obj: VisitEvent | CtaClick) -> str:
+        return seconds(getattr(obj, "engaged_ms", None))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # The event's page too: words and seconds rather than a boolean icon and raw milliseconds.
+        shown = {"is_bot": "who", "engaged_ms": "visible_for"}
+        return [shown.get(name, name) for name in super().get_fields(request, obj)]  # type: ignore[misc]
+
+
 @admin.register(VisitEvent)
-class VisitEventAdmin(EvidenceAdmin):
-    list_display = ["received_at", "event", "visitor_id", "page_view_id", "prospect", "page", "engaged_ms", "is_bot"]
+class VisitEventAdmin(ReaderColumns, EvidenceAdmin):
+    list_display = ["received_at", "event", "prospect", "page", "visible_for", "who", "ids"]
     list_filter = [("received_at", admin.DateFieldListFilter), "event", "is_bot"]
     search_fields = ["=visitor_id", "=page_view_id"]
     ordering = ["-received_at"]
 
 
 @admin.register(CtaClick)
-class CtaClickAdmin(EvidenceAdmin):
-    list_display = ["received_at", "cta_id", "visitor_id", "prospect", "page", "is_bot"]
+class CtaClickAdmin(ReaderColumns, EvidenceAdmin):
+    list_display = ["received_at", "cta_id", "prospect", "page", "who", "ids"]
     list_filter = [("received_at", admin.DateFieldListFilter), "cta_id", "is_bot"]
     search_fields = ["=visitor_id", "=cta_id"]
     ordering = ["-received_at"]
