@@ -342,7 +342,8 @@ def test_no_page_scrolls_sideways_at_1366_px_and_no_link_is_dead(live_server, dj
             wrapped = page.eval_on_selector_all(
                 'a[href^="tel:"], .badge, time, span.nowrap',
                 "els => els.filter(e => { const r = document.createRange(); r.selectNodeContents(e); "
-                "return new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top))).size > 1; })"
+                "return new Set([...r.getClientRects()].filter(x => x.width > 0)"
+                ".map(x => Math.round(x.top))).size > 1; })"
                 ".map(e => e.textContent.trim())",
             ) + page.eval_on_selector_all(
                 'a[href^="mailto:"], .sms, .delivery, .timeline .what, .prospect-line, td.field-email, '
