@@ -49,8 +49,8 @@ def _when(moment: datetime | None) -> str:
 def prospect_rows(prospects: QuerySet[Prospect]) -> Iterator[dict[str, Any]]:
     ids = list(prospects.values_list("pk", flat=True))
     last_alert: dict[int, Alert] = {}
-    for alert in Alert.objects.filter(prospect_id__in=ids).order_by("prospect_id", "-occurred_at"):
-        last_alert.setdefault(alert.prospect_id, alert)
+    for signal in Alert.objects.filter(prospect_id__in=ids).order_by("prospect_id", "-occurred_at"):
+        last_alert.setdefault(signal.prospect_id, signal)
     calls = dict(
         Call.objects.filter(prospect_id__in=ids)
         .values_list("prospect_id")
@@ -58,8 +58,8 @@ def prospect_rows(prospects: QuerySet[Prospect]) -> Iterator[dict[str, Any]]:
         .values_list("prospect_id", "n")
     )
     last_call: dict[int, Call] = {}
-    for call in Call.objects.filter(prospect_id__in=ids).order_by("prospect_id", "-called_at"):
-        last_call.setdefault(call.prospect_id, call)
+    for made in Call.objects.filter(prospect_id__in=ids).order_by("prospect_id", "-called_at"):
+        last_call.setdefault(made.prospect_id, made)
     meetings = dict(
         Meeting.objects.filter(prospect_id__in=ids)
         .exclude(status=Meeting.Status.RESCHEDULED)
@@ -72,7 +72,8 @@ def prospect_rows(prospects: QuerySet[Prospect]) -> Iterator[dict[str, Any]]:
         next_meeting.setdefault(meeting.prospect_id, meeting.starts_at)
     callbacks = {c.prospect_id: c.callback_at for c in open_callbacks().filter(prospect_id__in=ids)}
     for prospect in prospects.order_by("company", "name", "email"):
-        alert, call = last_alert.get(prospect.pk), last_call.get(prospect.pk)
+        alert: Alert | None = last_alert.get(prospect.pk)
+        call: Call | None = last_call.get(prospect.pk)
         yield {
             "email": prospect.email,
             "name": prospect.name,

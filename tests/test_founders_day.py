@@ -16,12 +16,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from alerts import sms
-from alerts.calls import call_record
 from alerts.callbacks import callbacks_send
+from alerts.calls import call_record
 from alerts.composer import compose_alert_sms, compose_callback_sms, reminder_text
 from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.ledger import ledger
-from alerts.models import AlertDelivery, CallOutcome, SmsNotice
+from alerts.models import CallOutcome, SmsNotice
 from alerts.notices import notice_text, notice_title
 from backoffice.hot_leads import TO_CALL, hot_leads
 from prospects.models import Prospect
