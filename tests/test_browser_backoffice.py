@@ -113,10 +113,12 @@ def test_a_new_lead_appears_by_itself_and_the_call_is_recorded(live_server, djan
         assert page.locator(f'section.lead[data-id="{newcomer.pk}"] a[href="tel:+33199001235"]').count() == 1
 
         card = page.locator(f'section.lead[data-id="{newcomer.pk}"]')
-        card.locator("select[name=outcome]").select_option("meeting_booked")
         card.locator("textarea[name=note]").fill("RDV mardi 10h")
-        card.locator("button[type=submit]").click()
-        page.wait_for_selector(f'section.lead[data-id="{newcomer.pk}"] .badge.done')
+        tuesday = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT10:00")
+        card.locator("input[name=meeting_at]").fill(tuesday)
+        card.locator("button[value=meeting_booked]").click()  # the outcome in one tap
+        # The meeting booked on the phone is a meeting ahead: the card says when.
+        page.wait_for_selector(f'section.lead[data-id="{newcomer.pk}"] .badge.meeting')
 
         page.goto("/admin/backoffice/funnel/")
         meeting = page.locator('tr[data-step="meeting"] td.count').inner_text()
