@@ -98,19 +98,30 @@ def _lead_variants(alert: Alert) -> list[str]:
 
 
 def _listing(alerts: list[Alert], room: int) -> str:
-    """As many leads as fit in `room` units, strongest first, each as full as room allows (company and
-    number first to go for the later ones), then "+N" for the ones left out."""
+    """The strongest lead with its company and number (the founder can call from the SMS), then as many
+    others as fit by name, then — strongest first — their company and number as room allows; "+N" for
+    the leads left to the link."""
+    variants = [_lead_variants(alert) for alert in alerts]
+
+    def text(chosen: list[str]) -> str:
+        rest = len(alerts) - len(chosen)
+        return ", ".join(chosen + ([f"+{rest}"] if rest else []))
+
     chosen: list[str] = []
-    for index, alert in enumerate(alerts):
-        left = len(alerts) - index - 1
-        more = gsm7_units(f", +{left}") if left else 0
-        used = gsm7_units(", ".join(chosen)) + (2 if chosen else 0)
-        fitting = [v for v in _lead_variants(alert) if used + gsm7_units(v) + more <= room]
-        if not fitting:
-            rest = len(alerts) - index
-            return ", ".join(chosen + [f"+{rest}"]) if chosen else ""
-        chosen.append(fitting[0])
-    return ", ".join(chosen)
+    first = next((option for option in variants[0] if gsm7_units(text([option])) <= room), None) if variants else None
+    if first is not None:
+        chosen.append(first)
+    for options in variants[len(chosen) :]:
+        if gsm7_units(text([*chosen, options[-1]])) > room:
+            break
+        chosen.append(options[-1])
+    for index, options in enumerate(variants[: len(chosen)]):
+        for fuller in options[:-1]:
+            trial = [*chosen[:index], fuller, *chosen[index + 1 :]]
+            if gsm7_units(text(trial)) <= room:
+                chosen = trial
+                break
+    return text(chosen) if chosen else ""
 
 
 def _with_names(text: str, alerts: list[Alert], budget: int, link: str) -> str:

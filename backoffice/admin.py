@@ -54,11 +54,15 @@ class ProspectWithActivityAdmin(ProspectAdmin):
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""
         return response
 
-    @admin.action(description=_("Export the list (Excel .xlsx): status, last signal, calls, meetings, call-back"))
+    # The whole list out (phones, emails, pipeline) is the founder's, as editing it is: not a Caller's.
+    @admin.action(
+        description=_("Export the list (Excel .xlsx): status, last signal, calls, meetings, call-back"),
+        permissions=["change"],
+    )
     def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> HttpResponse:
         return self._export(queryset, "xlsx")
 
-    @admin.action(description=_("Export the list (CSV for a French Excel)"))
+    @admin.action(description=_("Export the list (CSV for a French Excel)"), permissions=["change"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> HttpResponse:
         return self._export(queryset, "csv")
 

@@ -290,7 +290,7 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
         "admin/backoffice/timeline.html",
         _context(
             request,
-            str(prospect),
+            _("Activity timeline of %(who)s") % {"who": prospect},
             prospect=prospect,
             entries=prospect_timeline(prospect),
             **prospect_email_links(prospect),

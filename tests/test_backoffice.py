@@ -83,7 +83,7 @@ def test_recording_a_call_acknowledges_alerts_and_moves_the_prospect(caller_clie
     url = reverse("backoffice-record-call", args=[prospect.pk])
     # "RDV pris" asks for the meeting's date and time: without it nothing is recorded, with a sentence.
     refused = caller_client.post(url, {"outcome": "meeting_booked", "note": "Mardi 10h"}, follow=True)
-    assert "Donnez la date et l'heure du RDV" in refused.content.decode() and not Call.objects.exists()
+    assert "Donnez la date et l&#x27;heure du RDV" in refused.content.decode() and not Call.objects.exists()
     response = caller_client.post(
         url, {"outcome": "meeting_booked", "note": "Mardi 10h", "meeting_at": "2026-12-15T10:00"}
     )
@@ -127,7 +127,8 @@ def test_the_timeline_shows_everything_in_order(staff_client):
     CallFactory(prospect=prospect, outcome="voicemail", note="rappeler")
     content = staff_client.get(reverse("backoffice-timeline", args=[prospect.pk])).content.decode()
     assert "120 s" in content  # the visit's dwell
-    order = [content.index(marker) for marker in ["rappeler", "A cliqué « Réserver audit »", "120 s", "Apple"]]
+    history = content[content.index('<ol class="timeline">') :]  # below the call sheet, which leads with "why"
+    order = [history.index(marker) for marker in ["rappeler", "A cliqué « Réserver audit »", "120 s", "Apple"]]
     assert order == sorted(order)
     assert prospect.identity_token in content and "/t/o/" in content
 
