@@ -492,7 +492,7 @@ def prospect_rotate_identity_token(*, prospect: Prospect, by: Any = None) -> str
 DEMO_EMAIL = "demo@arkwatch-demo.example"
 DEMO_FIELDS = {
     "name": "Démo ArkWatch",
-    "company": "DÉMO (à supprimer : manage.py demo_prospect --remove)",
+    "company": "DÉMO, à supprimer",
     "title": "Prospect de démonstration",
     # 01 99 00 xx xx: the French numbering plan's range for fiction (ARCEP), nobody's phone.
     "phone": "+33199000000",
