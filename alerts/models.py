@@ -40,7 +40,7 @@ class Alert(models.Model):
         DISMISSED = "dismissed", _("Dismissed after review")
         GROUPED = "grouped", _("In the hourly summary SMS")
         MEETING = "meeting", _("Not texted: meeting booked")
-        QUIET = "quiet", _("Quiet hours: in the morning digest")
+        QUIET = "quiet", _("Quiet hours: in the digest when they end")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
@@ -69,7 +69,7 @@ class Alert(models.Model):
     # the ledger times the call from the digest's SMS.
     digest = models.ForeignKey(
         "SmsNotice",
-        verbose_name=_("listed in the morning digest"),
+        verbose_name=_("listed in the quiet-hours digest"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -135,6 +135,27 @@ class Call(models.Model):
     # compares openers by their words, which staff may change during a campaign.
     opener = models.CharField(_("opener used"), max_length=300, blank=True)
     via = models.CharField(_("recorded from"), max_length=10, choices=Via.choices, default=Via.OFFICE)
+    # "Rappeler jeudi 10:00": the lead comes back on the hot-leads page then, and the founder is texted
+    # (alerts/callbacks.py). Done once a later call to the prospect is recorded.
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    # The call-back's SMS, written by the one worker that claims it: never two.
+    callback_notice = models.ForeignKey(
+        "SmsNotice",
+        verbose_name=_("call-back SMS"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+    )
+    # "RDV pris" with its date and time: the meeting this call booked (tool "appel").
+    meeting = models.ForeignKey(
+        "tracking.Meeting",
+        verbose_name=_("meeting booked"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("call")
@@ -143,6 +164,7 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["prospect", "-called_at"], name="call_prospect_idx"),
             models.Index(fields=["-called_at"], name="call_time_idx"),
+            models.Index(fields=["callback_at"], name="call_callback_idx"),
         ]
 
     def __str__(self) -> str:
@@ -156,8 +178,11 @@ class SmsNotice(models.Model):
     class Kind(models.TextChoices):
         HELD = "held", _("Held alerts notice")
         SUMMARY = "summary", _("Hourly summary")
-        # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py).
-        DIGEST = "digest", _("Morning digest")
+        # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py),
+        # which may be the evening (quiet days, daytime quiet hours): never called "of the morning".
+        DIGEST = "digest", _("Quiet-hours digest")
+        # A call-back the founder set when recording a call ("rappeler jeudi 10:00"): one per call-back.
+        CALLBACK = "callback", _("Call-back")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     period_start = models.DateTimeField(_("period start"))
@@ -168,7 +193,12 @@ class SmsNotice(models.Model):
     class Meta:
         verbose_name = _("SMS notice")
         verbose_name_plural = _("SMS notices")
-        constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="notice_once_per_period")]
+        constraints = [
+            # Call-backs are one per call (Call.callback_notice), however many fall due at one time.
+            models.UniqueConstraint(
+                fields=["kind", "period_start"], condition=~models.Q(kind="callback"), name="notice_once_per_period"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {moment_display(self.period_start)}"

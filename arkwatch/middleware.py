@@ -3,9 +3,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import ResolverMatch, resolve
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 from core.client import client_ip
 from core.ratelimit import network_of, rate_limited
@@ -78,4 +79,27 @@ class TrackingEndpointsMiddleware:
         if not response.streaming and not response.has_header("Content-Length"):
             # What CommonMiddleware would add: keep-alive clients need it.
             response.headers["Content-Length"] = str(len(response.content))
+        return response
+
+
+class FrenchNotFoundMiddleware:
+    """Under `make run` (DEBUG on) too, an address with nothing there gets the product's French 404
+    (templates/404.html), not Django's English debug page listing every URL of the product. Only
+    Django's own debug page is replaced: the API's JSON 404s and deliberate 404 pages pass untouched."""
+
+    # Django's technical 404 page (django/views/templates/technical_404.html) and nothing else has both.
+    MARKERS = (b'<meta name="robots" content="NONE,NOARCHIVE">', b"<title>Page not found at ")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not response.streaming
+            and all(marker in response.content for marker in self.MARKERS)
+        ):
+            return page_not_found(request, Http404())
         return response

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # DEBUG's English page listing every URL becomes the French 404 (make run is DEBUG).
+    "arkwatch.middleware.FrenchNotFoundMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
     # The tracking endpoints are answered here: nothing below is theirs (see the class).

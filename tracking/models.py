@@ -292,6 +292,8 @@ class WebhookUnknownRecipients(models.Model):
 class BookingTool(models.TextChoices):
     CALCOM = "calcom", "Cal.com"
     CALENDLY = "calendly", "Calendly"
+    # Written by the founder from the call form ("RDV pris" with a date): verified by nature.
+    PHONE = "appel", _("By phone")
 
 
 class Meeting(models.Model):

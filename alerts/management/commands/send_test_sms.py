@@ -24,6 +24,8 @@ class Command(ProductCommand):
         if not recipients:
             raise CommandError(_("No recipient: pass --to or set ALERT_SMS_RECIPIENTS."))
         for number in recipients:
+            if number == "console" and settings.SMS_BACKEND == "console":
+                continue  # development (`make run`): the alerts' own pseudo-recipient, printed, not texted
             try:
                 if not phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
                     raise ValueError
@@ -42,6 +44,16 @@ class Command(ProductCommand):
                         tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}",
                     )
                 )
+                if number == "console":
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            _(
+                                "Printed above, not sent: SMS_BACKEND is console (development). Set the OVH "
+                                "settings and ALERT_SMS_RECIPIENTS in .env for real SMS."
+                            )
+                        )
+                    )
+                    continue
                 self.stdout.write(
                     self.style.SUCCESS(
                         _("Sent to %(number)s through %(backend)s (ids: %(ids)s).")
