@@ -177,6 +177,9 @@ class HourlySmsBudget(models.Model):
 
     hour = models.DateTimeField(_("hour"), unique=True)
     used = models.PositiveIntegerField(_("SMS sent"), default=0)
+    # Unverified alerts spend a budget of their own (ALERT_UNVERIFIED_MAX_PER_HOUR): forged claims
+    # never leave a verified alert waiting for the summary.
+    unverified_used = models.PositiveIntegerField(_("SMS sent about unverified alerts"), default=0)
 
     class Meta:
         verbose_name = _("hourly SMS budget")
@@ -270,21 +273,24 @@ class AlertDelivery(models.Model):
 
 
 class SignalCooldown(models.Model):
-    """The cooldown claim: one row per (prospect, signal), taken by a conditional UPDATE."""
+    """The cooldown claim: one row per (prospect, signal, verified or not), taken by a conditional
+    UPDATE. Unverified alerts take a row of their own: a forged claim never burns the cooldown of the
+    prospect's own verified signal."""
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="+"
     )
     signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    verified = models.BooleanField(_("verified"), default=True)
     last_alerted_at = models.DateTimeField(_("last texted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signal cooldown")
         verbose_name_plural = _("signal cooldowns")
-        constraints = [models.UniqueConstraint(fields=["prospect", "signal"], name="cooldown_once")]
+        constraints = [models.UniqueConstraint(fields=["prospect", "signal", "verified"], name="cooldown_once")]
 
     def __str__(self) -> str:
-        return f"{self.prospect_id}/{self.signal}"
+        return f"{self.prospect_id}/{self.signal}/{'verified' if self.verified else 'unverified'}"
 
 
 class DetectionRun(models.Model):

@@ -275,6 +275,14 @@ ALERT_REMIND_AFTER_MINUTES = env.int("ALERT_REMIND_AFTER_MINUTES", default=None)
 ALERT_REMIND_RECIPIENTS = env.list("ALERT_REMIND_RECIPIENTS", default=[])
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
+# Unverified (claimed) signals have an hourly SMS budget of their own, so that forged claims never spend
+# the verified alerts' ALERT_SMS_MAX_PER_HOUR; and claimed signals for this many different prospects within
+# an hour, from whatever networks, are held for review too (ALERT_HOLD_SUSPICIOUS).
+ALERT_UNVERIFIED_MAX_PER_HOUR = env.int("ALERT_UNVERIFIED_MAX_PER_HOUR", default=3)
+ALERT_HOLD_UNVERIFIED_PROSPECTS = env.int("ALERT_HOLD_UNVERIFIED_PROSPECTS", default=3)
+# A verified booking silences the prospect's other signals until the meeting, if it starts within this
+# many days (a booking months ahead silences nothing).
+MEETING_SILENCE_MAX_DAYS = env.int("MEETING_SILENCE_MAX_DAYS", default=14)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.models import Prospect
-from tracking.models import Meeting, upcoming_meetings
+from tracking.models import Meeting, silencing_meetings
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -37,7 +37,7 @@ class HotLead:
     alerts: list[Alert]  # newest first
     last_call: Call | None
     opener: str = ""
-    meeting: Meeting | None = None  # the next booked meeting not yet past
+    meeting: Meeting | None = None  # the next verified meeting not yet past, within MEETING_SILENCE_MAX_DAYS
 
     @property
     def latest(self) -> datetime:
@@ -119,7 +119,7 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     for call in calls:
         if leads[call.prospect_id].last_call is None:
             leads[call.prospect_id].last_call = call
-    for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
+    for meeting in silencing_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
         leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
     openers = call_openers() if leads else {}
     for lead in leads.values():
