@@ -156,6 +156,8 @@ class SmsNotice(models.Model):
         SUMMARY = "summary", _("Hourly summary")
         # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py).
         DIGEST = "digest", _("Morning digest")
+        # `send_test_sms`, sent directly and kept here as sent: a reply to it must not land on a lead.
+        TEST = "test", _("Test SMS")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     period_start = models.DateTimeField(_("period start"))
@@ -344,13 +346,31 @@ class SmsReply(models.Model):
     sender = models.CharField(_("from"), max_length=32)
     text = models.CharField(_("text"), max_length=160, blank=True)
     received_at = models.DateTimeField(_("received at"))
-    # The alert the reply is about (the sender's most recent alert SMS), and the call it recorded;
-    # both empty for a reply that is no code, or from a number no alert was sent to.
+
+    class Ignored(models.TextChoices):
+        NO_CODE = "no_code", _("Not a code (1, 2, 3 or 9)")
+        UNKNOWN_NUMBER = "unknown_number", _("No SMS was sent to this number")
+        NOT_A_LEAD = "not_a_lead", _("The last SMS to this number was not about one lead")
+        TOO_OLD = "too_old", _("The last SMS to this number is too old (OVH_SMS_REPLY_WINDOW_HOURS)")
+
+    # The alert the reply is about (the lead of the most recent SMS to that number), and the call it
+    # recorded; both empty for a reply that changed nothing, and `ignored` says why.
     alert = models.ForeignKey(
         Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     call = models.ForeignKey(
         Call, verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ignored = models.CharField(_("ignored because"), max_length=20, choices=Ignored.choices, blank=True)
+    # The most recent SMS to that number when the reply came: an alert's (a lead's), or a notice's
+    # (digest, summary, held notice, test SMS). Only the first kind, recent enough, takes a reply.
+    last_sms = models.ForeignKey(
+        AlertDelivery,
+        verbose_name=_("last SMS to this number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

@@ -319,6 +319,9 @@ OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
 # Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
 # needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
 OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
+# A reply applies to a lead only when the most recent SMS to that number was that lead's, sent within
+# this many hours; otherwise it is kept, changes nothing, and the back office says why.
+OVH_SMS_REPLY_WINDOW_HOURS = env.float("OVH_SMS_REPLY_WINDOW_HOURS", default=12)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
@@ -79,6 +79,8 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
     for call in Call.objects.filter(prospect=prospect).select_related("called_by").order_by("-called_at")[:limit]:
         who = call.called_by.get_username() if call.called_by else ""
+        if call.via == Call.Via.SMS_REPLY:
+            who = pgettext("call recorded", "by SMS")
         entries.append(
             TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
         )
