@@ -352,6 +352,7 @@ class SmsReply(models.Model):
         UNKNOWN_NUMBER = "unknown_number", _("No SMS was sent to this number")
         NOT_A_LEAD = "not_a_lead", _("The last SMS to this number was not about one lead")
         TOO_OLD = "too_old", _("The last SMS to this number is too old (OVH_SMS_REPLY_WINDOW_HOURS)")
+        AMBIGUOUS = "ambiguous", _("Two SMS to this number left around the time of the reply")
 
     # The alert the reply is about (the lead of the most recent SMS to that number), and the call it
     # recorded; both empty for a reply that changed nothing, and `ignored` says why.

@@ -28,7 +28,10 @@ from alerts.sms import SmsError, get_sms_backend
 from alerts.sms.base import IncomingSms
 
 logger = logging.getLogger(__name__)
-CLOCK_SLACK = timedelta(minutes=5)
+# OVH's clock (the reply's creationDatetime) and ours (sent_at) are both NTP-set: a reply may carry a
+# time a few seconds before the SMS it answers. Kept small: an SMS sent to the same phone within the
+# slack after a reply would otherwise take that reply.
+CLOCK_SLACK = timedelta(minutes=1)
 
 CODES = {
     "1": CallOutcome.REACHED,
@@ -116,11 +119,29 @@ def _why_ignored(reply: SmsReply, outcome: str | None) -> str:
         return SmsReply.Ignored.NO_CODE
     if last is None:
         return SmsReply.Ignored.UNKNOWN_NUMBER
+    if last.sent_at and last.sent_at > reply.received_at and _another_sms_before(last, reply):
+        # The last SMS left after the reply by our clock (within the slack), and an earlier one was
+        # there to answer: which one the founder answered, nobody can tell.
+        return SmsReply.Ignored.AMBIGUOUS
     if last.alert_id is None:
         return SmsReply.Ignored.NOT_A_LEAD
     if last.sent_at and last.sent_at < reply.received_at - timedelta(hours=settings.OVH_SMS_REPLY_WINDOW_HOURS):
         return SmsReply.Ignored.TOO_OLD
     return ""
+
+
+def _another_sms_before(last: AlertDelivery, reply: SmsReply) -> bool:
+    window = timedelta(hours=settings.OVH_SMS_REPLY_WINDOW_HOURS)
+    return (
+        AlertDelivery.objects.filter(
+            channel=AlertDelivery.Channel.SMS,
+            recipient=last.recipient,
+            sent_at__lte=reply.received_at,
+            sent_at__gte=reply.received_at - window,
+        )
+        .exclude(pk=last.pk)
+        .exists()
+    )
 
 
 def sms_replies_read() -> RepliesReport:

@@ -199,3 +199,15 @@ def test_a_reply_shows_on_the_timeline_as_by_sms(ovh, texted, staff_client):
     page = staff_client.get(reverse("backoffice-timeline", args=[texted.prospect_id])).content.decode()
     assert "Pas de réponse" in page and "par SMS" in page
     assert SmsReply.objects.get().ignored == ""
+
+
+def test_a_reply_timed_between_two_sms_marks_nobody(ovh, texted, run_on_commit):
+    """The second lead's SMS left a few seconds after the reply by our clock: the reply may answer
+    either, so it marks neither."""
+    first_sent = AlertDelivery.objects.get(alert=texted).sent_at
+    at = (first_sent + timedelta(minutes=10)).astimezone().isoformat(timespec="seconds")
+    with time_machine.travel(first_sent + timedelta(minutes=10, seconds=20), tick=False):
+        text_another_lead(ovh, run_on_commit)
+    ovh.reply(FOUNDER, "3", at=at)
+    read(ovh)
+    assert not Call.objects.exists() and SmsReply.objects.get().ignored == SmsReply.Ignored.AMBIGUOUS
