@@ -75,7 +75,9 @@ print(json.dumps({
     "prospects_meeting_booked": list(Prospect.objects.filter(status="meeting_booked").values_list("name", flat=True)),
     "status": dict(Prospect.objects.values_list("name", "status")),
     "calls": [[c.prospect.name, c.get_outcome_display(), c.via] for c in Call.objects.select_related("prospect")],
-    "replies": [[r.text, r.get_ignored_display() or "applied", r.call.prospect.name if r.call else None]
+    # (getattr: the same replay runs against a version before issue 29, which kept no reason.)
+    "replies": [[r.text, getattr(r, "get_ignored_display", str)() or ("applied" if r.call else "ignored"),
+                 r.call.prospect.name if r.call else None]
                 for r in SmsReply.objects.select_related("call__prospect").order_by("pk")],
 }, default=str))
 """
