@@ -159,7 +159,7 @@ class AlertDeliveryAdmin(DeliveryDisplay, ReadOnlyAdmin):
 
 @admin.register(SignalCooldown)
 class SignalCooldownAdmin(ReadOnlyAdmin):
-    list_display = ["prospect", "signal", "last_alerted_at"]
+    list_display = ["prospect", "signal", "verified", "last_alerted_at"]
     list_filter = ["signal"]
     list_select_related = ["prospect"]
 
