@@ -95,6 +95,27 @@ def fallback_deliveries_add(alert: Alert) -> int:
     return len(created)
 
 
+def sms_sent_directly_record(*, number: str, text: str, provider_ids: list[str], now: datetime) -> None:
+    """An SMS that left without the outbox (`send_test_sms` checks the configuration itself) is still
+    the last SMS the phone got: kept as a sent notice, so that a reply to it is not taken for the
+    answer to an earlier alert (alerts/replies.py)."""
+    notice, _created = SmsNotice.objects.get_or_create(
+        kind=SmsNotice.Kind.TEST, period_start=now, defaults={"message": text[:480]}
+    )
+    AlertDelivery.objects.get_or_create(
+        notice=notice,
+        recipient=number,
+        defaults={
+            "label": number,
+            "status": AlertDelivery.Status.SENT,
+            "attempts": 1,
+            "provider_ids": provider_ids,
+            "created_at": now,
+            "sent_at": now,
+        },
+    )
+
+
 def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
     """The notice of this kind for the current hour (alerts/notices.py writes its text), created with
     its rows by the first caller: one notice per kind and hour whatever the number of workers. Its rows

@@ -183,6 +183,8 @@ class SmsNotice(models.Model):
         DIGEST = "digest", _("Quiet-hours digest")
         # A call-back the founder set when recording a call ("rappeler jeudi 10:00"): one per call-back.
         CALLBACK = "callback", _("Call-back")
+        # `send_test_sms`, sent directly and kept here as sent: a reply to it must not land on a lead.
+        TEST = "test", _("Test SMS")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     period_start = models.DateTimeField(_("period start"))
@@ -209,6 +211,9 @@ class HourlySmsBudget(models.Model):
 
     hour = models.DateTimeField(_("hour"), unique=True)
     used = models.PositiveIntegerField(_("SMS sent"), default=0)
+    # Unverified alerts spend a budget of their own (ALERT_UNVERIFIED_MAX_PER_HOUR): forged claims
+    # never leave a verified alert waiting for the summary.
+    unverified_used = models.PositiveIntegerField(_("SMS sent about unverified alerts"), default=0)
 
     class Meta:
         verbose_name = _("hourly SMS budget")
@@ -309,21 +314,24 @@ class AlertDelivery(models.Model):
 
 
 class SignalCooldown(models.Model):
-    """The cooldown claim: one row per (prospect, signal), taken by a conditional UPDATE."""
+    """The cooldown claim: one row per (prospect, signal, verified or not), taken by a conditional
+    UPDATE. Unverified alerts take a row of their own: a forged claim never burns the cooldown of the
+    prospect's own verified signal."""
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="+"
     )
     signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    verified = models.BooleanField(_("verified"), default=True)
     last_alerted_at = models.DateTimeField(_("last texted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signal cooldown")
         verbose_name_plural = _("signal cooldowns")
-        constraints = [models.UniqueConstraint(fields=["prospect", "signal"], name="cooldown_once")]
+        constraints = [models.UniqueConstraint(fields=["prospect", "signal", "verified"], name="cooldown_once")]
 
     def __str__(self) -> str:
-        return f"{self.prospect_id}/{self.signal}"
+        return f"{self.prospect_id}/{self.signal}/{'verified' if self.verified else 'unverified'}"
 
 
 class DetectionRun(models.Model):
@@ -377,13 +385,32 @@ class SmsReply(models.Model):
     sender = models.CharField(_("from"), max_length=32)
     text = models.CharField(_("text"), max_length=160, blank=True)
     received_at = models.DateTimeField(_("received at"))
-    # The alert the reply is about (the sender's most recent alert SMS), and the call it recorded;
-    # both empty for a reply that is no code, or from a number no alert was sent to.
+
+    class Ignored(models.TextChoices):
+        NO_CODE = "no_code", _("Not a code (1, 2, 3 or 9)")
+        UNKNOWN_NUMBER = "unknown_number", _("No SMS was sent to this number")
+        NOT_A_LEAD = "not_a_lead", _("The last SMS to this number was not about one lead")
+        TOO_OLD = "too_old", _("The last SMS to this number is too old (OVH_SMS_REPLY_WINDOW_HOURS)")
+        AMBIGUOUS = "ambiguous", _("Two SMS to this number left around the time of the reply")
+
+    # The alert the reply is about (the lead of the most recent SMS to that number), and the call it
+    # recorded; both empty for a reply that changed nothing, and `ignored` says why.
     alert = models.ForeignKey(
         Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     call = models.ForeignKey(
         Call, verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ignored = models.CharField(_("ignored because"), max_length=20, choices=Ignored.choices, blank=True)
+    # The most recent SMS to that number when the reply came: an alert's (a lead's), or a notice's
+    # (digest, summary, held notice, test SMS). Only the first kind, recent enough, takes a reply.
+    last_sms = models.ForeignKey(
+        AlertDelivery,
+        verbose_name=_("last SMS to this number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

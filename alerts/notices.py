@@ -159,8 +159,8 @@ def _notice_text_now(notice: SmsNotice) -> str:
         if notice.kind == SmsNotice.Kind.HELD:
             count = Alert.objects.filter(status=Alert.Status.HELD).count()
             text = ngettext(
-                "ArkWatch: %(count)d alert held: unverified signals for several prospects from one network",
-                "ArkWatch: %(count)d alerts held: unverified signals for several prospects from one network",
+                "ArkWatch: %(count)d alert held: unverified signals for several prospects within an hour",
+                "ArkWatch: %(count)d alerts held: unverified signals for several prospects within an hour",
                 count,
             ) % {"count": count}
         else:

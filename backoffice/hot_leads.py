@@ -14,7 +14,7 @@ from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.do_not_contact import DoNotContactReason, do_not_contact_reasons
 from prospects.models import Prospect
-from tracking.models import Meeting, upcoming_meetings
+from tracking.models import Meeting, silencing_meetings
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -40,7 +40,7 @@ class HotLead:
     alerts: list[Alert]  # newest first
     last_call: Call | None
     opener: str = ""
-    meeting: Meeting | None = None  # the next booked meeting not yet past
+    meeting: Meeting | None = None  # the next verified meeting not yet past, within MEETING_SILENCE_MAX_DAYS
     do_not_contact: DoNotContactReason | None = None  # why nobody may call them, when they said stop
     callback: Call | None = None  # the call whose call-back nobody has made yet
     now: datetime | None = None
@@ -152,7 +152,7 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     for call in calls:
         if leads[call.prospect_id].last_call is None:
             leads[call.prospect_id].last_call = call
-    for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
+    for meeting in silencing_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
         leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
     reasons = do_not_contact_reasons([lead.prospect for lead in leads.values()])
     for prospect_id, reason in reasons.items():

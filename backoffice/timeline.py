@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from alerts.callbacks import open_callbacks
 from alerts.evidence import evidence_sentence, page_display
@@ -96,6 +96,8 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         Call.objects.filter(prospect=prospect).select_related("called_by", "meeting").order_by("-called_at")[:limit]
     ):
         who = call.called_by.get_username() if call.called_by else ""
+        if call.via == Call.Via.SMS_REPLY:
+            who = pgettext("call recorded", "by SMS")
         title = call.get_outcome_display()
         if call.meeting is not None:
             title += " · " + _("meeting %(when)s") % {"when": moment_display(call.meeting.starts_at)}
