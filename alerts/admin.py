@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown, SmsReply
 from core.admin import CappedCountPaginator
+from core.display import phone_display
 from tracking.models import Identification
 
 
