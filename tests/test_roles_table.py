@@ -37,6 +37,13 @@ CALLER_MAY_RUN = {
     ("prospects.Prospect", "rotate_identity_token"): False,
     # The consent proof is what a Caller may already read on the prospect's page.
     ("prospects.Prospect", "export_consent_proof"): True,
+    # The whole list out (phones, emails, pipeline) is the founder's, as editing it is.
+    ("prospects.Prospect", "export_xlsx"): False,
+    ("prospects.Prospect", "export_csv"): False,
+    # Whoever records the calls records how the meeting went.
+    ("tracking.Meeting", "mark_held"): True,
+    ("tracking.Meeting", "mark_no_show"): True,
+    ("tracking.Meeting", "mark_cancelled"): True,
     ("tracking.WebhookUnknownRecipients", "delete_selected"): False,
     ("tracking.MessageOpenCount", "delete_selected"): False,
     ("tracking.Visitor", "delete_selected"): False,
@@ -45,6 +52,7 @@ CALLER_MAY_RUN = {
     ("alerts.AlertDelivery", "delete_selected"): False,
     ("alerts.SignalCooldown", "delete_selected"): False,
     ("alerts.DetectionRun", "delete_selected"): False,
+    ("alerts.SmsReply", "delete_selected"): False,
     ("auth.Group", "delete_selected"): False,
     ("auth.User", "delete_selected"): False,
     ("django_q.Schedule", "delete_selected"): False,
@@ -75,6 +83,8 @@ CALLER_MAY = {
     "alerts.Call": VIEW,
     "alerts.SignalCooldown": NOTHING,
     "alerts.DetectionRun": NOTHING,
+    # The founder's replies from their phone, and why one changed nothing: the founder's page.
+    "alerts.SmsReply": NOTHING,
     # The first line of each call is theirs to word; nobody adds or removes one.
     "backoffice.CallOpener": (True, False, True, False),
     "auth.Group": NOTHING,
@@ -112,6 +122,7 @@ PAGES: dict[str, tuple[Callable[[dict], list], dict[str, int]]] = {
     # POST only (the POSTs are tested per role below).
     "backoffice-record-call": (_prospect, {"superuser": 405, "caller": 405, "staff": 405}),
     "backoffice-alert-action": (_alert, {"superuser": 405, "caller": 405, "staff": 405}),
+    "backoffice-mark-meeting": (lambda o: [1], {"superuser": 405, "caller": 405, "staff": 405}),
     "admin:prospects_prospect_import": (_none, {"superuser": 200, "caller": 302, "staff": 302}),
     # Recording a consent change by hand needs the change permission; reading its proof, the view one.
     "admin:prospects_prospect_consent": (_prospect, {"superuser": 200, "caller": 302, "staff": 302}),
