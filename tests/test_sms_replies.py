@@ -173,7 +173,7 @@ def test_a_reply_to_the_morning_digest_marks_nobody(ovh, texted, admin_client):
     assert texted.call is None and texted.prospect.status == Prospect.Status.HOT
     assert SmsReply.objects.get().ignored == SmsReply.Ignored.NOT_A_LEAD
     page = admin_client.get(reverse("admin:alerts_smsreply_changelist")).content.decode()
-    assert "Ignorée" in page and "Résumé du matin" in page and "3 jeudi 10h" in page
+    assert "Ignorée" in page and "Résumé des heures calmes" in page and "3 jeudi 10h" in page
 
 
 def test_a_reply_to_a_test_sms_marks_nobody(ovh, texted):
