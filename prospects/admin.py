@@ -57,7 +57,7 @@ def consent_proof_response(prospects: QuerySet[Prospect], filename: str) -> Http
 
 @admin.register(Prospect)
 class ProspectAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "title", "email", "phone_link", "status", "tracking_consent", "created_at"]
+    list_display = ["name", "company", "title", "email", "phone_link", "status", "created_at"]
     list_filter = ["status", "tracking_consent", "sector"]
     search_fields = ["name", "email", "company", "company_domains"]
     date_hierarchy = "created_at"

@@ -233,8 +233,8 @@ def test_the_mail_merge_csv_opens_right_in_a_french_excel_by_default_and_comma_o
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     first, second = raw.decode("utf-8-sig").splitlines()[:2]
-    assert first == "email;name;company;ak;pixel_url;link_url"
+    assert first == "email;name;company;ak;pixel_url;link_url;consent_url;optout_url"
     assert "Hélène Écrivain;Société Générale d'Études" in second
     standard = tmp_path / "m1-standard.csv"
     export("--message-id", "m1", "--dialect", "standard", "--output", str(standard))
-    assert standard.read_bytes().startswith(b"email,name,company,ak,pixel_url,link_url")
+    assert standard.read_bytes().startswith(b"email,name,company,ak,pixel_url,link_url,consent_url,optout_url")
