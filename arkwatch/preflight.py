@@ -18,6 +18,8 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
 
+from prospects.domains import registrable_domain
+
 
 def _(text: str) -> str:
     """In the deployment's language once the settings could be read; before that, as written."""
@@ -118,8 +120,6 @@ def site_of(url: str) -> str:
     """A browser's "site" of an origin: its scheme and registrable domain, the Public Suffix List's private
     section included (every `*.webflow.io`, `*.github.io`, `*.vercel.app` page is a site of its own);
     an IP address or a one-label host is its own site."""
-    from prospects.domains import registrable_domain
-
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     return f"{parts.scheme}://{registrable_domain(host) or host}"
