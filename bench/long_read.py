@@ -11,8 +11,8 @@ number of readers, in the same minutes, with the snippet of git revision REF (e.
 tree's: the comparison is side by side on one server and one machine's load.
 
 Reading starts when the page's script sends its page view (the browser's own request time); the SMS
-is timed at its arrival at the OVH double. Requests are the ones the page sends to ArkWatch, counted
-from the page view to the page's `leave` (script download not counted).
+is timed at its arrival at the OVH double. Requests per page view: the events the server stored for
+it, its `leave` included (the script's download not counted).
 """
 
 import argparse
@@ -46,6 +46,14 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 DWELL_SECONDS = 90
+COUNT_EVENTS = """
+import django, json, sys
+django.setup()
+from django.db.models import Count, Q
+from tracking.models import VisitEvent
+rows = VisitEvent.objects.values("ak").annotate(n=Count("pk"), leaves=Count("pk", filter=Q(event="leave")))
+print(json.dumps({r["ak"]: [r["n"], r["leaves"]] for r in rows}))
+"""
 CREATE_PROSPECTS = """
 import django, json, sys
 django.setup()
@@ -176,6 +184,11 @@ def main() -> None:
             time.sleep(2)
         with sink.lock:
             arrivals = list(sink.arrivals)
+        stored = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", COUNT_EVENTS], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
     pages.shutdown()
     print(
         f"a {args.read_seconds:g} s read in chromium, data-heartbeat=15, SIGNAL_DWELL_SECONDS={DWELL_SECONDS}, "
@@ -187,12 +200,12 @@ def main() -> None:
             if of != snippet:
                 continue
             entry = found[name]
-            requests.append(entry["requests"])
+            requests.append(stored.get(tokens[name], [0, 0])[0])
             sms = [at for at, message in arrivals if name in message]
             if entry["started"] and sms:
                 delays.append(min(sms) - (entry["started"] + DWELL_SECONDS))
             if os.environ.get("BENCH_VERBOSE"):
-                print(f"    {name}: {entry['kinds']}")
+                print(f"    {name}: {entry['kinds']} stored (events, leaves): {stored.get(tokens[name])}")
         shown = ", ".join(f"{d:.2f}" for d in sorted(delays)) or "none"
         print(
             f"  {snippet:6s} SMS after 90 s of reading: +{statistics.median(delays) if delays else float('nan'):.2f} s "

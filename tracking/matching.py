@@ -26,8 +26,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from prospects.domains import domain_of_url, employer_domain_of_email, platform_of_staff_host
 from prospects.consent import LINK, consent_required_for
+from prospects.domains import domain_of_url, employer_domain_of_email, platform_of_staff_host
 from prospects.models import ConsentState, Prospect, parse_ip_ranges
 from tracking.announcements import announce_event
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than

@@ -23,15 +23,18 @@ from tracking.models import MatchMethod, Visitor
 def storage_allowed(*, ak: str, visitor_id: str) -> bool:
     if STORAGE not in consent_required_for():
         return True
-    prospect = Prospect.objects.filter(identity_token=ak).first() if ak else None
-    if prospect is None:
-        visitor = (
-            Visitor.objects.filter(visitor_id=visitor_id, match_method__in=[MatchMethod.AK, MatchMethod.MANUAL])
-            .select_related("prospect")
-            .first()
-        )
-        prospect = visitor.prospect if visitor else None
-    return prospect is not None and prospect_allows(prospect, STORAGE)
+    # Two columns, no model: this runs for every page view (values_list measured about 0.4 ms less than
+    # .first() on models, bench/request_cost.py).
+    columns = ("tracking_consent", "status")
+    row = Prospect.objects.filter(identity_token=ak).values_list(*columns)[:1] if ak else []
+    if not row:
+        verified = Visitor.objects.filter(visitor_id=visitor_id, match_method__in=[MatchMethod.AK, MatchMethod.MANUAL])
+        row = verified.values_list(*(f"prospect__{column}" for column in columns))[:1]
+    found = list(row)
+    if not found or found[0][0] is None:
+        return False
+    consent, status = found[0]
+    return prospect_allows(Prospect(tracking_consent=consent, status=status), STORAGE)
 
 
 def page_view_answer(values: dict[str, Any]) -> bytes:
