@@ -18,7 +18,8 @@ from alerts.delivery import reminder_deliveries_add
 from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
 from alerts.notices import digest_alerts
 from alerts.quiet import quiet_until
-from tracking.models import upcoming_meetings
+from prospects.models import Prospect
+from tracking.models import silencing_meetings
 
 # An alert told longer ago than this is history, not a lead to remind about.
 REMIND_AT_MOST_AFTER = timedelta(hours=24)
@@ -62,13 +63,15 @@ def reminders_send(now: datetime | None = None) -> int:
             detected_at__gte=now - REMIND_AT_MOST_AFTER,
         )
         .exclude(signal=Signal.MEETING_BOOKED)
+        # Said stop since the SMS (an unsubscribe): no reminder to call them.
+        .exclude(prospect__status=Prospect.Status.DO_NOT_CONTACT)
         .order_by("prospect_id", "-detected_at")
     )
     leads = [(alert, alert.detected_at) for alert in texted] + _told_in_a_digest(now, after)
     reminded_lately = set(
         Alert.objects.filter(reminded_at__gte=now - REMIND_AT_MOST_AFTER).values_list("prospect_id", flat=True)
     )
-    booked = set(upcoming_meetings(now).values_list("prospect_id", flat=True))
+    booked = set(silencing_meetings(now).values_list("prospect_id", flat=True))
     sent = 0
     # The newest told alert of each lead only.
     for alert, _told_at in sorted(leads, key=lambda lead: (lead[0].prospect_id, -lead[1].timestamp())):

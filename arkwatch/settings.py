@@ -25,10 +25,32 @@ if ENV_FILE.exists():
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def _loopback_host(host: str) -> bool:
+    """A host name only this machine reaches (as ALLOWED_HOSTS writes it): localhost and its
+    sub-domains, 127.0.0.0/8, ::1. "*" and every other name may be reached from the network."""
+    name = host.strip().lower().strip("[]").rstrip(".")
+    if name in ("localhost", "::1") or name.endswith(".localhost") or name == "testserver":
+        return True
+    return bool(re.fullmatch(r"127(?:\.\d{1,3}){3}", name))
+
+
 if DEBUG:
-    # `or`: an empty `SECRET_KEY=` line (as in a copied .env.example) means "not set" too.
-    SECRET_KEY = env("SECRET_KEY", default="") or "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+    # `or`: an empty `SECRET_KEY=` line (as in a copied .env.example) means "not set" too. The
+    # development key is public (it is in this file): tokens, links and sessions signed with it can be
+    # forged by anyone, so it is used only while the server answers to this machine alone.
+    SECRET_KEY = env("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        exposed = [host for host in ALLOWED_HOSTS if not _loopback_host(host)]
+        if exposed:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is empty while ALLOWED_HOSTS names {', '.join(exposed)}, which other machines "
+                f"reach: set SECRET_KEY to 50+ random characters (e.g. `openssl rand -base64 48`) in "
+                f"{ENV_FILE} or the environment; the development key is public and anyone could sign "
+                f"links and sessions with it."
+            )
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:
@@ -63,6 +85,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # DEBUG's English page listing every URL becomes the French 404 (make run is DEBUG).
+    "arkwatch.middleware.FrenchNotFoundMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
     # The tracking endpoints are answered here: nothing below is theirs (see the class).
@@ -225,7 +249,13 @@ TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
 # (/static/tracker.js, /api/track/*) keep answering for snippets already pasted into pages.
 TRACKING_SCRIPT_PATH = "/" + env("TRACKING_SCRIPT_PATH", default="/js/page.js").strip("/")
 TRACKING_EVENTS_PATH = "/" + env("TRACKING_EVENTS_PATH", default="/api/page").strip("/")
-EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
+# Nothing kept forever (docs/privacy.md): events 13 months (the CNIL's term for audience measurement
+# data), then deleted by the daily schedule; 0 keeps them until purged by hand.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
+# A prospect with no contact from them (a click, a reply, a booking, an answered call; opens do not
+# count) for this long is erased as forget_prospect erases, by the same daily schedule; 0 = never.
+# Three years: the CNIL's term for B2B prospects who never answered.
+PROSPECT_INACTIVE_ERASE_DAYS = env.int("PROSPECT_INACTIVE_ERASE_DAYS", default=1095)
 # What needs the prospect's consent (prospects/consent.py, docs/privacy.md): `pixel` (identifying opens),
 # `storage` (anything the tracker writes in the browser), `link` (identification by the personal `ak`).
 # The default follows the CNIL's 2026 recommendation on email pixels and its cookie guidelines; empty:
@@ -285,6 +315,14 @@ ALERT_REMIND_AFTER_MINUTES = env.int("ALERT_REMIND_AFTER_MINUTES", default=None)
 ALERT_REMIND_RECIPIENTS = env.list("ALERT_REMIND_RECIPIENTS", default=[])
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
+# Unverified (claimed) signals have an hourly SMS budget of their own, so that forged claims never spend
+# the verified alerts' ALERT_SMS_MAX_PER_HOUR; and claimed signals for this many different prospects within
+# an hour, from whatever networks, are held for review too (ALERT_HOLD_SUSPICIOUS).
+ALERT_UNVERIFIED_MAX_PER_HOUR = env.int("ALERT_UNVERIFIED_MAX_PER_HOUR", default=3)
+ALERT_HOLD_UNVERIFIED_PROSPECTS = env.int("ALERT_HOLD_UNVERIFIED_PROSPECTS", default=3)
+# A verified booking silences the prospect's other signals until the meeting, if it starts within this
+# many days (a booking months ahead silences nothing).
+MEETING_SILENCE_MAX_DAYS = env.int("MEETING_SILENCE_MAX_DAYS", default=14)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
@@ -321,6 +359,9 @@ OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
 # Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
 # needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
 OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
+# A reply applies to a lead only when the most recent SMS to that number was that lead's, sent within
+# this many hours; otherwise it is kept, changes nothing, and the back office says why.
+OVH_SMS_REPLY_WINDOW_HOURS = env.float("OVH_SMS_REPLY_WINDOW_HOURS", default=12)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

@@ -28,6 +28,12 @@ def normalize_phone(raw: str, default_region: str = "FR") -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
+    # phonenumbers reads letters as keypad digits ("06 12 34 AB CD" -> +33612342223): a typo would
+    # have the founder call a stranger. A number is digits, spaces, dots, dashes, brackets and "+".
+    if any(ch.isalpha() for ch in raw):
+        raise ValidationError(
+            _("“%(value)s” contains letters: a phone number is written with digits only."), params={"value": raw}
+        )
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -122,13 +128,22 @@ class Prospect(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The last time *they* reached out (a click, a reply, a booking, an answered call; opens do not
+    # count), carried over from events before retention deletes them (alerts/inactive.py): a prospect
+    # silent for PROSPECT_INACTIVE_ERASE_DAYS since then (or since created) is erased.
+    last_contact_at = models.DateTimeField(_("last contact from them"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("prospect")
         verbose_name_plural = _("prospects")
         ordering = ["company", "name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="prospect_email_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="prospect_email_unique_ci",
+                # What the admin says on a duplicate, rather than the constraint's name.
+                violation_error_message=_("A prospect with this email address already exists."),
+            ),
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="prospect_email_lowercase"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),

@@ -54,9 +54,8 @@ def browser_page(base_url: str):
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def log_in(page, username: str, password: str, *, width: int = 1366) -> None:
-    """Log into the admin at `width` px (1,366: the screenshots' width)."""
-    page.set_viewport_size({"width": width, "height": 900})
+def log_in(page, username: str, password: str) -> None:
+    """The admin's login form, as a person fills it."""
     page.goto("/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)

@@ -26,6 +26,7 @@ def test_the_dashboard_shows_the_tracker_reach_at_1366_px(live_server, django_us
         if n % 17 != 3:  # 3, 20 and 37: their blocker stopped the tracker
             VisitEventFactory(ak=prospect.identity_token, event="pageview", received_at=clicked + timedelta(seconds=4))
     with browser_page(live_server.url) as page:
+        page.set_viewport_size({"width": 1366, "height": 900})
         log_in(page, "founder", "a-long-test-password")
         panel = page.locator("#tracker-reach")
         assert "Portée du traceur : 47 / 50 visites" in panel.inner_text()

@@ -4,12 +4,17 @@ These run the real scripts as a user would (subprocesses, a throwaway SQLite dat
 ENV_FILE pointing at a temporary file so that the developer's own .env is never read or written.
 """
 
+import ast
+import importlib.metadata
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+import tomllib
 from pathlib import Path
 
 from bench.processes import answers_healthz, free_port
@@ -165,6 +170,45 @@ def test_ctrl_c_stops_the_web_server_and_the_cluster_within_five_seconds(tmp_pat
     assert "wait:" not in stderr and "No child processes" not in stderr and "Traceback" not in stderr
 
 
+def test_a_second_make_run_on_the_same_data_is_refused_and_the_address_never_left_stale(tmp_path):
+    """One worker cluster per SQLite database: a second `make run` on the same data/, even on another
+    port, says so and changes nothing; the served address printed for step 3 is this server's, and it
+    is forgotten when the server stops."""
+    port, other = free_port(), free_port()
+    env = fresh_shell_env(tmp_path, PORT=str(port), ADMIN_PASSWORD="pw-for-tests-only-42")
+    stderr_path = tmp_path / "stderr"
+    with open(tmp_path / "stdout", "wb") as out, open(stderr_path, "wb") as err:
+        process = start_run(env, out, err)
+    try:
+        wait_until_it_answers(process, port, stderr_path)
+        printed = (tmp_path / "stdout").read_text()
+        assert f"--url http://127.0.0.1:{port}/audit-gratuit-monitoring.html" in printed
+        served_at = tmp_path / "data" / "served-at"
+        assert served_at.read_text().strip() == f"http://127.0.0.1:{port}"
+
+        second = subprocess.run(
+            [str(ROOT / "bin" / "run")],
+            cwd=ROOT,
+            env={**env, "PORT": str(other)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"un autre make run utilise déjà {tmp_path / 'data'}/" in second.stderr
+        assert f"http://127.0.0.1:{port}" in second.stderr and "Traceback" not in second.stderr
+        assert served_at.read_text().strip() == f"http://127.0.0.1:{port}", "the running server's address stays"
+        assert not answers_healthz(other)
+
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=10)
+        assert not served_at.exists(), "a stopped server's address must not be left for the next command"
+    finally:
+        if process.poll() is None or group_exists(process.pid):
+            kill_all(descendants(process.pid))
+            process.wait()
+
+
 def test_if_the_supervisor_is_killed_its_children_die_with_it(tmp_path):
     """SIGKILL leaves bin/run no chance to stop anything: the kernel's parent-death signal does."""
     port = free_port()
@@ -210,7 +254,8 @@ def test_links_follow_the_port_make_run_serves_on(tmp_path):
     links = manage(env, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")
     assert "http://127.0.0.1:18900/t/o/" in links.stdout, links.stderr
     # A second terminal (no PORT) follows where make run serves: bin/run leaves the address in DATA_DIR.
-    assert 'echo "http://$LINK_HOST:$PORT" > "${DATA_DIR:-data}/served-at"' in (ROOT / "bin" / "run").read_text()
+    assert 'SERVED="http://$LINK_HOST:$PORT"' in (ROOT / "bin" / "run").read_text()
+    assert 'echo "$SERVED" > "$DATA/served-at"' in (ROOT / "bin" / "run").read_text()
     (tmp_path / "data" / "served-at").write_text("http://127.0.0.1:18900\n")
     second = fresh_shell_env(tmp_path, DEBUG="true")
     links = manage(second, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")
@@ -234,4 +279,48 @@ def test_make_run_installs_what_running_needs_and_make_test_what_testing_needs(t
     run, test, install = planned("run"), planned("test"), planned("install")
     assert "pip install --quiet -e .\n" in run and "[test" not in run
     assert '-e ".[test]"' in test and "dev" not in test
-    assert '-e ".[test,dev]"' in install  # CI: .ci/run runs `make install`, then lint and `make test`
+    assert '-e ".[test,dev]"' in install  # CI: .ci/run runs `make test` first, then `make install` for lint
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0].lower().replace("_", "-") for req in requirements}
+
+
+def _names_a_package_to_load(node: ast.AST) -> bool:
+    """`importlib.resources.files("pkg")` or `importlib.import_module("pkg")`: an import all the same."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("files", "import_module")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
+def test_every_package_a_test_imports_is_installed_by_make_test():
+    """`make test` on a fresh machine installs the product and the `test` extra only: a test importing a
+    package of the `dev` extra (fake-useragent once) fails there with ModuleNotFoundError."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    distributions = importlib.metadata.packages_distributions()
+    own = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}
+    missing = {}
+    for test_file in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(test_file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            elif _names_a_package_to_load(node):
+                modules = [node.args[0].value]  # type: ignore[attr-defined]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in own:
+                    continue
+                names = {name.lower().replace("_", "-") for name in distributions.get(top, [top])}
+                if not names & installed:
+                    missing[top] = test_file.name
+    assert missing == {}, f"imported by tests but not in the product nor the test extra: {missing}"

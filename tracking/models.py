@@ -214,6 +214,15 @@ class EmailEvent(models.Model):
         OPENED = "opened", _("Opened")
         CLICKED = "clicked", _("Clicked")
         BOUNCED = "bounced", _("Bounced")
+        # The person's own "stop" through the email service (an unsubscribe link, a spam button): the
+        # prospect becomes do-not-contact with tracking refused (tracking/webhooks/services.py).
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    # What an email sender may post to /api/track/email (docs/interface.md §2); an opt-out comes only
+    # from an email service's authenticated webhook.
+    API_KINDS = (Kind.SENT, Kind.DELIVERED, Kind.OPENED, Kind.CLICKED, Kind.BOUNCED)
+    OPT_OUTS = (Kind.UNSUBSCRIBED, Kind.COMPLAINED)
 
     class Source(models.TextChoices):
         API = "api", _("Email sender (API)")
@@ -225,7 +234,7 @@ class EmailEvent(models.Model):
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
     )
     message_id = models.CharField(_("message id"), max_length=200)
-    event = models.CharField(_("event"), max_length=10, choices=Kind.choices)
+    event = models.CharField(_("event"), max_length=12, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"))
     source = models.CharField(_("source"), max_length=5, choices=Source.choices, default=Source.API)
@@ -283,6 +292,8 @@ class WebhookUnknownRecipients(models.Model):
 class BookingTool(models.TextChoices):
     CALCOM = "calcom", "Cal.com"
     CALENDLY = "calendly", "Calendly"
+    # Written by the founder from the call form ("RDV pris" with a date): verified by nature.
+    PHONE = "appel", _("By phone")
 
 
 class Meeting(models.Model):
@@ -313,6 +324,9 @@ class Meeting(models.Model):
     # When the tool reported this booking (or its new time): detection reads the bookings since its last
     # window by this column, and the ledger traces what preceded it.
     booked_at = models.DateTimeField(_("booked at"))
+    # The prospect's status before this (verified) booking moved it to "meeting booked": a cancellation
+    # puts it back. Empty when the booking moved nothing (unverified, or a status it never changes).
+    prospect_status_before = models.CharField(_("prospect status before the booking"), max_length=20, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -384,3 +398,12 @@ def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
     """Booked meetings not yet over (docs/interface.md: until then the prospect is not texted for its other
     signals)."""
     return Meeting.objects.filter(status=Meeting.Status.BOOKED).exclude(meetings_over(now))
+
+
+def silencing_meetings(now: datetime) -> "models.QuerySet[Meeting]":
+    """The upcoming meetings that silence their prospect's other signals, keep it off "to call" and
+    stop reminders: verified ones only (the booking link's ak; an email typed into a public booking
+    page proves nothing), starting within MEETING_SILENCE_MAX_DAYS (a booking months ahead is no
+    reason to stay quiet now)."""
+    horizon = now + timedelta(days=settings.MEETING_SILENCE_MAX_DAYS)
+    return upcoming_meetings(now).filter(match_method__in=VERIFIED_METHODS, starts_at__lte=horizon)
