@@ -244,6 +244,11 @@ TRACKING_MAX_BODY_BYTES = 8 * 1024
 TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
+# Where the snippet and its events are served (tracking/urls.py). Ad blockers' lists target words such as
+# track, tracker, pixel, beacon, collect, analytics: the defaults use none of them. The old paths
+# (/static/tracker.js, /api/track/*) keep answering for snippets already pasted into pages.
+TRACKING_SCRIPT_PATH = "/" + env("TRACKING_SCRIPT_PATH", default="/js/page.js").strip("/")
+TRACKING_EVENTS_PATH = "/" + env("TRACKING_EVENTS_PATH", default="/api/page").strip("/")
 # Nothing kept forever (docs/privacy.md): events 13 months (the CNIL's term for audience measurement
 # data), then deleted by the daily schedule; 0 keeps them until purged by hand.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
@@ -271,9 +276,9 @@ WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
-# The public tracking API (tracking/urls.py): everything under /api/track (the older names included)
-# and the email pixel and link under /t/.
-CORS_URLS_REGEX = r"^/(api/track|t/)"
+# The public tracking API (tracking/urls.py): the snippet's events (TRACKING_EVENTS_PATH and its default
+# /api/page), everything under /api/track (the older names) and the email pixel and link under /t/.
+CORS_URLS_REGEX = rf"^/(api/track|api/page/|t/|{re.escape(TRACKING_EVENTS_PATH.strip('/'))}/)"
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 

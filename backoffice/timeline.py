@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
@@ -16,6 +16,15 @@ from alerts.callbacks import open_callbacks
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
 from backoffice.hot_leads import call_openers
+from backoffice.timeline_reasons import (
+    alerts_by_key,
+    click_reason,
+    email_reason,
+    events_given_to_others,
+    given_to,
+    page_view_rows,
+    visit_reasons,
+)
 from core.display import moment_display
 from prospects.do_not_contact import PROVIDER_NAMES
 from prospects.models import Prospect
@@ -48,18 +57,10 @@ class TimelineEntry:
 
 def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    page_views = (
-        VisitEvent.objects.filter(prospect=prospect)
-        .exclude(page_view_id="")
-        .values("page_view_id", "page")
-        .annotate(
-            first=Min("received_at"),
-            last=Max("received_at"),
-            events=Count("pk"),
-            bot=Count("pk", filter=Q(is_bot=True)),
-        )
-        .order_by("-first")[:limit]
-    )
+    # Each event that texted nobody says why (backoffice/timeline_reasons.py).
+    alerts = alerts_by_key(prospect)
+    page_views = page_view_rows(prospect, limit=limit)
+    reasons = visit_reasons(prospect, page_views, alerts)
     for view in page_views:
         seconds = int((view["last"] - view["first"]).total_seconds())
         events = ngettext("%(count)d event", "%(count)d events", view["events"]) % {"count": view["events"]}
@@ -68,15 +69,17 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
                 view["first"],
                 "visit",
                 _("%(seconds)d s on %(page)s") % {"seconds": seconds, "page": page_display(view["page"])},
-                events,
+                _joined(events, reasons[view["page_view_id"]]),
                 machine=bool(view["bot"]),
             )
         )
-    for click in CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+    own_clicks = Q(prospect=prospect) | Q(prospect__isnull=True, ak=prospect.identity_token)
+    for click in CtaClick.objects.filter(own_clicks).order_by("-received_at")[:limit]:
         title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
-        entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
+        detail = _joined(page_display(click.page), click_reason(prospect, click, alerts))
+        entries.append(TimelineEntry(click.received_at, "cta", title, detail, machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        detail = event.why_machine if event.machine_reason else ""
+        detail = email_reason(prospect, event, alerts)
         if event.event in EmailEvent.OPT_OUTS:  # which service said it (the message id is in the details)
             provider = (event.provider_event_id or "").partition(":")[0]
             detail = PROVIDER_NAMES.get(provider, provider)
@@ -90,6 +93,12 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
                 technical=event.message_id,
             )
         )
+    for other in events_given_to_others(prospect, limit=limit):
+        if other.kind == "cta":
+            title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": other.cta_id})
+        else:
+            title = _("Visit of %(page)s") % {"page": page_display(other.page)}
+        entries.append(TimelineEntry(other.at, other.kind, title, given_to(other.owner)))
     for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
     for call in (
@@ -107,6 +116,10 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
     entries += _retired_token_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
 
 
 def prospect_call_sheet(prospect: Prospect, *, alert_id: int | None = None) -> dict[str, Any]:
