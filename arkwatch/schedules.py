@@ -7,13 +7,14 @@ from django_q.models import Schedule
 
 from alerts.tasks import read_sms_replies_task, relay_deliveries_task, run_detection_cycle_task, task_path
 from core.ratelimit import purge_expired_counters
-from tracking.tasks import purge_events_task
+from tracking.tasks import purge_events_task, read_mailbox_task
 
 DETECTION_SCHEDULE = "arkwatch: detect signals"
 PURGE_SCHEDULE = "arkwatch: purge old events"
 RELAY_SCHEDULE = "arkwatch: retry SMS deliveries"
 REPLIES_SCHEDULE = "arkwatch: read SMS replies"
 COUNTERS_SCHEDULE = "arkwatch: forget expired rate-limit counters"
+MAILBOX_SCHEDULE = "arkwatch: read replies in the mailbox (IMAP)"
 
 
 def ensure_schedules() -> list[str]:
@@ -53,6 +54,21 @@ def ensure_schedules() -> list[str]:
             changed.append(REPLIES_SCHEDULE)
     elif Schedule.objects.filter(name=REPLIES_SCHEDULE).delete()[0]:
         changed.append(REPLIES_SCHEDULE)
+    # Replies to the prospecting emails, read every minute from the founder's mailbox (IMAP_URL).
+    if settings.IMAP_URL:
+        _, created = Schedule.objects.get_or_create(
+            name=MAILBOX_SCHEDULE,
+            defaults={
+                "func": task_path(read_mailbox_task),
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+                "repeats": -1,
+            },
+        )
+        if created:
+            changed.append(MAILBOX_SCHEDULE)
+    elif Schedule.objects.filter(name=MAILBOX_SCHEDULE).delete()[0]:
+        changed.append(MAILBOX_SCHEDULE)
     if settings.EVENT_RETENTION_DAYS:
         _, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,

@@ -220,6 +220,7 @@ class EmailEvent(models.Model):
         PIXEL = "pixel", _("Open pixel")
         LINK = "link", _("Tracked link")
         WEBHOOK = "hook", _("Email service webhook")
+        REPLY = "reply", _("Bounce read in the replies")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
@@ -384,3 +385,7 @@ def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
     """Booked meetings not yet over (docs/interface.md: until then the prospect is not texted for its other
     signals)."""
     return Meeting.objects.filter(status=Meeting.Status.BOOKED).exclude(meetings_over(now))
+
+
+# Replies read from the mailbox or inbound webhooks live in their own module (tracking/replies/).
+from tracking.replies.models import InboundReply, MailboxCursor, ReplyKind  # noqa: E402, F401
