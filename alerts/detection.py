@@ -25,9 +25,9 @@ from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
 from tracking.models import (
     CtaClick,
-    InboundReply,
     EmailEvent,
     Identification,
+    InboundReply,
     Meeting,
     ReplyKind,
     VisitEvent,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from tracking.models import Meeting, meetings_held
+from tracking.models import InboundReply, Meeting, ReplyKind, meetings_held
 
 SENT = (AlertDelivery.Status.SENT, AlertDelivery.Status.RECEIVED)
 # A call that reached someone: the "qualifying call" of the campaign goal.
@@ -138,6 +138,36 @@ class Goal:
         }
 
 
+@dataclass(frozen=True)
+class ReplyRow:
+    """The replies read, per kind: how many, and how many staff corrected by hand (the sorter's
+    mistakes, counted against the kind it first chose)."""
+
+    kind: str
+    label: str
+    count: int
+    corrected: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "count": self.count, "corrected": self.corrected}
+
+
+def reply_rows(since: datetime | None) -> list[ReplyRow]:
+    replies = InboundReply.objects.all()
+    if since:
+        replies = replies.filter(received_at__gte=since)
+    kinds = list(replies.values_list("kind", "sorted_kind"))
+    return [
+        ReplyRow(
+            kind.value,
+            str(kind.label),
+            sum(1 for now_kind, _first in kinds if now_kind == kind),
+            sum(1 for now_kind, first in kinds if first == kind and now_kind != first),
+        )
+        for kind in ReplyKind
+    ]
+
+
 @dataclass
 class Ledger:
     since: datetime | None
@@ -146,6 +176,7 @@ class Ledger:
     meetings: list[MeetingTrace] = field(default_factory=list)
     goal: Goal | None = None
     total: LedgerRow | None = None
+    replies: list[ReplyRow] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +188,7 @@ class Ledger:
             "by_opener": [row.as_dict() for row in self.by_opener],
             "meetings": [trace.as_dict() for trace in self.meetings],
             "goal": self.goal.as_dict() if self.goal else None,
+            "replies": [row.as_dict() for row in self.replies],
         }
 
 
@@ -308,7 +340,7 @@ def ledger(now: datetime | None = None) -> Ledger:
         if call.outcome == CallOutcome.MEETING_BOOKED:
             booked_calls.setdefault(call.pk, False)
 
-    result = Ledger(since=since, meetings=traces, goal=campaign_goal(calls, meetings))
+    result = Ledger(since=since, meetings=traces, goal=campaign_goal(calls, meetings), replies=reply_rows(since))
     for signal in INTENT_SIGNALS:
         mine = [a for a in alerts if a.signal == signal]
         result.by_signal.append(_row(signal.value, str(signal.label), mine, booked_alerts, now))

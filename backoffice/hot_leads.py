@@ -4,7 +4,7 @@ alerts' detected_at index."""
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.models import Prospect
-from tracking.models import Meeting, upcoming_meetings
+from tracking.models import InboundReply, Meeting, ReplyKind, upcoming_meetings
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -38,6 +38,8 @@ class HotLead:
     last_call: Call | None
     opener: str = ""
     meeting: Meeting | None = None  # the next booked meeting not yet past
+    # An out-of-office said when they are back: calling before then reaches nobody.
+    back_on: date | None = None
 
     @property
     def latest(self) -> datetime:
@@ -88,7 +90,8 @@ class HotLead:
             parts += [f"{d.pk}:{d.status}" for d in alert.deliveries.all()]
         opener = hashlib.sha1(self.opener.encode()).hexdigest()[:8]
         meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
-        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting])
+        away = str(self.back_on or "")
+        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting, away])
 
 
 def opener_for(prospect: Prospect) -> str:
@@ -121,6 +124,10 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
             leads[call.prospect_id].last_call = call
     for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
         leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
+    today = timezone.localdate(now)
+    away = InboundReply.objects.filter(prospect_id__in=leads, kind=ReplyKind.AUTO, back_on__gt=today)
+    for reply in away.order_by("received_at"):
+        leads[reply.prospect_id].back_on = reply.back_on  # the latest auto-reply is written last
     openers = call_openers() if leads else {}
     for lead in leads.values():
         lead.opener = openers.get(lead.opener_signal, "")

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, VisitEvent, Visitor
 from tracking.tokens import email_links_for
 
 TIMELINE_KINDS = {
@@ -25,6 +25,7 @@ TIMELINE_KINDS = {
     "alert": pgettext_lazy("timeline entry", "Alert"),
     "call": pgettext_lazy("timeline entry", "Call"),
     "token": pgettext_lazy("timeline entry", "Personal link"),
+    "reply": pgettext_lazy("timeline entry", "Reply"),
 }
 
 
@@ -82,9 +83,34 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         entries.append(
             TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
         )
+    entries += _reply_entries(prospect, limit)
     entries += _retired_token_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _reply_entries(prospect: Prospect, limit: int) -> list[TimelineEntry]:
+    """Each reply read, with the words that sorted it ("Auto-Submitted: auto-replied", "« pas
+    intéressé »"), so the founder sees why it texted or did not, and corrects a wrong sort by hand."""
+    entries = []
+    for reply in InboundReply.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+        title = f"{reply.get_kind_display()} — {reply.reason}" if reply.reason else reply.get_kind_display()
+        parts = [reply.excerpt or reply.subject]
+        if reply.back_on:
+            parts.append(_("back on %(date)s") % {"date": formats.date_format(reply.back_on, "j F Y")})
+        if reply.undeliverable:
+            parts.append(_("address undeliverable"))
+        if reply.identification == Identification.UNVERIFIED:
+            parts.append(_("unverified sender"))
+        if reply.corrected:
+            parts.append(_("sorted by hand (first sorted as %(kind)s)") % {"kind": reply.get_sorted_kind_display()})
+        detail = " · ".join(p for p in parts if p)
+        entries.append(TimelineEntry(reply.received_at, "reply", title, detail, reply.kind in MACHINE_REPLIES))
+    return entries
+
+
+# Replies no person wrote: shown like a machine's visit on the timeline.
+MACHINE_REPLIES = ("auto", "bounce")
 
 
 def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:

@@ -189,3 +189,23 @@ def _bounced_message_id(prospect: Prospect, ids: list[str]) -> str:
     candidates = [*ids, *(f"<{i}>" for i in ids)]
     known = sent.filter(message_id__in=candidates).values_list("message_id", flat=True).first() if ids else None
     return known or sent.order_by("-occurred_at").values_list("message_id", flat=True).first() or ""
+
+
+def reply_correct(*, reply: InboundReply, kind: str, user: object | None) -> InboundReply:
+    """Staff say the sorter was wrong: the reply takes the kind they chose, keeps the one it was sorted
+    as (the ledger counts corrections), and the new kind's effect applies (an unsubscribe makes the
+    prospect do-not-contact, a refusal lost, a bounce marks the address). A reply corrected into a
+    person's reply is not texted now: the founder is the one who just read it."""
+    if kind not in ReplyKind.values:
+        raise ValueError(f"unknown reply kind {kind!r}")
+    if kind == reply.kind:
+        return reply
+    with transaction.atomic():
+        reply.kind = kind
+        reply.undeliverable = kind == ReplyKind.BOUNCE
+        reply.corrected_by = user if getattr(user, "pk", None) else None  # type: ignore[assignment]
+        reply.corrected_at = timezone.now()
+        reply.save(update_fields=["kind", "undeliverable", "corrected_by", "corrected_at"])
+        if kind != ReplyKind.PERSON:
+            reply_kind_apply(reply=reply)
+    return reply
