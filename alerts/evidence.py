@@ -56,7 +56,7 @@ def meeting_predicate(evidence: dict[str, Any]) -> str:
 
 
 # The reply's first words in an SMS: enough to know what they said, short enough for one segment.
-REPLY_WORDS_CHARS = 60
+REPLY_WORDS_CHARS = 40
 
 
 def reply_words(evidence: dict[str, Any], limit: int = REPLY_WORDS_CHARS) -> str:
