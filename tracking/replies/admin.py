@@ -37,7 +37,7 @@ class InboundReplyAdmin(admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
-        return [name for name in self.fields if name != "kind"]
+        return [str(name) for name in self.fields or [] if name != "kind"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # replies come from the mailbox and the webhooks, never typed in

@@ -125,7 +125,7 @@ def _read(mailbox: BaseMailBox, config: ImapConfig, report: PollReport, now: dat
         since = (timezone.localtime(now) - timedelta(days=settings.IMAP_FIRST_SYNC_DAYS)).date()
         criteria = AND(date_gte=since)
     else:
-        criteria = AND(uid=U(cursor.last_uid + 1, "*"))
+        criteria = AND(uid=U(str(cursor.last_uid + 1), "*"))
     highest = cursor.last_uid
     kept: list[str] = []
     for message in mailbox.fetch(criteria, mark_seen=False, limit=BATCH, bulk=50):

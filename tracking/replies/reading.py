@@ -168,7 +168,7 @@ def read_raw(raw: bytes) -> Letter:
         headers=headers,
         text="",
         content_type=message.get_content_type(),
-        report_type=(message.get_param("report-type") or "")
+        report_type=str(message.get_param("report-type") or "")
         if message.get_content_type() == "multipart/report"
         else "",
         unixfrom=message.get_unixfrom() or "",

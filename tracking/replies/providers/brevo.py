@@ -40,7 +40,9 @@ def parse(data: Any) -> list[Inbound]:
 
 def _inbound(item: dict[str, Any]) -> Inbound:
     sender = item.get("From")
-    address = sender.get("Address") if isinstance(sender, dict) else None
+    if not isinstance(sender, dict):
+        raise PayloadError(_("Each message needs “From”: {Name, Address}."))
+    address = sender.get("Address")
     if not isinstance(address, str) or "@" not in address:
         raise PayloadError(_("Each message needs “From”: {Name, Address}."))
     headers: list[tuple[str, str]] = []
