@@ -290,3 +290,28 @@ def test_hot_leads_show_when_an_away_prospect_is_back(claire, read_now, staff_cl
 def test_correcting_to_an_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         reply_correct(reply=InboundReply(kind=ReplyKind.PERSON), kind="spam", user=None)
+
+
+@needs_shared
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", [c for c in shared_cases if c["label"] == "human"], ids=lambda c: c["file"])
+def test_each_real_persons_reply_from_a_prospect_texts(case, run_on_commit):
+    letter = read_raw((SHARED / case["file"]).read_bytes())
+    ProspectFactory(email=letter.sender)
+    written = letter.sent_at or WRITTEN
+    with time_machine.travel(written + timedelta(minutes=1), tick=False):
+        run_on_commit(inbound_reply_record, letter=letter, source="imap")
+    assert len(sms.outbox) == 1 and "a répondu" in sms.outbox[0].body
+
+
+@needs_shared
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", [c for c in shared_cases if c["label"] != "human"], ids=lambda c: c["file"])
+def test_no_real_auto_reply_or_bounce_texts_even_from_a_prospects_address(case, run_on_commit):
+    letter = read_raw((SHARED / case["file"]).read_bytes())
+    if letter.sender:
+        ProspectFactory(email=letter.sender)
+    written = letter.sent_at or WRITTEN
+    with time_machine.travel(written + timedelta(minutes=1), tick=False):
+        run_on_commit(inbound_reply_record, letter=letter, source="imap")
+    assert sms.outbox == [] and not Alert.objects.filter(signal=Signal.EMAIL_REPLY).exists()

@@ -13,8 +13,8 @@ from django_q.models import Schedule
 from alerts import sms
 from alerts.models import Alert
 from arkwatch.schedules import MAILBOX_SCHEDULE, ensure_schedules
+from bench.imap_server import start_imap_server
 from tests.factories import ProspectFactory
-from tests.imap_server import start_imap_server
 from tracking.models import InboundReply, MailboxCursor, ReplyKind
 from tracking.replies.imap import ImapConfigError, imap_config, mailbox_poll
 

@@ -1,6 +1,7 @@
-"""A real IMAP server for the replies tests and bench: mail-devel (pymap's in-memory IMAP, with SMTP to
-deliver into it), started as a child process on free loopback ports. Not a mock of imap-tools: the poll
-talks IMAP over a socket to a server that keeps flags, UIDs and UIDVALIDITY as any server does."""
+"""A real IMAP server for the replies tests and bench (bench/replies.py): mail-devel (pymap's in-memory
+IMAP, with SMTP to deliver into it), started as a child process on free loopback ports. Not a mock of
+imap-tools: the poll talks IMAP over a socket to a server that keeps flags, UIDs and UIDVALIDITY as any
+server does."""
 
 import smtplib
 import socket
