@@ -1,5 +1,6 @@
 """Every periodic job of the product, created idempotently (django-q2's schedule() is not)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -34,41 +35,10 @@ def ensure_schedules() -> list[str]:
         changed.append(DETECTION_SCHEDULE)
     # Expired counters: traffic purges them as it goes; this schedule is for the quiet hours.
     for name, func in ((RELAY_SCHEDULE, relay_deliveries_task), (COUNTERS_SCHEDULE, purge_expired_counters)):
-        _, created = Schedule.objects.get_or_create(
-            name=name,
-            defaults={"func": task_path(func), "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
-        )
-        if created:
-            changed.append(name)
-    if settings.OVH_SMS_REPLIES:
-        _, created = Schedule.objects.get_or_create(
-            name=REPLIES_SCHEDULE,
-            defaults={
-                "func": task_path(read_sms_replies_task),
-                "schedule_type": Schedule.MINUTES,
-                "minutes": 1,
-                "repeats": -1,
-            },
-        )
-        if created:
-            changed.append(REPLIES_SCHEDULE)
-    elif Schedule.objects.filter(name=REPLIES_SCHEDULE).delete()[0]:
-        changed.append(REPLIES_SCHEDULE)
-    # Replies to the prospecting emails, read every minute from the founder's mailbox (IMAP_URL).
-    if settings.IMAP_URL:
-        _, created = Schedule.objects.get_or_create(
-            name=MAILBOX_SCHEDULE,
-            defaults={
-                "func": task_path(read_mailbox_task),
-                "schedule_type": Schedule.MINUTES,
-                "minutes": 1,
-                "repeats": -1,
-            },
-        )
-        if created:
-            changed.append(MAILBOX_SCHEDULE)
-    elif Schedule.objects.filter(name=MAILBOX_SCHEDULE).delete()[0]:
-        changed.append(MAILBOX_SCHEDULE)
+        changed += _every_minute_while(True, name, func)
+    # Replies to the alert SMS (OVH_SMS_REPLIES), and to the prospecting emails in the mailbox (IMAP_URL).
+    changed += _every_minute_while(bool(settings.OVH_SMS_REPLIES), REPLIES_SCHEDULE, read_sms_replies_task)
+    changed += _every_minute_while(bool(settings.IMAP_URL), MAILBOX_SCHEDULE, read_mailbox_task)
     if settings.EVENT_RETENTION_DAYS:
         _, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,
@@ -84,6 +54,17 @@ def ensure_schedules() -> list[str]:
         if Schedule.objects.filter(name=PURGE_SCHEDULE).delete()[0]:
             changed.append(PURGE_SCHEDULE)
     return changed
+
+
+def _every_minute_while(enabled: bool, name: str, func: Callable[..., Any]) -> list[str]:
+    """A one-minute schedule that exists while its setting is on, and is deleted when it goes off."""
+    if not enabled:
+        return [name] if Schedule.objects.filter(name=name).delete()[0] else []
+    _, created = Schedule.objects.get_or_create(
+        name=name,
+        defaults={"func": task_path(func), "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )
+    return [name] if created else []
 
 
 def ensure_schedules_after_migrate(using: str = "default", **kwargs: Any) -> None:

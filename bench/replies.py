@@ -140,6 +140,7 @@ def latency(samples: int) -> None:
                 WEB_WORKERS="3",
                 PYTHON=sys.executable,
                 Q_CLUSTER_NAME=f"bench-{uuid.uuid4().hex[:6]}",
+                Q_LOG_LEVEL="INFO",  # the worker is ready when it logs "Q Cluster"
                 ALERT_SMS_RECIPIENTS="+33199000001",  # fictitious (ARCEP reserves 01 99 00 for fiction)
                 ALERT_SMS_MAX_PER_HOUR="100000",
                 IMAP_URL=server.url,

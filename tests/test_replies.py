@@ -15,6 +15,7 @@ from django.utils import timezone
 from alerts import sms
 from alerts.gsm import gsm7_segments, to_gsm7
 from alerts.models import Alert, Signal
+from alerts.tasks import relay_deliveries_task
 from prospects.models import Prospect
 from tests.factories import EmailEventFactory, ProspectFactory
 from tracking.models import EmailEvent, InboundReply, ReplyKind
@@ -315,3 +316,21 @@ def test_no_real_auto_reply_or_bounce_texts_even_from_a_prospects_address(case, 
     with time_machine.travel(written + timedelta(minutes=1), tick=False):
         run_on_commit(inbound_reply_record, letter=letter, source="imap")
     assert sms.outbox == [] and not Alert.objects.filter(signal=Signal.EMAIL_REPLY).exists()
+
+
+@pytest.mark.django_db
+def test_a_night_reply_is_listed_first_in_the_morning_digest(claire, settings, run_on_commit):
+    settings.ALERT_QUIET_HOURS = "20:00-08:00"
+    settings.TIME_ZONE = "UTC"
+    night = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    raw = (
+        (FRENCH / "person-oui-jeudi.eml")
+        .read_bytes()
+        .replace(b"Tue, 01 Dec 2026 10:05:00", b"Wed, 02 Dec 2026 02:00:00")
+    )
+    with time_machine.travel(night, tick=False):
+        run_on_commit(inbound_reply_record, letter=read_raw(raw), source="imap")
+    assert Alert.objects.get().status == Alert.Status.QUIET and sms.outbox == []
+    with time_machine.travel(datetime(2026, 12, 2, 8, 0, 30, tzinfo=UTC), tick=False):
+        run_on_commit(relay_deliveries_task)
+    assert len(sms.outbox) == 1 and "Claire Dubois" in sms.outbox[0].body and "réponse" in sms.outbox[0].body

@@ -5,7 +5,6 @@
 Brevo signs nothing: the webhook is created with a secret we choose, sent as `Authorization: Bearer
 <token>` (the webhook's bearer authentication) or in the URL as `?token=<token>`: BREVO_INBOUND_TOKEN."""
 
-import hmac
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tracking.replies.providers import Inbound
 from tracking.replies.reading import read_fields
+from tracking.webhooks.brevo import token_valid
 from tracking.webhooks.events import PayloadError, event_at, object_at
 
 NAME = "brevo"
@@ -25,10 +25,7 @@ def configured() -> bool:
 
 
 def authenticate(request: HttpRequest, body: bytes) -> bool:
-    expected = settings.BREVO_INBOUND_TOKEN.encode()
-    scheme, _sep, bearer = request.headers.get("Authorization", "").partition(" ")
-    given = bearer.strip() if scheme.lower() == "bearer" else request.GET.get("token", "")
-    return bool(given) and hmac.compare_digest(given.encode(), expected)
+    return token_valid(request, settings.BREVO_INBOUND_TOKEN)
 
 
 def parse(data: Any) -> list[Inbound]:

@@ -4,9 +4,6 @@
 Postmark signs nothing; the inbound webhook URL carries HTTP basic auth credentials
 (https://user:password@host/api/inbound/postmark), checked against POSTMARK_INBOUND_USER / _PASSWORD."""
 
-import base64
-import binascii
-import hmac
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +13,7 @@ from django.utils.translation import gettext as _
 from tracking.replies.providers import Inbound
 from tracking.replies.reading import read_fields, read_raw
 from tracking.webhooks.events import PayloadError, object_at
+from tracking.webhooks.postmark import basic_auth_valid
 
 NAME = "postmark"
 FORMAT = "json"  # parse(the body as JSON)
@@ -26,17 +24,7 @@ def configured() -> bool:
 
 
 def authenticate(request: HttpRequest, body: bytes) -> bool:
-    scheme, _sep, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, _colon, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, ValueError):
-        return False
-    # Both compared, always: the time taken says nothing about which one was wrong.
-    user_ok = hmac.compare_digest(user.encode(), settings.POSTMARK_INBOUND_USER.encode())
-    password_ok = hmac.compare_digest(password.encode(), settings.POSTMARK_INBOUND_PASSWORD.encode())
-    return user_ok and password_ok
+    return basic_auth_valid(request, settings.POSTMARK_INBOUND_USER, settings.POSTMARK_INBOUND_PASSWORD)
 
 
 def parse(data: Any) -> list[Inbound]:
