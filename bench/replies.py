@@ -158,6 +158,10 @@ def latency(samples: int) -> None:
                 running(serve_cmd("web"), env, web_log, ready=lambda: answers_ping(PORT)),
             ):
                 auth = "Basic " + base64.b64encode(f"{POSTMARK[0]}:{POSTMARK[1]}".encode()).decode()
+                # Warm-up, not counted: every web worker has read a reply (from nobody known: no SMS).
+                warm = json.dumps({"RawEmail": reply("Stranger").as_string()}).encode()
+                for _ in range(6):
+                    post("/api/inbound/postmark", warm, {"Content-Type": "application/json", "Authorization": auth})
                 for n in range(samples):
                     name = f"RepW{n:03d}"
                     body = json.dumps({"RawEmail": reply(name).as_string()}).encode()
@@ -167,13 +171,16 @@ def latency(samples: int) -> None:
                     results["webhook"].append(seconds if seconds is not None else float("inf"))
                 rng = random.Random(30)
                 for n in range(samples):
-                    time.sleep(rng.uniform(0, 30))  # anywhere in the poll's minute
+                    # Anywhere in the poll's minute: a sample starts just after the previous SMS, itself
+                    # just after a poll, so the pause spans a whole minute for the phase to be uniform.
+                    time.sleep(rng.uniform(0, 60))
                     name = f"RepI{n:03d}"
                     sent = time.time()
                     server.deliver(reply(name))
                     seconds = wait_for_sms(sink, name, sent, timeout=180)
                     results["imap"].append(seconds if seconds is not None else float("inf"))
-                    print(f"  imap sample {n + 1}/{samples}: {seconds:.1f} s" if seconds else "  imap: no SMS in 180 s")
+                    shown = f"{seconds:.1f} s" if seconds is not None else "no SMS in 180 s"
+                    print(f"  imap sample {n + 1}/{samples}: {shown}", flush=True)
     finally:
         server.stop()
     print(f"reply → SMS at the OVH double, SQLite + ORM broker, bin/serve (3 web workers + 1 cluster), {samples} each:")

@@ -6,6 +6,7 @@ from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from core.admin import CappedCountPaginator
 from tracking.replies.models import InboundReply, MailboxCursor
 from tracking.replies.services import reply_correct
 
@@ -16,6 +17,9 @@ class InboundReplyAdmin(admin.ModelAdmin):
     list_filter = [("received_at", admin.DateFieldListFilter), "kind", "sorted_kind", "source", "identification"]
     search_fields = ["prospect__email", "sender", "subject"]
     ordering = ["-received_at"]
+    list_select_related = ["prospect"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
     fields = [
         "kind",
         "reason",
@@ -42,6 +46,9 @@ class InboundReplyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # replies come from the mailbox and the webhooks, never typed in
 
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # evidence, like the events: a wrong sort is corrected, not erased
+
     def save_model(self, request: HttpRequest, obj: InboundReply, form: ModelForm, change: bool) -> None:
         kind = form.cleaned_data["kind"]
         fresh = InboundReply.objects.get(pk=obj.pk)
@@ -54,4 +61,10 @@ class MailboxCursorAdmin(admin.ModelAdmin):
     readonly_fields = ["mailbox", "uidvalidity", "last_uid", "polled_at", "error"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
