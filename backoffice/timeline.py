@@ -95,7 +95,8 @@ def _reply_entries(prospect: Prospect, limit: int) -> list[TimelineEntry]:
     entries = []
     for reply in InboundReply.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
         title = f"{reply.get_kind_display()} — {reply.reason}" if reply.reason else reply.get_kind_display()
-        parts = [reply.excerpt or reply.subject]
+        # A person's reply is titled with its first words already: its subject says which email it answers.
+        parts = [reply.subject if reply.kind == "person" else reply.excerpt or reply.subject]
         if reply.back_on:
             parts.append(_("back on %(date)s") % {"date": formats.date_format(reply.back_on, "j F Y")})
         if reply.undeliverable:

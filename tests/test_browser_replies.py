@@ -3,6 +3,7 @@ browser: each reply with the words that sorted it. `ARKWATCH_SCREENSHOTS=docs` k
 
 import os
 from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ def test_the_timeline_shows_why_each_reply_was_sorted(live_server, django_user_m
     )
     now = timezone.now()
     for name, minutes in (("auto-outlook-reponse-automatique.eml", 90), ("person-oui-jeudi.eml", 5)):
+        written = format_datetime(now - timedelta(minutes=minutes + 1)).encode()
         raw = (FRENCH / name).read_bytes().replace(b"@mail.example.fr>", b".browser@mail.example.fr>")
+        raw = raw.replace(b"Tue, 01 Dec 2026 10:05:00 +0000", written)
         with time_machine.travel(now - timedelta(minutes=minutes), tick=False), transaction.atomic():
             inbound_reply_record(letter=read_raw(raw), source="imap")
     with browser_page(live_server.url) as page:
