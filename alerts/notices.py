@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
 from alerts.models import Alert, Signal, SmsNotice
+from prospects.models import Prospect
 from tracking.models import Identification
 
 SIGNAL_SHORT = {
@@ -65,7 +66,10 @@ def digest_alerts(notice: SmsNotice) -> list[Alert]:
         .values_list("period_start", flat=True)
         .first()
     )
-    quiet = Alert.objects.filter(status=Alert.Status.QUIET, detected_at__lte=notice.period_start)
+    # A prospect who said stop during the night (an unsubscribe) is in no digest: the digest is an SMS.
+    quiet = Alert.objects.filter(status=Alert.Status.QUIET, detected_at__lte=notice.period_start).exclude(
+        prospect__status=Prospect.Status.DO_NOT_CONTACT
+    )
     if previous:
         quiet = quiet.filter(detected_at__gt=previous)
 
@@ -132,6 +136,7 @@ def _notice_text_now(notice: SmsNotice) -> str:
                 Alert.objects.filter(
                     status=Alert.Status.GROUPED, detected_at__gte=notice.period_start, detected_at__lt=period_end
                 )
+                .exclude(prospect__status=Prospect.Status.DO_NOT_CONTACT)
                 .select_related("prospect")
                 .order_by("detected_at")
             )

@@ -18,6 +18,7 @@ from alerts.delivery import reminder_deliveries_add
 from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
 from alerts.notices import digest_alerts
 from alerts.quiet import quiet_until
+from prospects.models import Prospect
 from tracking.models import upcoming_meetings
 
 # An alert told longer ago than this is history, not a lead to remind about.
@@ -62,6 +63,8 @@ def reminders_send(now: datetime | None = None) -> int:
             detected_at__gte=now - REMIND_AT_MOST_AFTER,
         )
         .exclude(signal=Signal.MEETING_BOOKED)
+        # Said stop since the SMS (an unsubscribe): no reminder to call them.
+        .exclude(prospect__status=Prospect.Status.DO_NOT_CONTACT)
         .order_by("prospect_id", "-detected_at")
     )
     leads = [(alert, alert.detected_at) for alert in texted] + _told_in_a_digest(now, after)

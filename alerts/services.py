@@ -119,7 +119,12 @@ def alert_text_unless_throttled(
     """The sequence a recorded or released alert ends with, in its transaction: the cooldown (when
     `throttled`), then the hourly budget (when `budget`; past it, the alert waits for the summary),
     else the outbox rows; then the alert is saved and its prospect marked hot. The rows are handed to a
-    worker when the transaction commits."""
+    worker when the transaction commits. A prospect who became do-not-contact meanwhile (an unsubscribe
+    while the alert was held) is muted: never texted."""
+    if prospect.status == Prospect.Status.DO_NOT_CONTACT:
+        alert.status = Alert.Status.MUTED
+        _save_and_mark_hot(alert, prospect, hot=False)
+        return
     if throttled and not _cooldown_take(prospect_id=prospect.pk, signal=alert.signal, now=now):
         alert.status = Alert.Status.COOLDOWN
     elif throttled and budget and not _hourly_budget_spend(now):

@@ -15,10 +15,12 @@ from django_q.tasks import async_task
 
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
+from alerts.inactive import inactive_prospects_erase
 from alerts.receipts import receipts_check
 from alerts.reminders import reminders_send
 from alerts.replies import sms_replies_read
 from core.ratelimit import claim, held, release
+from tracking.retention import purge_events
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +124,15 @@ def _queue_detection(reason: str) -> bool:
         logger.exception("could not enqueue detection (%s); the scheduled cycle will catch up", reason)
         return False
     return True
+
+
+def retention_task() -> dict[str, Any]:
+    """Daily: events older than EVENT_RETENTION_DAYS go (each prospect's last contact kept first), then
+    prospects silent for PROSPECT_INACTIVE_ERASE_DAYS are erased (alerts/inactive.py). Either 0: skipped."""
+    done: dict[str, Any] = {}
+    if settings.EVENT_RETENTION_DAYS:
+        done["events"] = purge_events(older_than_days=settings.EVENT_RETENTION_DAYS)
+    if settings.PROSPECT_INACTIVE_ERASE_DAYS:
+        done["inactive_prospects"] = inactive_prospects_erase().as_dict()
+    logger.info("retention: %s", done)
+    return done

@@ -6,12 +6,18 @@ from typing import Any
 from django.conf import settings
 from django_q.models import Schedule
 
-from alerts.tasks import read_sms_replies_task, relay_deliveries_task, run_detection_cycle_task, task_path
+from alerts.tasks import (
+    read_sms_replies_task,
+    relay_deliveries_task,
+    retention_task,
+    run_detection_cycle_task,
+    task_path,
+)
 from core.ratelimit import purge_expired_counters
-from tracking.tasks import purge_events_task, read_mailbox_task
+from tracking.tasks import read_mailbox_task
 
 DETECTION_SCHEDULE = "arkwatch: detect signals"
-PURGE_SCHEDULE = "arkwatch: purge old events"
+PURGE_SCHEDULE = "arkwatch: purge old events"  # and erase inactive prospects (the name stays for upgrades)
 RELAY_SCHEDULE = "arkwatch: retry SMS deliveries"
 REPLIES_SCHEDULE = "arkwatch: read SMS replies"
 COUNTERS_SCHEDULE = "arkwatch: forget expired rate-limit counters"
@@ -39,16 +45,15 @@ def ensure_schedules() -> list[str]:
     # Replies to the alert SMS (OVH_SMS_REPLIES), and to the prospecting emails in the mailbox (IMAP_URL).
     changed += _every_minute_while(bool(settings.OVH_SMS_REPLIES), REPLIES_SCHEDULE, read_sms_replies_task)
     changed += _every_minute_while(bool(settings.IMAP_URL), MAILBOX_SCHEDULE, read_mailbox_task)
-    if settings.EVENT_RETENTION_DAYS:
-        _, created = Schedule.objects.get_or_create(
+    # Old events and inactive prospects, daily (alerts/tasks.py retention_task); a schedule made by an
+    # earlier version (purge_events_task) is pointed at it.
+    if settings.EVENT_RETENTION_DAYS or settings.PROSPECT_INACTIVE_ERASE_DAYS:
+        purge, created = Schedule.objects.get_or_create(
             name=PURGE_SCHEDULE,
-            defaults={
-                "func": task_path(purge_events_task),
-                "schedule_type": Schedule.DAILY,
-                "repeats": -1,
-            },
+            defaults={"func": task_path(retention_task), "schedule_type": Schedule.DAILY, "repeats": -1},
         )
-        if created:
+        if created or purge.func != task_path(retention_task):
+            Schedule.objects.filter(pk=purge.pk).update(func=task_path(retention_task))
             changed.append(PURGE_SCHEDULE)
     else:
         if Schedule.objects.filter(name=PURGE_SCHEDULE).delete()[0]:

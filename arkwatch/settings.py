@@ -220,7 +220,18 @@ TRACKING_MAX_BODY_BYTES = 8 * 1024
 TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
-EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=0)
+# Nothing kept forever (docs/privacy.md): events 13 months (the CNIL's term for audience measurement
+# data), then deleted by the daily schedule; 0 keeps them until purged by hand.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
+# A prospect with no contact from them (a click, a reply, a booking, an answered call; opens do not
+# count) for this long is erased as forget_prospect erases, by the same daily schedule; 0 = never.
+# Three years: the CNIL's term for B2B prospects who never answered.
+PROSPECT_INACTIVE_ERASE_DAYS = env.int("PROSPECT_INACTIVE_ERASE_DAYS", default=1095)
+# What needs the prospect's consent (prospects/consent.py, docs/privacy.md): `pixel` (identifying opens),
+# `storage` (anything the tracker writes in the browser), `link` (identification by the personal `ak`).
+# The default follows the CNIL's 2026 recommendation on email pixels and its cookie guidelines; empty:
+# nothing needs it (the opt-out link and the unsubscribes still work).
+TRACKING_CONSENT_FOR = env.list("TRACKING_CONSENT_FOR", default=["pixel", "storage"])
 # Email services' webhooks (/api/webhooks/<provider>): an endpoint whose secret is empty answers 404.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")  # base64 DER, as SendGrid shows it
 MAILGUN_WEBHOOK_SIGNING_KEY = env("MAILGUN_WEBHOOK_SIGNING_KEY", default="")

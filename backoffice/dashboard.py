@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from backoffice.charts import charts_context
+from backoffice.consent_counts import consent_context
 from backoffice.hot_leads import TO_CALL, TO_REVIEW, hot_leads
 
 
@@ -33,6 +34,7 @@ PANELS: list[Panel] = [
     Panel("admin/backoffice/dashboard/leads.html", leads_context, "alerts.view_alert"),
     Panel("admin/backoffice/dashboard/charts.html", charts_context, "alerts.view_alert"),
     Panel("admin/backoffice/dashboard/pages.html"),
+    Panel("admin/backoffice/dashboard/consent.html", consent_context, "prospects.view_prospect"),
 ]
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
+from prospects.do_not_contact import DoNotContactReason, do_not_contact_reasons
 from prospects.models import Prospect
 from tracking.models import InboundReply, Meeting, ReplyKind, upcoming_meetings
 
@@ -25,10 +26,11 @@ def call_openers() -> dict[str, str]:
 
 
 # Whether a lead is waiting for a call, has a meeting booked ahead (nothing to call about: the
-# meeting is shown instead), waits for a review of its held alerts, or is done; the page lists them in
-# this order.
-TO_CALL, MEETING, TO_REVIEW, DONE = "to_call", "meeting", "to_review", "done"
-STATE_ORDER = {TO_CALL: 0, MEETING: 1, TO_REVIEW: 2, DONE: 3}
+# meeting is shown instead), waits for a review of its held alerts, is done, or said stop (do not
+# contact: an unsubscribe, a spam complaint, or the status set by hand; the card says which); the page
+# lists them in this order.
+TO_CALL, MEETING, TO_REVIEW, DONE, DO_NOT_CONTACT = "to_call", "meeting", "to_review", "done", "do_not_contact"
+STATE_ORDER = {TO_CALL: 0, MEETING: 1, TO_REVIEW: 2, DONE: 3, DO_NOT_CONTACT: 4}
 
 
 @dataclass
@@ -40,6 +42,7 @@ class HotLead:
     meeting: Meeting | None = None  # the next booked meeting not yet past
     # An out-of-office said when they are back: calling before then reaches nobody.
     back_on: date | None = None
+    do_not_contact: DoNotContactReason | None = None  # why nobody may call them, when they said stop
 
     @property
     def latest(self) -> datetime:
@@ -53,10 +56,12 @@ class HotLead:
 
     @property
     def to_call(self) -> bool:
-        return bool(self.open_alerts) and self.meeting is None
+        return bool(self.open_alerts) and self.meeting is None and self.do_not_contact is None
 
     @property
     def state(self) -> str:
+        if self.do_not_contact is not None:
+            return DO_NOT_CONTACT
         if self.meeting is not None:
             return MEETING
         if self.to_call:
@@ -91,7 +96,8 @@ class HotLead:
         opener = hashlib.sha1(self.opener.encode()).hexdigest()[:8]
         meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
         away = str(self.back_on or "")
-        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting, away])
+        stop = str(self.do_not_contact or "")
+        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting, stop, away])
 
 
 def opener_for(prospect: Prospect) -> str:
@@ -124,6 +130,9 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
             leads[call.prospect_id].last_call = call
     for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
         leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
+    reasons = do_not_contact_reasons([lead.prospect for lead in leads.values()])
+    for prospect_id, reason in reasons.items():
+        leads[prospect_id].do_not_contact = reason
     today = timezone.localdate(now)
     away = InboundReply.objects.filter(prospect_id__in=leads, kind=ReplyKind.AUTO, back_on__gt=today)
     for reply in away.order_by("received_at"):

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
+from prospects.do_not_contact import PROVIDER_NAMES
 from prospects.models import Prospect
 from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, VisitEvent, Visitor
 from tracking.tokens import email_links_for
@@ -73,6 +74,9 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         detail = event.message_id + (f" · {event.why_machine}" if event.machine_reason else "")
+        if event.event in EmailEvent.OPT_OUTS:  # which service said it: "Mailgun · <message id>"
+            provider = (event.provider_event_id or "").partition(":")[0]
+            detail = " · ".join(part for part in (PROVIDER_NAMES.get(provider, provider), event.message_id) if part)
         entries.append(
             TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
         )

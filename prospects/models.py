@@ -67,8 +67,27 @@ class ProspectStatus(models.TextChoices):
     DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
 
 
+class ConsentState(models.TextChoices):
+    """The prospect's answer about individual tracking (the identifying pixel, browser storage and, by
+    the strictest reading, the personal link): see prospects/consent.py and docs/privacy.md."""
+
+    UNKNOWN = "unknown", _("Not asked yet")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+
+
+class ConsentSource(models.TextChoices):
+    IMPORT = "import", _("Import column")
+    CONSENT_LINK = "consent_link", _("Consent link in an email")
+    OPTOUT_LINK = "optout_link", _("Opt-out link in an email")
+    EMAIL_PROVIDER = "email_provider", _("Email provider event (unsubscribe, complaint)")
+    EMAIL_REPLY = "email_reply", _("Email reply")
+    STAFF = "staff", _("Staff, by hand")
+
+
 class Prospect(models.Model):
     Status = ProspectStatus
+    Consent = ConsentState
 
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), max_length=254)
@@ -89,11 +108,24 @@ class Prospect(models.Model):
     )
     call_script = models.TextField(_("call script"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    # The current answer; its proof is the append-only ConsentChange history below. Written only by
+    # prospects/consent.py prospect_consent_record, which writes both in one transaction.
+    tracking_consent = models.CharField(
+        _("tracking consent"),
+        max_length=10,
+        choices=ConsentState.choices,
+        default=ConsentState.UNKNOWN,
+        db_default=ConsentState.UNKNOWN,  # rows written by hand-made INSERTs and older code paths stay valid
+    )
     identity_token = models.CharField(
         _("identity token (ak)"), max_length=64, unique=True, default=new_identity_token, editable=False
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The last time *they* reached out (a click, a reply, a booking, an answered call; opens do not
+    # count), carried over from events before retention deletes them (alerts/inactive.py): a prospect
+    # silent for PROSPECT_INACTIVE_ERASE_DAYS since then (or since created) is erased.
+    last_contact_at = models.DateTimeField(_("last contact from them"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("prospect")
@@ -107,6 +139,9 @@ class Prospect(models.Model):
                 name="prospect_phone_e164",
             ),
             models.CheckConstraint(condition=models.Q(status__in=ProspectStatus.values), name="prospect_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(tracking_consent__in=ConsentState.values), name="prospect_tracking_consent_valid"
+            ),
         ]
         indexes = [models.Index(fields=["status"], name="prospect_status_idx")]
 
@@ -179,3 +214,39 @@ class RetiredIdentityToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prospect_id} {self.retired_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentChange(models.Model):
+    """One change of a prospect's tracking consent, kept as proof: when, how, from which network and
+    under which version of the notice. Append-only: rows are created by prospect_consent_record and
+    never edited (the admin shows them read-only); forgetting the prospect deletes them with it."""
+
+    prospect = models.ForeignKey(
+        Prospect, verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="consent_changes"
+    )
+    state = models.CharField(_("consent"), max_length=10, choices=ConsentState.choices)
+    source = models.CharField(_("how"), max_length=20, choices=ConsentSource.choices)
+    detail = models.CharField(
+        _("detail"), max_length=200, blank=True, help_text=_("The provider event or file the change came from.")
+    )
+    # Anonymised as every network the product keeps (core/client.py anonymize_ip: IPv4 /24, IPv6 /48).
+    network = models.CharField(_("network"), max_length=64, blank=True)
+    notice_version = models.CharField(_("notice version"), max_length=32, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        ordering = ["changed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ConsentState.values), name="consent_change_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prospect_id} {self.state} ({self.source}) {self.changed_at:%Y-%m-%d %H:%M}"

@@ -52,3 +52,11 @@ def browser_page(base_url: str):
                 connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def log_in(page, username: str, password: str) -> None:
+    """The admin's login form, as a person fills it."""
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")

@@ -16,12 +16,14 @@ from alerts import sms
 from alerts.gsm import gsm7_segments, to_gsm7
 from alerts.models import Alert, Signal
 from alerts.tasks import relay_deliveries_task
+from prospects.do_not_contact import do_not_contact_reasons
 from prospects.models import Prospect
 from tests.factories import EmailEventFactory, ProspectFactory
 from tracking.models import EmailEvent, InboundReply, ReplyKind
 from tracking.replies.reading import read_raw
 from tracking.replies.services import inbound_reply_record, reply_correct
 from tracking.replies.sorting import return_date, sort_letter
+from tracking.retention import event_contacts, purge_events
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "replies"
@@ -334,3 +336,23 @@ def test_a_night_reply_is_listed_first_in_the_morning_digest(claire, settings, r
     with time_machine.travel(datetime(2026, 12, 2, 8, 0, 30, tzinfo=UTC), tick=False):
         run_on_commit(relay_deliveries_task)
     assert len(sms.outbox) == 1 and "Claire Dubois" in sms.outbox[0].body and "réponse" in sms.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_replies_live_no_longer_than_the_events_and_count_as_contact_from_them(claire, read_now):
+    read_now(_letter("person-oui-jeudi.eml"))
+    read_now(_letter("auto-gmail-absence.eml"))
+    # A person's reply is contact from them (inactive prospects are erased three years after the last).
+    assert event_contacts(prospect_ids=[claire.pk])[claire.pk] == WRITTEN + timedelta(minutes=1)
+    with time_machine.travel(WRITTEN + timedelta(days=400), tick=False):
+        assert purge_events(older_than_days=395)["inboundreply"] == 2
+    assert not InboundReply.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unsubscribe_by_reply_refuses_tracking_with_its_proof_and_hot_leads_say_why(claire, read_now):
+    read_now(_letter("unsubscribe-retirez-moi.eml"))
+    claire.refresh_from_db()
+    assert claire.status == Prospect.Status.DO_NOT_CONTACT and claire.tracking_consent == "refused"
+    reason = str(do_not_contact_reasons([claire])[claire.pk])
+    assert "désinscrit par réponse" in reason and "retirer de votre liste" in reason

@@ -4,12 +4,17 @@ These run the real scripts as a user would (subprocesses, a throwaway SQLite dat
 ENV_FILE pointing at a temporary file so that the developer's own .env is never read or written.
 """
 
+import ast
+import importlib.metadata
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+import tomllib
 from pathlib import Path
 
 from bench.processes import answers_healthz, free_port
@@ -234,4 +239,48 @@ def test_make_run_installs_what_running_needs_and_make_test_what_testing_needs(t
     run, test, install = planned("run"), planned("test"), planned("install")
     assert "pip install --quiet -e .\n" in run and "[test" not in run
     assert '-e ".[test]"' in test and "dev" not in test
-    assert '-e ".[test,dev]"' in install  # CI: .ci/run runs `make install`, then lint and `make test`
+    assert '-e ".[test,dev]"' in install  # CI: .ci/run runs `make test` first, then `make install` for lint
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0].lower().replace("_", "-") for req in requirements}
+
+
+def _names_a_package_to_load(node: ast.AST) -> bool:
+    """`importlib.resources.files("pkg")` or `importlib.import_module("pkg")`: an import all the same."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("files", "import_module")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
+
+
+def test_every_package_a_test_imports_is_installed_by_make_test():
+    """`make test` on a fresh machine installs the product and the `test` extra only: a test importing a
+    package of the `dev` extra (fake-useragent once) fails there with ModuleNotFoundError."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    distributions = importlib.metadata.packages_distributions()
+    own = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}
+    missing = {}
+    for test_file in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(test_file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            elif _names_a_package_to_load(node):
+                modules = [node.args[0].value]  # type: ignore[attr-defined]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in own:
+                    continue
+                names = {name.lower().replace("_", "-") for name in distributions.get(top, [top])}
+                if not names & installed:
+                    missing[top] = test_file.name
+    assert missing == {}, f"imported by tests but not in the product nor the test extra: {missing}"

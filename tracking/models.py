@@ -214,6 +214,15 @@ class EmailEvent(models.Model):
         OPENED = "opened", _("Opened")
         CLICKED = "clicked", _("Clicked")
         BOUNCED = "bounced", _("Bounced")
+        # The person's own "stop" through the email service (an unsubscribe link, a spam button): the
+        # prospect becomes do-not-contact with tracking refused (tracking/webhooks/services.py).
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    # What an email sender may post to /api/track/email (docs/interface.md §2); an opt-out comes only
+    # from an email service's authenticated webhook.
+    API_KINDS = (Kind.SENT, Kind.DELIVERED, Kind.OPENED, Kind.CLICKED, Kind.BOUNCED)
+    OPT_OUTS = (Kind.UNSUBSCRIBED, Kind.COMPLAINED)
 
     class Source(models.TextChoices):
         API = "api", _("Email sender (API)")
@@ -226,7 +235,7 @@ class EmailEvent(models.Model):
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
     )
     message_id = models.CharField(_("message id"), max_length=200)
-    event = models.CharField(_("event"), max_length=10, choices=Kind.choices)
+    event = models.CharField(_("event"), max_length=12, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"))
     source = models.CharField(_("source"), max_length=5, choices=Source.choices, default=Source.API)

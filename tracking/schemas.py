@@ -197,7 +197,7 @@ CTA = Schema(
 )
 IDENTIFY = Schema(required={"visitor_id": identifier, "email": email}, optional={"page": page}, defaults={})
 EMAIL_EVENT = Schema(
-    required={"email": email, "message_id": message_id, "event": choice(*EmailEvent.Kind.values)},
+    required={"email": email, "message_id": message_id, "event": choice(*EmailEvent.API_KINDS)},
     optional={"occurred_at": aware_datetime, "user_agent": short_text},
     defaults={},
 )

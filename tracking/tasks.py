@@ -5,7 +5,8 @@ from tracking.retention import purge_events
 
 
 def purge_events_task() -> dict:
-    return purge_events(older_than_days=settings.EVENT_RETENTION_DAYS)
+    """Kept for schedules created before the retention task (alerts/tasks.py retention_task)."""
+    return purge_events(older_than_days=settings.EVENT_RETENTION_DAYS) if settings.EVENT_RETENTION_DAYS else {}
 
 
 def read_mailbox_task() -> dict:

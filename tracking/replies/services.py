@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from prospects.models import Prospect
+from prospects.do_not_contact import prospect_do_not_contact
+from prospects.models import ConsentSource, Prospect
 from tracking.announcements import announce_event
 from tracking.models import EmailEvent, Identification
 from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch
@@ -163,7 +164,10 @@ def reply_kind_apply(*, reply: InboundReply, thread_ids: list[str] | None = None
     if reply.kind == ReplyKind.PERSON:
         announce_event("reply")
     elif reply.kind == ReplyKind.UNSUBSCRIBE:
-        Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.DO_NOT_CONTACT)
+        # The one way a "stop" is honoured: do-not-contact and tracking refused, with its proof.
+        prospect_do_not_contact(
+            prospect=prospect, source=ConsentSource.EMAIL_REPLY, detail=f"{reply.source}:{reply.reason}"[:200], at=now
+        )
     elif reply.kind == ReplyKind.NOT_INTERESTED:
         Prospect.objects.filter(pk=prospect.pk).exclude(status__in=FINAL).update(status=Prospect.Status.LOST)
     elif reply.kind == ReplyKind.BOUNCE and reply.undeliverable:

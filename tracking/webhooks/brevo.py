@@ -39,6 +39,8 @@ KINDS = {
     "hard_bounce": EmailEvent.Kind.BOUNCED,
     "invalid_email": EmailEvent.Kind.BOUNCED,
     "blocked": EmailEvent.Kind.BOUNCED,  # never sent; to a caller it did not arrive
+    "unsubscribed": EmailEvent.Kind.UNSUBSCRIBED,
+    "spam": EmailEvent.Kind.COMPLAINED,  # Brevo's "Spam" (a complaint)
 }
 
 
@@ -72,19 +74,23 @@ def parse(data: Any) -> list[ProviderEvent]:
         name = event_name(raw, "event", where)
         kind = KINDS.get(name)
         if kind is None:
-            continue  # soft_bounce, deferred, spam, unsubscribed…: not an email event this product keeps
+            continue  # soft_bounce, deferred, error…: not an email event this product keeps
+        opt_out = kind in EmailEvent.OPT_OUTS
         events.append(
             ProviderEvent(
                 # Brevo's "id" is the webhook's, not the event's: the event as sent is its identity.
                 key=event_key(NAME, None, raw),
                 email=email_address(raw, "email", where),
-                message_id=required_text(raw, "message-id", where),
+                message_id=optional_text(raw, "message-id", limit=200)
+                if opt_out
+                else required_text(raw, "message-id", where),
                 kind=kind,
                 occurred_at=_occurred_at(raw, where),
                 ip=optional_text(raw, "ip", limit=64) or None,
                 user_agent=optional_text(raw, "user_agent") or optional_text(raw, "user-agent"),
                 url=optional_text(raw, "link"),
                 machine_reason=PROXY_OPEN if name in PROXY_OPENS else "",
+                provider_event=name if opt_out else "",
             )
         )
     return events

@@ -39,6 +39,9 @@ class ProviderEvent:
     user_agent: str = ""
     url: str = ""
     machine_reason: str = ""  # the provider's own verdict that a machine fetched it
+    # The provider's own name for an opt-out ("group_unsubscribe", "spam"…): the proof of the refusal
+    # says which event it came from ("sendgrid:group_unsubscribe").
+    provider_event: str = ""
 
 
 def event_key(provider: str, native_id: object, raw: object) -> str:

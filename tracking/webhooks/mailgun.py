@@ -35,6 +35,8 @@ KINDS = {
     "opened": EmailEvent.Kind.OPENED,
     "clicked": EmailEvent.Kind.CLICKED,
     "failed": EmailEvent.Kind.BOUNCED,  # permanent failures only, see parse()
+    "unsubscribed": EmailEvent.Kind.UNSUBSCRIBED,
+    "complained": EmailEvent.Kind.COMPLAINED,
 }
 
 
@@ -76,24 +78,40 @@ def parse(data: Any) -> list[ProviderEvent]:
     body = object_at(data, "The body")
     raw = object_at(body.get("event-data"), "“event-data”")
     where = "event-data"
-    kind = KINDS.get(event_name(raw, "event", where))
+    name = event_name(raw, "event", where)
+    kind = KINDS.get(name)
     if kind is None:
-        return []  # unsubscribed, complained…: not an email event this product keeps
+        return []  # stored, list_member_uploaded…: not an email event this product keeps
     if kind == EmailEvent.Kind.BOUNCED and raw.get("severity") != "permanent":
         return []  # a temporary failure: Mailgun retries it, it may still be delivered
-    message = object_at(raw.get("message"), "“event-data.message”")
-    headers = object_at(message.get("headers"), "“event-data.message.headers”")
+    opt_out = kind in EmailEvent.OPT_OUTS
+    message_id = _opt_out_message_id(raw) if opt_out else _message_id(raw)
     client = raw.get("client-info")
     user_agent = optional_text(client, "user-agent") if isinstance(client, dict) else ""
     return [
         ProviderEvent(
             key=event_key(NAME, raw.get("id"), raw),
             email=email_address(raw, "recipient", where),
-            message_id=required_text(headers, "message-id", "event-data.message.headers"),
+            message_id=message_id,
             kind=kind,
             occurred_at=epoch_seconds(raw.get("timestamp"), where, "timestamp"),
             ip=optional_text(raw, "ip", limit=64) or None,
             user_agent=user_agent,
             url=optional_text(raw, "url"),
+            provider_event=name if opt_out else "",
         )
     ]
+
+
+def _message_id(raw: dict[str, Any]) -> str:
+    message = object_at(raw.get("message"), "“event-data.message”")
+    headers = object_at(message.get("headers"), "“event-data.message.headers”")
+    return required_text(headers, "message-id", "event-data.message.headers")
+
+
+def _opt_out_message_id(raw: dict[str, Any]) -> str:
+    """The message an unsubscribe or a complaint came from, when Mailgun names it: the "stop" is
+    honoured whatever the payload says of the message."""
+    message = raw.get("message")
+    headers = message.get("headers") if isinstance(message, dict) else None
+    return optional_text(headers, "message-id", limit=200) if isinstance(headers, dict) else ""

@@ -30,12 +30,23 @@ KINDS = {
     "Open": EmailEvent.Kind.OPENED,
     "Click": EmailEvent.Kind.CLICKED,
     "Bounce": EmailEvent.Kind.BOUNCED,
+    "SpamComplaint": EmailEvent.Kind.COMPLAINED,
+    # Only an address put on the suppression list (SuppressSending true), see _subscription_change().
+    "SubscriptionChange": EmailEvent.Kind.UNSUBSCRIBED,
 }
+# Why Postmark suppresses an address: the person's own unsubscribe (or the sender's manual suppression)
+# and a spam complaint are a "stop"; a hard bounce says nothing of anyone's wish (the Bounce record has it).
+SUPPRESSIONS = {"ManualSuppression": "unsubscribe", "SpamComplaint": "spam_complaint"}
 # Bounce types that mean the message will not arrive; soft bounces and auto-replies are not bounces here.
 HARD_BOUNCES = {"HardBounce", "BadEmailAddress", "Blocked"}
 # Where each record type puts the recipient and the time.
-RECIPIENT = {"Bounce": "Email"}
-TIME = {"Delivery": "DeliveredAt", "Bounce": "BouncedAt"}
+RECIPIENT = {"Bounce": "Email", "SpamComplaint": "Email"}
+TIME = {
+    "Delivery": "DeliveredAt",
+    "Bounce": "BouncedAt",
+    "SpamComplaint": "BouncedAt",
+    "SubscriptionChange": "ChangedAt",
+}
 
 
 def configured() -> bool:
@@ -67,21 +78,34 @@ def parse(data: Any) -> list[ProviderEvent]:
     record_type = event_name(raw, "RecordType", where)
     kind = KINDS.get(record_type)
     if kind is None:
-        return []  # SpamComplaint, SubscriptionChange…: not an email event this product keeps
+        return []  # Inbound, and whatever Postmark adds: not an email event this product keeps
     if kind == EmailEvent.Kind.BOUNCED and raw.get("Type") not in HARD_BOUNCES:
         return []
+    opt_out = kind in EmailEvent.OPT_OUTS
+    provider_event = record_type
+    if record_type == "SubscriptionChange":
+        reason = SUPPRESSIONS.get(optional_text(raw, "SuppressionReason", limit=40))
+        if raw.get("SuppressSending") is not True or reason is None:
+            # A reactivation, or a hard bounce's suppression: nobody said "stop". A reactivation does
+            # not undo a do-not-contact either: only staff, by hand, may contact them again.
+            return []
+        provider_event = f"SubscriptionChange:{reason}"
     geo = raw.get("Geo")
     return [
         ProviderEvent(
-            # Bounces carry an ID; the other records none, so the record as sent is its identity.
-            key=event_key(NAME, raw.get("ID") if record_type == "Bounce" else None, raw),
+            # Bounces and complaints carry an ID; the other records none, so the record as sent is its identity.
+            key=event_key(NAME, raw.get("ID") if record_type in ("Bounce", "SpamComplaint") else None, raw),
             email=email_address(raw, RECIPIENT.get(record_type, "Recipient"), where),
-            message_id=required_text(raw, "MessageID", where),
+            # A manual suppression names no message (MessageID null): the "stop" is honoured all the same.
+            message_id=optional_text(raw, "MessageID", limit=200)
+            if opt_out
+            else required_text(raw, "MessageID", where),
             kind=kind,
             occurred_at=_occurred_at(raw, TIME.get(record_type, "ReceivedAt"), where),
             ip=(optional_text(geo, "IP", limit=64) or None) if isinstance(geo, dict) else None,
             user_agent=optional_text(raw, "UserAgent"),
             url=optional_text(raw, "OriginalLink"),
+            provider_event=provider_event if opt_out else "",
         )
     ]
 

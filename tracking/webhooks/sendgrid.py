@@ -47,6 +47,10 @@ KINDS = {
     "bounce": EmailEvent.Kind.BOUNCED,
     # Dropped: SendGrid never tried (a suppressed or invalid address); to a caller it did not arrive.
     "dropped": EmailEvent.Kind.BOUNCED,
+    # The recipient's own "stop": the global unsubscribe, an unsubscribe group, the spam button.
+    "unsubscribe": EmailEvent.Kind.UNSUBSCRIBED,
+    "group_unsubscribe": EmailEvent.Kind.UNSUBSCRIBED,
+    "spamreport": EmailEvent.Kind.COMPLAINED,
 }
 
 
@@ -97,20 +101,28 @@ def parse(data: Any) -> list[ProviderEvent]:
     for index, item in enumerate(data):
         where = event_at(index)
         raw = object_at(item, where)
-        kind = KINDS.get(event_name(raw, "event", where))
+        name = event_name(raw, "event", where)
+        kind = KINDS.get(name)
         if kind is None:
-            continue  # deferred, spamreport, unsubscribe…: not an email event this product keeps
+            continue  # deferred, group_resubscribe…: not an email event this product keeps
+        opt_out = kind in EmailEvent.OPT_OUTS
         events.append(
             ProviderEvent(
                 key=event_key(NAME, raw.get("sg_event_id"), raw),
                 email=email_address(raw, "email", where),
-                message_id=_message_id(required_text(raw, "sg_message_id", where, limit=1000)),
+                # An unsubscribe made on SendGrid's own page may name no message; it is honoured all the same.
+                message_id=_message_id(
+                    optional_text(raw, "sg_message_id", limit=1000)
+                    if opt_out
+                    else required_text(raw, "sg_message_id", where, limit=1000)
+                ),
                 kind=kind,
                 occurred_at=epoch_seconds(raw.get("timestamp"), where, "timestamp"),
                 ip=optional_text(raw, "ip", limit=64) or None,
                 user_agent=optional_text(raw, "useragent"),
                 url=optional_text(raw, "url"),
                 machine_reason=_machine_reason(kind, raw),
+                provider_event=name if opt_out else "",
             )
         )
     return events

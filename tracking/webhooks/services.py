@@ -6,8 +6,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.client import ClientInfo
-from prospects.models import Prospect
+from core.client import ClientInfo, anonymize_ip
+from prospects.do_not_contact import prospect_do_not_contact
+from prospects.models import ConsentSource, Prospect
 from tracking.models import EmailEvent, WebhookUnknownRecipients
 from tracking.services import email_event_record
 from tracking.webhooks.events import ProviderEvent
@@ -42,7 +43,7 @@ def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> Web
             duplicates += 1
             continue
         seen.add(event.key)  # the same event twice in one batch
-        if _record(prospect, event):
+        if _record(prospect, event, provider=provider):
             stored += 1
         else:
             duplicates += 1
@@ -51,11 +52,12 @@ def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> Web
     return WebhookOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
 
 
-def _record(prospect: Prospect, event: ProviderEvent) -> bool:
+def _record(prospect: Prospect, event: ProviderEvent, *, provider: str) -> bool:
     engagement = event.kind in ENGAGEMENT
     try:
         # A savepoint: a concurrent delivery of the same event that inserted first makes this INSERT
-        # fail on the unique provider_event_id, and only this one event is undone.
+        # fail on the unique provider_event_id, and only this one event is undone (its "stop" with it:
+        # the delivery that inserted first has recorded it).
         with transaction.atomic():
             email_event_record(
                 prospect=prospect,
@@ -68,6 +70,17 @@ def _record(prospect: Prospect, event: ProviderEvent) -> bool:
                 provider_event_id=event.key,
                 provider_machine_reason=event.machine_reason if engagement else "",
             )
+            if event.kind in EmailEvent.OPT_OUTS:
+                # The person said stop: honoured in this delivery, with its proof (docs/privacy.md).
+                prospect_do_not_contact(
+                    prospect=prospect,
+                    source=ConsentSource.EMAIL_PROVIDER,
+                    detail=f"{provider}:{event.provider_event}",
+                    # Where the person clicked "unsubscribe", when the provider says (SendGrid's
+                    # group_unsubscribe, Mailgun's unsubscribed), truncated like every network we keep.
+                    network=anonymize_ip(event.ip) or "",
+                    at=event.occurred_at,
+                )
     except IntegrityError:
         return False
     return True

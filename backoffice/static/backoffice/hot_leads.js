@@ -35,7 +35,7 @@
       if (section.dataset.version !== lead.version) {
         section.querySelector(".lead-info").innerHTML = lead.html;
         section.dataset.version = lead.version;
-        ["to_call", "meeting", "to_review", "done"].forEach(function (state) {
+        ["to_call", "meeting", "to_review", "done", "do_not_contact"].forEach(function (state) {
           section.classList.toggle("lead-" + state, state === lead.state);
         });
       }
