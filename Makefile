@@ -54,6 +54,14 @@ mutants: install
 typecheck: install
 	$(BIN)/mypy
 
+## Refresh the vendored bot lists (core/bot_lists/: isbot from npm, Matomo's bots.yml from PyPI's
+## device-detector); needs npm and node. crawlerdetect and crawler-user-agents come with pip.
+bot-lists: install
+	$(BIN)/python bin/update-bot-lists
+
+bench-bots: install
+	$(BIN)/python bench/bot_lists.py
+
 bench-ingest: $(TEST_STAMP)
 	$(BIN)/python bench/ingest.py
 

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
 from core.admin import CappedCountPaginator
-from core.display import phone_display
 from tracking.models import Identification
 
 
@@ -16,9 +15,7 @@ class DeliveryDisplay:
 
     @admin.display(description=_("sent to"), ordering="recipient")
     def recipient_display(self, delivery: AlertDelivery) -> str:
-        if delivery.channel == AlertDelivery.Channel.SMS:
-            return phone_display(delivery.recipient)
-        return delivery.label or delivery.recipient
+        return delivery.sent_to
 
     @admin.display(description=_("provider ids"))
     def provider_ids_display(self, delivery: AlertDelivery) -> str:
@@ -155,6 +152,9 @@ class AlertDeliveryAdmin(DeliveryDisplay, ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["alert__prospect"]
     search_fields = ["recipient", "alert__prospect__name", "alert__prospect__company"]
+    # A delivery's page shows the channel as the list does: never its stored label or key in full.
+    fields = ("alert", "notice", *AlertDeliveryInline.fields, "created_at", "updated_at")
+    readonly_fields = fields
 
 
 @admin.register(SignalCooldown)

@@ -3,8 +3,7 @@ listed in ALERT_CHANNELS. Apprise is maintained and speaks ~100 services; it has
 stays our own backend (alerts/sms/).
 
 An Apprise URL holds its service's secret (a bot token, a password): it lives only in the environment.
-A delivery row names its channel by a hash of the URL and shows it the way Apprise prints it with
-privacy on (tokens elided).
+A delivery row names its channel by a hash of the URL and shows its scheme and host only.
 """
 
 import hashlib
@@ -15,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from alerts.errors import DeliveryError
+from core.display import channel_display
 
 PREFIX = "apprise:"
 
@@ -29,11 +29,13 @@ def channel_key(url: str) -> str:
 
 @lru_cache(maxsize=64)
 def channel_label(url: str) -> str:
-    """The URL as Apprise shows it with privacy on: scheme, host, elided tokens, no query string."""
+    """The URL's scheme and host (core/display.py channel_display), read from Apprise's own form with
+    privacy on, so that a service whose host is a token is shown elided: an ntfy topic, a token in a
+    webhook's path are secrets, and Callers see deliveries."""
     service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not service:
-        return url.split("://", 1)[0] + "://…"
-    return str(service.url(privacy=True)).split("?", 1)[0][:200]
+        return channel_display(url.split("://", 1)[0] + "://")
+    return channel_display(str(service.url(privacy=True)))
 
 
 def configured_channels() -> dict[str, str]:

@@ -48,7 +48,7 @@ def compose_alert_sms(
     # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
     budget = segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
-        summary = evidence_sentence(signal, evidence)
+        summary = evidence_sentence(signal, evidence, unverified=unverified)
         mark = f" ({_('unverified')})" if unverified else ""
         head = to_gsm7(summary + mark)
         # A booking reads name first, as the founder would say it: "Jean Dupont (Acme) a pris RDV jeudi 10:00".
@@ -104,8 +104,9 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
     the signal and its evidence, the number to call, pain point, call script, the link to the lead."""
     prospect = alert.prospect
     with translation.override(settings.LANGUAGE_CODE):
-        summary = evidence_sentence(alert.signal, alert.evidence)
-        if alert.identification == Identification.UNVERIFIED:
+        unverified = alert.identification == Identification.UNVERIFIED
+        summary = evidence_sentence(alert.signal, alert.evidence, unverified=unverified)
+        if unverified:
             summary += f" ({_('unverified')})"
         who = prospect.name or prospect.email
         title = f"ArkWatch — {summary}: {who}" + (f" ({prospect.company})" if prospect.company else "")

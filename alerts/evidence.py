@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core.display import cta_label
 from tracking.models import BookingTool
+from tracking.tokens import link_host_allowed
 
 PAGE_MAX_CHARS = 40
 
@@ -27,6 +29,23 @@ def page_display(page: str) -> str:
     if len(path) > PAGE_MAX_CHARS:
         path = path[: PAGE_MAX_CHARS - 1] + "…"
     return path
+
+
+def landing_page_display(page: str) -> str:
+    """The page of an unverified alert, as its SMS may name it: only the configured landing page
+    (LANDING_PAGE_URL's path, on one of our landing hosts when the page is a full URL), else "".
+    Whoever knows a prospect's email chooses the rest of the page field (the path of a claimed visit
+    is any text), and the founder's SMS is no place for their words."""
+    page = page or ""
+    try:
+        parts, landing = urlsplit(page), urlsplit(settings.LANDING_PAGE_URL)
+    except ValueError:
+        return ""
+    if (parts.scheme or parts.netloc) and not link_host_allowed(page):
+        return ""
+    if not landing.path or parts.path != landing.path:
+        return ""
+    return page_display(parts.path)
 
 
 def _number(value: Any) -> str:
@@ -73,7 +92,9 @@ def reply_predicate(evidence: dict[str, Any]) -> str:
     return _("replied: “%(words)s”") % {"words": reply_words(evidence)}
 
 
-def evidence_sentence(signal: str, evidence: dict[str, Any] | None) -> str:
+def evidence_sentence(signal: str, evidence: dict[str, Any] | None, *, unverified: bool = False) -> str:
+    """`unverified`: the visitor was identified by what it said; the page it names is then named only
+    when it is our landing page (landing_page_display)."""
     evidence = evidence if isinstance(evidence, dict) else {}
     if signal == "email_reply":
         return capfirst(reply_predicate(evidence))
@@ -84,7 +105,8 @@ def evidence_sentence(signal: str, evidence: dict[str, Any] | None) -> str:
         return f"{text} — {tool}" if tool else text
     if signal == "page_dwell":
         seconds = _number(evidence.get("dwell_seconds", "?"))
-        page = page_display(str(evidence.get("page") or ""))
+        page = str(evidence.get("page") or "")
+        page = landing_page_display(page) if unverified else page_display(page)
         if page:
             return _("Read %(seconds)s s on %(page)s") % {"seconds": seconds, "page": page}
         return _("Read the page for %(seconds)s s") % {"seconds": seconds}

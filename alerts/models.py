@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.evidence import evidence_sentence
-from core.display import moment_display, phone_display
+from core.display import channel_display, moment_display, phone_display
 from tracking.models import Identification
 
 
@@ -106,7 +106,9 @@ class Alert(models.Model):
     @property
     def evidence_sentence(self) -> str:
         """What happened, in the active language ("A cliqué « Réserver audit »")."""
-        return evidence_sentence(self.signal, self.evidence)
+        return evidence_sentence(
+            self.signal, self.evidence, unverified=self.identification == Identification.UNVERIFIED
+        )
 
     @property
     def acknowledged(self) -> bool:
@@ -261,8 +263,15 @@ class AlertDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = phone_display(self.recipient) if self.channel == self.Channel.SMS else self.label or self.recipient
-        return f"{who} — {self.get_status_display()}"
+        return f"{self.sent_to} — {self.get_status_display()}"
+
+    @property
+    def sent_to(self) -> str:
+        """Whom it went to, as anyone who may see deliveries reads it: a phone number grouped, a channel
+        by its scheme and host only (its path or user may hold a topic or a token; core/display.py)."""
+        if self.channel == self.Channel.SMS:
+            return phone_display(self.recipient)
+        return channel_display(self.label)
 
     @property
     def tag(self) -> str:

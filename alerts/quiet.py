@@ -6,7 +6,7 @@ Monday 08:00 with both settings. Its end is when the morning digest leaves, and 
 (alerts/notices.py): one digest per period, whatever the number of workers.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -50,26 +50,55 @@ def _is_quiet(local: datetime, hours: tuple[time, time] | None, days: set[int]) 
     return start <= now < end if start < end else now >= start or now < end
 
 
+def _instants(day: date, wall: time, zone: tzinfo) -> list[datetime]:
+    """The instants (UTC) at which the clocks of `zone` read `wall` on `day`: one on most days; two on
+    the night clocks go back and the hour is read twice (both folds); when clocks go forward over it,
+    none reads it, and the moment they jump past it (the end of the skipped hour) stands for it."""
+    naive = datetime.combine(day, wall)
+    found = []
+    for fold in (0, 1):
+        instant = naive.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if instant.astimezone(zone).replace(tzinfo=None) == naive and instant not in found:
+            found.append(instant)
+    if found:
+        return found
+    # Skipped: fold=1 reads it with the offset after the jump (the earlier instant), fold=0 with the
+    # offset before (the later); the jump lies between, found to the second.
+    early = int(naive.replace(tzinfo=zone, fold=1).timestamp())
+    late = int(naive.replace(tzinfo=zone, fold=0).timestamp())
+    while late - early > 1:
+        middle = (early + late) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= naive:
+            late = middle
+        else:
+            early = middle
+    return [datetime.fromtimestamp(late, UTC)]
+
+
 def quiet_until(now: datetime | None = None) -> datetime | None:
-    """The end of the quiet period `now` is in (when the digest leaves), or None when it is not quiet."""
+    """The end of the quiet period `now` is in (when the digest leaves), or None when it is not quiet.
+
+    Moments are compared as instants (UTC), never as wall-clock times: on the night clocks go back,
+    "22:00-02:30" ends twice (02:30 summer time, then 02:30 winter time, an hour later), and a signal
+    of the second pass waits for the second end, not for the next night's."""
     hours = parse_quiet_hours(settings.ALERT_QUIET_HOURS)
     days = parse_quiet_days(settings.ALERT_QUIET_DAYS)
-    local = timezone.localtime(now or timezone.now())
-    if not _is_quiet(local, hours, days):
+    zone = timezone.get_current_timezone()
+    moment = (now or timezone.now()).astimezone(UTC)
+    if not _is_quiet(moment.astimezone(zone), hours, days):
         return None
-    limit = local + LONGEST_PERIOD
-    moment = local
+    limit = moment + LONGEST_PERIOD
     while moment < limit:
         # The next moment the answer may change: an end of the hours, or a midnight.
-        candidates = [datetime.combine(moment.date() + timedelta(days=1), time.min, tzinfo=moment.tzinfo)]
+        today = moment.astimezone(zone).date()
+        tomorrow = today + timedelta(days=1)
+        candidates = _instants(tomorrow, time.min, zone)
         if hours is not None:
-            for day in (moment.date(), moment.date() + timedelta(days=1)):
-                candidates.append(datetime.combine(day, hours[1], tzinfo=moment.tzinfo))
+            candidates += _instants(today, hours[1], zone) + _instants(tomorrow, hours[1], zone)
         moment = min(c for c in candidates if c > moment)
-        moment = timezone.localtime(timezone.make_aware(moment.replace(tzinfo=None)))  # DST-safe
-        if not _is_quiet(moment, hours, days):
-            return moment
-    return limit
+        if not _is_quiet(moment.astimezone(zone), hours, days):
+            return timezone.localtime(moment)
+    return timezone.localtime(limit)
 
 
 def may_break_quiet(signal: str) -> bool:

@@ -5,7 +5,9 @@ fails is tried once more after a short pause (a busy SQLite file or a full Postg
 clears in milliseconds; a database that is down fails twice), and a deployment whose first scheduled
 cycle has not run yet is late only once its schedule is more than 3 intervals overdue (a fresh start
 is not an outage). The public answer names the failed checks (`reasons`); the error text, which may
-hold hosts and user names, goes to the log only.
+hold hosts and user names, goes to the log only. The live counters (SMS failed, alerts queued…) say
+how the founder's pipeline is doing: only a caller with `Authorization: Bearer <TRACKING_API_KEY>`
+(the operator's monitor) reads them.
 """
 
 import logging
@@ -25,6 +27,7 @@ from alerts.detection import detection_is_late
 from alerts.models import Alert, AlertDelivery
 from alerts.selectors import unacknowledged_failures
 from arkwatch.schedules import DETECTION_SCHEDULE
+from core.bearer import carries_bearer_key
 from core.shared_redis import redis_problem
 
 logger = logging.getLogger(__name__)
@@ -132,14 +135,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": "ok",
         "last_detection_run": last_run.isoformat() if last_run else None,
         "detection_late": late,
-        "detection_interval_minutes": settings.DETECTION_INTERVAL_MINUTES,
-        "cluster_alive": cluster_alive(late),
-        "sms_failed_last_24h": failed,
-        "alerts_queued": queued,
-        "alerts_failed_unacknowledged": unseen_failures,
-        "sms_retrying": retrying,
-        "redis": "not configured" if not settings.REDIS_URL else ("unreachable" if redis_down else "ok"),
     }
+    if carries_bearer_key(request, settings.TRACKING_API_KEY):
+        body |= {
+            "detection_interval_minutes": settings.DETECTION_INTERVAL_MINUTES,
+            "cluster_alive": cluster_alive(late),
+            "sms_failed_last_24h": failed,
+            "alerts_queued": queued,
+            "alerts_failed_unacknowledged": unseen_failures,
+            "sms_retrying": retrying,
+            "redis": "not configured" if not settings.REDIS_URL else ("unreachable" if redis_down else "ok"),
+        }
     if reasons:
         body["reasons"] = reasons
         body["reason"] = ", ".join(reasons)

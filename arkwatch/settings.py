@@ -25,10 +25,32 @@ if ENV_FILE.exists():
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def _loopback_host(host: str) -> bool:
+    """A host name only this machine reaches (as ALLOWED_HOSTS writes it): localhost and its
+    sub-domains, 127.0.0.0/8, ::1. "*" and every other name may be reached from the network."""
+    name = host.strip().lower().strip("[]").rstrip(".")
+    if name in ("localhost", "::1") or name.endswith(".localhost") or name == "testserver":
+        return True
+    return bool(re.fullmatch(r"127(?:\.\d{1,3}){3}", name))
+
+
 if DEBUG:
-    # `or`: an empty `SECRET_KEY=` line (as in a copied .env.example) means "not set" too.
-    SECRET_KEY = env("SECRET_KEY", default="") or "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+    # `or`: an empty `SECRET_KEY=` line (as in a copied .env.example) means "not set" too. The
+    # development key is public (it is in this file): tokens, links and sessions signed with it can be
+    # forged by anyone, so it is used only while the server answers to this machine alone.
+    SECRET_KEY = env("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        exposed = [host for host in ALLOWED_HOSTS if not _loopback_host(host)]
+        if exposed:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is empty while ALLOWED_HOSTS names {', '.join(exposed)}, which other machines "
+                f"reach: set SECRET_KEY to 50+ random characters (e.g. `openssl rand -base64 48`) in "
+                f"{ENV_FILE} or the environment; the development key is public and anyone could sign "
+                f"links and sessions with it."
+            )
+        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
 from backoffice.models import CallOpener
-from backoffice.timeline import prospect_recent_activity, prospect_timeline
+from backoffice.timeline import prospect_email_links, prospect_recent_activity, prospect_timeline
+from core.admin import may_read_identity_tokens
 from prospects.admin import ProspectAdmin
 from prospects.models import Prospect
 from tracking.privacy import prospect_forget
@@ -48,6 +49,17 @@ class ProspectWithActivityAdmin(ProspectAdmin):
     def timeline_link(self, obj: Prospect) -> SafeString:
         return format_html('<a href="{}">{}</a>', reverse("backoffice-timeline", args=[obj.pk]), _("Activity timeline"))
 
+    def get_fieldsets(self, request: HttpRequest, obj: Prospect | None = None) -> Any:
+        """The identity token's own fieldset, only for who may read it (core/admin.py)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if may_read_identity_tokens(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "identity_token"]})
+            for name, options in fieldsets
+            if [f for f in options["fields"] if f != "identity_token"]
+        ]
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -55,6 +67,8 @@ class ProspectWithActivityAdmin(ProspectAdmin):
         extra_context = extra_context or {}
         if prospect is not None:
             extra_context.update(prospect_recent_activity(prospect))
+            if may_read_identity_tokens(request):
+                extra_context.update(prospect_email_links(prospect))
             visits = [entry for entry in prospect_timeline(prospect, limit=20) if entry.kind == "visit"]
             extra_context["recent_page_views"] = visits[:20]
         return super().change_view(request, object_id, form_url, extra_context=extra_context)

@@ -15,6 +15,45 @@ from alerts.models import Alert, Call, CallOutcome
 from prospects.models import Prospect
 from tracking.models import EmailEvent, Meeting, VisitEvent, meetings_held
 
+# The dates a period may use: the funnel also reads the period just before, and a date a year past
+# today or before 2000 is a typing slip, not a question about leads.
+EARLIEST_DAY = date(2000, 1, 1)
+DEFAULT_DAYS = 30
+
+
+def funnel_period(start_text: str, end_text: str, *, today: date) -> tuple[date, date, str]:
+    """(start, end, problem) from the page's `start` and `end` (YYYY-MM-DD, either may be empty): the
+    last DEFAULT_DAYS days by default, and with a sentence saying why when a date is not one or is out
+    of range (never a 500)."""
+    latest = today + timedelta(days=366)
+    default_end = today
+    default = (default_end - timedelta(days=DEFAULT_DAYS - 1), default_end)
+    days: list[date | None] = []
+    for text in (start_text.strip(), end_text.strip()):
+        if not text:
+            days.append(None)
+            continue
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return (
+                *default,
+                _("“%(text)s” is not a date (YYYY-MM-DD): showing the last %(days)d days.")
+                % {"text": text[:40], "days": DEFAULT_DAYS},
+            )
+        if not EARLIEST_DAY <= day <= latest:
+            return (
+                *default,
+                _("Dates run from %(first)s to %(last)s: showing the last %(days)d days.")
+                % {"first": EARLIEST_DAY.isoformat(), "last": latest.isoformat(), "days": DEFAULT_DAYS},
+            )
+        days.append(day)
+    end = days[1] or today
+    start = days[0] or max(EARLIEST_DAY, end - timedelta(days=DEFAULT_DAYS - 1))
+    if start > end:
+        start, end = end, start
+    return start, end, ""
+
 
 @dataclass
 class FunnelStep:

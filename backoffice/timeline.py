@@ -154,7 +154,6 @@ def prospect_email_links(prospect: Prospect) -> dict[str, Any]:
 
 def prospect_recent_activity(prospect: Prospect, *, limit: int = 20) -> dict[str, Any]:
     return {
-        **prospect_email_links(prospect),
         "recent_visits": VisitEvent.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_clicks": CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit],
         "recent_email_events": EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit],

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,10 +27,11 @@ from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_relea
 from alerts.calls import call_record
 from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
-from backoffice.funnel import funnel
+from backoffice.funnel import funnel, funnel_period
 from backoffice.hot_leads import hot_leads, opener_for
 from backoffice.timeline import prospect_email_links, prospect_timeline
 from backoffice.unmatched import unmatched_hot_visitors
+from core.admin import may_read_identity_tokens
 from prospects.models import Prospect
 from tracking.matching import visitor_link_by_hand
 from tracking.models import Visitor
@@ -142,10 +142,7 @@ FUNNEL_SCALE = 480  # px of a 100 % conversion bar
 def funnel_page(request: HttpRequest) -> HttpResponse:
     _require(request, "alerts.view_alert")
     today = timezone.localdate()
-    end = parse_date(request.GET.get("end") or "") or today
-    start = parse_date(request.GET.get("start") or "") or end - timedelta(days=29)
-    if start > end:
-        start, end = end, start
+    start, end, period_problem = funnel_period(request.GET.get("start", ""), request.GET.get("end", ""), today=today)
     result = funnel(start, end)
     # The chart carries what the table does not: the conversion between two steps (0-100 %) and, as a
     # line on each bar, the same conversion over the period before.
@@ -179,6 +176,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             presets=presets,
             start=start,
             end=end,
+            period_problem=period_problem,
         ),
     )
 
@@ -266,7 +264,8 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
             _("Activity timeline of %(who)s") % {"who": prospect},
             prospect=prospect,
             entries=prospect_timeline(prospect),
-            **prospect_email_links(prospect),
+            # The ak and links that carry it: for who may change prospects only (core/admin.py).
+            **(prospect_email_links(prospect) if may_read_identity_tokens(request) else {}),
             outcomes=CallOutcome.choices,
             can_call=request.user.has_perm("alerts.add_call"),
         ),

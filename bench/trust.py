@@ -32,6 +32,7 @@ from bench.processes import ROOT, answers_ping, log_contains, production_env, re
 PORT = 8440
 DATABASE = f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-trust.sqlite3"
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+API_KEY = "trust-bench-key-" + "k" * 24
 CREATE_PROSPECTS = """
 import django, json, sys
 django.setup()
@@ -51,7 +52,10 @@ print(json.dumps(dict(Alert.objects.values_list("status").annotate(n=Count("pk")
 def request(method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
     data = json.dumps(body) if body is not None else None
-    conn.request(method, path, body=data, headers={"Content-Type": "text/plain", "User-Agent": UA})
+    headers = {"Content-Type": "text/plain", "User-Agent": UA}
+    if path == "/healthz":  # its counters are for the operator's key only
+        headers["Authorization"] = f"Bearer {API_KEY}"
+    conn.request(method, path, body=data, headers=headers)
     response = conn.getresponse()
     answer = (response.status, response.read())
     conn.close()
@@ -79,6 +83,7 @@ class Product:
             Q_LOG_LEVEL="INFO",  # the worker is ready when it logs "Q Cluster … running"
             ALERT_SMS_RECIPIENTS="+33199000001",  # fictitious (ARCEP reserves 01 99 00 for fiction)
             TRACKING_NETWORK_RATE_LIMIT="100000/m",
+            TRACKING_API_KEY=API_KEY,
             **sink.settings(),
             **settings,
         )

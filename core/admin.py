@@ -1,5 +1,7 @@
 """Admin pieces shared by the apps: changelists that stay fast at a million rows."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Model
@@ -7,6 +9,15 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+
+# Who may read a prospect's identity token (`ak`) and the links that carry it: those who may change
+# prospects. Holding it is what makes a signal "verified", and minting a link with it needs the same
+# right (backoffice/mail_merge.py); a Caller, who views prospects, reads neither.
+IDENTITY_TOKEN_PERMISSION = "prospects.change_prospect"
+
+
+def may_read_identity_tokens(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm(IDENTITY_TOKEN_PERMISSION))
 
 
 class CappedCountPaginator(Paginator):
@@ -29,6 +40,14 @@ class EvidenceAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     list_select_related = ["prospect"]
+    # An event's `ak` is its prospect's identity token: shown only to who may read those.
+    identity_token_fields: tuple[str, ...] = ("ak",)
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if may_read_identity_tokens(request):
+            return fields
+        return [name for name in fields if name not in self.identity_token_fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,7 +5,10 @@ Stored values stay machine values (E.164, UTC); only what a person reads goes th
 links and --json output keep the stored form.
 """
 
+import ipaddress
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import phonenumbers
 from django.conf import settings
@@ -63,3 +66,34 @@ def website_label(website: str) -> str:
     """The fewest characters that name it: "linkedin.com/in/alice", "acme.example"."""
     label = (website or "").strip().removeprefix("https://").removeprefix("http://").removeprefix("www.")
     return label.rstrip("/")
+
+
+# A host people may read: a DNS name with a dot and a top-level name of letters, or an IP address. A
+# host without a dot in an Apprise URL is a secret in the host's place (an ntfy.sh topic
+# "ntfy://topic", a bot token "tgram://123:AB…").
+_DNS_NAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$")
+
+
+def _readable_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_DNS_NAME.match(host))
+    return "." in host or ":" in host  # "123456789" is a bot's id in Telegram's URL, not an address
+
+
+def channel_display(url: str) -> str:
+    """An alert channel (an Apprise URL, or the label stored for it) as anyone in the back office may
+    read it: its scheme and host only ("ntfy://ntfy.example.com", "json://hooks.example.com"), never
+    a path, a user, a password or a query string, where a topic or a token lives; "tgram://…" when
+    the host itself is the secret."""
+    scheme, sep, _rest = (url or "").partition("://")
+    if not sep or not scheme:
+        return "…"
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    if not _readable_host(host):
+        return f"{scheme.lower()}://…"
+    return f"{scheme.lower()}://{host}"

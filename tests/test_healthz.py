@@ -40,7 +40,7 @@ def test_503_when_the_database_is_unreachable(client):
 def test_failed_sms_are_reported(client):
     record_run(minutes_ago=1)
     AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
-    assert client.get("/healthz").json()["sms_failed_last_24h"] == 1
+    assert client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-api-key").json()["sms_failed_last_24h"] == 1
 
 
 def test_503_while_a_failed_alert_is_unacknowledged_and_a_recorded_call_counts_as_seen(client):
@@ -109,3 +109,29 @@ def test_a_deployment_whose_scheduler_never_ran_is_late(client):
     Schedule.objects.filter(name=DETECTION_SCHEDULE).update(next_run=timezone.now() - timedelta(minutes=16))
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["reasons"] == ["detection_late"]
+
+
+# Issue 29, point 12: the public reads whether the product is up and why not (the contract's status,
+# last detection run, lateness and reason names); the live counters need the operator's key.
+
+PUBLIC_FIELDS = {"ok", "database", "last_detection_run", "detection_late"}
+COUNTERS = {"sms_failed_last_24h", "alerts_queued", "alerts_failed_unacknowledged", "sms_retrying", "cluster_alive"}
+
+
+def test_the_public_reads_the_status_and_the_reason_names_not_the_counters(client):
+    record_run(minutes_ago=1)
+    AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong-key"}, {"HTTP_AUTHORIZATION": "Bearer é"}):
+        response = client.get("/healthz", **headers)
+        assert response.status_code == 503
+        body = response.json()
+        assert set(body) == PUBLIC_FIELDS | {"reasons", "reason"}
+        assert body["reasons"] == ["alerts_failed_unacknowledged"] and body["database"] == "ok"
+
+
+def test_the_operators_key_reads_the_counters(client):
+    record_run(minutes_ago=1)
+    AlertDeliveryFactory(alert__status="failed", status="failed", last_error="OVH 500")
+    body = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-api-key").json()
+    assert COUNTERS <= set(body) and PUBLIC_FIELDS <= set(body)
+    assert body["sms_failed_last_24h"] == 1 and body["alerts_failed_unacknowledged"] == 1

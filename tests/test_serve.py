@@ -90,7 +90,7 @@ def test_a_web_worker_is_ready_before_its_first_request(tmp_path):
     # held every request queued behind it: the slowest 1 % of a minute of heartbeats.
     probe = (
         "import sys, arkwatch.wsgi; from core import bots; "
-        "print(bots._lists.cache_info().currsize, 'tracking.views' in sys.modules)"
+        "print(bots._judge.cache_info().currsize, 'tracking.views' in sys.modules)"
     )
     env = {**os.environ, "DEBUG": "true", "DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "arkwatch.settings"}
     env.pop("DATABASE_URL", None)

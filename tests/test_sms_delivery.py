@@ -121,7 +121,8 @@ def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(
             with _after(minute):
                 relay_left_behind_deliveries()
                 assert alert_deliver(alert_id=alert.pk) == "queued"
-        assert client.get("/healthz").json()["alerts_failed_unacknowledged"] == 0, "not failed: still trying"
+        health = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-api-key").json()
+        assert health["alerts_failed_unacknowledged"] == 0, "not failed: still trying"
         ovh.come_back()
         with _after(6):
             assert relay_left_behind_deliveries() == 1

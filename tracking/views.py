@@ -4,7 +4,6 @@ Every answer is JSON with a sentence; no input, however malformed, reaches a 5xx
 """
 
 import base64
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from core.bearer import carries_bearer_key
 from core.client import ClientInfo, client_info, client_ip
 from core.ratelimit import Limits, network_of, rate_limited
 from prospects.models import Prospect
@@ -175,9 +175,7 @@ def track_email(request: HttpRequest) -> HttpResponse:
         return refused
     if _limited(client_ip(request)):
         return _too_many()
-    expected = settings.TRACKING_API_KEY
-    scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected.encode()):
+    if not carries_bearer_key(request, settings.TRACKING_API_KEY):
         return _error(401, _("A valid “Authorization: Bearer <TRACKING_API_KEY>” header is required."))
     data, refused = _read_json_object(request)
     if refused:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tracking.models import Meeting
@@ -25,9 +26,13 @@ from tracking.webhooks.events import (
     object_at,
     optional_text,
     required_text,
+    same_digest,
 )
 
 NAME = "calcom"
+# Cal.com signs the body but no time apart from it: the body's `createdAt` (when Cal.com sent the
+# delivery) is what makes a copied delivery stale, as Calendly's signed `t=` does.
+MAX_AGE_SECONDS = 5 * 60
 
 STATUSES = {
     "BOOKING_CREATED": Meeting.Status.BOOKED,
@@ -47,7 +52,7 @@ def configured() -> bool:
 def authenticate(request: HttpRequest, body: bytes) -> bool:
     given = request.headers.get("X-Cal-Signature-256", "")
     expected = hmac.new(settings.CALCOM_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return bool(given) and hmac.compare_digest(expected, given.strip().lower().removeprefix("sha256="))
+    return bool(given) and same_digest(expected, given.strip().lower().removeprefix("sha256="))
 
 
 def _attendee_email(payload: dict[str, Any]) -> str:
@@ -86,11 +91,27 @@ def _aks(payload: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _check_fresh(body: dict[str, Any]) -> None:
+    """Refuses a delivery sent more than MAX_AGE_SECONDS ago (or as far ahead): a signed delivery
+    copied from a log or a proxy would otherwise be accepted again months later."""
+    created = any_datetime(body.get("createdAt"), "body", "createdAt")
+    age = (timezone.now() - created).total_seconds()
+    if abs(age) > MAX_AGE_SECONDS:
+        raise PayloadError(
+            _(
+                "body: “createdAt” (%(created)s) is more than %(minutes)d minutes from now: a Cal.com delivery "
+                "is refused unless it is fresh, so that a copied one cannot be played again."
+            )
+            % {"created": created.isoformat(), "minutes": MAX_AGE_SECONDS // 60}
+        )
+
+
 def parse(data: Any) -> list[BookingEvent]:
     body = object_at(data, "The body")
     trigger = event_name(body, "triggerEvent", "body")
     status = STATUSES.get(trigger)
     if status is None:
+        _check_fresh(body)
         return []  # PING, MEETING_STARTED, forms…: nothing a meeting needs
     payload = object_at(body.get("payload"), "“payload”")
     uid = optional_text(payload, "uid", limit=300) or optional_text(payload, "bookingUid", limit=300)
@@ -108,7 +129,9 @@ def parse(data: Any) -> list[BookingEvent]:
         previous = optional_text(payload, "rescheduleUid", limit=300) or optional_text(
             payload, "rescheduledFromUid", limit=300
         )
-    native = f"{trigger}:{uid}:{required_text(body, 'createdAt', 'body')}" if body.get("createdAt") else None
+    # Checked once the payload is read, so a malformed one is told what is wrong with it first.
+    _check_fresh(body)
+    native = f"{trigger}:{uid}:{required_text(body, 'createdAt', 'body')}"
     return [
         BookingEvent(
             key=event_key(NAME, native, body),

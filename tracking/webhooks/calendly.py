@@ -29,6 +29,7 @@ from tracking.webhooks.events import (
     event_name,
     object_at,
     optional_text,
+    same_digest,
 )
 
 NAME = "calendly"
@@ -65,7 +66,7 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
         return False
     key = settings.CALENDLY_WEBHOOK_SIGNING_KEY.encode()
     expected = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, given) for given in signatures):
+    if not any(same_digest(expected, given) for given in signatures):
         return False
     return abs(time.time() - int(timestamp)) <= MAX_AGE_SECONDS
 

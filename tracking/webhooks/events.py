@@ -4,6 +4,7 @@ A parser raises PayloadError with a sentence when the body is not of the shape i
 the view answers 400 with that sentence and stores nothing from the batch."""
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +21,14 @@ MAX_NATIVE_ID = 150
 def event_at(index: int) -> str:
     """Where a problem is, in a batch of events: "event 3"."""
     return _("event %(index)d") % {"index": index}
+
+
+def same_digest(expected: str, given: str) -> bool:
+    """Timing-safe comparison of a computed hex digest with the one a request carried, as bytes:
+    `hmac.compare_digest` refuses a `str` with non-ASCII letters (a TypeError, so a 500 answered to
+    anyone), and a header or JSON value may hold any letter. A value that cannot be encoded is no
+    digest of ours."""
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", errors="replace"))
 
 
 class PayloadError(ValueError):

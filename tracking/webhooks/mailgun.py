@@ -23,6 +23,7 @@ from tracking.webhooks.events import (
     object_at,
     optional_text,
     required_text,
+    same_digest,
 )
 
 NAME = "mailgun"
@@ -60,7 +61,7 @@ def authenticate(request: HttpRequest, body: bytes) -> bool:
     expected = hmac.new(
         settings.MAILGUN_WEBHOOK_SIGNING_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
     ).hexdigest()
-    if not hmac.compare_digest(expected, digest.strip().lower()):
+    if not same_digest(expected, digest.strip().lower()):
         return False
     try:
         age = abs(time.time() - int(timestamp))
