@@ -5,8 +5,9 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown
+from alerts.models import Alert, AlertDelivery, Call, DetectionRun, SignalCooldown, SmsReply
 from core.admin import CappedCountPaginator
+from core.display import phone_display
 from tracking.models import Identification
 
 
@@ -159,7 +160,7 @@ class AlertDeliveryAdmin(DeliveryDisplay, ReadOnlyAdmin):
 
 @admin.register(SignalCooldown)
 class SignalCooldownAdmin(ReadOnlyAdmin):
-    list_display = ["prospect", "signal", "last_alerted_at"]
+    list_display = ["prospect", "signal", "verified", "last_alerted_at"]
     list_filter = ["signal"]
     list_select_related = ["prospect"]
 
@@ -172,3 +173,32 @@ class DetectionRunAdmin(ReadOnlyAdmin):
     list_filter = ["trigger"]
     ordering = ["-started_at"]
     readonly_fields = [f.name for f in DetectionRun._meta.fields]
+
+
+@admin.register(SmsReply)
+class SmsReplyAdmin(ReadOnlyAdmin):
+    """Every reply read from the phone, and what it did: the call it recorded on a lead, or why it
+    changed nothing (not a code, or the last SMS to that number was a digest, a summary, a held notice, a
+    test SMS, or too old: alerts/replies.py)."""
+
+    list_display = ["received_at", "sender_display", "text", "result"]
+    list_filter = ["ignored"]
+    list_select_related = ["call__prospect", "last_sms__notice"]
+    ordering = ["-received_at"]
+
+    @admin.display(description=_("from"), ordering="sender")
+    def sender_display(self, reply: SmsReply) -> str:
+        return phone_display(reply.sender)
+
+    @admin.display(description=_("result"))
+    def result(self, reply: SmsReply) -> str:
+        if reply.call is not None:
+            return _("Recorded: %(outcome)s for %(lead)s") % {
+                "outcome": reply.call.get_outcome_display(),
+                "lead": reply.call.prospect,
+            }
+        if not reply.ignored:
+            return "—"  # recorded before replies said why
+        why = _("Ignored: %(reason)s") % {"reason": reply.get_ignored_display()}
+        notice = reply.last_sms.notice if reply.last_sms else None
+        return f"{why} ({notice.get_kind_display()})" if notice else why

@@ -5,15 +5,18 @@ link to the lead, the name, the company, the pain point. When the text is too lo
 parts are shortened first.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.evidence import evidence_sentence, meeting_predicate, reply_predicate
 from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
 from core.display import phone_display, website_label
+from prospects.models import Prospect
 from tracking.models import Identification
 
 
@@ -44,9 +47,6 @@ def compose_alert_sms(
 ) -> str:
     """`unverified`: the visitor was identified by what it said (an email, a domain, a referrer, an IP
     rule), not by a personal link: the SMS says so in a few characters, right after the signal."""
-    segments = settings.SMS_MAX_SEGMENTS
-    # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
-    budget = segment_budget(segments)
     with translation.override(settings.LANGUAGE_CODE):
         summary = evidence_sentence(signal, evidence, unverified=unverified)
         mark = f" ({_('unverified')})" if unverified else ""
@@ -61,7 +61,21 @@ def compose_alert_sms(
     link = lead_short_url(alert_id) if alert_id else ""
     if not (name or company) and number:
         name = email  # who it is, when the list knows them only by email (without a phone, `call` is the email)
-    name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain_point)
+    return fit_lead_sms(
+        head=head, predicate=predicate, call=call, name=name, company=company, pain=pain_point, link=link
+    )
+
+
+def fit_lead_sms(
+    *, head: str, call: str, name: str, company: str, pain: str, link: str, predicate: str = "", prefix: str = ""
+) -> str:
+    """ "<prefix><head>: <name> (<company>). <call>. <pain>. <link>" in SMS_MAX_SEGMENTS GSM-7 segments,
+    the least useful parts shortened first (pain point, company, name): the number to call and the
+    link are the last to go, and only when nothing else is left to cut."""
+    segments = settings.SMS_MAX_SEGMENTS
+    # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
+    budget = segment_budget(segments)
+    name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain)
 
     def render(name: str, company: str, pain: str, link: str) -> str:
         who = name + (f" ({company})" if company else "")
@@ -81,9 +95,9 @@ def compose_alert_sms(
     text = render(name, company, pain, link)
     # Shorten the least useful first: pain point, then company, then name; the link goes last.
     for field in ("pain", "company", "name", "link"):
-        overflow = gsm7_units(text) - budget
-        if overflow <= 0 and gsm7_segments(text) <= segments:
-            return text
+        overflow = gsm7_units(prefix + text) - budget
+        if overflow <= 0 and gsm7_segments(prefix + text) <= segments:
+            return prefix + text
         if overflow <= 0:  # within the units, but an escaped character straddles two parts
             overflow = segments - 1  # at most a unit lost per boundary
         values = {"name": name, "company": company, "pain": pain, "link": link}
@@ -96,7 +110,7 @@ def compose_alert_sms(
         values[field] = cut if field != "link" else ""
         name, company, pain, link = values["name"], values["company"], values["pain"], values["link"]
         text = render(name, company, pain, link)
-    return truncate_to_segments(truncate_units(text, budget), segments)
+    return truncate_to_segments(truncate_units(prefix + text, segment_budget(segments)), segments)
 
 
 def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple[str, str]:
@@ -128,9 +142,38 @@ def compose_alert_rich(*, alert: Alert, sms_not_received: bool = False) -> tuple
     return title, "\n".join(lines)
 
 
-def reminder_text(message: str) -> str:
-    """The alert's own SMS, prefixed "Rappel : ", shortened to the segment budget: the same words every
-    time, which the "already sent?" check by tag relies on."""
+def reminder_text(alert: Alert) -> str:
+    """The alert's SMS again, prefixed "Rappel, personne n'a encore appelé : ", with the lead's number and
+    link kept whole (docs/how-it-works.md): the pain point, company and name give way first. Written
+    from the alert and its prospect, so every retry sends the same words."""
+    prospect = alert.prospect
     with translation.override(settings.LANGUAGE_CODE):
-        text = to_gsm7(_("Reminder, nobody called yet: %(message)s") % {"message": message})
-    return truncate_units(text, segment_budget(settings.SMS_MAX_SEGMENTS))
+        prefix = to_gsm7(_("Reminder, nobody called yet: %(message)s") % {"message": "x"})[:-1]
+        summary = evidence_sentence(alert.signal, alert.evidence)
+        mark = f" ({_('unverified')})" if alert.identification == Identification.UNVERIFIED else ""
+        number = phone_display(prospect.phone, international=True)
+        call = to_gsm7(reach_text(number, prospect.email, prospect.website))
+        predicate = to_gsm7(meeting_predicate(alert.evidence) + mark) if alert.signal == "meeting_booked" else ""
+    name = prospect.name or ("" if prospect.company or not number else prospect.email)
+    return fit_lead_sms(
+        prefix=prefix,
+        head=to_gsm7(summary + mark),
+        predicate=predicate,
+        call=call,
+        name=name,
+        company=prospect.company,
+        pain=prospect.pain_point,
+        link=lead_short_url(alert.pk),
+    )
+
+
+def compose_callback_sms(*, prospect: Prospect, callback_at: datetime, note: str = "") -> str:
+    """The call-back's SMS, at its time: "Rappel prévu 10:00 : Jean Dupont (Acme). Appeler +33 6 12 34 56
+    78. <note>. <link to the prospect's page>" — the number and the link kept whole."""
+    with translation.override(settings.LANGUAGE_CODE):
+        head = to_gsm7(_("Call-back due %(time)s") % {"time": f"{timezone.localtime(callback_at):%H:%M}"})
+        number = phone_display(prospect.phone, international=True)
+        call = to_gsm7(reach_text(number, prospect.email, prospect.website))
+    link = settings.PUBLIC_BASE_URL + reverse("backoffice-timeline", args=[prospect.pk])
+    name = prospect.name or ("" if prospect.company or not number else prospect.email)
+    return fit_lead_sms(head=head, call=call, name=name, company=prospect.company, pain=note, link=link)

@@ -33,7 +33,7 @@ from django_q.tasks import async_task
 from alerts.channels import channel_label, configured_channels, send_to_channel
 from alerts.composer import compose_alert_rich, reminder_text
 from alerts.errors import DeliveryError
-from alerts.models import Alert, AlertDelivery, SmsNotice
+from alerts.models import Alert, AlertDelivery, Call, SmsNotice
 from alerts.notices import hour_of, notice_text, notice_title
 from alerts.quiet import quiet_until
 from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
@@ -95,6 +95,27 @@ def fallback_deliveries_add(alert: Alert) -> int:
     return len(created)
 
 
+def sms_sent_directly_record(*, number: str, text: str, provider_ids: list[str], now: datetime) -> None:
+    """An SMS that left without the outbox (`send_test_sms` checks the configuration itself) is still
+    the last SMS the phone got: kept as a sent notice, so that a reply to it is not taken for the
+    answer to an earlier alert (alerts/replies.py)."""
+    notice, _created = SmsNotice.objects.get_or_create(
+        kind=SmsNotice.Kind.TEST, period_start=now, defaults={"message": text[:480]}
+    )
+    AlertDelivery.objects.get_or_create(
+        notice=notice,
+        recipient=number,
+        defaults={
+            "label": number,
+            "status": AlertDelivery.Status.SENT,
+            "attempts": 1,
+            "provider_ids": provider_ids,
+            "created_at": now,
+            "sent_at": now,
+        },
+    )
+
+
 def notice_schedule(*, kind: str, now: datetime) -> SmsNotice:
     """The notice of this kind for the current hour (alerts/notices.py writes its text), created with
     its rows by the first caller: one notice per kind and hour whatever the number of workers. Its rows
@@ -148,6 +169,21 @@ def reminder_deliveries_add(alert: Alert, now: datetime) -> bool:
     return bool(recipients)
 
 
+def callback_deliveries_add(*, call_id: int, callback_at: datetime, text: str) -> bool:
+    """The call-back's SMS, one per recipient: claimed on the call by a conditional UPDATE (the one
+    worker that wins writes the notice and its rows, never two). False when another worker had it."""
+    with transaction.atomic():
+        notice = SmsNotice.objects.create(kind=SmsNotice.Kind.CALLBACK, period_start=callback_at, message=text)
+        if not Call.objects.filter(pk=call_id, callback_notice__isnull=True).update(callback_notice=notice):
+            transaction.set_rollback(True)
+            return False
+        recipients = list(dict.fromkeys(settings.ALERT_REMIND_RECIPIENTS)) or _sms_recipients()
+        AlertDelivery.objects.bulk_create([AlertDelivery(notice=notice, recipient=r, label=r) for r in recipients])
+        notice_id = notice.pk
+        transaction.on_commit(lambda: enqueue_notice_delivery(notice_id))
+    return bool(recipients)
+
+
 def failed_deliveries_retry(alert: Alert) -> bool:
     """Give the alert's failed rows a new give-up window and hand them over; False when none failed.
     A row whose last try may have left keeps `needs_check`: the provider is asked by tag first."""
@@ -189,7 +225,7 @@ def _backoff(attempts: int) -> float:
 def _body(delivery: AlertDelivery) -> str:
     if delivery.alert is not None:
         if delivery.purpose == AlertDelivery.Purpose.REMINDER:
-            return reminder_text(delivery.alert.message)
+            return reminder_text(delivery.alert)
         return delivery.alert.message
     assert delivery.notice is not None  # the table's check constraint: an alert or a notice
     return notice_text(delivery.notice)

@@ -5,9 +5,12 @@ prove, and re-tunes nothing (no threshold, cooldown or opener changes because of
   prospect's latest signal (any but `meeting_booked`), that signal's first SMS sent, and the latest call.
   A meeting counts for that one signal (last touch), so a prospect who read twice and clicked once
   does not count three meetings.
-- A call recorded "RDV pris" (the call form, or a reply "3") is a meeting booked for the signal it
-  handled, even when no booking tool reported it; "held" needs the booking tool (its "meeting ended",
-  or a booked meeting now past with no cancellation or no-show reported).
+- A call recorded "RDV pris" on the call form asks for the date: it makes a meeting like the booking
+  tools' (tool "appel"), traced like them to the latest signal and to that call, so each of the
+  tables counts it once (one meeting, one signal, one call), and it can be marked held, no-show or
+  cancelled. A reply "3" to the SMS says no date: it still counts, for the signal it handled, and is
+  never held. "Held": marked so (by hand or by the tool), or booked and now past.
+- Call-backs ("rappeler jeudi 10:00"): how many were set, made (a later call), texted, and are late.
 - Every rate is k / n with a 95 % Wilson interval; below LEDGER_MIN_N the page says "pas assez de
   données" rather than a percentage.
 """
@@ -169,6 +172,19 @@ def reply_rows(since: datetime | None) -> list[ReplyRow]:
 
 
 @dataclass
+class CallbackCounts:
+    """Call-backs set on calls ("rappeler jeudi 10:00"), and what became of them."""
+
+    set: int = 0
+    made: int = 0  # a later call to the prospect was recorded
+    texted: int = 0  # the founder was texted at its time
+    late: int = 0  # due, not made
+
+    def as_dict(self) -> dict[str, int]:
+        return {"set": self.set, "made": self.made, "texted": self.texted, "late": self.late}
+
+
+@dataclass
 class Ledger:
     since: datetime | None
     by_signal: list[LedgerRow] = field(default_factory=list)
@@ -177,6 +193,7 @@ class Ledger:
     goal: Goal | None = None
     total: LedgerRow | None = None
     replies: list[ReplyRow] = field(default_factory=list)
+    callbacks: CallbackCounts = field(default_factory=CallbackCounts)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +206,7 @@ class Ledger:
             "meetings": [trace.as_dict() for trace in self.meetings],
             "goal": self.goal.as_dict() if self.goal else None,
             "replies": [row.as_dict() for row in self.replies],
+            "callbacks": self.callbacks.as_dict(),
         }
 
 
@@ -219,15 +237,19 @@ def _traces(meetings: list[Meeting], alerts: list[Alert], calls: list[Call]) -> 
     for alert in alerts:
         alerts_of[alert.prospect_id].append(alert)
     calls_of: dict[int, list[Call]] = defaultdict(list)
+    booked_by: dict[int, Call] = {}
     for call in calls:
         calls_of[call.prospect_id].append(call)
+        if call.meeting_id:
+            booked_by[call.meeting_id] = call
     traces = []
     for meeting in meetings:
         start, end = meeting.booked_at - window, meeting.booked_at
         before = [a for a in alerts_of[meeting.prospect_id] if start <= a.occurred_at <= end]
         latest_alert = max(before, key=lambda a: a.occurred_at, default=None)
         called = [c for c in calls_of[meeting.prospect_id] if start <= c.called_at <= end]
-        latest_call = max(called, key=lambda c: c.called_at, default=None)
+        # A meeting booked on the phone is that call's, whatever else was recorded the same second.
+        latest_call = booked_by.get(meeting.pk) or max(called, key=lambda c: c.called_at, default=None)
         sms = _first_sms(latest_alert) if latest_alert else None
         traces.append(MeetingTrace(meeting, latest_alert, sms, latest_call))
     return traces
@@ -299,6 +321,22 @@ def campaign_goal(calls: list[Call], meetings: list[Meeting]) -> Goal | None:
     return goal
 
 
+def _callback_counts(calls: list[Call], now: datetime) -> CallbackCounts:
+    counts = CallbackCounts()
+    latest: dict[int, datetime] = {}
+    for call in calls:
+        latest[call.prospect_id] = max(latest.get(call.prospect_id, call.called_at), call.called_at)
+    for call in calls:
+        if call.callback_at is None:
+            continue
+        counts.set += 1
+        made = latest[call.prospect_id] > call.called_at
+        counts.made += made
+        counts.texted += call.callback_notice_id is not None
+        counts.late += not made and call.callback_at <= now
+    return counts
+
+
 def ledger(now: datetime | None = None) -> Ledger:
     now = now or timezone.now()
     since = campaign_start()
@@ -333,14 +371,27 @@ def ledger(now: datetime | None = None) -> Ledger:
             booked_alerts[trace.alert.pk] = booked_alerts.get(trace.alert.pk) or held
         if trace.call is not None:
             booked_calls[trace.call.pk] = booked_calls.get(trace.call.pk) or held
+    # "RDV pris" with no date (a reply "3"): no meeting row to trace, so the meeting counts for the
+    # call and for the newest signal it handled — once, as a traced meeting would.
+    undated = {c.pk for c in calls if c.outcome == CallOutcome.MEETING_BOOKED and c.meeting_id is None}
+    handled: dict[int, Alert] = {}
     for alert in alerts:
-        if alert.call is not None and alert.call.outcome == CallOutcome.MEETING_BOOKED:
-            booked_alerts.setdefault(alert.pk, False)
-    for call in calls:
-        if call.outcome == CallOutcome.MEETING_BOOKED:
-            booked_calls.setdefault(call.pk, False)
+        if alert.call_id in undated and (
+            alert.call_id not in handled or alert.occurred_at > handled[alert.call_id].occurred_at
+        ):
+            handled[alert.call_id] = alert
+    for alert in handled.values():
+        booked_alerts.setdefault(alert.pk, False)
+    for call_id in undated:
+        booked_calls.setdefault(call_id, False)
 
-    result = Ledger(since=since, meetings=traces, goal=campaign_goal(calls, meetings), replies=reply_rows(since))
+    result = Ledger(
+        since=since,
+        meetings=traces,
+        goal=campaign_goal(calls, meetings),
+        callbacks=_callback_counts(calls, now),
+        replies=reply_rows(since),
+    )
     for signal in INTENT_SIGNALS:
         mine = [a for a in alerts if a.signal == signal]
         result.by_signal.append(_row(signal.value, str(signal.label), mine, booked_alerts, now))

@@ -41,7 +41,7 @@ class Alert(models.Model):
         DISMISSED = "dismissed", _("Dismissed after review")
         GROUPED = "grouped", _("In the hourly summary SMS")
         MEETING = "meeting", _("Not texted: meeting booked")
-        QUIET = "quiet", _("Quiet hours: in the morning digest")
+        QUIET = "quiet", _("Quiet hours: in the digest when they end")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="alerts"
@@ -70,7 +70,7 @@ class Alert(models.Model):
     # the ledger times the call from the digest's SMS.
     digest = models.ForeignKey(
         "SmsNotice",
-        verbose_name=_("listed in the morning digest"),
+        verbose_name=_("listed in the quiet-hours digest"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -136,6 +136,27 @@ class Call(models.Model):
     # compares openers by their words, which staff may change during a campaign.
     opener = models.CharField(_("opener used"), max_length=300, blank=True)
     via = models.CharField(_("recorded from"), max_length=10, choices=Via.choices, default=Via.OFFICE)
+    # "Rappeler jeudi 10:00": the lead comes back on the hot-leads page then, and the founder is texted
+    # (alerts/callbacks.py). Done once a later call to the prospect is recorded.
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    # The call-back's SMS, written by the one worker that claims it: never two.
+    callback_notice = models.ForeignKey(
+        "SmsNotice",
+        verbose_name=_("call-back SMS"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+    )
+    # "RDV pris" with its date and time: the meeting this call booked (tool "appel").
+    meeting = models.ForeignKey(
+        "tracking.Meeting",
+        verbose_name=_("meeting booked"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("call")
@@ -144,6 +165,7 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["prospect", "-called_at"], name="call_prospect_idx"),
             models.Index(fields=["-called_at"], name="call_time_idx"),
+            models.Index(fields=["callback_at"], name="call_callback_idx"),
         ]
 
     def __str__(self) -> str:
@@ -157,8 +179,13 @@ class SmsNotice(models.Model):
     class Kind(models.TextChoices):
         HELD = "held", _("Held alerts notice")
         SUMMARY = "summary", _("Hourly summary")
-        # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py).
-        DIGEST = "digest", _("Morning digest")
+        # One per quiet period; its period_start is the period's END, when it leaves (alerts/quiet.py),
+        # which may be the evening (quiet days, daytime quiet hours): never called "of the morning".
+        DIGEST = "digest", _("Quiet-hours digest")
+        # A call-back the founder set when recording a call ("rappeler jeudi 10:00"): one per call-back.
+        CALLBACK = "callback", _("Call-back")
+        # `send_test_sms`, sent directly and kept here as sent: a reply to it must not land on a lead.
+        TEST = "test", _("Test SMS")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     period_start = models.DateTimeField(_("period start"))
@@ -169,7 +196,12 @@ class SmsNotice(models.Model):
     class Meta:
         verbose_name = _("SMS notice")
         verbose_name_plural = _("SMS notices")
-        constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="notice_once_per_period")]
+        constraints = [
+            # Call-backs are one per call (Call.callback_notice), however many fall due at one time.
+            models.UniqueConstraint(
+                fields=["kind", "period_start"], condition=~models.Q(kind="callback"), name="notice_once_per_period"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {moment_display(self.period_start)}"
@@ -180,6 +212,9 @@ class HourlySmsBudget(models.Model):
 
     hour = models.DateTimeField(_("hour"), unique=True)
     used = models.PositiveIntegerField(_("SMS sent"), default=0)
+    # Unverified alerts spend a budget of their own (ALERT_UNVERIFIED_MAX_PER_HOUR): forged claims
+    # never leave a verified alert waiting for the summary.
+    unverified_used = models.PositiveIntegerField(_("SMS sent about unverified alerts"), default=0)
 
     class Meta:
         verbose_name = _("hourly SMS budget")
@@ -280,21 +315,24 @@ class AlertDelivery(models.Model):
 
 
 class SignalCooldown(models.Model):
-    """The cooldown claim: one row per (prospect, signal), taken by a conditional UPDATE."""
+    """The cooldown claim: one row per (prospect, signal, verified or not), taken by a conditional
+    UPDATE. Unverified alerts take a row of their own: a forged claim never burns the cooldown of the
+    prospect's own verified signal."""
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="+"
     )
     signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    verified = models.BooleanField(_("verified"), default=True)
     last_alerted_at = models.DateTimeField(_("last texted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signal cooldown")
         verbose_name_plural = _("signal cooldowns")
-        constraints = [models.UniqueConstraint(fields=["prospect", "signal"], name="cooldown_once")]
+        constraints = [models.UniqueConstraint(fields=["prospect", "signal", "verified"], name="cooldown_once")]
 
     def __str__(self) -> str:
-        return f"{self.prospect_id}/{self.signal}"
+        return f"{self.prospect_id}/{self.signal}/{'verified' if self.verified else 'unverified'}"
 
 
 class DetectionRun(models.Model):
@@ -348,13 +386,32 @@ class SmsReply(models.Model):
     sender = models.CharField(_("from"), max_length=32)
     text = models.CharField(_("text"), max_length=160, blank=True)
     received_at = models.DateTimeField(_("received at"))
-    # The alert the reply is about (the sender's most recent alert SMS), and the call it recorded;
-    # both empty for a reply that is no code, or from a number no alert was sent to.
+
+    class Ignored(models.TextChoices):
+        NO_CODE = "no_code", _("Not a code (1, 2, 3 or 9)")
+        UNKNOWN_NUMBER = "unknown_number", _("No SMS was sent to this number")
+        NOT_A_LEAD = "not_a_lead", _("The last SMS to this number was not about one lead")
+        TOO_OLD = "too_old", _("The last SMS to this number is too old (OVH_SMS_REPLY_WINDOW_HOURS)")
+        AMBIGUOUS = "ambiguous", _("Two SMS to this number left around the time of the reply")
+
+    # The alert the reply is about (the lead of the most recent SMS to that number), and the call it
+    # recorded; both empty for a reply that changed nothing, and `ignored` says why.
     alert = models.ForeignKey(
         Alert, verbose_name=_("alert"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     call = models.ForeignKey(
         Call, verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ignored = models.CharField(_("ignored because"), max_length=20, choices=Ignored.choices, blank=True)
+    # The most recent SMS to that number when the reply came: an alert's (a lead's), or a notice's
+    # (digest, summary, held notice, test SMS). Only the first kind, recent enough, takes a reply.
+    last_sms = models.ForeignKey(
+        AlertDelivery,
+        verbose_name=_("last SMS to this number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

@@ -94,20 +94,60 @@ def _digest_text(notice: SmsNotice, budget: int, link: str) -> str:
     return _with_names(text, alerts, budget, link)
 
 
+def _lead_variants(alert: Alert) -> list[str]:
+    """One lead of a digest or summary, fullest first: who, their company, the signal, the number to
+    call (E.164, which a phone dials from the SMS); then shorter forms for when room runs out."""
+    prospect = alert.prospect
+    who = to_gsm7(prospect.name or prospect.email)
+    signal = str(SIGNAL_SHORT.get(Signal(alert.signal), ""))
+    company = to_gsm7(prospect.company)
+    number = f" {prospect.phone}" if prospect.phone else ""
+    variants = [f"{who} ({company}, {signal}){number}" if company else f"{who} ({signal}){number}"]
+    if number:
+        variants.append(f"{who} ({signal}){number}")
+    variants.append(f"{who} ({signal})")
+    return variants
+
+
+def _listing(alerts: list[Alert], room: int) -> str:
+    """The strongest lead with its company and number (the founder can call from the SMS), then as many
+    others as fit by name, then — strongest first — their company and number as room allows; "+N" for
+    the leads left to the link."""
+    variants = [_lead_variants(alert) for alert in alerts]
+
+    def text(chosen: list[str]) -> str:
+        rest = len(alerts) - len(chosen)
+        return ", ".join(chosen + ([f"+{rest}"] if rest else []))
+
+    chosen: list[str] = []
+    first = next((option for option in variants[0] if gsm7_units(text([option])) <= room), None) if variants else None
+    if first is not None:
+        chosen.append(first)
+    for options in variants[len(chosen) :]:
+        if gsm7_units(text([*chosen, options[-1]])) > room:
+            break
+        chosen.append(options[-1])
+    for index, options in enumerate(variants[: len(chosen)]):
+        for fuller in options[:-1]:
+            trial = [*chosen[:index], fuller, *chosen[index + 1 :]]
+            if gsm7_units(text(trial)) <= room:
+                chosen = trial
+                break
+    return text(chosen) if chosen else ""
+
+
 def _with_names(text: str, alerts: list[Alert], budget: int, link: str) -> str:
-    """`text`, then as many of the alerts' leads as fit before the link, in the active language's
-    typography: French puts a space before the colon ("à appeler : Jean"). A plain space: the
-    no-break ones (U+00A0, U+202F) are not GSM-7 and would turn the whole SMS into UCS-2, 70
-    characters a segment (alerts/gsm.py)."""
-    names = ", ".join(
-        f"{a.prospect.name or a.prospect.email} ({SIGNAL_SHORT.get(Signal(a.signal), '')})" for a in alerts
-    )
+    """`text`, then as many of the alerts' leads as fit before the link — strongest first, with their
+    company and number as room allows — in the active language's typography: French puts a space before
+    the colon ("à appeler : Jean"). A plain space: the no-break ones (U+00A0, U+202F) are not GSM-7 and
+    would turn the whole SMS into UCS-2, 70 characters a segment (alerts/gsm.py)."""
     head, listing = to_gsm7(text), _("%(what)s: %(names)s")
     # The separator's cost, measured between two one-letter stand-ins (to_gsm7 trims the ends' spaces).
     separator = gsm7_units(to_gsm7(listing % {"what": "a", "names": "b"})) - 2
     room = budget - gsm7_units(head) - separator - len(link) - 2
-    if names and room > 10:
-        head = to_gsm7(listing % {"what": head, "names": truncate_units(to_gsm7(names), room)})
+    names = _listing(alerts, room) if room > 10 else ""
+    if names:
+        head = to_gsm7(listing % {"what": head, "names": names})
     return truncate_units(head, budget - len(link) - 2) + ". " + link
 
 
@@ -127,8 +167,8 @@ def _notice_text_now(notice: SmsNotice) -> str:
         if notice.kind == SmsNotice.Kind.HELD:
             count = Alert.objects.filter(status=Alert.Status.HELD).count()
             text = ngettext(
-                "ArkWatch: %(count)d alert held: unverified signals for several prospects from one network",
-                "ArkWatch: %(count)d alerts held: unverified signals for several prospects from one network",
+                "ArkWatch: %(count)d alert held: unverified signals for several prospects within an hour",
+                "ArkWatch: %(count)d alerts held: unverified signals for several prospects within an hour",
                 count,
             ) % {"count": count}
         else:

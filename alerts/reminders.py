@@ -19,7 +19,7 @@ from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
 from alerts.notices import digest_alerts
 from alerts.quiet import quiet_until
 from prospects.models import Prospect
-from tracking.models import upcoming_meetings
+from tracking.models import silencing_meetings
 
 # An alert told longer ago than this is history, not a lead to remind about.
 REMIND_AT_MOST_AFTER = timedelta(hours=24)
@@ -71,7 +71,7 @@ def reminders_send(now: datetime | None = None) -> int:
     reminded_lately = set(
         Alert.objects.filter(reminded_at__gte=now - REMIND_AT_MOST_AFTER).values_list("prospect_id", flat=True)
     )
-    booked = set(upcoming_meetings(now).values_list("prospect_id", flat=True))
+    booked = set(silencing_meetings(now).values_list("prospect_id", flat=True))
     sent = 0
     # The newest told alert of each lead only.
     for alert, _told_at in sorted(leads, key=lambda lead: (lead[0].prospect_id, -lead[1].timestamp())):

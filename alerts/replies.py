@@ -3,15 +3,18 @@ short code and ArkWatch records the call on the alert it answers, without answer
 
     1 appelé · 2 pas de réponse · 3 RDV pris · 9 fausse alerte
 
-The alert is the most recent alert SMS sent to the number the reply came from. Each reply is kept by
-its provider id before anything else (unique), so a reply is recorded once even if deleting it at the
-provider fails; it is deleted at the provider once recorded. A reply that is no code, or from a number
-no alert went to, is kept and changes nothing."""
+A reply answers the most recent SMS sent to the number it came from, whatever that SMS was: it applies
+only when that SMS was one lead's own (its alert, or its reminder), sent within
+OVH_SMS_REPLY_WINDOW_HOURS. A "3" sent in answer to the morning digest, the hourly summary, the held
+notice or a test SMS, or to an SMS of last week, must not mark some other lead "RDV pris". Each reply is
+kept by its provider id before anything else (unique), so a reply is recorded once even if deleting it
+at the provider fails; it is deleted at the provider once recorded. A reply that changes nothing is
+kept with the reason (`SmsReply.ignored`), shown in the back office."""
 
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import phonenumbers
 from django.conf import settings
@@ -25,7 +28,10 @@ from alerts.sms import SmsError, get_sms_backend
 from alerts.sms.base import IncomingSms
 
 logger = logging.getLogger(__name__)
-CLOCK_SLACK = timedelta(minutes=5)
+# OVH's clock (the reply's creationDatetime) and ours (sent_at) are both NTP-set: a reply may carry a
+# time a few seconds before the SMS it answers. Kept small: an SMS sent to the same phone within the
+# slack after a reply would otherwise take that reply.
+CLOCK_SLACK = timedelta(minutes=1)
 
 CODES = {
     "1": CallOutcome.REACHED,
@@ -76,32 +82,66 @@ def reply_record(sms: IncomingSms) -> SmsReply | None:
                 )
         except IntegrityError:
             return None
-        answered = (
-            AlertDelivery.objects.filter(
-                channel=AlertDelivery.Channel.SMS,
-                recipient=sender,
-                alert__isnull=False,
-                sent_at__isnull=False,
-                # Answers an SMS sent before it (with room for the provider's clock).
-                sent_at__lte=reply.received_at + CLOCK_SLACK,
+        reply.last_sms = _last_sms_to(sender, before=reply.received_at + CLOCK_SLACK)
+        reply.ignored = _why_ignored(reply, outcome)
+        if not reply.ignored and outcome is not None and reply.last_sms and reply.last_sms.alert:
+            alert = reply.last_sms.alert
+            reply.alert = alert
+            reply.call = call_record(
+                prospect=alert.prospect,
+                user=None,
+                outcome=outcome,
+                note=_("Reply “%(text)s” to the alert SMS, from %(number)s")
+                % {"text": sms.text[:40], "number": sender},
+                via=Call.Via.SMS_REPLY,
             )
-            .select_related("alert__prospect")
-            .order_by("-sent_at")
-            .first()
-        )
-        if outcome is None or answered is None or answered.alert is None:
-            return reply
-        alert = answered.alert
-        reply.alert = alert
-        reply.call = call_record(
-            prospect=alert.prospect,
-            user=None,
-            outcome=outcome,
-            note=_("Reply “%(text)s” to the alert SMS, from %(number)s") % {"text": sms.text[:40], "number": sender},
-            via=Call.Via.SMS_REPLY,
-        )
-        reply.save(update_fields=["alert", "call"])
+        reply.save(update_fields=["last_sms", "ignored", "alert", "call"])
     return reply
+
+
+def _last_sms_to(number: str, *, before: datetime) -> AlertDelivery | None:
+    """The most recent SMS sent to `number` before the reply (with room for the provider's clock):
+    a lead's alert or reminder, or a notice (digest, summary, held notice, test SMS)."""
+    return (
+        AlertDelivery.objects.filter(
+            channel=AlertDelivery.Channel.SMS, recipient=number, sent_at__isnull=False, sent_at__lte=before
+        )
+        .select_related("alert__prospect", "notice")
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+
+
+def _why_ignored(reply: SmsReply, outcome: str | None) -> str:
+    """Why this reply changes nothing ("" when it applies to the lead of the last SMS)."""
+    last = reply.last_sms
+    if outcome is None:
+        return SmsReply.Ignored.NO_CODE
+    if last is None:
+        return SmsReply.Ignored.UNKNOWN_NUMBER
+    if last.sent_at and last.sent_at > reply.received_at and _another_sms_before(last, reply):
+        # The last SMS left after the reply by our clock (within the slack), and an earlier one was
+        # there to answer: which one the founder answered, nobody can tell.
+        return SmsReply.Ignored.AMBIGUOUS
+    if last.alert_id is None:
+        return SmsReply.Ignored.NOT_A_LEAD
+    if last.sent_at and last.sent_at < reply.received_at - timedelta(hours=settings.OVH_SMS_REPLY_WINDOW_HOURS):
+        return SmsReply.Ignored.TOO_OLD
+    return ""
+
+
+def _another_sms_before(last: AlertDelivery, reply: SmsReply) -> bool:
+    window = timedelta(hours=settings.OVH_SMS_REPLY_WINDOW_HOURS)
+    return (
+        AlertDelivery.objects.filter(
+            channel=AlertDelivery.Channel.SMS,
+            recipient=last.recipient,
+            sent_at__lte=reply.received_at,
+            sent_at__gte=reply.received_at - window,
+        )
+        .exclude(pk=last.pk)
+        .exists()
+    )
 
 
 def sms_replies_read() -> RepliesReport:

@@ -19,7 +19,7 @@ from alerts.notices import hour_of
 from alerts.quiet import may_break_quiet, quiet_until
 from core.locks import lock_for_transaction
 from prospects.models import Prospect
-from tracking.models import Identification, upcoming_meetings
+from tracking.models import Identification, silencing_meetings
 
 
 # What detection hands to the alert writer: one signal found and its evidence.
@@ -37,27 +37,38 @@ class DetectedSignal:
     client_network: str | None = None
 
 
-# A booking is the news the founder waits for: it texts whatever the cooldown and the hourly budget.
+# A verified booking is the news the founder waits for: it texts whatever the cooldown and the hourly
+# budget. One matched by the invitee's email alone is a claim like any other (anyone can type a
+# prospect's address into a public booking page): cooldown, budget and hold apply.
 UNTHROTTLED = {Signal.MEETING_BOOKED}
 
 
+def _unthrottled(signal: str, verified: bool) -> bool:
+    return verified and signal in UNTHROTTLED
+
+
 def _meeting_ahead(prospect_id: int, now: datetime) -> bool:
-    """The prospect booked a meeting that is not past yet: its other signals stay on the timeline and
-    text nobody."""
-    return upcoming_meetings(now).filter(prospect_id=prospect_id).exists()
+    """The prospect booked a verified meeting within MEETING_SILENCE_MAX_DAYS that is not past yet: its
+    other signals stay on the timeline and text nobody."""
+    return silencing_meetings(now).filter(prospect_id=prospect_id).exists()
 
 
-def _cooldown_take(*, prospect_id: int, signal: str, now: datetime) -> bool:
+def _cooldown_take(*, prospect_id: int, signal: str, now: datetime, verified: bool) -> bool:
     """True for the one caller that may text now about (prospect, signal).
 
-    One row per pair, taken by UPDATE … WHERE last_alerted_at is old: on PostgreSQL a concurrent
-    claimer waits on the row lock and then re-checks the condition, so only one wins; SQLite
-    serialises writers. No read-then-write in Python.
+    One row per (prospect, signal, verified), taken by UPDATE … WHERE last_alerted_at is old: on
+    PostgreSQL a concurrent claimer waits on the row lock and then re-checks the condition, so only one
+    wins; SQLite serialises writers. No read-then-write in Python. A verified alert looks at the
+    verified row only: unverified alerts before it never stand in its way. An unverified one also
+    yields to a verified SMS within the cooldown (the founder already knows).
     """
-    SignalCooldown.objects.get_or_create(prospect_id=prospect_id, signal=signal)
+    SignalCooldown.objects.get_or_create(prospect_id=prospect_id, signal=signal, verified=verified)
     cutoff = now - timedelta(hours=settings.ALERT_COOLDOWN_HOURS)
+    rows = SignalCooldown.objects.filter(prospect_id=prospect_id, signal=signal)
+    if not verified and rows.filter(verified=True, last_alerted_at__gte=cutoff).exists():
+        return False
     return bool(
-        SignalCooldown.objects.filter(prospect_id=prospect_id, signal=signal)
+        rows.filter(verified=verified)
         .filter(Q(last_alerted_at__isnull=True) | Q(last_alerted_at__lt=cutoff))
         .update(last_alerted_at=now)
     )
@@ -67,35 +78,42 @@ def _cooldown_take(*, prospect_id: int, signal: str, now: datetime) -> bool:
 SUSPICIOUS_WINDOW = timedelta(hours=1)
 
 
-def _hourly_budget_spend(now: datetime) -> bool:
-    """True while this clock hour has single-lead SMS left (ALERT_SMS_MAX_PER_HOUR): one row per hour,
-    spent by a conditional UPDATE, so parallel workers never go over."""
+def _hourly_budget_spend(now: datetime, *, verified: bool) -> bool:
+    """True while this clock hour has single-lead SMS left: ALERT_SMS_MAX_PER_HOUR for verified alerts,
+    ALERT_UNVERIFIED_MAX_PER_HOUR, counted apart, for unverified ones (forged claims never spend the
+    verified alerts' budget). One row per hour, spent by a conditional UPDATE, so parallel workers
+    never go over."""
     hour = hour_of(now)
     HourlySmsBudget.objects.get_or_create(hour=hour)
-    return bool(
-        HourlySmsBudget.objects.filter(hour=hour, used__lt=settings.ALERT_SMS_MAX_PER_HOUR).update(used=F("used") + 1)
-    )
+    if verified:
+        spent = HourlySmsBudget.objects.filter(hour=hour, used__lt=settings.ALERT_SMS_MAX_PER_HOUR).update(
+            used=F("used") + 1
+        )
+    else:
+        spent = HourlySmsBudget.objects.filter(
+            hour=hour, unverified_used__lt=settings.ALERT_UNVERIFIED_MAX_PER_HOUR
+        ).update(unverified_used=F("unverified_used") + 1)
+    return bool(spent)
 
 
 def _is_suspicious(detected: DetectedSignal) -> bool:
-    unverified = detected.identification == Identification.UNVERIFIED
-    return bool(settings.ALERT_HOLD_SUSPICIOUS and unverified and detected.client_network)
+    return bool(settings.ALERT_HOLD_SUSPICIOUS and detected.identification == Identification.UNVERIFIED)
 
 
 def _looks_forged(*, detected: DetectedSignal, prospect_id: int, now: datetime) -> bool:
-    """Claimed signals for two or more prospects from one client network within an hour: someone
-    typing prospects' domains into the tracking API, rather than two readers. Called after this
-    alert's INSERT and, on PostgreSQL, under a per-network advisory lock taken before it: two workers
-    recording the first two such alerts at once cannot both miss each other."""
-    return (
-        Alert.objects.filter(
-            identification=Identification.UNVERIFIED,
-            client_network=detected.client_network,
-            detected_at__gte=now - SUSPICIOUS_WINDOW,
-        )
-        .exclude(prospect_id=prospect_id)
-        .exists()
-    )
+    """Claimed signals for two or more prospects from one client network within an hour (someone typing
+    prospects' domains into the tracking API, rather than two readers), or for
+    ALERT_HOLD_UNVERIFIED_PROSPECTS prospects within an hour from whatever networks (the same, spread
+    over many networks; a booking typed with prospects' emails has no network at all). Called after
+    this alert's INSERT and, on PostgreSQL, under an advisory lock taken before it: two workers
+    recording such alerts at once cannot both miss each other."""
+    recent = Alert.objects.filter(identification=Identification.UNVERIFIED, detected_at__gte=now - SUSPICIOUS_WINDOW)
+    if detected.client_network and (
+        recent.filter(client_network=detected.client_network).exclude(prospect_id=prospect_id).exists()
+    ):
+        return True
+    limit = settings.ALERT_HOLD_UNVERIFIED_PROSPECTS  # 0: only the one-network check
+    return bool(limit) and recent.values("prospect_id").distinct().count() >= limit
 
 
 def _alert_sms_text(alert: Alert, prospect: Prospect) -> str:
@@ -125,9 +143,10 @@ def alert_text_unless_throttled(
         alert.status = Alert.Status.MUTED
         _save_and_mark_hot(alert, prospect, hot=False)
         return
-    if throttled and not _cooldown_take(prospect_id=prospect.pk, signal=alert.signal, now=now):
+    verified = alert.identification != Identification.UNVERIFIED
+    if throttled and not _cooldown_take(prospect_id=prospect.pk, signal=alert.signal, now=now, verified=verified):
         alert.status = Alert.Status.COOLDOWN
-    elif throttled and budget and not _hourly_budget_spend(now):
+    elif throttled and budget and not _hourly_budget_spend(now, verified=verified):
         alert.status = Alert.Status.GROUPED
         notice_schedule(kind=SmsNotice.Kind.SUMMARY, now=now)
     else:
@@ -143,19 +162,20 @@ def _save_and_mark_hot(alert: Alert, prospect: Prospect, *, hot: bool = True) ->
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:
     """Record one detected signal as an Alert and decide its SMS, in this order: too old (stale), do
-    not contact (muted), a meeting booked ahead (not texted), looks forged (held for review), quiet
-    hours (in the digest, unless ALERT_QUIET_BREAKERS lists the signal), cooldown,
-    over the hourly budget (grouped into the summary), else texted now. A booking itself skips the
-    cooldown and the budget.
+    not contact (muted), a verified meeting booked ahead (not texted), looks forged (held for review),
+    quiet hours (in the digest, unless ALERT_QUIET_BREAKERS lists the signal), cooldown,
+    over the hourly budget (grouped into the summary), else texted now. A verified booking itself skips
+    the cooldown and the budget; verified and unverified alerts have a cooldown and a budget each.
 
     Returns None when this evidence was already recorded (by an earlier cycle or a parallel worker).
     """
     now = now or timezone.now()
     prospect = Prospect.objects.get(pk=detected.prospect_id)
     stale = now - detected.occurred_at > timedelta(minutes=settings.SIGNAL_MAX_AGE_MINUTES)
+    unthrottled = _unthrottled(detected.signal, detected.identification != Identification.UNVERIFIED)
     with transaction.atomic():
         if _is_suspicious(detected):
-            lock_for_transaction(f"unverified-network:{detected.client_network}")
+            lock_for_transaction("unverified-alerts")
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(
@@ -180,7 +200,7 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
             alert.status = Alert.Status.STALE
         elif prospect.status == Prospect.Status.DO_NOT_CONTACT:
             alert.status = Alert.Status.MUTED
-        elif detected.signal not in UNTHROTTLED and _meeting_ahead(prospect.pk, now):
+        elif not unthrottled and _meeting_ahead(prospect.pk, now):
             alert.status = Alert.Status.MEETING
         elif held:
             alert.status = Alert.Status.HELD
@@ -191,8 +211,7 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
             alert.status = Alert.Status.QUIET
             notice_schedule(kind=SmsNotice.Kind.DIGEST, now=now)
         else:
-            throttled = detected.signal not in UNTHROTTLED
-            alert_text_unless_throttled(alert=alert, prospect=prospect, now=now, throttled=throttled, budget=True)
+            alert_text_unless_throttled(alert=alert, prospect=prospect, now=now, throttled=not unthrottled, budget=True)
             return alert
         # Recorded, texting nobody; a held alert does not make its prospect hot until released.
         _save_and_mark_hot(alert, prospect, hot=not held)

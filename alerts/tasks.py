@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django_q.tasks import async_task
 
+from alerts.callbacks import callbacks_send
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.detection import prune_detection_runs, run_detection_cycle
 from alerts.inactive import inactive_prospects_erase
@@ -88,10 +89,11 @@ def run_requested_detection_task(trigger: str = "schedule") -> dict[str, int]:
 
 
 def relay_deliveries_task() -> int:
-    """Every minute: queue the reminders that are due, hand over the SMS whose time has come (a retry
+    """Every minute: queue the reminders and call-backs that are due, hand over the SMS whose time has come (a retry
     after an outage, a summary, the digest at the end of quiet hours) and those a dead worker left
     behind, and ask for the handset receipts still open."""
     reminders_send()
+    callbacks_send()
     relayed = relay_left_behind_deliveries()
     receipts_check()
     return relayed

@@ -3,18 +3,28 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import ResolverMatch, resolve
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
+from arkwatch.devices import device_cookie_set, device_of
 from core.client import client_ip
-from core.ratelimit import network_of, rate_limited
+from core.ratelimit import Attempt, count_attempt, network_of, window_left
 
 
 class AdminLoginThrottleMiddleware:
-    """At most ADMIN_LOGIN_RATE_LIMIT login attempts on the admin's login form per client network
-    (the IPv4 address, or the IPv6 /64: one subscriber gets a whole /64 and could rotate through it)
-    and per account name (an attacker with many networks still gets that many guesses per account).
+    """Slows password guessing on the admin's login form down without letting anyone lock the staff out
+    (OWASP, "Slow down online guessing attacks with device cookies").
+
+    - Only failures count: each login POST takes one unit of ADMIN_LOGIN_RATE_LIMIT per client network
+      (the IPv4 address, or the IPv6 /64: one subscriber gets a whole /64 and could rotate through it) and
+      per account name (an attacker with many networks still gets that many guesses per account), and a
+      sign-in that succeeds gives its units back. Past the limit the answer is 429 with "try again in N s"
+      (the rest of the window): a guesser is slowed down, never shut out for longer than that.
+    - A browser that has signed in to this account before carries a signed device cookie: it is counted
+      on its own (ADMIN_LOGIN_RATE_LIMIT per device) instead of by network and account, so an attacker
+      spending the account's failures from elsewhere never keeps the staff's own browser out.
 
     Only POSTs that passed CSRF count: process_view runs after CsrfViewMiddleware's, which answers 403
     to a forged or token-less POST before it gets here, so nobody can spend the staff's ceiling without
@@ -27,7 +37,12 @@ class AdminLoginThrottleMiddleware:
         self.login_path = f"/{settings.ADMIN_URL}login/"
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        attempt: Attempt | None = getattr(request, "_arkwatch_login_attempt", None)
+        if attempt is not None and response.status_code == 302 and request.user.is_authenticated:
+            attempt.forgive()  # a success is no guess
+            device_cookie_set(response, username=_login_name(request))
+        return response
 
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any, view_kwargs: Any
@@ -35,14 +50,29 @@ class AdminLoginThrottleMiddleware:
         if request.method != "POST" or request.path != self.login_path:
             return None
         rate = settings.ADMIN_LOGIN_RATE_LIMIT
-        username = str(request.POST.get("username", "")).strip().lower()[:150]
-        if rate_limited((f"login:{network_of(client_ip(request))}", rate), (f"login-user:{username}", rate)):
-            return HttpResponse(
-                _("Too many login attempts from this network or for this account; wait a minute and retry."),
+        username = _login_name(request)
+        device = device_of(request, username=username)
+        if device:
+            limits: tuple[tuple[str, str], ...] = ((f"login-device:{device}", rate),)
+        else:
+            limits = ((f"login:{network_of(client_ip(request))}", rate), (f"login-user:{username}", rate))
+        attempt = count_attempt(*limits)
+        if attempt.refused:
+            wait = window_left(rate)
+            response = HttpResponse(
+                _("Too many failed sign-ins from this network or for this account; try again in %(seconds)d s.")
+                % {"seconds": wait},
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
+            response["Retry-After"] = str(wait)
+            return response
+        request._arkwatch_login_attempt = attempt  # type: ignore[attr-defined]
         return None
+
+
+def _login_name(request: HttpRequest) -> str:
+    return str(request.POST.get("username", "")).strip().lower()[:150]
 
 
 class TrackingEndpointsMiddleware:
@@ -78,4 +108,27 @@ class TrackingEndpointsMiddleware:
         if not response.streaming and not response.has_header("Content-Length"):
             # What CommonMiddleware would add: keep-alive clients need it.
             response.headers["Content-Length"] = str(len(response.content))
+        return response
+
+
+class FrenchNotFoundMiddleware:
+    """Under `make run` (DEBUG on) too, an address with nothing there gets the product's French 404
+    (templates/404.html), not Django's English debug page listing every URL of the product. Only
+    Django's own debug page is replaced: the API's JSON 404s and deliberate 404 pages pass untouched."""
+
+    # Django's technical 404 page (django/views/templates/technical_404.html) and nothing else has both.
+    MARKERS = (b'<meta name="robots" content="NONE,NOARCHIVE">', b"<title>Page not found at ")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not response.streaming
+            and all(marker in response.content for marker in self.MARKERS)
+        ):
+            return page_not_found(request, Http404())
         return response

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # DEBUG's English page listing every URL becomes the French 404 (make run is DEBUG).
+    "arkwatch.middleware.FrenchNotFoundMiddleware",
     # No LocaleMiddleware: one language at a time, LANGUAGE_CODE's, whatever a browser asks for, so the
     # pages, the API's errors, the commands and the SMS never mix two languages.
     # The tracking endpoints are answered here: nothing below is theirs (see the class).
@@ -321,6 +323,14 @@ ALERT_REMIND_AFTER_MINUTES = env.int("ALERT_REMIND_AFTER_MINUTES", default=None)
 ALERT_REMIND_RECIPIENTS = env.list("ALERT_REMIND_RECIPIENTS", default=[])
 # Claimed signals for two or more prospects from one client network within an hour are held for review.
 ALERT_HOLD_SUSPICIOUS = env.bool("ALERT_HOLD_SUSPICIOUS", default=True)
+# Unverified (claimed) signals have an hourly SMS budget of their own, so that forged claims never spend
+# the verified alerts' ALERT_SMS_MAX_PER_HOUR; and claimed signals for this many different prospects within
+# an hour, from whatever networks, are held for review too (ALERT_HOLD_SUSPICIOUS).
+ALERT_UNVERIFIED_MAX_PER_HOUR = env.int("ALERT_UNVERIFIED_MAX_PER_HOUR", default=3)
+ALERT_HOLD_UNVERIFIED_PROSPECTS = env.int("ALERT_HOLD_UNVERIFIED_PROSPECTS", default=3)
+# A verified booking silences the prospect's other signals until the meeting, if it starts within this
+# many days (a booking months ahead silences nothing).
+MEETING_SILENCE_MAX_DAYS = env.int("MEETING_SILENCE_MAX_DAYS", default=14)
 SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
@@ -357,6 +367,9 @@ OVH_SMS_SENDER = env("OVH_SMS_SENDER", default="")
 # Read replies to the alert SMS as call outcomes (1 appelé, 2 pas de réponse, 3 RDV pris, 9 fausse alerte):
 # needs a sender that accepts replies (no OVH_SMS_SENDER name) and the token rights GET/DELETE /sms/*/incoming*.
 OVH_SMS_REPLIES = env.bool("OVH_SMS_REPLIES", default=False)
+# A reply applies to a lead only when the most recent SMS to that number was that lead's, sent within
+# this many hours; otherwise it is kept, changes nothing, and the back office says why.
+OVH_SMS_REPLY_WINDOW_HOURS = env.float("OVH_SMS_REPLY_WINDOW_HOURS", default=12)
 _ovh_configured = bool(OVH_APPLICATION_KEY and OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY)
 SMS_BACKEND = env("SMS_BACKEND", default="ovh" if _ovh_configured else "console")
 if DEBUG and SMS_BACKEND == "console" and not ALERT_SMS_RECIPIENTS:

@@ -8,12 +8,15 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.mail_merge import export_email_links
 from backoffice.models import CallOpener
+from backoffice.prospects_export import CONTENT_TYPES, prospects_file
 from backoffice.timeline import prospect_email_links, prospect_recent_activity, prospect_timeline
 from core.admin import may_read_identity_tokens
 from prospects.admin import ProspectAdmin
@@ -27,7 +30,7 @@ admin.site.unregister(Prospect)
 class ProspectWithActivityAdmin(ProspectAdmin):
     change_form_template = "admin/prospects/prospect/change_form.html"
     list_display = [*ProspectAdmin.list_display[:-1], "timeline_link", ProspectAdmin.list_display[-1]]
-    actions = [*ProspectAdmin.actions, export_email_links]
+    actions = [*ProspectAdmin.actions, export_email_links, "export_xlsx", "export_csv"]
     # A prospect's "absolute URL" is this very page: "View on site" would only reload it.
     view_on_site = False
 
@@ -44,6 +47,25 @@ class ProspectWithActivityAdmin(ProspectAdmin):
         a superuser; deleting the prospect is an erasure and takes it along (the page lists it)."""
         to_delete, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
         return to_delete, model_count, set(), protected
+
+    def _export(self, queryset: QuerySet[Prospect], file_format: str) -> HttpResponse:
+        content, _count = prospects_file(queryset, file_format)
+        response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
+        filename = f"prospects-{timezone.localdate():%Y-%m-%d}.{file_format}"
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""
+        return response
+
+    # The whole list out (phones, emails, pipeline) is the founder's, as editing it is: not a Caller's.
+    @admin.action(
+        description=_("Export the list (Excel .xlsx): status, last signal, calls, meetings, call-back"),
+        permissions=["change"],
+    )
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> HttpResponse:
+        return self._export(queryset, "xlsx")
+
+    @admin.action(description=_("Export the list (CSV for a French Excel)"), permissions=["change"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Prospect]) -> HttpResponse:
+        return self._export(queryset, "csv")
 
     @admin.display(description=_("activity timeline"))
     def timeline_link(self, obj: Prospect) -> SafeString:

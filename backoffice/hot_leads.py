@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from alerts.callbacks import open_callbacks
 from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.do_not_contact import DoNotContactReason, do_not_contact_reasons
 from prospects.models import Prospect
-from tracking.models import InboundReply, Meeting, ReplyKind, upcoming_meetings
+from tracking.models import InboundReply, Meeting, ReplyKind, silencing_meetings
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -39,14 +40,26 @@ class HotLead:
     alerts: list[Alert]  # newest first
     last_call: Call | None
     opener: str = ""
-    meeting: Meeting | None = None  # the next booked meeting not yet past
+    meeting: Meeting | None = None  # the next verified meeting not yet past, within MEETING_SILENCE_MAX_DAYS
     # An out-of-office said when they are back: calling before then reaches nobody.
     back_on: date | None = None
     do_not_contact: DoNotContactReason | None = None  # why nobody may call them, when they said stop
+    callback: Call | None = None  # the call whose call-back nobody has made yet
+    now: datetime | None = None
+
+    @property
+    def callback_due(self) -> bool:
+        return bool(
+            self.callback and self.callback.callback_at and self.callback.callback_at <= (self.now or timezone.now())
+        )
 
     @property
     def latest(self) -> datetime:
-        return self.alerts[0].occurred_at
+        """The newest reason to call: a signal, or a call-back whose time has come."""
+        moments = [a.occurred_at for a in self.alerts[:1]]
+        if self.callback_due and self.callback and self.callback.callback_at:
+            moments.append(self.callback.callback_at)
+        return max(moments)
 
     @property
     def open_alerts(self) -> list[Alert]:
@@ -56,12 +69,16 @@ class HotLead:
 
     @property
     def to_call(self) -> bool:
-        return bool(self.open_alerts) and self.meeting is None and self.do_not_contact is None
+        if self.do_not_contact is not None:
+            return False
+        return (bool(self.open_alerts) and self.meeting is None) or self.callback_due
 
     @property
     def state(self) -> str:
         if self.do_not_contact is not None:
             return DO_NOT_CONTACT
+        if self.callback_due:  # the founder promised this call: before a meeting already booked
+            return TO_CALL
         if self.meeting is not None:
             return MEETING
         if self.to_call:
@@ -72,8 +89,11 @@ class HotLead:
 
     @property
     def waiting_since(self) -> datetime | None:
-        """When the oldest signal nobody has called about yet happened."""
-        return min((a.occurred_at for a in self.open_alerts), default=None)
+        """When the oldest signal nobody has called about yet happened (or the call-back fell due)."""
+        moments = [a.occurred_at for a in self.open_alerts]
+        if self.callback_due and self.callback and self.callback.callback_at:
+            moments.append(self.callback.callback_at)
+        return min(moments, default=None)
 
     @property
     def handled_from(self) -> datetime | None:
@@ -85,7 +105,8 @@ class HotLead:
     @property
     def opener_signal(self) -> str:
         """The signal the caller opens with: the newest one still to call about, else the newest."""
-        return (self.open_alerts or self.alerts)[0].signal
+        alerts = self.open_alerts or self.alerts
+        return alerts[0].signal if alerts else ""
 
     @property
     def version(self) -> str:
@@ -95,9 +116,11 @@ class HotLead:
             parts += [f"{d.pk}:{d.status}" for d in alert.deliveries.all()]
         opener = hashlib.sha1(self.opener.encode()).hexdigest()[:8]
         meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
-        away = str(self.back_on or "")
         stop = str(self.do_not_contact or "")
-        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting, stop, away])
+        callback = f"{self.callback.pk}:{self.callback_due}" if self.callback else ""
+        away = str(self.back_on or "")
+        parts += [str(self.last_call.pk if self.last_call else ""), opener, meeting, stop, callback, away]
+        return "|".join(parts)
 
 
 def opener_for(prospect: Prospect) -> str:
@@ -110,9 +133,9 @@ def opener_for(prospect: Prospect) -> str:
 
 
 def hot_leads(now: datetime | None = None) -> list[HotLead]:
-    """Prospects with a signal in the last 48 h: those still to call first, then those with a meeting
-    booked ahead, then those whose held alerts wait for a review, then those called (or dismissed);
-    newest signal first within each."""
+    """Prospects with a signal in the last 48 h, or a call-back due: those still to call first, then
+    those with a meeting booked ahead, then those whose held alerts wait for a review, then those called
+    (or dismissed); newest signal first within each. A call-back set for later shows on its lead's card."""
     now = now or timezone.now()
     alerts = (
         Alert.objects.filter(occurred_at__gte=now - HOT_WINDOW)
@@ -122,13 +145,18 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     )
     leads: dict[int, HotLead] = {}
     for alert in alerts:
-        lead = leads.setdefault(alert.prospect_id, HotLead(alert.prospect, [], None))
+        lead = leads.setdefault(alert.prospect_id, HotLead(alert.prospect, [], None, now=now))
         lead.alerts.append(alert)
+    for callback in open_callbacks().select_related("prospect", "called_by"):
+        if callback.prospect_id in leads:
+            leads[callback.prospect_id].callback = callback
+        elif callback.callback_at and callback.callback_at <= now:
+            leads[callback.prospect_id] = HotLead(callback.prospect, [], None, callback=callback, now=now)
     calls = Call.objects.filter(prospect_id__in=leads).select_related("called_by").order_by("prospect_id", "-called_at")
     for call in calls:
         if leads[call.prospect_id].last_call is None:
             leads[call.prospect_id].last_call = call
-    for meeting in upcoming_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
+    for meeting in silencing_meetings(now).filter(prospect_id__in=leads).order_by("-starts_at"):
         leads[meeting.prospect_id].meeting = meeting  # the soonest one is written last
     reasons = do_not_contact_reasons([lead.prospect for lead in leads.values()])
     for prospect_id, reason in reasons.items():

@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheets import DEFAULT_CSV_DIALECT
 from prospects.models import Prospect
 from tracking.exports import CONTENT_TYPES, FORMATS, email_link_rows, exportable_prospects, render
 from tracking.tokens import destination_problem
@@ -33,7 +34,15 @@ class MailMergeForm(forms.Form):
         assume_scheme="https",
         help_text=_("Where the tracked link leads (http or https). Empty: no link column."),
     )
-    file_format = forms.ChoiceField(label=_("Format"), choices=[(f, f) for f in FORMATS], initial="csv")
+    file_format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[
+            ("csv", _("CSV for a French Excel (UTF-8, “;”)")),
+            ("csv-standard", _("CSV, comma-separated (Google Sheets, LibreOffice, CRM)")),
+            *((f, f) for f in FORMATS if f != "csv"),
+        ],
+        initial="csv",
+    )
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
@@ -53,9 +62,9 @@ def export_email_links(
     exportable = exportable_prospects(queryset)
     if form.is_bound and form.is_valid():
         message_id = form.cleaned_data["message_id"]
-        file_format = form.cleaned_data["file_format"]
+        file_format, _dash, shape = form.cleaned_data["file_format"].partition("-")
         rows = email_link_rows(exportable, message_id=message_id, url=form.cleaned_data["url"] or None)
-        content, _count = render(rows, file_format)
+        content, _count = render(rows, file_format, shape or DEFAULT_CSV_DIALECT)
         response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
         filename = f"email-links-{slugify(message_id) or 'export'}.{file_format}"
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""

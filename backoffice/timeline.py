@@ -10,13 +10,16 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
+from alerts.callbacks import open_callbacks
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
+from backoffice.hot_leads import call_openers
+from core.display import moment_display
 from prospects.do_not_contact import PROVIDER_NAMES
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, Meeting, VisitEvent, Visitor
 from tracking.tokens import email_links_for
 
 TIMELINE_KINDS = {
@@ -37,6 +40,7 @@ class TimelineEntry:
     title: str
     detail: str = ""
     machine: bool = False
+    technical: str = ""  # raw ids (a message id): folded away on the page
 
     @property
     def kind_label(self) -> str:
@@ -73,20 +77,34 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
         entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        detail = event.message_id + (f" · {event.why_machine}" if event.machine_reason else "")
-        if event.event in EmailEvent.OPT_OUTS:  # which service said it: "Mailgun · <message id>"
+        detail = event.why_machine if event.machine_reason else ""
+        if event.event in EmailEvent.OPT_OUTS:  # which service said it (the message id is in the details)
             provider = (event.provider_event_id or "").partition(":")[0]
-            detail = " · ".join(part for part in (PROVIDER_NAMES.get(provider, provider), event.message_id) if part)
+            detail = PROVIDER_NAMES.get(provider, provider)
         entries.append(
-            TimelineEntry(event.occurred_at, "email", event.get_event_display(), detail, bool(event.machine_reason))
+            TimelineEntry(
+                event.occurred_at,
+                "email",
+                event.get_event_display(),
+                detail,
+                bool(event.machine_reason),
+                technical=event.message_id,
+            )
         )
     for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
-    for call in Call.objects.filter(prospect=prospect).select_related("called_by").order_by("-called_at")[:limit]:
+    for call in (
+        Call.objects.filter(prospect=prospect).select_related("called_by", "meeting").order_by("-called_at")[:limit]
+    ):
         who = call.called_by.get_username() if call.called_by else ""
-        entries.append(
-            TimelineEntry(call.called_at, "call", call.get_outcome_display(), f"{who} · {call.note}".strip(" ·"))
-        )
+        if call.via == Call.Via.SMS_REPLY:
+            who = pgettext("call recorded", "by SMS")
+        title = call.get_outcome_display()
+        if call.meeting is not None:
+            title += " · " + _("meeting %(when)s") % {"when": moment_display(call.meeting.starts_at)}
+        if call.callback_at:
+            title += " · " + _("call back %(when)s") % {"when": moment_display(call.callback_at)}
+        entries.append(TimelineEntry(call.called_at, "call", title, f"{who} · {call.note}".strip(" ·")))
     entries += _reply_entries(prospect, limit)
     entries += _retired_token_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
@@ -116,6 +134,22 @@ def _reply_entries(prospect: Prospect, limit: int) -> list[TimelineEntry]:
 
 # Replies no person wrote: shown like a machine's visit on the timeline.
 MACHINE_REPLIES = ("auto", "bounce")
+
+
+def prospect_call_sheet(prospect: Prospect, *, alert_id: int | None = None) -> dict[str, Any]:
+    """What the page an SMS opens leads with, on a phone: why (the alert the SMS was about, else the
+    newest), what to say first, the call-back still to make and the meetings to mark."""
+    alerts = Alert.objects.filter(prospect=prospect).order_by("-occurred_at")
+    why = (alerts.filter(pk=alert_id).first() if alert_id else None) or alerts.first()
+    opener = call_openers().get(why.signal, "") if why else ""
+    meetings = list(Meeting.objects.filter(prospect=prospect).exclude(status=Meeting.Status.RESCHEDULED)[:10])
+    return {
+        "why": why,
+        "opener": opener,
+        "callback": open_callbacks().filter(prospect=prospect).first(),
+        "meetings": meetings,
+        "now": timezone.now(),
+    }
 
 
 def _retired_token_entries(prospect: Prospect) -> list[TimelineEntry]:

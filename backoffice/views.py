@@ -5,7 +5,7 @@ Thin views: a permission check, the page's reads (backoffice/<page>.py), a templ
 alerts.calls / tracking.matching.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,12 +30,14 @@ from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
 from backoffice.funnel import funnel, funnel_period
 from backoffice.hot_leads import hot_leads, opener_for
-from backoffice.timeline import prospect_email_links, prospect_timeline
+from backoffice.timeline import prospect_call_sheet, prospect_email_links, prospect_timeline
 from backoffice.unmatched import unmatched_hot_visitors
 from core.admin import may_read_identity_tokens
+from core.display import moment_display
 from prospects.models import Prospect
 from tracking.matching import visitor_link_by_hand
-from tracking.models import Visitor
+from tracking.meetings_by_hand import meeting_mark
+from tracking.models import Meeting, Visitor
 
 # How often the hot-leads page asks for new leads: a CTA is texted within a second, the page follows soon.
 POLL_SECONDS = 15
@@ -89,13 +92,30 @@ def hot_leads_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"leads": leads, "generated_at": timezone.now().isoformat()})
 
 
+def _moment(value: str) -> datetime | None:
+    """A datetime-local field ("2026-12-10T10:00"), in TIME_ZONE; None when empty or not a date."""
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
 @require_POST
 def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
     caller = _require(request, "alerts.add_call")
     prospect = get_object_or_404(Prospect, pk=prospect_id)
     outcome = request.POST.get("outcome", "")
+    callback_at = _moment(request.POST.get("callback_at", ""))
+    meeting_at = _moment(request.POST.get("meeting_at", ""))
     if outcome not in CallOutcome.values:
         messages.error(request, _("Choose the outcome of the call."))
+    elif request.POST.get("callback_at", "").strip() and callback_at is None:
+        messages.error(request, _("The call-back time is not a date and time: nothing was recorded."))
+    elif outcome == CallOutcome.MEETING_BOOKED and meeting_at is None:
+        messages.error(request, _("Give the meeting's date and time with “Meeting booked”: nothing was recorded."))
     else:
         call_record(
             prospect=prospect,
@@ -103,8 +123,13 @@ def record_call(request: HttpRequest, prospect_id: int) -> HttpResponse:
             outcome=outcome,
             note=request.POST.get("note", "")[:5000],
             opener=opener_for(prospect),
+            callback_at=callback_at,
+            meeting_at=meeting_at,
         )
-        messages.success(request, _("Call with %(who)s recorded.") % {"who": prospect})
+        done = _("Call with %(who)s recorded.") % {"who": prospect}
+        if callback_at:
+            done += " " + _("Call-back on %(when)s: you will be texted then.") % {"when": moment_display(callback_at)}
+        messages.success(request, done)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -152,7 +177,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             "step": step,
             "width": round(FUNNEL_SCALE * (step.rate or 0)),
             "mark": None if step.previous_rate is None else round(FUNNEL_SCALE * step.previous_rate),
-            "y": 10 + i * 44,
+            "y": 6 + i * 48,
         }
         for i, (above, step) in enumerate(zip(result.steps, result.steps[1:], strict=False))
     ]
@@ -170,7 +195,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
             funnel=result,
             transitions=transitions,
             scale=FUNNEL_SCALE,
-            chart_height=10 + len(transitions) * 44,
+            chart_height=10 + len(transitions) * 48,
             previous_start=start - length,
             previous_end=start - timedelta(days=1),
             presets=presets,
@@ -254,8 +279,11 @@ def unmatched_page(request: HttpRequest) -> HttpResponse:
 
 
 def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
+    """The page an SMS opens (made for a phone first): who, why, what to say, one button to call, the
+    outcome in one tap; the mail-merge links and the raw history below, folded."""
     _require(request, "prospects.view_prospect")
     prospect = get_object_or_404(Prospect, pk=prospect_id)
+    alert_id = request.GET.get("alerte", "")
     return render(
         request,
         "admin/backoffice/timeline.html",
@@ -266,18 +294,42 @@ def timeline_page(request: HttpRequest, prospect_id: int) -> HttpResponse:
             entries=prospect_timeline(prospect),
             # The ak and links that carry it: for who may change prospects only (core/admin.py).
             **(prospect_email_links(prospect) if may_read_identity_tokens(request) else {}),
+            **prospect_call_sheet(prospect, alert_id=int(alert_id) if alert_id.isdigit() else None),
             outcomes=CallOutcome.choices,
+            meeting_marks=MEETING_MARKS,
             can_call=request.user.has_perm("alerts.add_call"),
         ),
     )
 
 
+# What a person may write about a meeting, in the order of the buttons.
+MEETING_MARKS = [
+    (Meeting.Status.HELD, gettext_lazy("Held")),
+    (Meeting.Status.NO_SHOW, gettext_lazy("No-show")),
+    (Meeting.Status.CANCELLED, gettext_lazy("Cancelled")),
+]
+
+
+@require_POST
+def mark_meeting(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    _require(request, "alerts.add_call")  # whoever records the calls records how the meeting went
+    meeting = get_object_or_404(Meeting, pk=meeting_id)
+    status = request.POST.get("status", "")
+    if status not in dict(MEETING_MARKS):
+        messages.error(request, _("Choose held, no-show or cancelled."))
+    elif meeting_mark(meeting=meeting, status=status):
+        messages.success(request, _("Meeting marked: %(status)s.") % {"status": meeting.get_status_display()})
+    else:
+        messages.warning(request, _("Nothing to do: the meeting already says so."))
+    return redirect("backoffice-timeline", meeting.prospect_id)
+
+
 @staff_member_required
 def lead_short_link(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """The short link in the SMS: straight to the lead's timeline, with the number to call and the
-    call form (login first)."""
+    """The short link in the SMS: straight to the lead's page, opened on the signal this SMS was about,
+    with the number to call and the call form (login first)."""
     alert = get_object_or_404(Alert.objects.only("prospect_id"), pk=alert_id)
-    return redirect("backoffice-timeline", alert.prospect_id)
+    return redirect(reverse("backoffice-timeline", args=[alert.prospect_id]) + f"?alerte={alert.pk}")
 
 
 def backoffice_urls() -> list[URLPattern]:
@@ -291,4 +343,5 @@ def backoffice_urls() -> list[URLPattern]:
         path("ledger/", view(ledger_page), name="backoffice-ledger"),
         path("unmatched/", view(unmatched_page), name="backoffice-unmatched"),
         path("timeline/<int:prospect_id>/", view(timeline_page), name="backoffice-timeline"),
+        path("meetings/<int:meeting_id>/mark/", view(mark_meeting), name="backoffice-mark-meeting"),
     ]

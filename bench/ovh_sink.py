@@ -5,6 +5,7 @@ tests; bench imports nothing from tests)."""
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,8 @@ class OvhSink:
     def __init__(self) -> None:
         self.arrivals: list[tuple[float, str]] = []
         self.tags: list[tuple[str, str]] = []  # (tag, receiver) of every SMS that left
+        # Replies waiting in /sms/{service}/incoming until the product deletes them (OVH_SMS_REPLIES).
+        self.incoming: dict[int, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
@@ -41,6 +44,19 @@ class OvhSink:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.up = True
+
+    def reply(self, sender: str, message: str) -> int:
+        """The phone answers: the reply waits in /sms/{service}/incoming, timed now."""
+        with self.lock:
+            sms_id = 7000 + len(self.incoming) + len(self.arrivals)
+            self.incoming[sms_id] = {
+                "id": sms_id,
+                "sender": sender,
+                "message": message,
+                "creationDatetime": datetime.now(UTC).isoformat(timespec="seconds"),
+                "tag": "",
+            }
+        return sms_id
 
     def settings(self) -> dict[str, str]:
         """The product's environment that sends its SMS here."""
@@ -80,12 +96,27 @@ class OvhSink:
                 path = urlsplit(self.path).path
                 if path == "/1.0/auth/time":
                     return self._answer(200, int(time.time()))
+                if path == f"/1.0/sms/{SERVICE}/incoming":
+                    with sink.lock:
+                        return self._answer(200, sorted(sink.incoming))
+                if path.startswith(f"/1.0/sms/{SERVICE}/incoming/"):
+                    with sink.lock:
+                        found = sink.incoming.get(int(path.rsplit("/", 1)[1] or 0))
+                    return self._answer(200, found) if found else self._answer(404, {"message": "Not found"})
                 if path.startswith(f"/1.0/sms/{SERVICE}/outgoing"):
                     query = parse_qs(urlsplit(self.path).query)
                     tag, receiver = query.get("tag", [""])[0], query.get("receiver", [""])[0]
                     with sink.lock:
                         ids = [n + 1 for n, sent in enumerate(sink.tags) if sent == (tag, receiver)]
                     return self._answer(200, ids)
+                return self._answer(404, {"message": "Not found"})
+
+            def do_DELETE(self) -> None:
+                path = urlsplit(self.path).path
+                if path.startswith(f"/1.0/sms/{SERVICE}/incoming/"):
+                    with sink.lock:
+                        sink.incoming.pop(int(path.rsplit("/", 1)[1] or 0), None)
+                    return self._answer(200, None)
                 return self._answer(404, {"message": "Not found"})
 
             def do_POST(self) -> None:

@@ -7,6 +7,9 @@ from django.core.paginator import Paginator
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 COUNT_CAP = 10_000
 
@@ -57,3 +60,27 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+def folded_ids(*values: str) -> SafeString:
+    """Raw ids (a visitor's, a page view's) folded away: a person reads the row, a developer opens it."""
+    shown = [value for value in values if value]
+    if not shown:
+        return format_html("{}", "—")
+    return format_html(
+        '<details class="technical-detail"><summary>{}</summary>{}</details>',
+        _("ids"),
+        format_html_join(" ", "<code>{}</code>", ((value,) for value in shown)),
+    )
+
+
+def person_or_robot(is_bot: bool) -> SafeString:
+    """ "humain" or "robot" in words, read at a glance: never the admin's red cross for a person."""
+    if is_bot:
+        return format_html('<span class="is-robot">{}</span>', _("robot"))
+    return format_html('<span class="is-person">{}</span>', _("human"))
+
+
+def seconds(milliseconds: int | None) -> str:
+    """A browser's milliseconds as a person reads a duration: "164 s"."""
+    return "—" if milliseconds is None else f"{round(milliseconds / 1000)} s"

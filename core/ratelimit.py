@@ -14,6 +14,7 @@ and by the scheduled purge (`purge_expired_counters`) when no traffic comes.
 import hashlib
 import hmac
 import ipaddress
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -106,6 +107,12 @@ def count_attempt(*limits: tuple[str, str]) -> Attempt:
     now = time.time()
     windowed = _windowed(limits, now)
     return Attempt(refused=shared_state().count(windowed, now), windowed=tuple(windowed))
+
+
+def window_left(rate: str) -> int:
+    """Whole seconds until the current fixed window of `rate` ends: when a refused client may try again."""
+    _limit, period = parse_rate(rate)
+    return max(1, math.ceil(period - time.time() % period))
 
 
 def purge_expired_counters() -> None:

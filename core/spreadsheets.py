@@ -23,9 +23,27 @@ def safe_cell(value: Any) -> Any:
     return _UNSAFE_PIECE.sub(lambda match: match.group(1) + "'", value)
 
 
-def write_safe_csv(stream: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+# CSV shapes: a French Excel opens a double-clicked CSV right only as UTF-8 with a byte-order mark
+# ("é" otherwise reads "Ã©") and `;` between cells (its list separator; a `,` file lands in one column).
+# "standard" is RFC 4180 (comma, no BOM): Google Sheets, LibreOffice, scripts, CRM imports.
+CSV_DIALECTS = {"excel-fr": ";", "standard": ","}
+DEFAULT_CSV_DIALECT = "excel-fr"
+
+
+def csv_bytes(text: str, dialect: str = DEFAULT_CSV_DIALECT) -> bytes:
+    """A CSV's text as the bytes of its dialect: UTF-8, with a BOM for Excel."""
+    return (("\ufeff" if dialect == "excel-fr" else "") + text).encode("utf-8")
+
+
+def write_safe_csv(
+    stream: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    dialect: str = "standard",
+) -> int:
     """The header and `rows` as CSV, every text cell made safe; how many rows were written."""
-    writer = csv.DictWriter(stream, fieldnames=columns)
+    writer = csv.DictWriter(stream, fieldnames=columns, delimiter=CSV_DIALECTS[dialect])
     writer.writeheader()
     count = 0
     for row in rows:

@@ -28,6 +28,12 @@ def normalize_phone(raw: str, default_region: str = "FR") -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
+    # phonenumbers reads letters as keypad digits ("06 12 34 AB CD" -> +33612342223): a typo would
+    # have the founder call a stranger. A number is digits, spaces, dots, dashes, brackets and "+".
+    if any(ch.isalpha() for ch in raw):
+        raise ValidationError(
+            _("“%(value)s” contains letters: a phone number is written with digits only."), params={"value": raw}
+        )
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -132,7 +138,12 @@ class Prospect(models.Model):
         verbose_name_plural = _("prospects")
         ordering = ["company", "name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="prospect_email_unique_ci"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="prospect_email_unique_ci",
+                # What the admin says on a duplicate, rather than the constraint's name.
+                violation_error_message=_("A prospect with this email address already exists."),
+            ),
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="prospect_email_lowercase"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),

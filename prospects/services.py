@@ -485,3 +485,21 @@ def prospect_rotate_identity_token(*, prospect: Prospect, by: Any = None) -> str
         prospect.identity_token = new_identity_token()
         prospect.save(update_fields=["identity_token", "updated_at"])
     return prospect.identity_token
+
+
+# The README's first hour texts you about this one, not about fictitious people put in your real list:
+# its name and company say it is a demo, and `demo_prospect --remove` erases it and its events.
+DEMO_EMAIL = "demo@arkwatch-demo.example"
+DEMO_FIELDS = {
+    "name": "Démo ArkWatch",
+    "company": "DÉMO, à supprimer",
+    "title": "Prospect de démonstration",
+    # 01 99 00 xx xx: the French numbering plan's range for fiction (ARCEP), nobody's phone.
+    "phone": "+33199000000",
+    "pain_point": "Essai du premier SMS",
+}
+
+
+def demo_prospect_add() -> tuple[Prospect, bool]:
+    """The one demo prospect, created once; (prospect, created)."""
+    return Prospect.objects.get_or_create(email=DEMO_EMAIL, defaults=DEMO_FIELDS)

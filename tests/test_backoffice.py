@@ -80,11 +80,18 @@ def test_the_polling_json_gives_each_lead_its_html_and_version(staff_client):
 def test_recording_a_call_acknowledges_alerts_and_moves_the_prospect(caller_client):
     prospect = ProspectFactory(status="hot")
     alerts = [make_alert(prospect), make_alert(prospect, signal="page_dwell", minutes_ago=3)]
+    url = reverse("backoffice-record-call", args=[prospect.pk])
+    # "RDV pris" asks for the meeting's date and time: without it nothing is recorded, with a sentence.
+    refused = caller_client.post(url, {"outcome": "meeting_booked", "note": "Mardi 10h"}, follow=True)
+    assert "Donnez la date et l&#x27;heure du RDV" in refused.content.decode() and not Call.objects.exists()
     response = caller_client.post(
-        reverse("backoffice-record-call", args=[prospect.pk]), {"outcome": "meeting_booked", "note": "Mardi 10h"}
+        url, {"outcome": "meeting_booked", "note": "Mardi 10h", "meeting_at": "2026-12-15T10:00"}
     )
     assert response.status_code == 302
     call = Call.objects.get()
+    # A meeting like the booking tools', verified by nature (the founder wrote it), at its local time.
+    assert call.meeting.tool == "appel" and call.meeting.identification == "verified"
+    assert timezone.localtime(call.meeting.starts_at).strftime("%Y-%m-%d %H:%M") == "2026-12-15 10:00"
     assert (call.prospect, call.outcome, call.note, call.called_by) == (
         prospect,
         "meeting_booked",
@@ -120,7 +127,8 @@ def test_the_timeline_shows_everything_in_order(staff_client):
     CallFactory(prospect=prospect, outcome="voicemail", note="rappeler")
     content = staff_client.get(reverse("backoffice-timeline", args=[prospect.pk])).content.decode()
     assert "120 s" in content  # the visit's dwell
-    order = [content.index(marker) for marker in ["rappeler", "A cliqué « Réserver audit »", "120 s", "Apple"]]
+    history = content[content.index('<ol class="timeline">') :]  # below the call sheet, which leads with "why"
+    order = [history.index(marker) for marker in ["rappeler", "A cliqué « Réserver audit »", "120 s", "Apple"]]
     assert order == sorted(order)
     assert prospect.identity_token in content and "/t/o/" in content
 
@@ -229,7 +237,8 @@ def test_the_sms_short_link_opens_the_leads_timeline_after_login(staff_client):
     assert "/login/" in Client().get(url)["Location"]
     response = staff_client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == reverse("backoffice-timeline", args=[alert.prospect_id])
+    # The lead's page, opened on the signal this SMS was about.
+    assert response["Location"] == reverse("backoffice-timeline", args=[alert.prospect_id]) + f"?alerte={alert.pk}"
 
 
 def test_the_admin_index_links_to_the_back_office(staff_client):

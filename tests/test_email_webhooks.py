@@ -151,7 +151,7 @@ def test_sendgrid_missing_or_wrong_signature_gets_401(client, sendgrid_key, pros
     body = json.dumps([sendgrid_event("delivered")]).encode()
     headers, body = tamper(sendgrid_headers(sendgrid_key, body), body)
     response = client.post("/api/webhooks/sendgrid", data=body, content_type="application/json", **headers)
-    assert response.status_code == 401 and "SendGrid signature" in response.json()["error"]
+    assert response.status_code == 401 and "signature SendGrid" in response.json()["error"]
     assert EmailEvent.objects.count() == 0
 
 
@@ -376,7 +376,7 @@ def test_brevo_missing_or_wrong_token_gets_401(client, prospect, auth):
         content_type="application/json",
         **auth,
     )
-    assert response.status_code == 401 and "Brevo token" in response.json()["error"]
+    assert response.status_code == 401 and "jeton Brevo" in response.json()["error"]
     assert EmailEvent.objects.count() == 0
 
 

@@ -43,3 +43,22 @@ def test_a_server_error_gets_a_french_500(django_user_model, monkeypatch):
     response = client.get(reverse("backoffice-funnel"))
     assert response.status_code == 500
     assert "Une erreur est survenue" in response.content.decode()
+
+
+def test_under_make_run_too_a_missing_page_is_the_french_404_not_the_debug_page(client, settings):
+    """`make run` is DEBUG=true: Django would show its English page listing every URL of the product."""
+    settings.DEBUG = True
+    response = client.get("/nothing-here/")
+    content = response.content.decode()
+    assert response.status_code == 404
+    assert "Page introuvable" in content
+    assert "Page not found at" not in content and "URLconf" not in content and "api/track" not in content
+    # The API's own 404s (JSON sentences) stay as they are.
+    settings.TRACKING_API_KEY = "k" * 32
+    api = client.post(
+        "/api/track/email",
+        data={"email": "nobody@nowhere.example", "message_id": "m1", "event": "sent"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer " + "k" * 32,
+    )
+    assert api.status_code == 404 and "error" in api.json()

@@ -70,7 +70,7 @@ def test_the_admin_action_refuses_a_destination_off_our_pages(staff_client, pros
     assert response.status_code == 200 and b"errorlist" in response.content
     assert "evil.example n'est pas l'une de nos pages" in html.unescape(response.content.decode())
     ok = mail_merge(staff_client, prospect, "https://landing.example.com/audit")
-    row = next(csv.DictReader(io.StringIO(ok.content.decode())))
+    row = next(csv.DictReader(io.StringIO(ok.content.decode("utf-8-sig")), delimiter=";"))
     assert row["link_url"].startswith("https://track.example.com/t/c/")
 
 

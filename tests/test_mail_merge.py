@@ -33,7 +33,7 @@ def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
     ana = ProspectFactory(email="ana@acme.example", name="Ana Martin", company="Acme")
     ProspectFactory(email="bob@globex.example", name="Bob", company="Globex")
     out, err = export("--message-id", "relance-1", "--url", "https://www.example.com/audit")
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = list(csv.DictReader(io.StringIO(out), delimiter=";"))
     assert [list(row) for row in rows][0] == COLUMNS
     assert sorted(row["email"] for row in rows) == ["ana@acme.example", "bob@globex.example"]
     row = next(r for r in rows if r["email"] == ana.email)
@@ -53,7 +53,7 @@ def test_csv_to_stdout_has_one_row_per_prospect_with_working_pixel_and_link():
 def test_without_url_the_link_column_is_empty():
     ProspectFactory()
     out, _err = export("--message-id", "m1")
-    assert next(csv.DictReader(io.StringIO(out)))["link_url"] == ""
+    assert next(csv.DictReader(io.StringIO(out), delimiter=";"))["link_url"] == ""
 
 
 def test_xlsx_file_has_55_rows_for_55_prospects(tmp_path):
@@ -76,21 +76,21 @@ def test_csv_to_a_file(tmp_path):
     ProspectFactory.create_batch(3)
     target = tmp_path / "links.csv"
     export("--message-id", "m", "--output", str(target))
-    assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 3
+    assert len(list(csv.DictReader(target.open(encoding="utf-8-sig"), delimiter=";"))) == 3
 
 
 def test_prospects_marked_do_not_contact_are_left_out():
     ProspectFactory(email="keep@acme.example")
     ProspectFactory(email="stop@acme.example", status="do_not_contact")
     out, err = export("--message-id", "m")
-    assert [row["email"] for row in csv.DictReader(io.StringIO(out))] == ["keep@acme.example"]
+    assert [row["email"] for row in csv.DictReader(io.StringIO(out), delimiter=";")] == ["keep@acme.example"]
     assert "1 marqué « ne pas contacter » laissé de côté" in err
 
 
 def test_formulas_in_names_stay_text(tmp_path):
     ProspectFactory(name='=HYPERLINK("https://evil.example")', company="+33 Corp")
     out, _err = export("--message-id", "m")
-    row = next(csv.DictReader(io.StringIO(out)))
+    row = next(csv.DictReader(io.StringIO(out), delimiter=";"))
     assert row["name"].startswith("'=") and row["company"] == "'+33 Corp"
     target = tmp_path / "x.xlsx"
     export("--message-id", "m", "--format", "xlsx", "--output", str(target))
@@ -140,7 +140,7 @@ def test_admin_action_asks_for_the_message_then_downloads_the_selected_prospects
     )
     assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
     assert download["Content-Disposition"] == 'attachment; filename="email-links-relance-3.csv"'
-    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
     assert sorted(row["email"] for row in rows) == sorted(p.email for p in chosen)
     assert all(row["link_url"].startswith("https://track.example.com/t/c/") for row in rows)
 
@@ -211,10 +211,10 @@ def test_every_csv_cell_stays_text_in_every_spreadsheet_emails_included(tmp_path
     ProspectFactory(**NASTY)
     target = tmp_path / "links.csv"
     export("--message-id", "m", "--url", "https://landing.example.com/audit", "--output", str(target))
-    text = target.read_text(encoding="utf-8")
+    text = target.read_text(encoding="utf-8-sig")
     unsafe = [piece for piece in _pieces(text) if piece.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert unsafe == []
-    row = next(csv.DictReader(io.StringIO(text)))
+    row = next(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert row["email"] == "'=1+1@x.example"
     assert row["name"] == 'Dupont;\'=HYPERLINK("https://evil.example")'
     assert row["company"] == "'-2+3,'@SUM(A1)\n'+33"
@@ -223,3 +223,18 @@ def test_every_csv_cell_stays_text_in_every_spreadsheet_emails_included(tmp_path
 
 def test_new_identity_tokens_never_look_like_a_formula():
     assert not [t for t in (new_identity_token() for _ in range(2000)) if t.startswith("-")]
+
+
+def test_the_mail_merge_csv_opens_right_in_a_french_excel_by_default_and_comma_on_request(tmp_path):
+    """A French Excel reads a double-clicked CSV as UTF-8 only with a BOM, and splits cells on `;`."""
+    ProspectFactory(name="Hélène Écrivain", company="Société Générale d'Études")
+    target = tmp_path / "m1.csv"
+    export("--message-id", "m1", "--output", str(target))
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    first, second = raw.decode("utf-8-sig").splitlines()[:2]
+    assert first == "email;name;company;ak;pixel_url;link_url"
+    assert "Hélène Écrivain;Société Générale d'Études" in second
+    standard = tmp_path / "m1-standard.csv"
+    export("--message-id", "m1", "--dialect", "standard", "--output", str(standard))
+    assert standard.read_bytes().startswith(b"email,name,company,ak,pixel_url,link_url")

@@ -100,9 +100,7 @@ def test_a_night_signal_waits_for_one_digest_listing_the_strongest_first(night, 
     assert len(sms.outbox) == 1
     text = sms.outbox[0].body
     # French typography, a space before the colon: a plain one, the no-break ones are not GSM-7.
-    assert text.startswith(
-        "ArkWatch, pendant les heures calmes : 2 leads à appeler : Jean Clicker (clic), Marie Reader"
-    )
+    assert text.startswith("ArkWatch, pendant les heures calmes : 2 leads à appeler : Jean Clicker (Acme, clic) +33")
     assert is_gsm7(text) and gsm7_segments(text) == 1
     assert text.endswith("/admin/backoffice/hot-leads/")
     relay(paris(2026, 11, 25, 8, 5), run_on_commit)
@@ -184,7 +182,7 @@ def test_the_digest_goes_to_the_channels_too(night, settings, run_on_commit):
     assert len(sms.outbox) == 1 and len(channel.accepted) == 1
     assert sms.outbox[0].to == "+33600000001"  # the founder's number, as every alert's
     message = channel.accepted[0]
-    assert message["title"] == "ArkWatch — Résumé du matin"
+    assert message["title"] == "ArkWatch — Résumé des heures calmes"
     assert message["message"] == sms.outbox[0].body
 
 

@@ -90,6 +90,8 @@ def curl_requests(variables: dict[str, str]) -> list[dict]:
     for line in shell_lines():
         if not line.startswith("curl "):
             continue
+        # "$(cat data/served-at)": where `make run` serves, as bin/run writes it (by default, port 8000).
+        line = line.replace("$(cat data/served-at)", "http://127.0.0.1:8000")
         words = [re.sub(r"\$(\w+)", lambda m: variables[m.group(1)], w) for w in shlex.split(line)[1:]]
         headers, body, url = {}, None, None
         while words:
@@ -108,8 +110,11 @@ def curl_requests(variables: dict[str, str]) -> list[dict]:
 
 @pytest.mark.django_db
 def test_the_curl_examples_are_accepted_and_the_cta_one_texts_the_founder(client, django_capture_on_commit_callbacks):
-    # The first hour, as the README tells it: import, then the personal link's ak, then curl.
-    call_command("import_prospects", "examples/prospects.example.json", stdout=StringIO())
+    # The first hour, as the README tells it: the demo prospect (never the examples in the real list),
+    # then the personal link's ak, then curl.
+    assert "import_prospects examples/prospects.example.json --dry-run" in README
+    assert "import_prospects examples/prospects.example.json\n" not in README
+    call_command("demo_prospect", stdout=StringIO())
     out = StringIO()
     ak_line = next(line for line in shell_lines() if line.startswith("AK="))
     call_command(*shlex.split(MANAGE.search(ak_line).group(1)), stdout=out)

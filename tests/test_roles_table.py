@@ -35,6 +35,13 @@ CALLER_MAY_RUN = {
     ("prospects.Prospect", "export_email_links"): False,
     # Replacing a leaked ak breaks the links already sent: the founder's call.
     ("prospects.Prospect", "rotate_identity_token"): False,
+    # The whole list out (phones, emails, pipeline) is the founder's, as editing it is.
+    ("prospects.Prospect", "export_xlsx"): False,
+    ("prospects.Prospect", "export_csv"): False,
+    # Whoever records the calls records how the meeting went.
+    ("tracking.Meeting", "mark_held"): True,
+    ("tracking.Meeting", "mark_no_show"): True,
+    ("tracking.Meeting", "mark_cancelled"): True,
     ("tracking.WebhookUnknownRecipients", "delete_selected"): False,
     ("tracking.Visitor", "delete_selected"): False,
     ("alerts.Alert", "delete_selected"): False,
@@ -42,6 +49,7 @@ CALLER_MAY_RUN = {
     ("alerts.AlertDelivery", "delete_selected"): False,
     ("alerts.SignalCooldown", "delete_selected"): False,
     ("alerts.DetectionRun", "delete_selected"): False,
+    ("alerts.SmsReply", "delete_selected"): False,
     ("auth.Group", "delete_selected"): False,
     ("auth.User", "delete_selected"): False,
     ("django_q.Schedule", "delete_selected"): False,
@@ -74,6 +82,8 @@ CALLER_MAY = {
     "alerts.Call": VIEW,
     "alerts.SignalCooldown": NOTHING,
     "alerts.DetectionRun": NOTHING,
+    # The founder's replies from their phone, and why one changed nothing: the founder's page.
+    "alerts.SmsReply": NOTHING,
     # The first line of each call is theirs to word; nobody adds or removes one.
     "backoffice.CallOpener": (True, False, True, False),
     "auth.Group": NOTHING,
@@ -111,6 +121,7 @@ PAGES: dict[str, tuple[Callable[[dict], list], dict[str, int]]] = {
     # POST only (the POSTs are tested per role below).
     "backoffice-record-call": (_prospect, {"superuser": 405, "caller": 405, "staff": 405}),
     "backoffice-alert-action": (_alert, {"superuser": 405, "caller": 405, "staff": 405}),
+    "backoffice-mark-meeting": (lambda o: [1], {"superuser": 405, "caller": 405, "staff": 405}),
     "admin:prospects_prospect_import": (_none, {"superuser": 200, "caller": 302, "staff": 302}),
     "admin:auth_user_password_change": (
         lambda o: [o["caller_user"].pk],

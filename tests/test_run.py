@@ -170,6 +170,45 @@ def test_ctrl_c_stops_the_web_server_and_the_cluster_within_five_seconds(tmp_pat
     assert "wait:" not in stderr and "No child processes" not in stderr and "Traceback" not in stderr
 
 
+def test_a_second_make_run_on_the_same_data_is_refused_and_the_address_never_left_stale(tmp_path):
+    """One worker cluster per SQLite database: a second `make run` on the same data/, even on another
+    port, says so and changes nothing; the served address printed for step 3 is this server's, and it
+    is forgotten when the server stops."""
+    port, other = free_port(), free_port()
+    env = fresh_shell_env(tmp_path, PORT=str(port), ADMIN_PASSWORD="pw-for-tests-only-42")
+    stderr_path = tmp_path / "stderr"
+    with open(tmp_path / "stdout", "wb") as out, open(stderr_path, "wb") as err:
+        process = start_run(env, out, err)
+    try:
+        wait_until_it_answers(process, port, stderr_path)
+        printed = (tmp_path / "stdout").read_text()
+        assert f"--url http://127.0.0.1:{port}/audit-gratuit-monitoring.html" in printed
+        served_at = tmp_path / "data" / "served-at"
+        assert served_at.read_text().strip() == f"http://127.0.0.1:{port}"
+
+        second = subprocess.run(
+            [str(ROOT / "bin" / "run")],
+            cwd=ROOT,
+            env={**env, "PORT": str(other)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"un autre make run utilise déjà {tmp_path / 'data'}/" in second.stderr
+        assert f"http://127.0.0.1:{port}" in second.stderr and "Traceback" not in second.stderr
+        assert served_at.read_text().strip() == f"http://127.0.0.1:{port}", "the running server's address stays"
+        assert not answers_healthz(other)
+
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=10)
+        assert not served_at.exists(), "a stopped server's address must not be left for the next command"
+    finally:
+        if process.poll() is None or group_exists(process.pid):
+            kill_all(descendants(process.pid))
+            process.wait()
+
+
 def test_if_the_supervisor_is_killed_its_children_die_with_it(tmp_path):
     """SIGKILL leaves bin/run no chance to stop anything: the kernel's parent-death signal does."""
     port = free_port()
@@ -215,7 +254,8 @@ def test_links_follow_the_port_make_run_serves_on(tmp_path):
     links = manage(env, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")
     assert "http://127.0.0.1:18900/t/o/" in links.stdout, links.stderr
     # A second terminal (no PORT) follows where make run serves: bin/run leaves the address in DATA_DIR.
-    assert 'echo "http://$LINK_HOST:$PORT" > "${DATA_DIR:-data}/served-at"' in (ROOT / "bin" / "run").read_text()
+    assert 'SERVED="http://$LINK_HOST:$PORT"' in (ROOT / "bin" / "run").read_text()
+    assert 'echo "$SERVED" > "$DATA/served-at"' in (ROOT / "bin" / "run").read_text()
     (tmp_path / "data" / "served-at").write_text("http://127.0.0.1:18900\n")
     second = fresh_shell_env(tmp_path, DEBUG="true")
     links = manage(second, "email_links", "--email", "hugo@fictif-saas.example", "--message-id", "m1")

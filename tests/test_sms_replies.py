@@ -1,15 +1,22 @@
 """Replies to the alert SMS (OVH_SMS_REPLIES): read from the OVH double's /sms/{service}/incoming, a
 code becomes the call on the sender's most recent alert, once; nothing is answered."""
 
+import io
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 from django_q.models import Schedule
 
 from alerts import sms
 from alerts.calls import call_record
 from alerts.detection import run_detection_cycle
 from alerts.ledger import SMS_REPLY_OPENER, ledger
-from alerts.models import Alert, Call, CallOutcome, SmsReply
+from alerts.models import Alert, AlertDelivery, Call, CallOutcome, SmsNotice, SmsReply
 from alerts.replies import reply_outcome, sms_replies_read
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
 from prospects.models import Prospect
@@ -125,3 +132,82 @@ def test_the_ledger_shows_reply_calls_under_their_own_opener(ovh, texted, staff_
     page = staff_client.get("/admin/backoffice/ledger/").content.decode()
     assert 'data-opener="sms_reply"' in page and "Réponse SMS (aucune accroche affichée)" in page
     assert "« Réponse SMS" not in page
+
+
+# --- Issue 29, point 4: a reply lands on the lead whose SMS it answers, or on nobody -------------
+
+
+def text_another_lead(ovh, run_on_commit, name: str = "Marie Martin") -> Alert:
+    """A second lead's CTA click texted to the founder after the first one."""
+    prospect = ProspectFactory(name=name, company="Initech")
+    VisitorFactory(visitor_id=f"visitor-{prospect.pk}-reply", prospect=prospect)
+    CtaClickFactory(visitor_id=f"visitor-{prospect.pk}-reply", prospect=prospect, ak=prospect.identity_token)
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", ALERT_SMS_RECIPIENTS=[FOUNDER])):
+        run_on_commit(run_detection_cycle)
+    return Alert.objects.get(prospect=prospect)
+
+
+def test_of_two_lead_sms_the_reply_goes_to_the_latest(ovh, texted, run_on_commit):
+    later = text_another_lead(ovh, run_on_commit)
+    assert len(ovh.jobs) == 2
+    ovh.reply(FOUNDER, "3 jeudi 10h")
+    read(ovh)
+    call = Call.objects.get()
+    assert call.prospect == later.prospect and call.outcome == CallOutcome.MEETING_BOOKED
+    texted.refresh_from_db()
+    assert texted.call is None and texted.prospect.status != Prospect.Status.MEETING_BOOKED
+
+
+def test_a_reply_to_the_morning_digest_marks_nobody(ovh, texted, admin_client):
+    """Measured on main before: "3 jeudi 10h" sent in answer to the digest marked yesterday's lead
+    "RDV pris" and acknowledged its alert."""
+    digest = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=timezone.now())
+    AlertDelivery.objects.create(
+        notice=digest, recipient=FOUNDER, status=AlertDelivery.Status.SENT, sent_at=timezone.now()
+    )
+    ovh.reply(FOUNDER, "3 jeudi 10h")
+    report = read(ovh)
+    assert (report.calls, report.ignored) == (0, 1)
+    assert not Call.objects.exists()
+    texted.refresh_from_db()
+    assert texted.call is None and texted.prospect.status == Prospect.Status.HOT
+    assert SmsReply.objects.get().ignored == SmsReply.Ignored.NOT_A_LEAD
+    page = admin_client.get(reverse("admin:alerts_smsreply_changelist")).content.decode()
+    assert "Ignorée" in page and "Résumé des heures calmes" in page and "3 jeudi 10h" in page
+
+
+def test_a_reply_to_a_test_sms_marks_nobody(ovh, texted):
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="")):
+        call_command("send_test_sms", "--to", FOUNDER, stdout=io.StringIO())
+    assert len(ovh.jobs) == 2
+    ovh.reply(FOUNDER, "9")
+    read(ovh)
+    assert not Call.objects.exists() and SmsReply.objects.get().ignored == SmsReply.Ignored.NOT_A_LEAD
+
+
+@override_settings(OVH_SMS_REPLY_WINDOW_HOURS=12)
+def test_a_reply_long_after_the_last_sms_marks_nobody(ovh, texted):
+    with time_machine.travel(timezone.now() + timedelta(hours=13), tick=True):
+        ovh.reply(FOUNDER, "1")
+        read(ovh, OVH_SMS_REPLY_WINDOW_HOURS=12)
+    assert not Call.objects.exists() and SmsReply.objects.get().ignored == SmsReply.Ignored.TOO_OLD
+
+
+def test_a_reply_shows_on_the_timeline_as_by_sms(ovh, texted, staff_client):
+    ovh.reply(FOUNDER, "2")
+    read(ovh)
+    page = staff_client.get(reverse("backoffice-timeline", args=[texted.prospect_id])).content.decode()
+    assert "Pas de réponse" in page and "par SMS" in page
+    assert SmsReply.objects.get().ignored == ""
+
+
+def test_a_reply_timed_between_two_sms_marks_nobody(ovh, texted, run_on_commit):
+    """The second lead's SMS left a few seconds after the reply by our clock: the reply may answer
+    either, so it marks neither."""
+    first_sent = AlertDelivery.objects.get(alert=texted).sent_at
+    at = (first_sent + timedelta(minutes=10)).astimezone().isoformat(timespec="seconds")
+    with time_machine.travel(first_sent + timedelta(minutes=10, seconds=20), tick=False):
+        text_another_lead(ovh, run_on_commit)
+    ovh.reply(FOUNDER, "3", at=at)
+    read(ovh)
+    assert not Call.objects.exists() and SmsReply.objects.get().ignored == SmsReply.Ignored.AMBIGUOUS

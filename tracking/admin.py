@@ -3,10 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import CappedCountPaginator, EvidenceAdmin
+from core.admin import CappedCountPaginator, EvidenceAdmin, folded_ids, person_or_robot, seconds
 from tracking.matching import visitor_link_by_hand
+from tracking.meetings_by_hand import meeting_mark
 from tracking.models import (
     CtaClick,
     EmailEvent,
@@ -18,17 +20,39 @@ from tracking.models import (
 )
 
 
+class ReaderColumns:
+    """What a person reads in an event list: "humain" / "robot" in words, a duration in seconds, the
+    raw ids folded away."""
+
+    @admin.display(description=_("human / robot"), ordering="is_bot")
+    def who(self, obj: VisitEvent | CtaClick) -> SafeString:
+        return person_or_robot(obj.is_bot)
+
+    @admin.display(description=_("ids"))
+    def ids(self, obj: VisitEvent | CtaClick) -> SafeString:
+        return folded_ids(obj.visitor_id, getattr(obj, "page_view_id", ""))
+
+    @admin.display(description=_("visible for"))
+    def visible_for(self, obj: VisitEvent | CtaClick) -> str:
+        return seconds(getattr(obj, "engaged_ms", None))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # The event's page too: words and seconds rather than a boolean icon and raw milliseconds.
+        shown = {"is_bot": "who", "engaged_ms": "visible_for"}
+        return [shown.get(name, name) for name in super().get_fields(request, obj)]  # type: ignore[misc]
+
+
 @admin.register(VisitEvent)
-class VisitEventAdmin(EvidenceAdmin):
-    list_display = ["received_at", "event", "visitor_id", "page_view_id", "prospect", "page", "engaged_ms", "is_bot"]
+class VisitEventAdmin(ReaderColumns, EvidenceAdmin):
+    list_display = ["received_at", "event", "prospect", "page", "visible_for", "who", "ids"]
     list_filter = [("received_at", admin.DateFieldListFilter), "event", "is_bot"]
     search_fields = ["=visitor_id", "=page_view_id"]
     ordering = ["-received_at"]
 
 
 @admin.register(CtaClick)
-class CtaClickAdmin(EvidenceAdmin):
-    list_display = ["received_at", "cta_id", "visitor_id", "prospect", "page", "is_bot"]
+class CtaClickAdmin(ReaderColumns, EvidenceAdmin):
+    list_display = ["received_at", "cta_id", "prospect", "page", "who", "ids"]
     list_filter = [("received_at", admin.DateFieldListFilter), "cta_id", "is_bot"]
     search_fields = ["=visitor_id", "=cta_id"]
     ordering = ["-received_at"]
@@ -136,8 +160,28 @@ class VisitorAdmin(admin.ModelAdmin):
 
 @admin.register(Meeting)
 class MeetingAdmin(EvidenceAdmin):
-    """Read-only: a meeting is the booking tool's word (tracking/webhooks/meetings.py), changed only by
-    its next delivery; a call "RDV pris" is recorded from the hot-leads page."""
+    """Read-only but for its outcome: a meeting is the booking tool's word (tracking/webhooks/meetings.py)
+    or the call form's ("RDV pris" with a date); whether it was held, a no-show or cancelled can be
+    written by hand (actions here, buttons on the prospect's page)."""
+
+    actions = ["mark_held", "mark_no_show", "mark_cancelled"]
+
+    def _mark(self, request: HttpRequest, queryset: "QuerySet[Meeting]", status: str) -> None:
+        changed = sum(meeting_mark(meeting=meeting, status=status) for meeting in queryset)
+        label = Meeting.Status(status).label
+        self.message_user(request, _("%(count)d meeting(s) marked: %(status)s.") % {"count": changed, "status": label})
+
+    @admin.action(description=_("Mark held"), permissions=["view"])
+    def mark_held(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.HELD)
+
+    @admin.action(description=_("Mark no-show"), permissions=["view"])
+    def mark_no_show(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.NO_SHOW)
+
+    @admin.action(description=_("Mark cancelled"), permissions=["view"])
+    def mark_cancelled(self, request: HttpRequest, queryset: "QuerySet[Meeting]") -> None:
+        self._mark(request, queryset, Meeting.Status.CANCELLED)
 
     list_display = ["starts_at", "prospect", "tool", "status", "identification_display", "booked_at"]
     list_filter = ["status", "tool", ("starts_at", admin.DateFieldListFilter), "match_method"]

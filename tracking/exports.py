@@ -8,7 +8,7 @@ from typing import TextIO
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
-from core.spreadsheets import write_safe_csv
+from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, write_safe_csv
 from prospects.models import Prospect
 from tracking.tokens import email_links_for
 
@@ -39,9 +39,9 @@ def email_link_rows(prospects: Iterable[Prospect], *, message_id: str, url: str 
         }
 
 
-def write_csv(rows: Iterable[dict[str, str]], stream: TextIO) -> int:
+def write_csv(rows: Iterable[dict[str, str]], stream: TextIO, dialect: str = DEFAULT_CSV_DIALECT) -> int:
     # Every cell, emails included: "=1+1@x.example" is a valid address (core/spreadsheets.py).
-    return write_safe_csv(stream, COLUMNS, rows)
+    return write_safe_csv(stream, COLUMNS, rows, dialect=dialect)
 
 
 def xlsx_bytes(rows: Iterable[dict[str, str]]) -> tuple[bytes, int]:
@@ -62,10 +62,11 @@ def xlsx_bytes(rows: Iterable[dict[str, str]]) -> tuple[bytes, int]:
     return output.getvalue(), count
 
 
-def render(rows: Iterable[dict[str, str]], file_format: str) -> tuple[bytes, int]:
-    """The file's bytes and how many prospects it holds."""
+def render(rows: Iterable[dict[str, str]], file_format: str, dialect: str = DEFAULT_CSV_DIALECT) -> tuple[bytes, int]:
+    """The file's bytes and how many prospects it holds. CSV: for a French Excel by default (UTF-8
+    with BOM, `;`), or `dialect="standard"` (comma, no BOM)."""
     if file_format == "xlsx":
         return xlsx_bytes(rows)
     text = io.StringIO()
-    count = write_csv(rows, text)
-    return text.getvalue().encode("utf-8"), count
+    count = write_csv(rows, text, dialect)
+    return csv_bytes(text.getvalue(), dialect), count

@@ -293,6 +293,8 @@ class WebhookUnknownRecipients(models.Model):
 class BookingTool(models.TextChoices):
     CALCOM = "calcom", "Cal.com"
     CALENDLY = "calendly", "Calendly"
+    # Written by the founder from the call form ("RDV pris" with a date): verified by nature.
+    PHONE = "appel", _("By phone")
 
 
 class Meeting(models.Model):
@@ -323,6 +325,9 @@ class Meeting(models.Model):
     # When the tool reported this booking (or its new time): detection reads the bookings since its last
     # window by this column, and the ledger traces what preceded it.
     booked_at = models.DateTimeField(_("booked at"))
+    # The prospect's status before this (verified) booking moved it to "meeting booked": a cancellation
+    # puts it back. Empty when the booking moved nothing (unverified, or a status it never changes).
+    prospect_status_before = models.CharField(_("prospect status before the booking"), max_length=20, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -394,6 +399,15 @@ def upcoming_meetings(now: datetime) -> "models.QuerySet[Meeting]":
     """Booked meetings not yet over (docs/interface.md: until then the prospect is not texted for its other
     signals)."""
     return Meeting.objects.filter(status=Meeting.Status.BOOKED).exclude(meetings_over(now))
+
+
+def silencing_meetings(now: datetime) -> "models.QuerySet[Meeting]":
+    """The upcoming meetings that silence their prospect's other signals, keep it off "to call" and
+    stop reminders: verified ones only (the booking link's ak; an email typed into a public booking
+    page proves nothing), starting within MEETING_SILENCE_MAX_DAYS (a booking months ahead is no
+    reason to stay quiet now)."""
+    horizon = now + timedelta(days=settings.MEETING_SILENCE_MAX_DAYS)
+    return upcoming_meetings(now).filter(match_method__in=VERIFIED_METHODS, starts_at__lte=horizon)
 
 
 # Replies read from the mailbox or inbound webhooks live in their own module (tracking/replies/).

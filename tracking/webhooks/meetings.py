@@ -12,11 +12,19 @@ from django.utils import timezone
 
 from prospects.models import Prospect
 from tracking.announcements import announce_event
-from tracking.models import BookingDelivery, MatchMethod, Meeting, meeting_is_over
+from tracking.models import (
+    VERIFIED_METHODS,
+    BookingDelivery,
+    MatchMethod,
+    Meeting,
+    meeting_is_over,
+    upcoming_meetings,
+)
 from tracking.webhooks.events import BookingEvent
 from tracking.webhooks.services import webhook_unknown_recipients_count
 
-# A booking moves the prospect along the pipeline, never back from these.
+# A verified booking moves the prospect along the pipeline, never back from these; an email-only one
+# moves nothing (anyone can type a prospect's address into a public booking page).
 FINAL = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
 
 
@@ -82,6 +90,7 @@ def _attended_status(meeting: Meeting, now: datetime) -> str:
 def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -> Meeting:
     now = timezone.now()
     meeting = Meeting.objects.select_for_update().filter(tool=tool, external_id=event.booking_id).first()
+    status_before = meeting.status if meeting is not None else ""
     if meeting is None:
         meeting = Meeting(
             prospect=prospect,
@@ -113,8 +122,57 @@ def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -
         Meeting.objects.filter(tool=tool, external_id=event.previous_booking_id).update(
             status=Meeting.Status.RESCHEDULED, updated_at=now
         )
+    verified = meeting.match_method in VERIFIED_METHODS
+    cancelled_now = meeting.status == Meeting.Status.CANCELLED and status_before != Meeting.Status.CANCELLED
+    if booked and verified:
+        _prospect_booked(meeting)
+    elif cancelled_now and meeting.prospect_status_before:
+        _prospect_unbooked(meeting, now)
     if booked:
-        if prospect.status not in FINAL:
-            Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.MEETING_BOOKED)
+        # Verified or not, a booking is a signal; an unverified one goes through the cooldown, the
+        # budget and the hold like any claimed signal (alerts/services.py).
         announce_event("meeting")
     return meeting
+
+
+def _prospect_status(prospect_id: int) -> str:
+    return Prospect.objects.filter(pk=prospect_id).values_list("status", flat=True).get()
+
+
+def _prospect_booked(meeting: Meeting) -> None:
+    """A verified booking moves the prospect to "meeting booked" and remembers where from, so that a
+    cancellation can put it back. A prospect already there (a reschedule reported as a new booking)
+    keeps the status its earlier booking remembered."""
+    status = _prospect_status(meeting.prospect_id)
+    if status in FINAL:
+        return
+    if status == Prospect.Status.MEETING_BOOKED:
+        before = (
+            Meeting.objects.filter(prospect_id=meeting.prospect_id)
+            .exclude(pk=meeting.pk)
+            .exclude(prospect_status_before="")
+            .order_by("-booked_at")
+            .values_list("prospect_status_before", flat=True)
+            .first()
+        )
+    else:
+        before = status
+        Prospect.objects.filter(pk=meeting.prospect_id).update(status=Prospect.Status.MEETING_BOOKED)
+    if before and not meeting.prospect_status_before:
+        Meeting.objects.filter(pk=meeting.pk).update(prospect_status_before=before)
+        meeting.prospect_status_before = before
+
+
+def _prospect_unbooked(meeting: Meeting, now: datetime) -> None:
+    """A cancelled booking puts the prospect's status back to what it was before it, unless someone
+    moved it since (a call, a won deal) or another verified meeting is still ahead."""
+    others = (
+        upcoming_meetings(now)
+        .filter(prospect_id=meeting.prospect_id, match_method__in=VERIFIED_METHODS)
+        .exclude(pk=meeting.pk)
+    )
+    if others.exists():
+        return
+    Prospect.objects.filter(pk=meeting.prospect_id, status=Prospect.Status.MEETING_BOOKED).update(
+        status=meeting.prospect_status_before
+    )

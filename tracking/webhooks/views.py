@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -32,12 +33,12 @@ PROVIDERS: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, brevo
 BOOKING_TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (calcom, calendly)}
 # What each provider is told when its authentication fails: which secret to check.
 AUTH_HELP = {
-    "sendgrid": "a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)",
-    "mailgun": "a valid, fresh and unused Mailgun signature",
-    "brevo": "the Brevo token (Authorization: Bearer <token>, or ?token=<token>)",
-    "postmark": "the Postmark HTTP basic auth credentials",
-    "calcom": "a valid Cal.com signature (X-Cal-Signature-256)",
-    "calendly": "a valid and fresh Calendly signature (Calendly-Webhook-Signature)",
+    "sendgrid": gettext_lazy("a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)"),
+    "mailgun": gettext_lazy("a valid, fresh and unused Mailgun signature"),
+    "brevo": gettext_lazy("the Brevo token (Authorization: Bearer <token>, or ?token=<token>)"),
+    "postmark": gettext_lazy("the Postmark HTTP basic auth credentials"),
+    "calcom": gettext_lazy("a valid Cal.com signature (X-Cal-Signature-256)"),
+    "calendly": gettext_lazy("a valid and fresh Calendly signature (Calendly-Webhook-Signature)"),
 }
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from alerts.delivery import sms_sent_directly_record
 from alerts.gsm import to_gsm7
 from alerts.sms import SmsError, SmsMessage, get_sms_backend
 from core.commands import ProductCommand
@@ -24,6 +25,8 @@ class Command(ProductCommand):
         if not recipients:
             raise CommandError(_("No recipient: pass --to or set ALERT_SMS_RECIPIENTS."))
         for number in recipients:
+            if number == "console" and settings.SMS_BACKEND == "console":
+                continue  # development (`make run`): the alerts' own pseudo-recipient, printed, not texted
             try:
                 if not phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
                     raise ValueError
@@ -35,13 +38,24 @@ class Command(ProductCommand):
             backend = get_sms_backend()
             for number in recipients:
                 stamp = timezone.localtime().strftime("%H:%M:%S")
+                body = to_gsm7(_("ArkWatch: test SMS (%(time)s). All is well.") % {"time": stamp})
                 result = backend.send(
-                    SmsMessage(
-                        to=number,
-                        body=to_gsm7(_("ArkWatch: test SMS (%(time)s). All is well.") % {"time": stamp}),
-                        tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}",
-                    )
+                    SmsMessage(to=number, body=body, tag=f"arkwatch-test-{timezone.now():%Y%m%d%H%M%S}")
                 )
+                # The phone's last SMS is now this one: a reply to it must not land on a lead.
+                sms_sent_directly_record(
+                    number=number, text=body, provider_ids=list(result.provider_ids), now=timezone.now()
+                )
+                if number == "console":
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            _(
+                                "Printed above, not sent: SMS_BACKEND is console (development). Set the OVH "
+                                "settings and ALERT_SMS_RECIPIENTS in .env for real SMS."
+                            )
+                        )
+                    )
+                    continue
                 self.stdout.write(
                     self.style.SUCCESS(
                         _("Sent to %(number)s through %(backend)s (ids: %(ids)s).")

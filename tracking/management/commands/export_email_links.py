@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from core.commands import ProductCommand
+from core.spreadsheets import CSV_DIALECTS, DEFAULT_CSV_DIALECT
 from prospects.models import Prospect
 from tracking.exports import FORMATS, email_link_rows, exportable_prospects, render
 from tracking.tokens import destination_problem
@@ -22,6 +23,14 @@ class Command(ProductCommand):
         parser.add_argument("--url", help=_("destination of the tracked link (http or https)"))
         parser.add_argument("--format", choices=FORMATS, default="csv", help=_("csv (default) or xlsx"))
         parser.add_argument("--output", help=_("file to write (default: standard output; required for xlsx)"))
+        parser.add_argument(
+            "--dialect",
+            choices=list(CSV_DIALECTS),
+            default=DEFAULT_CSV_DIALECT,
+            help=_(
+                "CSV shape: excel-fr (default: UTF-8 with BOM, “;”, opens right in a French Excel) or standard (comma)"
+            ),
+        )
 
     def handle(
         self,
@@ -30,6 +39,7 @@ class Command(ProductCommand):
         url: str | None,
         format: str,
         output: str | None,
+        dialect: str = DEFAULT_CSV_DIALECT,
         **options: Any,
     ) -> None:
         if not 1 <= len(message_id) <= 200:
@@ -43,14 +53,14 @@ class Command(ProductCommand):
         left_out = Prospect.objects.count() - prospects.count()
         if not prospects.exists():
             raise CommandError(_("No prospect to export. Import some first (import_prospects)."))
-        content, count = render(email_link_rows(prospects, message_id=message_id, url=url), format)
+        content, count = render(email_link_rows(prospects, message_id=message_id, url=url), format, dialect)
         summary = ngettext("%(count)d prospect exported", "%(count)d prospects exported", count) % {"count": count}
         if left_out:
             summary += ngettext(
                 "; %(count)d marked “do not contact” left out", "; %(count)d marked “do not contact” left out", left_out
             ) % {"count": left_out}
         if output is None:
-            self.stdout.write(content.decode("utf-8"), ending="")
+            self.stdout.write(content.decode("utf-8-sig"), ending="")  # a terminal shows no BOM
             self.stderr.write(summary + ".")
             return
         try:

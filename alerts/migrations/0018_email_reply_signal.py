@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0013_alert_digest'),
+        ('alerts', '0017_notice_kinds_callback_and_test'),
         ('prospects', '0003_retired_identity_token'),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('prospects', '0003_retired_identity_token'),
-        ('tracking', '0007_email_event_opt_outs'),
+        ('tracking', '0009_meeting_prospect_status_before'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
