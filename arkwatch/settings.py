@@ -270,6 +270,19 @@ POSTMARK_WEBHOOK_PASSWORD = env("POSTMARK_WEBHOOK_PASSWORD", default="")
 # Booking tools' webhooks (/api/webhooks/calcom, /api/webhooks/calendly): empty = the endpoint answers 404.
 CALCOM_WEBHOOK_SECRET = env("CALCOM_WEBHOOK_SECRET", default="")
 CALENDLY_WEBHOOK_SIGNING_KEY = env("CALENDLY_WEBHOOK_SIGNING_KEY", default="")
+# Replies to the prospecting emails (docs/configuration.md, "Replies"). IMAP_URL: the founder's mailbox,
+# imaps://user:app-password@host:993/INBOX (password URL-encoded; imap:// only to a server on this
+# machine), read every minute; empty = not read. Nothing is marked read unless IMAP_MARK_SEEN.
+IMAP_URL = env("IMAP_URL", default="")
+IMAP_MARK_SEEN = env.bool("IMAP_MARK_SEEN", default=False)
+IMAP_FIRST_SYNC_DAYS = env.int("IMAP_FIRST_SYNC_DAYS", default=3)
+IMAP_TIMEOUT_SECONDS = env.int("IMAP_TIMEOUT_SECONDS", default=30)
+# Inbound-email webhooks (/api/inbound/<provider>): an endpoint whose secret is empty answers 404.
+SENDGRID_INBOUND_PUBLIC_KEY = env("SENDGRID_INBOUND_PUBLIC_KEY", default="")  # the Parse security policy's key
+MAILGUN_INBOUND_SIGNING_KEY = env("MAILGUN_INBOUND_SIGNING_KEY", default="")
+POSTMARK_INBOUND_USER = env("POSTMARK_INBOUND_USER", default="")
+POSTMARK_INBOUND_PASSWORD = env("POSTMARK_INBOUND_PASSWORD", default="")
+BREVO_INBOUND_TOKEN = env("BREVO_INBOUND_TOKEN", default="")
 # SendGrid batches events up to 768 KB per POST; the tracking endpoints' 8 KiB would refuse them.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
@@ -28,7 +28,7 @@ from backoffice.timeline_reasons import (
 from core.display import moment_display
 from prospects.do_not_contact import PROVIDER_NAMES
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, Meeting, VisitEvent, Visitor
 from tracking.tokens import email_links_for
 
 TIMELINE_KINDS = {
@@ -38,6 +38,7 @@ TIMELINE_KINDS = {
     "alert": pgettext_lazy("timeline entry", "Alert"),
     "call": pgettext_lazy("timeline entry", "Call"),
     "token": pgettext_lazy("timeline entry", "Personal link"),
+    "reply": pgettext_lazy("timeline entry", "Reply"),
 }
 
 
@@ -113,6 +114,7 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         if call.callback_at:
             title += " · " + _("call back %(when)s") % {"when": moment_display(call.callback_at)}
         entries.append(TimelineEntry(call.called_at, "call", title, f"{who} · {call.note}".strip(" ·")))
+    entries += _reply_entries(prospect, limit)
     entries += _retired_token_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
@@ -120,6 +122,31 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
 
 def _joined(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
+
+
+def _reply_entries(prospect: Prospect, limit: int) -> list[TimelineEntry]:
+    """Each reply read, with the words that sorted it ("Auto-Submitted: auto-replied", "« pas
+    intéressé »"), so the founder sees why it texted or did not, and corrects a wrong sort by hand."""
+    entries = []
+    for reply in InboundReply.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+        title = f"{reply.get_kind_display()} — {reply.reason}" if reply.reason else reply.get_kind_display()
+        # A person's reply is titled with its first words already: its subject says which email it answers.
+        parts = [reply.subject if reply.kind == "person" else reply.excerpt or reply.subject]
+        if reply.back_on:
+            parts.append(_("back on %(date)s") % {"date": formats.date_format(reply.back_on, "j F Y")})
+        if reply.undeliverable:
+            parts.append(_("address undeliverable"))
+        if reply.identification == Identification.UNVERIFIED:
+            parts.append(_("unverified sender"))
+        if reply.corrected:
+            parts.append(_("sorted by hand (first sorted as %(kind)s)") % {"kind": reply.get_sorted_kind_display()})
+        detail = " · ".join(p for p in parts if p)
+        entries.append(TimelineEntry(reply.received_at, "reply", title, detail, reply.kind in MACHINE_REPLIES))
+    return entries
+
+
+# Replies no person wrote: shown like a machine's visit on the timeline.
+MACHINE_REPLIES = ("auto", "bounce")
 
 
 def prospect_call_sheet(prospect: Prospect, *, alert_id: int | None = None) -> dict[str, Any]:

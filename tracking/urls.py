@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import path
 
 from tracking import views
+from tracking.replies.views import INBOUND, inbound_email
 from tracking.webhooks.views import BOOKING_TOOLS, PROVIDERS, booking_webhook, email_webhook
 
 app_name = "tracking"
@@ -37,5 +38,8 @@ urlpatterns = [
     path("t/c/<str:token>", views.tracked_link, name="link"),
     *(path(f"api/webhooks/{name}", email_webhook, {"provider": name}, name=f"webhook-{name}") for name in PROVIDERS),
     *(path(f"api/webhooks/{name}", booking_webhook, {"tool": name}, name=f"webhook-{name}") for name in BOOKING_TOOLS),
+    *(path(f"api/inbound/{name}", inbound_email, {"provider": name}, name=f"inbound-{name}") for name in INBOUND),
+    # Mailgun posts the raw message (body-mime) only to a route URL that ends in "mime".
+    path("api/inbound/mailgun/mime", inbound_email, {"provider": "mailgun"}, name="inbound-mailgun-mime"),
     path("audit-gratuit-monitoring.html", views.landing_demo, name="landing-demo"),
 ]
