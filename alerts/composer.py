@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alerts.evidence import evidence_sentence, meeting_predicate
+from alerts.evidence import evidence_sentence, meeting_predicate, reply_predicate
 from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
 from alerts.models import Alert
 from core.display import phone_display, website_label
@@ -52,7 +52,9 @@ def compose_alert_sms(
         mark = f" ({_('unverified')})" if unverified else ""
         head = to_gsm7(summary + mark)
         # A booking reads name first, as the founder would say it: "Jean Dupont (Acme) a pris RDV jeudi 10:00".
-        predicate = to_gsm7(meeting_predicate(evidence) + mark) if signal == "meeting_booked" else ""
+        # A reply too: "Jean Dupont (Acme) a répondu : « Oui, appelez-moi jeudi »".
+        predicates = {"meeting_booked": meeting_predicate, "email_reply": reply_predicate}
+        predicate = to_gsm7(predicates[signal](evidence) + mark) if signal in predicates else ""
         # Grouped for reading, international so that it dials from anywhere: "+33 1 99 00 12 34".
         number = phone_display(phone, international=True)
         call = to_gsm7(reach_text(number, email, website))

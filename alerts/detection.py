@@ -27,7 +27,9 @@ from tracking.models import (
     CtaClick,
     EmailEvent,
     Identification,
+    InboundReply,
     Meeting,
+    ReplyKind,
     VisitEvent,
     Visitor,
     identification_of,
@@ -158,6 +160,23 @@ def find_meeting_signals(meetings: Iterable[Meeting]) -> list[DetectedSignal]:
     ]
 
 
+def find_reply_signals(replies: Iterable[InboundReply]) -> list[DetectedSignal]:
+    """A person answered a prospecting email (tracking/replies/): one alert per reply, as sure as the
+    reply's match (verified when the receiving server authenticated the prospect's own address)."""
+    return [
+        DetectedSignal(
+            prospect_id=reply.prospect_id,
+            signal=Signal.EMAIL_REPLY,
+            dedup_key=f"email_reply:{reply.pk}",
+            # When it was written (never after it reached us): an old reply read late does not text.
+            occurred_at=reply.sent_at or reply.received_at,
+            identification=reply.identification or Identification.UNVERIFIED,
+            evidence={"excerpt": reply.excerpt, "reply_id": reply.pk, "subject": reply.subject[:120]},
+        )
+        for reply in replies
+    ]
+
+
 def _collect(window_start: datetime | None, now: datetime, report: CycleReport) -> list[DetectedSignal]:
     new_visits = _since(VisitEvent.objects.filter(received_at__lte=now), window_start)
     new_clicks = _since(CtaClick.objects.filter(received_at__lte=now), window_start)
@@ -200,7 +219,10 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     booked = Meeting.objects.filter(status=Meeting.Status.BOOKED, booked_at__lte=now)
     if window_start:
         booked = booked.filter(booked_at__gte=window_start)
-    return signals + find_meeting_signals(booked)
+    replies = InboundReply.objects.filter(kind=ReplyKind.PERSON, received_at__lte=now)
+    if window_start:
+        replies = replies.filter(received_at__gte=window_start)
+    return signals + find_meeting_signals(booked) + find_reply_signals(replies)
 
 
 def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:

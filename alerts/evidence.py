@@ -74,10 +74,30 @@ def meeting_predicate(evidence: dict[str, Any]) -> str:
     return _("booked a meeting %(when)s") % {"when": meeting_moment(evidence.get("starts_at"))}
 
 
+# The reply's first words in an SMS: enough to know what they said, short enough for one segment.
+REPLY_WORDS_CHARS = 40
+
+
+def reply_words(evidence: dict[str, Any], limit: int = REPLY_WORDS_CHARS) -> str:
+    """The reply's first words, cut at a word with "..." when longer than `limit`."""
+    words = " ".join(str(evidence.get("excerpt") or "").split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 3].rsplit(" ", 1)[0] if " " in words[: limit - 3] else words[: limit - 3]
+    return cut.rstrip(" ,;:.") + "..."
+
+
+def reply_predicate(evidence: dict[str, Any]) -> str:
+    """ "a répondu : « Oui, appelez-moi jeudi »": what follows the prospect's name in the SMS."""
+    return _("replied: “%(words)s”") % {"words": reply_words(evidence)}
+
+
 def evidence_sentence(signal: str, evidence: dict[str, Any] | None, *, unverified: bool = False) -> str:
     """`unverified`: the visitor was identified by what it said; the page it names is then named only
     when it is our landing page (landing_page_display)."""
     evidence = evidence if isinstance(evidence, dict) else {}
+    if signal == "email_reply":
+        return capfirst(reply_predicate(evidence))
     if signal == "meeting_booked":
         # Which calendar holds it, as the email re-open names the mail client: "— Cal.com".
         tool = dict(BookingTool.choices).get(str(evidence.get("tool") or ""), "")

@@ -29,7 +29,12 @@ from tracking.retention import event_contacts, newest_per_prospect
 # A call that reached them: they answered (the ledger's "reached" outcomes).
 ANSWERED = (CallOutcome.REACHED, CallOutcome.MEETING_BOOKED, CallOutcome.NOT_INTERESTED)
 # Their own answers about tracking; an import column or staff by hand are not theirs.
-THEIR_ANSWERS = (ConsentSource.CONSENT_LINK, ConsentSource.OPTOUT_LINK, ConsentSource.EMAIL_PROVIDER)
+THEIR_ANSWERS = (
+    ConsentSource.CONSENT_LINK,
+    ConsentSource.OPTOUT_LINK,
+    ConsentSource.EMAIL_PROVIDER,
+    ConsentSource.EMAIL_REPLY,
+)
 # A person answering a prospecting email (docs/interface.md §3); the signal of the replies module.
 EMAIL_REPLY = "email_reply"
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
-from tracking.models import Meeting, meetings_held
+from tracking.models import InboundReply, Meeting, ReplyKind, meetings_held
 
 SENT = (AlertDelivery.Status.SENT, AlertDelivery.Status.RECEIVED)
 # A call that reached someone: the "qualifying call" of the campaign goal.
@@ -141,6 +141,36 @@ class Goal:
         }
 
 
+@dataclass(frozen=True)
+class ReplyRow:
+    """The replies read, per kind: how many, and how many staff corrected by hand (the sorter's
+    mistakes, counted against the kind it first chose)."""
+
+    kind: str
+    label: str
+    count: int
+    corrected: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "count": self.count, "corrected": self.corrected}
+
+
+def reply_rows(since: datetime | None) -> list[ReplyRow]:
+    replies = InboundReply.objects.all()
+    if since:
+        replies = replies.filter(received_at__gte=since)
+    kinds = list(replies.values_list("kind", "sorted_kind"))
+    return [
+        ReplyRow(
+            kind.value,
+            str(kind.label),
+            sum(1 for now_kind, _first in kinds if now_kind == kind),
+            sum(1 for now_kind, first in kinds if first == kind and now_kind != first),
+        )
+        for kind in ReplyKind
+    ]
+
+
 @dataclass
 class CallbackCounts:
     """Call-backs set on calls ("rappeler jeudi 10:00"), and what became of them."""
@@ -162,6 +192,7 @@ class Ledger:
     meetings: list[MeetingTrace] = field(default_factory=list)
     goal: Goal | None = None
     total: LedgerRow | None = None
+    replies: list[ReplyRow] = field(default_factory=list)
     callbacks: CallbackCounts = field(default_factory=CallbackCounts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -174,6 +205,7 @@ class Ledger:
             "by_opener": [row.as_dict() for row in self.by_opener],
             "meetings": [trace.as_dict() for trace in self.meetings],
             "goal": self.goal.as_dict() if self.goal else None,
+            "replies": [row.as_dict() for row in self.replies],
             "callbacks": self.callbacks.as_dict(),
         }
 
@@ -354,7 +386,11 @@ def ledger(now: datetime | None = None) -> Ledger:
         booked_calls.setdefault(call_id, False)
 
     result = Ledger(
-        since=since, meetings=traces, goal=campaign_goal(calls, meetings), callbacks=_callback_counts(calls, now)
+        since=since,
+        meetings=traces,
+        goal=campaign_goal(calls, meetings),
+        callbacks=_callback_counts(calls, now),
+        replies=reply_rows(since),
     )
     for signal in INTENT_SIGNALS:
         mine = [a for a in alerts if a.signal == signal]

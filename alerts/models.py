@@ -13,6 +13,7 @@ class Signal(models.TextChoices):
     CTA_CLICK = "cta_click", _("CTA click")
     EMAIL_REOPEN = "email_reopen", _("Email reopened")
     MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+    EMAIL_REPLY = "email_reply", _("Replied to the email")
 
 
 class CallOutcome(models.TextChoices):

@@ -34,6 +34,7 @@ SIGNAL_SHORT = {
     Signal.CTA_CLICK: gettext_lazy("click"),
     Signal.EMAIL_REOPEN: gettext_lazy("email"),
     Signal.MEETING_BOOKED: gettext_lazy("meeting"),
+    Signal.EMAIL_REPLY: gettext_lazy("reply"),
 }
 
 
@@ -46,7 +47,14 @@ def _hot_leads_url() -> str:
 
 
 # Who to call first in the digest: the strongest signal, then a verified identity, then the newest.
-SIGNAL_STRENGTH = {Signal.MEETING_BOOKED: 4, Signal.CTA_CLICK: 3, Signal.PAGE_DWELL: 2, Signal.EMAIL_REOPEN: 1}
+# A person who answered the email is the hottest lead short of a booking.
+SIGNAL_STRENGTH = {
+    Signal.MEETING_BOOKED: 5,
+    Signal.EMAIL_REPLY: 4,
+    Signal.CTA_CLICK: 3,
+    Signal.PAGE_DWELL: 2,
+    Signal.EMAIL_REOPEN: 1,
+}
 
 
 def digest_alerts(notice: SmsNotice) -> list[Alert]:

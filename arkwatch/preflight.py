@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
 
 from prospects.apps import ProspectsConfig
+from prospects.domains import registrable_domain
 
 
 def _(text: str) -> str:
@@ -117,6 +118,34 @@ def link_warnings(public_base_url: str, *, production: bool, host: str, port: st
     return []
 
 
+def site_of(url: str) -> str:
+    """A browser's "site" of an origin: its scheme and registrable domain, the Public Suffix List's private
+    section included (every `*.webflow.io`, `*.github.io`, `*.vercel.app` page is a site of its own);
+    an IP address or a one-label host is its own site."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    return f"{parts.scheme}://{registrable_domain(host) or host}"
+
+
+def site_warnings(public_base_url: str, allowed_origins: list[str]) -> list[str]:
+    """Landing pages on another site than ArkWatch: ad blockers' lists (EasyPrivacy's
+    `$ping,third-party` among them) treat its requests as a third party's, and privacy browsers drop
+    more of them. docs/how-it-works.md gives the nginx and Caddy recipes that serve the snippet and
+    its events from the landing page's own origin."""
+    origins = [origin.strip() for origin in allowed_origins if origin.strip()]
+    if not origins or site_of(public_base_url) in {site_of(origin) for origin in origins}:
+        return []
+    return [
+        _(
+            "PUBLIC_BASE_URL (%(url)s) is not on the site of any landing page of TRACKING_ALLOWED_ORIGINS "
+            "(%(origins)s): ad blockers treat the tracker's requests as a third party's and drop some. Serve "
+            "the snippet and its events from the landing page's own site (docs/how-it-works.md, \"Serving the "
+            'snippet from your own site").'
+        )
+        % {"url": public_base_url, "origins": ", ".join(origins)}
+    ]
+
+
 def port_holder(port: int) -> tuple[int, str] | None:
     """The process listening on this TCP port (pid, command line), when /proc tells (Linux, same user)."""
     inodes = set()
@@ -186,7 +215,9 @@ def main(argv: list[str]) -> int:
     if taken:
         print(_("Cannot start: %(problem)s") % {"problem": taken}, file=sys.stderr)
         return 1
-    for warning in link_warnings(settings.PUBLIC_BASE_URL, production=not development, host=host, port=port):
+    warnings = link_warnings(settings.PUBLIC_BASE_URL, production=not development, host=host, port=port)
+    warnings += site_warnings(settings.PUBLIC_BASE_URL, settings.TRACKING_ALLOWED_ORIGINS)
+    for warning in warnings:
         print(_("Warning: %(warning)s") % {"warning": warning}, file=sys.stderr)
     return 0
 

@@ -244,6 +244,11 @@ TRACKING_MAX_BODY_BYTES = 8 * 1024
 TRACKING_TRUSTED_PROXIES = env.list("TRACKING_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 TRACKING_HONOR_DNT = env.bool("TRACKING_HONOR_DNT", default=True)
 TRACKING_HEARTBEAT_SECONDS = env.int("TRACKING_HEARTBEAT_SECONDS", default=15)
+# Where the snippet and its events are served (tracking/urls.py). Ad blockers' lists target words such as
+# track, tracker, pixel, beacon, collect, analytics: the defaults use none of them. The old paths
+# (/static/tracker.js, /api/track/*) keep answering for snippets already pasted into pages.
+TRACKING_SCRIPT_PATH = "/" + env("TRACKING_SCRIPT_PATH", default="/js/page.js").strip("/")
+TRACKING_EVENTS_PATH = "/" + env("TRACKING_EVENTS_PATH", default="/api/page").strip("/")
 # Nothing kept forever (docs/privacy.md): events 13 months (the CNIL's term for audience measurement
 # data), then deleted by the daily schedule; 0 keeps them until purged by hand.
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
@@ -268,15 +273,28 @@ POSTMARK_WEBHOOK_PASSWORD = env("POSTMARK_WEBHOOK_PASSWORD", default="")
 # Booking tools' webhooks (/api/webhooks/calcom, /api/webhooks/calendly): empty = the endpoint answers 404.
 CALCOM_WEBHOOK_SECRET = env("CALCOM_WEBHOOK_SECRET", default="")
 CALENDLY_WEBHOOK_SIGNING_KEY = env("CALENDLY_WEBHOOK_SIGNING_KEY", default="")
+# Replies to the prospecting emails (docs/configuration.md, "Replies"). IMAP_URL: the founder's mailbox,
+# imaps://user:app-password@host:993/INBOX (password URL-encoded; imap:// only to a server on this
+# machine), read every minute; empty = not read. Nothing is marked read unless IMAP_MARK_SEEN.
+IMAP_URL = env("IMAP_URL", default="")
+IMAP_MARK_SEEN = env.bool("IMAP_MARK_SEEN", default=False)
+IMAP_FIRST_SYNC_DAYS = env.int("IMAP_FIRST_SYNC_DAYS", default=3)
+IMAP_TIMEOUT_SECONDS = env.int("IMAP_TIMEOUT_SECONDS", default=30)
+# Inbound-email webhooks (/api/inbound/<provider>): an endpoint whose secret is empty answers 404.
+SENDGRID_INBOUND_PUBLIC_KEY = env("SENDGRID_INBOUND_PUBLIC_KEY", default="")  # the Parse security policy's key
+MAILGUN_INBOUND_SIGNING_KEY = env("MAILGUN_INBOUND_SIGNING_KEY", default="")
+POSTMARK_INBOUND_USER = env("POSTMARK_INBOUND_USER", default="")
+POSTMARK_INBOUND_PASSWORD = env("POSTMARK_INBOUND_PASSWORD", default="")
+BREVO_INBOUND_TOKEN = env("BREVO_INBOUND_TOKEN", default="")
 # SendGrid batches events up to 768 KB per POST; the tracking endpoints' 8 KiB would refuse them.
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 # Django rejects larger bodies before our views see them; ours answer 413 from 8 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS
-# The public tracking API (tracking/urls.py): everything under /api/track (the older names included)
-# and the email pixel and link under /t/.
-CORS_URLS_REGEX = r"^/(api/track|t/)"
+# The public tracking API (tracking/urls.py): the snippet's events (TRACKING_EVENTS_PATH and its default
+# /api/page), everything under /api/track (the older names) and the email pixel and link under /t/.
+CORS_URLS_REGEX = rf"^/(api/track|api/page/|t/|{re.escape(TRACKING_EVENTS_PATH.strip('/'))}/)"
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 

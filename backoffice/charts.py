@@ -25,6 +25,7 @@ COLOURS = {
     Signal.PAGE_DWELL: "#417690",
     Signal.EMAIL_REOPEN: "#c7a200",
     Signal.MEETING_BOOKED: "#2e7d32",
+    Signal.EMAIL_REPLY: "#7b1fa2",
 }
 
 

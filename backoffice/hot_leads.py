@@ -4,7 +4,7 @@ alerts' detected_at index."""
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,7 +14,7 @@ from alerts.models import Alert, AlertDelivery, Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.do_not_contact import DoNotContactReason, do_not_contact_reasons
 from prospects.models import Prospect
-from tracking.models import Meeting, silencing_meetings
+from tracking.models import InboundReply, Meeting, ReplyKind, silencing_meetings
 
 HOT_WINDOW = timedelta(hours=48)
 
@@ -41,6 +41,8 @@ class HotLead:
     last_call: Call | None
     opener: str = ""
     meeting: Meeting | None = None  # the next verified meeting not yet past, within MEETING_SILENCE_MAX_DAYS
+    # An out-of-office said when they are back: calling before then reaches nobody.
+    back_on: date | None = None
     do_not_contact: DoNotContactReason | None = None  # why nobody may call them, when they said stop
     callback: Call | None = None  # the call whose call-back nobody has made yet
     now: datetime | None = None
@@ -116,7 +118,9 @@ class HotLead:
         meeting = f"{self.meeting.pk}:{self.meeting.starts_at.isoformat()}" if self.meeting else ""
         stop = str(self.do_not_contact or "")
         callback = f"{self.callback.pk}:{self.callback_due}" if self.callback else ""
-        return "|".join(parts + [str(self.last_call.pk if self.last_call else ""), opener, meeting, stop, callback])
+        away = str(self.back_on or "")
+        parts += [str(self.last_call.pk if self.last_call else ""), opener, meeting, stop, callback, away]
+        return "|".join(parts)
 
 
 def opener_for(prospect: Prospect) -> str:
@@ -157,6 +161,10 @@ def hot_leads(now: datetime | None = None) -> list[HotLead]:
     reasons = do_not_contact_reasons([lead.prospect for lead in leads.values()])
     for prospect_id, reason in reasons.items():
         leads[prospect_id].do_not_contact = reason
+    today = timezone.localdate(now)
+    away = InboundReply.objects.filter(prospect_id__in=leads, kind=ReplyKind.AUTO, back_on__gt=today)
+    for reply in away.order_by("received_at"):
+        leads[reply.prospect_id].back_on = reply.back_on  # the latest auto-reply is written last
     openers = call_openers() if leads else {}
     for lead in leads.values():
         lead.opener = openers.get(lead.opener_signal, "")

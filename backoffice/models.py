@@ -9,6 +9,7 @@ DEFAULT_CALL_OPENERS = {
     Signal.PAGE_DWELL: "Je vois que vous étudiez notre audit gratuit — je vous en résume l'essentiel ?",
     Signal.CTA_CLICK: "Vous venez de cliquer — je peux vous briefer maintenant ?",
     Signal.EMAIL_REOPEN: "Vous avez rouvert mon email — des questions ?",
+    Signal.EMAIL_REPLY: "Merci pour votre réponse à mon email — vous avez deux minutes ?",
 }
 
 

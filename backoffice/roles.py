@@ -15,6 +15,8 @@ CALLER_PERMISSIONS = [
     ("tracking", "view_visitor"),
     # Meetings are what their calls are for: seen, never edited (the booking tool's word).
     ("tracking", "view_meeting"),
+    # The replies they call about: seen; correcting a sort (which may stop all contact) is the founder's.
+    ("tracking", "view_inboundreply"),
     ("alerts", "view_alert"),
     ("alerts", "view_alertdelivery"),
     ("alerts", "view_call"),

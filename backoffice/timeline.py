@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
@@ -16,10 +16,19 @@ from alerts.callbacks import open_callbacks
 from alerts.evidence import evidence_sentence, page_display
 from alerts.models import Alert, Call, Signal
 from backoffice.hot_leads import call_openers
+from backoffice.timeline_reasons import (
+    alerts_by_key,
+    click_reason,
+    email_reason,
+    events_given_to_others,
+    given_to,
+    page_view_rows,
+    visit_reasons,
+)
 from core.display import moment_display
 from prospects.do_not_contact import PROVIDER_NAMES
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Identification, InboundReply, Meeting, VisitEvent, Visitor
 from tracking.tokens import email_links_for
 
 TIMELINE_KINDS = {
@@ -30,6 +39,7 @@ TIMELINE_KINDS = {
     "call": pgettext_lazy("timeline entry", "Call"),
     "token": pgettext_lazy("timeline entry", "Personal link"),
     "consent": pgettext_lazy("timeline entry", "Consent"),
+    "reply": pgettext_lazy("timeline entry", "Reply"),
 }
 
 
@@ -49,18 +59,10 @@ class TimelineEntry:
 
 def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    page_views = (
-        VisitEvent.objects.filter(prospect=prospect)
-        .exclude(page_view_id="")
-        .values("page_view_id", "page")
-        .annotate(
-            first=Min("received_at"),
-            last=Max("received_at"),
-            events=Count("pk"),
-            bot=Count("pk", filter=Q(is_bot=True)),
-        )
-        .order_by("-first")[:limit]
-    )
+    # Each event that texted nobody says why (backoffice/timeline_reasons.py).
+    alerts = alerts_by_key(prospect)
+    page_views = page_view_rows(prospect, limit=limit)
+    reasons = visit_reasons(prospect, page_views, alerts)
     for view in page_views:
         seconds = int((view["last"] - view["first"]).total_seconds())
         events = ngettext("%(count)d event", "%(count)d events", view["events"]) % {"count": view["events"]}
@@ -69,15 +71,17 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
                 view["first"],
                 "visit",
                 _("%(seconds)d s on %(page)s") % {"seconds": seconds, "page": page_display(view["page"])},
-                events,
+                _joined(events, reasons[view["page_view_id"]]),
                 machine=bool(view["bot"]),
             )
         )
-    for click in CtaClick.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+    own_clicks = Q(prospect=prospect) | Q(prospect__isnull=True, ak=prospect.identity_token)
+    for click in CtaClick.objects.filter(own_clicks).order_by("-received_at")[:limit]:
         title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": click.cta_id})
-        entries.append(TimelineEntry(click.received_at, "cta", title, page_display(click.page), machine=click.is_bot))
+        detail = _joined(page_display(click.page), click_reason(prospect, click, alerts))
+        entries.append(TimelineEntry(click.received_at, "cta", title, detail, machine=click.is_bot))
     for event in EmailEvent.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
-        detail = event.why_machine if event.machine_reason else ""
+        detail = email_reason(prospect, event, alerts)
         if event.event in EmailEvent.OPT_OUTS:  # which service said it (the message id is in the details)
             provider = (event.provider_event_id or "").partition(":")[0]
             detail = PROVIDER_NAMES.get(provider, provider)
@@ -91,6 +95,12 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
                 technical=event.message_id,
             )
         )
+    for other in events_given_to_others(prospect, limit=limit):
+        if other.kind == "cta":
+            title = evidence_sentence(Signal.CTA_CLICK, {"cta_id": other.cta_id})
+        else:
+            title = _("Visit of %(page)s") % {"page": page_display(other.page)}
+        entries.append(TimelineEntry(other.at, other.kind, title, given_to(other.owner)))
     for alert in Alert.objects.filter(prospect=prospect).order_by("-occurred_at")[:limit]:
         entries.append(TimelineEntry(alert.occurred_at, "alert", alert.evidence_sentence, alert.get_status_display()))
     for call in (
@@ -105,10 +115,40 @@ def prospect_timeline(prospect: Prospect, *, limit: int = 200) -> list[TimelineE
         if call.callback_at:
             title += " · " + _("call back %(when)s") % {"when": moment_display(call.callback_at)}
         entries.append(TimelineEntry(call.called_at, "call", title, f"{who} · {call.note}".strip(" ·")))
+    entries += _reply_entries(prospect, limit)
     entries += _retired_token_entries(prospect)
     entries += _consent_entries(prospect)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def _reply_entries(prospect: Prospect, limit: int) -> list[TimelineEntry]:
+    """Each reply read, with the words that sorted it ("Auto-Submitted: auto-replied", "« pas
+    intéressé »"), so the founder sees why it texted or did not, and corrects a wrong sort by hand."""
+    entries = []
+    for reply in InboundReply.objects.filter(prospect=prospect).order_by("-received_at")[:limit]:
+        title = f"{reply.get_kind_display()} — {reply.reason}" if reply.reason else reply.get_kind_display()
+        # A person's reply is titled with its first words already: its subject says which email it answers.
+        parts = [reply.subject if reply.kind == "person" else reply.excerpt or reply.subject]
+        if reply.back_on:
+            parts.append(_("back on %(date)s") % {"date": formats.date_format(reply.back_on, "j F Y")})
+        if reply.undeliverable:
+            parts.append(_("address undeliverable"))
+        if reply.identification == Identification.UNVERIFIED:
+            parts.append(_("unverified sender"))
+        if reply.corrected:
+            parts.append(_("sorted by hand (first sorted as %(kind)s)") % {"kind": reply.get_sorted_kind_display()})
+        detail = " · ".join(p for p in parts if p)
+        entries.append(TimelineEntry(reply.received_at, "reply", title, detail, reply.kind in MACHINE_REPLIES))
+    return entries
+
+
+# Replies no person wrote: shown like a machine's visit on the timeline.
+MACHINE_REPLIES = ("auto", "bounce")
 
 
 def prospect_call_sheet(prospect: Prospect, *, alert_id: int | None = None) -> dict[str, Any]:

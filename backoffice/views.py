@@ -30,6 +30,7 @@ from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
 from alerts.models import Alert, CallOutcome
 from backoffice.funnel import funnel, funnel_period
 from backoffice.hot_leads import hot_leads, opener_for
+from backoffice.reach import blocked_tracker_context
 from backoffice.timeline import prospect_call_sheet, prospect_email_links, prospect_timeline
 from backoffice.unmatched import unmatched_hot_visitors
 from core.admin import may_read_identity_tokens
@@ -70,6 +71,7 @@ def hot_leads_page(request: HttpRequest) -> HttpResponse:
             poll_seconds=POLL_SECONDS,
             can_call=request.user.has_perm("alerts.add_call"),
             can_edit_openers=request.user.has_perm("backoffice.change_callopener"),
+            **blocked_tracker_context(),
         ),
     )
 

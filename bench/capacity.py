@@ -11,6 +11,11 @@ coordinated omission). The client is asyncio over keep-alive connections (one pe
 256), behind a trusted proxy: every page has its own client IP in X-Forwarded-For, as real readers do.
 The server is the production command (`bin/serve web`), warmed up for 3 s at 200 pages (its workers
 boot one after the other) before the first measured level.
+
+`--read-seconds R --snippet before|now`: instead of a beat every 15 s for ever, each open page is a
+succession of R-second page views sending what the snippet sends (issue 30, point 5): `before`, a
+page view, a beat every 15 s and `leave`; `now`, a page view, beats every 15 s up to the one just past
+SIGNAL_DWELL_SECONDS (90.15 s), then one a minute, and `leave`. The pages' phases are spread evenly.
 """
 
 import argparse
@@ -39,22 +44,35 @@ from bench.processes import (  # noqa: E402
 PORT = 8440
 HEARTBEAT_SECONDS = 15.0
 WARM_UP_SECONDS = 3.0
+IDLE_RECONNECT_SECONDS = 1.5
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
-def request_bytes(page: int, beat: int) -> bytes:
+def snippet_schedule(snippet: str, read_seconds: float) -> list[tuple[float, str]]:
+    """(seconds after the page view, event) of one page view of a `read_seconds` read."""
+    if snippet == "before":
+        beats = [float(at) for at in range(15, int(read_seconds) + 1, 15) if at < read_seconds]
+    else:
+        beats = [15.0, 30.0, 45.0, 60.0, 75.0, 90.15]
+        while beats[-1] + 60 < read_seconds:
+            beats.append(beats[-1] + 60)
+        beats = [at for at in beats if at < read_seconds]
+    return [(0.0, "pageview"), *((at, "heartbeat") for at in beats), (read_seconds, "leave")]
+
+
+def request_bytes(page: int, beat: int, event: str = "", cycle: int = 0, path: str = "/api/track/visit") -> bytes:
     body = json.dumps(
         {
             "visitor_id": f"cap-reader-{page:06d}",
-            "page_view_id": f"cap-pv-{page:06d}",
+            "page_view_id": f"cap-pv-{page:06d}-{cycle}",
             "page": "/audit-gratuit-monitoring.html",
-            "event": "heartbeat" if beat else "pageview",
+            "event": event or ("heartbeat" if beat else "pageview"),
             "engaged_ms": beat * 15000,
         }
     ).encode()
     ip = f"10.{page >> 16 & 255}.{page >> 8 & 255}.{page & 255}"
     head = (
-        f"POST /api/track/visit HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {UA}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {UA}\r\n"
         f"Content-Type: text/plain;charset=UTF-8\r\nOrigin: https://www.example.com\r\n"
         f"X-Forwarded-For: {ip}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
@@ -71,13 +89,42 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run_level(pages: int, seconds: float) -> dict:
+def read_requests(pages: int, seconds: float, snippet: str, read_seconds: float) -> list[tuple[float, bytes]]:
+    """(seconds from the level's start, request) of every page's page views over the level."""
+    schedule = snippet_schedule(snippet, read_seconds)
+    path = "/api/page/view" if snippet == "now" else "/api/track/visit"
+    due = []
+    for page in range(pages):
+        phase = read_seconds * page / pages
+        for cycle in range(-1, int(seconds // read_seconds) + 1):
+            for offset, event in schedule:
+                at = cycle * read_seconds + phase + offset
+                if 0 <= at < seconds:
+                    due.append((at, request_bytes(page, int(offset * 1000) // 15000, event, cycle, path)))
+    return sorted(due, key=lambda item: item[0])
+
+
+async def run_level(pages: int, seconds: float, snippet: str = "", read_seconds: float = 0) -> dict:
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
     latencies: list[float] = []
     errors: list[str] = []
-    connections = min(256, max(8, pages // 8))
+    # Built before the clock starts: building them must not make the first requests late.
+    reads = read_requests(pages, seconds, snippet, read_seconds) if read_seconds else []
+    # As many keep-alive connections as the load keeps busy (one per 8 pages at a beat every 15 s):
+    # idle ones are closed by gunicorn after 2 s, and reopening them all at once is a storm no
+    # browser makes.
+    connections = min(256, max(8, int(len(reads) / seconds * 15 / 8) if read_seconds else pages // 8))
     start = time.perf_counter() + 0.2
     stop = start + seconds
+
+    async def schedule_reads() -> None:
+        for at, payload in reads:
+            delay = start + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            queue.put_nowait((start + at, payload))
+        for _ in range(connections):
+            queue.put_nowait((0.0, b""))
 
     async def schedule() -> None:
         interval = HEARTBEAT_SECONDS / pages
@@ -97,10 +144,16 @@ async def run_level(pages: int, seconds: float) -> dict:
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+        idle_since = time.perf_counter()
         while True:
             due, payload = await queue.get()
             if not payload:
                 break
+            if time.perf_counter() - idle_since > IDLE_RECONNECT_SECONDS:
+                # gunicorn closes a keep-alive connection idle for its keepalive (2 s); a browser opens
+                # a new one, and so does this client, rather than counting the closed one as an error.
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
             try:
                 writer.write(payload)
                 status = await read_response(reader)
@@ -110,12 +163,15 @@ async def run_level(pages: int, seconds: float) -> dict:
                 errors.append(repr(exc))
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+                idle_since = time.perf_counter()
                 continue
             latencies.append(time.perf_counter() - due)
+            idle_since = time.perf_counter()
         writer.close()
 
     cpu = time.process_time()
-    await asyncio.gather(schedule(), *(connection() for _ in range(connections)))
+    scheduler = schedule_reads() if read_seconds else schedule()
+    await asyncio.gather(scheduler, *(connection() for _ in range(connections)))
     cpu = time.process_time() - cpu
     latencies.sort()
     count = len(latencies)
@@ -138,6 +194,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--read-seconds", type=float, default=0, help="page views of this length (0: beats for ever)")
+    parser.add_argument("--snippet", choices=["before", "now"], default="now")
     args = parser.parse_args()
     url = (
         f"sqlite:///{tempfile.gettempdir()}/arkwatch-bench-capacity.sqlite3"
@@ -165,14 +223,20 @@ def main() -> None:
     store = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     print(
         f"capacity on {store}{' + Redis' if args.redis_url else ''}, bin/serve web {args.workers}×{args.threads}; "
-        f"a heartbeat every {HEARTBEAT_SECONDS:g} s per open page, open-loop, {args.seconds:g} s per level:"
+        + (
+            f"a heartbeat every {HEARTBEAT_SECONDS:g} s per open page"
+            if not args.read_seconds
+            else f"{args.read_seconds:g} s page views with the {args.snippet} snippet's requests "
+            f"({len(snippet_schedule(args.snippet, args.read_seconds))} per page view)"
+        )
+        + f", open-loop, {args.seconds:g} s per level:"
     )
     held = 0
     with running(serve_cmd("web"), env, Path(tempfile.gettempdir()) / "arkwatch-bench-capacity-web.log", ready=ready):
         # The first worker answers while the others still boot: 3 s of light load, not measured.
-        asyncio.run(run_level(200, WARM_UP_SECONDS))
+        asyncio.run(run_level(200, WARM_UP_SECONDS, args.snippet, args.read_seconds))
         for pages in [int(p) for p in args.pages.split(",")]:
-            r = asyncio.run(run_level(pages, args.seconds))
+            r = asyncio.run(run_level(pages, args.seconds, args.snippet, args.read_seconds))
             ok = r["p99"] < 100 and not r["errors"]
             held = pages if ok else held
             print(

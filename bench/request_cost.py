@@ -67,6 +67,9 @@ def endpoints(ak: str, pixel: str, link: str) -> dict[str, tuple[str, str, dict 
     visit = {"visitor_id": "reader-000001", "page": "/audit.html", "page_view_id": "pv-0000001", "event": "heartbeat"}
     return {
         "visit": ("POST", "/api/track/visit", {**visit, "ak": ak, "engaged_ms": 3000}, {}),
+        # A page view's answer says whether the browser may keep the visitor (tracking/page_view_answer.py).
+        "pageview": ("POST", "/api/track/visit", {**visit, "event": "pageview", "ak": ak}, {}),
+        "pageview, no ak": ("POST", "/api/track/visit", {**visit, "event": "pageview"}, {}),
         "cta": ("POST", "/api/track/cta", {**visit, "cta_id": "cta_autre"}, {}),
         "identify": ("POST", "/api/track/identify", {"visitor_id": "reader-000001", "email": "a@b.example"}, {}),
         "email (API)": (

@@ -6,4 +6,4 @@ ROOT_URLCONF = "bench.urls"
 # The reference views get the same middleware path as the tracking endpoints, and the
 # CORS headers a landing page on another origin needs: the comparison is then between what the views
 # do, not between middleware stacks.
-CORS_URLS_REGEX = r"^/(api/track|t/|bench/)"
+CORS_URLS_REGEX = r"^/(api/track|api/page/|t/|bench/)"

@@ -66,6 +66,8 @@ class DoNotContactReason:
 def _reason_of(change: ConsentChange) -> DoNotContactReason:
     """An email service's refusal as the founder reads it: "unsubscribed (SendGrid, 12/12 09:14)"."""
     provider, _sep, event = change.detail.partition(":")
+    if change.source == ConsentSource.EMAIL_REPLY:  # "désinscrit par réponse (« STOP »)" — the words it said
+        return DoNotContactReason(_("unsubscribed by reply"), event, change.changed_at)
     what = _("spam complaint") if event in COMPLAINTS else _("unsubscribed")
     return DoNotContactReason(what, PROVIDER_NAMES.get(provider, provider), change.changed_at)
 
@@ -76,7 +78,9 @@ def do_not_contact_reasons(prospects: list[Prospect]) -> dict[int, DoNotContactR
     stopped = [p.pk for p in prospects if p.status == Prospect.Status.DO_NOT_CONTACT]
     reasons = {pk: DoNotContactReason(_("status set by hand")) for pk in stopped}
     refusals = ConsentChange.objects.filter(
-        prospect_id__in=stopped, state=ConsentState.REFUSED, source=ConsentSource.EMAIL_PROVIDER
+        prospect_id__in=stopped,
+        state=ConsentState.REFUSED,
+        source__in=(ConsentSource.EMAIL_PROVIDER, ConsentSource.EMAIL_REPLY),
     ).order_by("changed_at", "pk")
     for change in refusals:  # the newest is written last
         reasons[change.prospect_id] = _reason_of(change)

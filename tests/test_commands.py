@@ -75,7 +75,8 @@ def test_purge_events_deletes_only_old_events(capsys):
     assert VisitEvent.objects.count() == 2
     call_command("purge_events", "--older-than", "30")
     assert (VisitEvent.objects.count(), CtaClick.objects.count(), EmailEvent.objects.count()) == (1, 0, 0)
-    assert "Supprimés : 1 événement de visite, 1 clic CTA, 1 événement email, 0 visiteurs." in capsys.readouterr().out
+    expected = "Supprimés : 1 événement de visite, 1 clic CTA, 1 événement email, 0 réponses, 0 visiteurs."
+    assert expected in capsys.readouterr().out
     with pytest.raises(CommandError, match="au moins 1"):
         call_command("purge_events", "--older-than", "0")
 

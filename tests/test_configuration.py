@@ -100,4 +100,5 @@ def test_env_example_shows_a_few_real_variables():
     text = (ROOT / ".env.example").read_text()
     shown = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
     assert shown and shown <= listed(configuration_page())
-    assert len(shown) <= 15, "the founder's few: the rest belongs on docs/configuration.md"
+    # 16: the mailbox whose replies are read (IMAP_URL, issue 30) is one of the founder's few.
+    assert len(shown) <= 16, "the founder's few: the rest belongs on docs/configuration.md"

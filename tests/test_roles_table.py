@@ -77,6 +77,10 @@ CALLER_MAY = {
     "tracking.MessageOpenCount": NOTHING,
     # The booking tool's word: a Caller sees who booked and when; nobody adds, edits or deletes one.
     "tracking.Meeting": VIEW,
+    # The replies read: a Caller sees why a lead replied; correcting a sort (it may stop all contact)
+    # is the founder's. Replies and the mailbox's cursor are evidence: nobody adds or deletes them.
+    "tracking.InboundReply": VIEW,
+    "tracking.MailboxCursor": NOTHING,
     "alerts.Alert": VIEW,
     "alerts.AlertDelivery": VIEW,
     # They record their calls from the back office (add_call), never in the admin, and never rewrite one.

@@ -98,3 +98,24 @@ def test_a_web_worker_is_ready_before_its_first_request(tmp_path):
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["1", "True"], result.stderr
+
+
+def test_serve_warns_when_the_landing_pages_are_on_another_site(tmp_path):
+    """A page on webflow.io is another site than the founder's domain (the Public Suffix List's private
+    section): ad blockers treat ArkWatch's requests as a third party's (issue 30, point 2)."""
+    base = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "app.acme-saas.fr", "PUBLIC_BASE_URL": "https://app.acme-saas.fr"}
+    result = preflight(tmp_path, **base, TRACKING_ALLOWED_ORIGINS="https://acme-saas.webflow.io")
+    assert result.returncode == 0, result.stderr
+    assert "n'est sur le site d'aucune page d'atterrissage" in result.stderr
+    assert "https://acme-saas.webflow.io" in result.stderr
+    # webflow.io itself is no company's site either: a page on another webflow.io sub-domain is still another site.
+    on_webflow = preflight(
+        tmp_path,
+        **{**base, "PUBLIC_BASE_URL": "https://arkwatch.webflow.io"},
+        TRACKING_ALLOWED_ORIGINS="https://acme-saas.webflow.io",
+    )
+    assert "n'est sur le site d'aucune page" in on_webflow.stderr
+    same_site = preflight(
+        tmp_path, **base, TRACKING_ALLOWED_ORIGINS="https://www.acme-saas.fr,https://acme-saas.webflow.io"
+    )
+    assert same_site.returncode == 0 and same_site.stderr == ""

@@ -223,3 +223,7 @@ class MeetingAdmin(EvidenceAdmin):
     def identification_display(self, obj: Meeting) -> str:
         """verified (the ak the booking link carried) or unverified (the email typed into the form)."""
         return str(Identification(obj.identification).label) if obj.identification else "—"
+
+
+# The replies' admin lives beside them (tracking/replies/).
+import tracking.replies.admin  # noqa: E402, F401

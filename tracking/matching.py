@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from prospects.consent import LINK, consent_allows
+from prospects.consent import LINK, consent_allows, consent_required_for
 from prospects.domains import domain_of_url, employer_domain_of_email, platform_of_staff_host
-from prospects.models import Prospect, parse_ip_ranges
+from prospects.models import ConsentState, Prospect, parse_ip_ranges
 from tracking.announcements import announce_event
 from tracking.models import CtaClick, MatchMethod, VisitEvent, Visitor, match_strength, methods_weaker_than
 
@@ -190,26 +190,55 @@ def visitor_link_by_hand(*, visitor: Visitor, prospect: Prospect, user: Abstract
     announce_event("manual_link")
 
 
+def _ak_prospects() -> QuerySet[Prospect]:
+    """The prospects whose `ak` identifies them: not those who refused tracking; under the strictest
+    policy (`link` in TRACKING_CONSENT_FOR) only those who consented to it (contract §2d)."""
+    # A refusal ("Ne plus me suivre", an unsubscribe) stops identification by `ak` whatever the policy.
+    prospects = Prospect.objects.exclude(tracking_consent=ConsentState.REFUSED)
+    if LINK in consent_required_for():
+        prospects = prospects.filter(tracking_consent=ConsentState.GRANTED).exclude(
+            status=Prospect.Status.DO_NOT_CONTACT
+        )
+    return prospects
+
+
+def _carrying_an_ak(events: QuerySet[Any]) -> QuerySet[Any]:
+    return events.exclude(ak="").filter(ak__in=_ak_prospects().values("identity_token"))
+
+
+def attribute_carried_aks(events: QuerySet[Any]) -> int:
+    """An event that carries a prospect's own `ak` belongs to that prospect for that event, whatever its
+    browser was matched to before (a shared computer: Camille's link first, then Chloé's own). The
+    browser's match is left as it was: it still attributes the events that carry no `ak`."""
+    owner = Subquery(_ak_prospects().filter(identity_token=OuterRef("ak")).values("pk")[:1])
+    carried = _carrying_an_ak(events).filter(Q(prospect__isnull=True) | ~Q(prospect__identity_token=F("ak")))
+    return carried.update(prospect_id=owner)
+
+
 def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
-    """Give these visitors' events, all of them, to the prospect (when they are linked to it). Their
-    later events are given by attribute_new_events, cycle by cycle."""
+    """Give these visitors' events, all of them, to the prospect (when they are linked to it), but for
+    those carrying another prospect's `ak`, which are that prospect's. Their later events are given by
+    attribute_new_events, cycle by cycle."""
     count = 0
     for model in (VisitEvent, CtaClick):
         events = model.objects.filter(visitor_id__in=visitor_ids)
-        count += events.exclude(prospect_id=prospect_id).update(prospect_id=prospect_id)
+        uncarried = events.exclude(pk__in=_carrying_an_ak(events).values("pk"))
+        count += uncarried.exclude(prospect_id=prospect_id).update(prospect_id=prospect_id)
+        count += attribute_carried_aks(events)
     return count
 
 
 def attribute_new_events(visitor_ids: list[str], since: datetime | None = None) -> int:
     """Give these (matched) visitors' unattributed events, received since `since`, to each visitor's
-    prospect."""
+    prospect, or to the prospect whose `ak` the event carries."""
     prospect_of_visitor = Subquery(Visitor.objects.filter(visitor_id=OuterRef("visitor_id")).values("prospect_id")[:1])
     count = 0
     for model in (VisitEvent, CtaClick):
         events = model.objects.filter(visitor_id__in=visitor_ids, prospect__isnull=True)
         if since is not None:
             events = events.filter(received_at__gte=since)
-        count += events.update(prospect_id=prospect_of_visitor)
+        count += attribute_carried_aks(events)
+        count += events.filter(prospect__isnull=True).update(prospect_id=prospect_of_visitor)
     return count
 
 

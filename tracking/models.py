@@ -229,6 +229,7 @@ class EmailEvent(models.Model):
         PIXEL = "pixel", _("Open pixel")
         LINK = "link", _("Tracked link")
         WEBHOOK = "hook", _("Email service webhook")
+        REPLY = "reply", _("Bounce read in the replies")
 
     prospect = models.ForeignKey(
         "prospects.Prospect", verbose_name=_("prospect"), on_delete=models.CASCADE, related_name="email_events"
@@ -426,3 +427,7 @@ def silencing_meetings(now: datetime) -> "models.QuerySet[Meeting]":
     reason to stay quiet now)."""
     horizon = now + timedelta(days=settings.MEETING_SILENCE_MAX_DAYS)
     return upcoming_meetings(now).filter(match_method__in=VERIFIED_METHODS, starts_at__lte=horizon)
+
+
+# Replies read from the mailbox or inbound webhooks live in their own module (tracking/replies/).
+from tracking.replies.models import InboundReply, MailboxCursor, ReplyKind  # noqa: E402, F401

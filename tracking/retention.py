@@ -4,7 +4,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from prospects.models import Prospect
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, InboundReply, ReplyKind, VisitEvent, Visitor
 
 
 def newest_per_prospect(rows: QuerySet, column: str) -> dict[int, datetime]:
@@ -21,6 +21,8 @@ def event_contacts(*, before: datetime | None = None, prospect_ids: list[int] | 
         (EmailEvent.objects.filter(event=EmailEvent.Kind.CLICKED, machine_reason=""), "occurred_at"),
         (CtaClick.objects.filter(is_bot=False), "received_at"),
         (VisitEvent.objects.filter(is_bot=False).exclude(ak=""), "received_at"),
+        # A reply they wrote (not a machine's: an auto-reply or a bounce is no contact from them).
+        (InboundReply.objects.exclude(kind__in=(ReplyKind.AUTO, ReplyKind.BOUNCE)), "received_at"),
     ]
     newest: dict[int, datetime] = {}
     for rows, column in sources:
@@ -58,7 +60,8 @@ def purge_events(*, older_than_days: int, dry_run: bool = False) -> dict[str, in
     if not dry_run:
         prospects_note_last_contact(contacts=event_contacts(before=cutoff))
     counts: dict[str, int] = {}
-    for model in (VisitEvent, CtaClick, EmailEvent):
+    # Replies hold people's own words: kept no longer than the events.
+    for model in (VisitEvent, CtaClick, EmailEvent, InboundReply):
         old = model.objects.filter(received_at__lt=cutoff)
         counts[model._meta.label_lower.split(".")[1]] = old.count() if dry_run else old.delete()[0]
     # Events since the cutoff are the ones left (or, in a dry run, the ones that would be).

@@ -7,7 +7,8 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from prospects.consent import LINK, consent_notice_context, prospect_allows
 from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
+from tracking.page_view_answer import page_view_answer
 from tracking.services import (
     cta_click_record,
     email_event_record,
@@ -130,7 +132,10 @@ def _too_many() -> JsonResponse:
     return _error(429, _("Too many events from this client; slow down and retry later."))
 
 
-def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> HttpResponse:
+def _ingest(
+    request: HttpRequest, schema: schemas.Schema, record: Callable, answer: Callable[[dict], bytes] | None = None
+) -> HttpResponse:
+    """`answer`: the body of a stored event's 202 when it says more than {"ok": true} (a page view's)."""
     refused = _refuse_method(request)
     if refused:
         return refused
@@ -150,17 +155,21 @@ def _ingest(request: HttpRequest, schema: schemas.Schema, record: Callable) -> H
     # The write counts the hit and stores the event in one step (core/ratelimit.py).
     if not record(data=values, client=client, now=timezone.now(), limits=limits):
         return _too_many()
-    return _accepted()
+    return _accepted(answer(values) if answer else ACCEPTED)
 
 
-def _accepted() -> HttpResponse:
-    return HttpResponse(ACCEPTED, content_type="application/json", status=202)
+def _accepted(body: bytes = ACCEPTED) -> HttpResponse:
+    return HttpResponse(body, content_type="application/json", status=202)
+
+
+def _page_view_answer(values: dict) -> bytes:
+    return page_view_answer(values) if values.get("event") == "pageview" else ACCEPTED
 
 
 @csrf_exempt
 @no_store
 def track_visit(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.VISIT, visit_event_record)
+    return _ingest(request, schemas.VISIT, visit_event_record, _page_view_answer)
 
 
 @csrf_exempt
@@ -272,6 +281,21 @@ def _link_unavailable(request: HttpRequest, message: str, *, status: int) -> Htt
     return render(request, "tracking/link_unavailable.html", context, status=status)
 
 
+@lru_cache(maxsize=4)
+def _script_text(events_path: str) -> bytes:
+    source = Path(__file__).with_name("static").joinpath("tracker.js").read_text(encoding="utf-8")
+    # The snippet's default events path, replaced by the configured one (a JSON string literal).
+    return source.replace('(data.events || "/api/page")', f"(data.events || {json.dumps(events_path)})").encode()
+
+
+def tracker_script(request: HttpRequest) -> HttpResponse:
+    """The snippet at TRACKING_SCRIPT_PATH, posting to TRACKING_EVENTS_PATH (the copy at
+    /static/tracker.js, kept for pages that include it, posts to the default path, which keeps answering)."""
+    response = HttpResponse(_script_text(settings.TRACKING_EVENTS_PATH), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 def landing_demo(request: HttpRequest) -> HttpResponse:
     """The demo landing page: the audit offer with tracker.js and the "Réserver audit" CTA."""
     return render(
@@ -280,6 +304,7 @@ def landing_demo(request: HttpRequest) -> HttpResponse:
         {
             "heartbeat_seconds": settings.TRACKING_HEARTBEAT_SECONDS,
             "honor_dnt": settings.TRACKING_HONOR_DNT,
+            "script_path": settings.TRACKING_SCRIPT_PATH,
             **consent_notice_context(),  # its notice: who collects what, why, how long, the way out
         },
     )

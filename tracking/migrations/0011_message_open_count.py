@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0009_meeting_prospect_status_before'),
+        ('tracking', '0010_inbound_replies'),
     ]
 
     operations = [
