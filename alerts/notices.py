@@ -72,16 +72,18 @@ def digest_alerts(notice: SmsNotice) -> list[Alert]:
     )
     if previous:
         quiet = quiet.filter(detected_at__gt=previous)
-
-    def rank(alert: Alert) -> tuple[int, int, float]:
-        verified = alert.identification != Identification.UNVERIFIED
-        return SIGNAL_STRENGTH.get(Signal(alert.signal), 0), int(verified), alert.occurred_at.timestamp()
-
     best: dict[int, Alert] = {}
-    for alert in quiet.select_related("prospect"):
-        if alert.prospect_id not in best or rank(alert) > rank(best[alert.prospect_id]):
+    for alert in quiet.select_related("prospect").order_by("detected_at", "pk"):
+        if alert.prospect_id not in best or lead_rank(alert) > lead_rank(best[alert.prospect_id]):
             best[alert.prospect_id] = alert
-    return sorted(best.values(), key=rank, reverse=True)
+    return sorted(best.values(), key=lead_rank, reverse=True)
+
+
+def lead_rank(alert: Alert) -> tuple[int, int, float]:
+    """Who to call first: the strongest signal, then a verified identity, then the newest. Equal ranks
+    keep the order they are given in (sorted() is stable), so callers pass a deterministic one."""
+    verified = alert.identification != Identification.UNVERIFIED
+    return SIGNAL_STRENGTH.get(Signal(alert.signal), 0), int(verified), alert.occurred_at.timestamp()
 
 
 def _digest_text(notice: SmsNotice, budget: int, link: str) -> str:
@@ -172,13 +174,17 @@ def _notice_text_now(notice: SmsNotice) -> str:
                 count,
             ) % {"count": count}
         else:
-            grouped = list(
+            # Strongest first, as the digest; equal ones in the order they came (a tie broken by the
+            # database's whim once put another lead first on PostgreSQL than on SQLite).
+            grouped = sorted(
                 Alert.objects.filter(
                     status=Alert.Status.GROUPED, detected_at__gte=notice.period_start, detected_at__lt=period_end
                 )
                 .exclude(prospect__status=Prospect.Status.DO_NOT_CONTACT)
                 .select_related("prospect")
-                .order_by("detected_at")
+                .order_by("detected_at", "pk"),
+                key=lead_rank,
+                reverse=True,
             )
             text = ngettext(
                 "ArkWatch: %(count)d more signal %(start)s-%(end)s (over %(max)d SMS/h)",
