@@ -16,7 +16,7 @@ from alerts.detection import run_detection_cycle
 from alerts.models import Alert, Signal
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
-from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients
+from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, silencing_meetings
 
 pytestmark = pytest.mark.django_db
 
@@ -369,3 +369,40 @@ def test_hot_leads_shows_the_meeting_instead_of_to_call(client, staff_client, pr
     page = staff_client.get("/admin/backoffice/hot-leads/").content.decode()
     assert "À appeler" not in page
     assert "RDV " in page and "10:00" in page
+
+
+# --- Off the happy path (issue 33): a meeting that no longer holds silences nothing ---------------------
+
+
+def clicked_again(prospect, run_on_commit) -> Alert:
+    VisitorFactory(visitor_id="visitor-again", prospect=prospect)
+    CtaClickFactory(visitor_id="visitor-again", prospect=prospect, ak=prospect.identity_token)
+    run_on_commit(run_detection_cycle)
+    return Alert.objects.get(signal=Signal.CTA_CLICK)
+
+
+def test_a_cancelled_booking_then_a_new_click_texts(client, prospect, run_on_commit):
+    ak = {"ak": prospect.identity_token}
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-1", metadata=ak))
+    run_on_commit(calcom_post, client, calcom_body("BOOKING_CANCELLED", uid="bk-1", metadata=ak))
+    assert Meeting.objects.get().status == "cancelled" and not silencing_meetings(timezone.now()).exists()
+    texted = len(sms.outbox)
+    assert clicked_again(prospect, run_on_commit).status == Alert.Status.SENT
+    assert len(sms.outbox) == texted + 1 and "Jean Dupont" in sms.outbox[-1].body
+
+
+def test_a_meeting_moved_beyond_the_horizon_no_longer_silences(client, prospect, run_on_commit, settings):
+    """Moved from the day after tomorrow to a month ahead: the old time (row "moved") silences nothing,
+    and the new one is past MEETING_SILENCE_MAX_DAYS, so a click today texts."""
+    ak = {"ak": prospect.identity_token}
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-1", metadata=ak))
+    assert silencing_meetings(timezone.now()).count() == 1
+    far = in_days(settings.MEETING_SILENCE_MAX_DAYS + 16)
+    run_on_commit(
+        calcom_post,
+        client,
+        calcom_body("BOOKING_RESCHEDULED", uid="bk-2", start=far, rescheduleUid="bk-1", metadata=ak),
+    )
+    assert dict(Meeting.objects.values_list("external_id", "status")) == {"bk-1": "rescheduled", "bk-2": "booked"}
+    assert not silencing_meetings(timezone.now()).exists()
+    assert clicked_again(prospect, run_on_commit).status == Alert.Status.SENT

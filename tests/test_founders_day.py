@@ -99,6 +99,23 @@ def test_a_call_back_comes_back_on_hot_leads_at_its_time_texts_once_and_counts_i
     assert (counts.set, counts.made, counts.texted, counts.late) == (1, 1, 1, 0)
 
 
+def test_a_call_back_moved_by_a_later_call_texts_at_the_new_time_only(run_on_commit):
+    """Two calls, each with a call-back: the latest call's time is the one kept (issue 33: "the latest
+    one" with two rows). Thursday's, replaced on Wednesday by Friday's, texts nothing on Thursday."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    for called_on, callback_at in (
+        (paris(2026, 12, 7, 9, 0), paris(2026, 12, 10, 10, 0)),
+        (paris(2026, 12, 9, 9, 0), paris(2026, 12, 11, 11, 0)),
+    ):
+        with time_machine.travel(called_on, tick=False):
+            call_record(prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=callback_at)
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        assert run_on_commit(callbacks_send) == 0
+    with time_machine.travel(paris(2026, 12, 11, 11, 0, 30), tick=False):
+        assert run_on_commit(callbacks_send) == 1
+    assert len(sms.outbox) == 1 and sms.outbox[0].body.startswith("Rappel prévu 11:00: Jean Dupont (Acme).")
+
+
 def test_a_call_back_set_from_the_form_is_recorded_at_the_local_time(staff_client):
     prospect = ProspectFactory()
     response = staff_client.post(

@@ -232,3 +232,28 @@ def test_a_meeting_in_hand_is_over_exactly_when_the_query_says_so(starts_ago, le
     )
     assert meeting_is_over(meeting, now) is over
     assert Meeting.objects.filter(meetings_over(now)).exists() is over
+
+
+def test_rates_over_sms_sent_not_over_signals_when_alerts_were_held_grouped_quiet_or_in_cooldown(campaign):
+    """Four more clicks that texted nobody (held for review, grouped into the hourly summary, quiet
+    hours with no digest yet, cooldown): they are signals, not SMS. Every rate after "SMS sent" is over
+    the 12 SMS, and so is its interval; only "SMS sent" itself is over the 16 signals."""
+    at = timezone.now() - timedelta(hours=30)
+    for prospect, status in zip(
+        ProspectFactory.create_batch(4),
+        [Alert.Status.HELD, Alert.Status.GROUPED, Alert.Status.QUIET, Alert.Status.COOLDOWN],
+        strict=True,
+    ):
+        AlertFactory(prospect=prospect, signal=Signal.CTA_CLICK, occurred_at=at, status=status)
+    cta = {row.key: row for row in ledger().by_signal}["cta_click"]
+    assert cta.signals == 16
+    assert (cta.sms_sent.k, cta.sms_sent.n) == (12, 16)
+    assert (cta.called.k, cta.called.n) == (6, 12)
+    assert (cta.meetings_booked.k, cta.meetings_booked.n) == (1, 12)
+    assert (cta.false_alarms.k, cta.false_alarms.n) == (1, 12)
+    # The interval the page draws is the one of 6 in 12, not of 6 in 16.
+    assert cta.called.interval == wilson(6, 12) != wilson(6, 16)
+    assert cta.as_dict()["called"]["n"] == 12
+    total = ledger().total
+    assert (total.sms_sent.k, total.sms_sent.n) == (15, 19)
+    assert (total.called.k, total.called.n) == (7, 15)

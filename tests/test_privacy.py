@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from core import lmdb_counters
 from core.models import SharedCounter
+from prospects.models import Prospect
 from prospects.services import prospect_rotate_identity_token
 from tests.factories import BROWSER_UA, CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
 from tracking.matching import match_visitors
-from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor
+from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor
+from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch, ReplySource
 from tracking.tokens import email_links_for
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +169,56 @@ def test_purge_events_removes_visitors_with_no_remaining_events():
     assert Visitor.objects.count() == 3
     call_command("purge_events", "--older-than", "30", stdout=io.StringIO())
     assert sorted(Visitor.objects.values_list("visitor_id", flat=True)) == ["back", "just-identified"]
+
+
+def test_forgetting_a_visitor_who_clicked_opened_and_identified_leaves_their_email_in_no_table(client):
+    """Someone who is no prospect: a colleague opened a forwarded link (the email in its address),
+    clicked the CTA giving the email, identified, replied in the prospect's thread and booked with the
+    prospect's link. After forget_prospect on that address, no column of any table keeps it — nor the
+    prospect's own rows, which stay (the prospect is not the person forgotten)."""
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    colleague = "jane.doe@acme-corp.example"
+    needles = (colleague, "jane.doe%40acme-corp.example")
+    page = "https://landing.example.com/audit?email=jane.doe%40acme-corp.example"
+    body = {"visitor_id": "colleague-1", "page_view_id": "pageview-c1", "page": page}
+    assert post(client, "/api/track/visit", {**body, "event": "pageview"}).status_code < 300
+    assert (
+        post(client, "/api/track/cta", {**body, "cta_id": "cta_reserver_audit", "email": colleague}).status_code < 300
+    )
+    assert post(client, "/api/track/identify", {"visitor_id": "colleague-1", "email": colleague}).status_code < 300
+    match_visitors(["colleague-1"])
+    now = timezone.now()
+    InboundReply.objects.create(
+        prospect=prospect,
+        key="mid:<reply-from-jane@acme-corp.example>",
+        source=ReplySource.IMAP,
+        kind=ReplyKind.PERSON,
+        sorted_kind=ReplyKind.PERSON,
+        sender=colleague,
+        match_method=ReplyMatch.THREAD,
+        identification="verified",
+        received_at=now,
+    )
+    Meeting.objects.create(
+        prospect=prospect,
+        tool="calcom",
+        external_id="bk-jane",
+        starts_at=now + timedelta(days=2),
+        invitee_email=colleague,
+        match_method="ak",
+        booked_at=now,
+    )
+    # Every model with an email or ak field holds it before.
+    assert {table for table, _column, _value in holding(needles)} >= {
+        Visitor._meta.db_table,
+        VisitEvent._meta.db_table,
+        CtaClick._meta.db_table,
+        InboundReply._meta.db_table,
+        Meeting._meta.db_table,
+    }
+    call_command("forget_prospect", colleague, stdout=io.StringIO())
+    assert [(table, column) for table, column, _value in holding(needles)] == []
+    # The prospect, its reply and its meeting stay; the counts too.
+    assert Prospect.objects.filter(email="cto@acme-corp.example").exists()
+    assert (InboundReply.objects.count(), Meeting.objects.count()) == (1, 1)
+    assert (VisitEvent.objects.count(), CtaClick.objects.count()) == (1, 1)

@@ -15,12 +15,13 @@ from alerts.detection import run_detection_cycle
 from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.ledger import ledger
 from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
+from alerts.notices import digest_alerts
 from alerts.quiet import quiet_until
 from alerts.sms.base import SendResult, SmsError, SmsMessage
 from alerts.sms.locmem import LocmemSmsBackend
 from alerts.tasks import relay_deliveries_task
 from tests.channel_double import ChannelDouble
-from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
+from tests.factories import AlertFactory, CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -270,3 +271,68 @@ def test_a_digest_lead_called_in_the_morning_is_not_reminded(night, run_on_commi
 def _ledger_row(signal: str, at: datetime):
     with time_machine.travel(at, tick=False):
         return next(row for row in ledger().by_signal if row.key == signal)
+
+
+# --- Off the happy path (issue 33): several digests, reminders at night or several due at once ----------
+
+
+def test_three_nights_three_digests_each_lists_only_its_own_night(night, run_on_commit):
+    """The third morning's digest starts where the second ended, not where the first did: a lead of the
+    second night, already in the second digest, is not listed again the next morning."""
+    names = ["Anne Monday", "Bruno Tuesday", "Chloe Wednesday"]
+    for n, name in enumerate(names):
+        night_of = paris(2026, 11, 24 + n, 23, 0)
+        click(ProspectFactory(name=name, company="Acme"), night_of, f"visitor-night-{n}")
+        cycle(night_of + timedelta(minutes=1), run_on_commit)
+        relay(paris(2026, 11, 25 + n, 8, 0, 30), run_on_commit)
+    assert len(sms.outbox) == 3
+    for n, text in enumerate(sms.outbox):
+        assert "1 lead à appeler : " in text.body, text.body
+        assert [name for name in names if name in text.body] == [names[n]], text.body
+    # The lookup behind it: each digest's period starts at the previous digest, the newest before it.
+    digests = list(SmsNotice.objects.filter(kind=SmsNotice.Kind.DIGEST).order_by("period_start"))
+    assert [[a.prospect.name for a in digest_alerts(d)] for d in digests] == [[name] for name in names]
+    assert [a.digest_id for a in Alert.objects.order_by("detected_at")] == [d.pk for d in digests]
+
+
+def test_a_lead_due_a_reminder_at_night_is_reminded_in_the_morning_not_at_night(night, run_on_commit):
+    night.ALERT_REMIND_AFTER_MINUTES = 30
+    click(ProspectFactory(name="Jean Evening"), paris(2026, 11, 25, 19, 50), "visitor-evening")
+    cycle(paris(2026, 11, 25, 19, 51), run_on_commit)
+    assert Alert.objects.get().status == Alert.Status.SENT and len(sms.outbox) == 1
+    # Due at 20:21, in quiet hours: the founder's phone stays silent all night.
+    for at in (paris(2026, 11, 25, 20, 25), paris(2026, 11, 25, 23, 0), paris(2026, 11, 26, 3, 0)):
+        relay(at, run_on_commit)
+    relay(paris(2026, 11, 26, 7, 59), run_on_commit)
+    assert len(sms.outbox) == 1 and not Alert.objects.filter(reminded_at__isnull=False).exists()
+    relay(paris(2026, 11, 26, 8, 1), run_on_commit)
+    assert len(sms.outbox) == 2 and sms.outbox[1].body.startswith("Rappel, personne n'a encore appelé : ")
+
+
+def texted_at(at: datetime, **fields) -> Alert:
+    with time_machine.travel(at, tick=False):
+        return AlertFactory(occurred_at=at, **fields)
+
+
+def test_a_lead_with_several_alerts_due_gets_one_reminder_about_its_newest(remind, run_on_commit):
+    """Three alerts of one lead texted nobody answered, and another lead's: two reminders, one each —
+    the first lead's about its newest alert."""
+    lead, other = ProspectFactory(name="Jean Many"), ProspectFactory(name="Marie Once")
+    now = paris(2026, 11, 25, 11, 0)
+    for minutes_ago, signal in ((90, "page_dwell"), (75, "email_reopen"), (60, "cta_click")):
+        texted_at(
+            now - timedelta(minutes=minutes_ago),
+            prospect=lead,
+            signal=signal,
+        )
+    texted_at(now - timedelta(minutes=50), prospect=other)
+    relay(now, run_on_commit)
+    assert len(sms.outbox) == 2
+    assert sorted("Jean Many" in m.body for m in sms.outbox) == [False, True]
+    reminded = Alert.objects.filter(reminded_at__isnull=False)
+    assert sorted(reminded.values_list("prospect__name", "signal")) == [
+        ("Jean Many", "cta_click"),
+        ("Marie Once", "cta_click"),
+    ]
+    relay(now + timedelta(minutes=30), run_on_commit)
+    assert len(sms.outbox) == 2  # the older alerts of the first lead bring no second reminder

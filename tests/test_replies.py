@@ -186,6 +186,19 @@ def test_a_bounce_marks_the_address_undeliverable(read_now):
 
 
 @pytest.mark.django_db
+def test_a_bounce_naming_no_known_message_bounces_the_latest_one_sent(read_now):
+    """Two campaign emails sent, the bounce returns neither by its id: the newest one is marked bounced
+    (issue 33: "the latest one" with two rows), the one the funnel and the mail-merge export show."""
+    letter = read_raw((SHARED / "bounce-01-sisimai-postfix-crlf.eml").read_bytes())
+    prospect = ProspectFactory(email=next(address for address, _action in letter.dsn if address))
+    for days_ago, message_id in ((9, "<first-step@unknown.example>"), (2, "<second-step@unknown.example>")):
+        EmailEventFactory(prospect=prospect, message_id=message_id, occurred_at=WRITTEN - timedelta(days=days_ago))
+    read_now(letter)
+    bounced = EmailEvent.objects.get(prospect=prospect, event=EmailEvent.Kind.BOUNCED)
+    assert bounced.message_id == "<second-step@unknown.example>"
+
+
+@pytest.mark.django_db
 def test_a_colleague_answering_the_thread_belongs_to_the_prospect_unverified(claire, read_now):
     EmailEventFactory(prospect=claire, message_id="<audit-001@arkwatch-demo.fr>")
     letter = _letter("person-transfert-dsi.eml", **{CLAIRE: "marc.petit@acme-industrie.fr"})

@@ -4,6 +4,8 @@ beside SQLite, the core_sharedcounter table on PostgreSQL), and with Redis down.
 In-process tests for the rules, run against every store this database can use; the end of the file
 starts gunicorn with 3 workers and no Redis, and counts what a client sees across processes."""
 
+import hashlib
+import hmac
 import json
 import re
 import socket
@@ -423,3 +425,35 @@ def test_the_threads_of_one_web_process_count_exactly(caplog):
         limited = [flag for batch in pool.map(hits, range(8)) for flag in batch]
     assert limited.count(False) == 100 and limited.count(True) == 100
     assert "counters unavailable" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_counter_key_is_no_hash_anyone_can_make_without_the_secret_key(client, store, settings):
+    """Whoever holds the counters store but not SECRET_KEY hashes a guessed address every usual way:
+    no stored key matches. The stored key is the one the keyed hash gives, and another SECRET_KEY gives
+    other keys (issue 33: a plain sha256 passed the test that the raw address is absent)."""
+    seen: list[str] = []
+    real = ratelimit.hashed_key
+
+    def spy(key: str) -> str:
+        seen.append(key)
+        return real(key)
+
+    with mock.patch.object(ratelimit, "hashed_key", spy):
+        post(client, visit("reader-v4"), ip="198.51.100.23")
+    hashes = {key.split(":")[3] for key in stored_keys()}  # arkwatch:rl:<kind>:<hash>:<window>
+    assert seen and hashes == {real(key).partition(":")[2] for key in seen}
+    unkeyed = set()
+    for key in seen:
+        for text in {key, key.partition(":")[2]}:
+            for name in ("sha256", "sha1", "md5", "sha512", "blake2b", "sha3_256"):
+                digest = hashlib.new(name, text.encode()).hexdigest()
+                unkeyed |= {digest, digest[:32]}
+            unkeyed.add(hmac.new(b"", text.encode(), hashlib.sha256).hexdigest()[:32])
+    assert not hashes & unkeyed
+    try:
+        ratelimit.hashed_key.cache_clear()
+        settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789abcdef"
+        assert {real(key) for key in seen}.isdisjoint(f"{key.partition(':')[0]}:{h}" for key in seen for h in hashes)
+    finally:
+        ratelimit.hashed_key.cache_clear()

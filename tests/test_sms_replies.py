@@ -211,3 +211,19 @@ def test_a_reply_timed_between_two_sms_marks_nobody(ovh, texted, run_on_commit):
     ovh.reply(FOUNDER, "3", at=at)
     read(ovh)
     assert not Call.objects.exists() and SmsReply.objects.get().ignored == SmsReply.Ignored.AMBIGUOUS
+
+
+def test_the_latest_sms_is_the_one_that_left_last_not_the_one_queued_last(ovh, texted, run_on_commit):
+    """The first lead's SMS met an outage and left on retry, after the second lead's (queued later):
+    the founder's phone shows the first lead last, and the reply is about it."""
+    later = text_another_lead(ovh, run_on_commit)
+    now = timezone.now()
+    AlertDelivery.objects.filter(alert=later).update(sent_at=now - timedelta(minutes=10))
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=now - timedelta(minutes=2))
+    assert AlertDelivery.objects.get(alert=later).pk > AlertDelivery.objects.get(alert=texted).pk
+    ovh.reply(FOUNDER, "1")
+    read(ovh)
+    call = Call.objects.get()
+    assert call.prospect == texted.prospect and call.outcome == CallOutcome.REACHED
+    later.refresh_from_db()
+    assert later.call is None

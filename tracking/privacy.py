@@ -9,13 +9,14 @@ the funnel's counts do not change, and nothing in them points at the person any 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 
 from prospects.models import Prospect
-from tracking.models import CtaClick, VisitEvent, Visitor
+from tracking.models import CtaClick, Meeting, VisitEvent, Visitor
+from tracking.replies.models import InboundReply
 
 BATCH = 500
 
@@ -59,7 +60,20 @@ def _anonymise_events(model: type[Model], events: QuerySet) -> int:
 
 def _events_of(model: type[Model], *, prospect_id: int | None, emails: set[str], tokens: set[str]) -> QuerySet:
     still = Q(email__in=emails) | Q(ak__in=tokens) | (Q(prospect_id=prospect_id) if prospect_id else Q(pk__in=[]))
+    # A forwarded link may carry the email in its address alone (`?email=jane%40…`), the event's own
+    # email field empty: the page and referrer are searched too, as typed and percent-encoded.
+    for email in emails:
+        for written in {email, quote(email, safe="")}:
+            still |= Q(page__icontains=written) | Q(referrer__icontains=written)
     return model._default_manager.filter(still)
+
+
+def _forget_email_elsewhere(emails: set[str]) -> None:
+    """The person's email on rows of another prospect, which stay: a colleague who booked with the
+    prospect's link (the invitee) or answered in its thread (the sender)."""
+    for email in emails:
+        Meeting.objects.filter(invitee_email__iexact=email).update(invitee_email="")
+        InboundReply.objects.filter(sender__iexact=email).update(sender="")
 
 
 def _anonymise_visitors(visitors: Iterable[Visitor]) -> int:
@@ -93,6 +107,7 @@ def person_forget(*, email: str) -> ForgetReport:
             for model in (VisitEvent, CtaClick)
         )
         visitors = _anonymise_visitors(Visitor.objects.filter(Q(email__iexact=email) | Q(match_evidence__email=email)))
+        _forget_email_elsewhere({email})
     return ForgetReport(prospect_deleted=False, events_anonymised=events, visitors_anonymised=visitors)
 
 
@@ -114,4 +129,5 @@ def prospect_forget(*, prospect: Prospect) -> ForgetReport:
         )
         visitors = _anonymise_visitors(Visitor.objects.filter(carried))
         prospect.delete()
+        _forget_email_elsewhere(emails)
     return ForgetReport(prospect_deleted=True, events_anonymised=events, visitors_anonymised=visitors)
