@@ -10,11 +10,10 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 
 from alerts.callbacks import open_callbacks
 from alerts.models import Alert, Call
-from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, safe_cell, write_safe_csv
+from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, safe_cell, safe_xlsx_bytes, write_safe_csv
 from prospects.models import Prospect
 from tracking.models import Meeting, upcoming_meetings
 
@@ -93,22 +92,7 @@ def prospect_rows(prospects: QuerySet[Prospect]) -> Iterator[dict[str, Any]]:
 
 
 def _xlsx(rows: Iterable[dict[str, Any]]) -> tuple[bytes, int]:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook always has its first sheet
-    sheet.title = "prospects"
-    sheet.append(COLUMNS)
-    count = 0
-    for row in rows:
-        sheet.append([safe_cell(row[column]) for column in COLUMNS])
-        count += 1
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl stores a string starting with "=" as a formula
-    sheet.freeze_panes = "A2"
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue(), count
+    return safe_xlsx_bytes("prospects", COLUMNS, ({c: safe_cell(row[c]) for c in COLUMNS} for row in rows))
 
 
 def prospects_file(

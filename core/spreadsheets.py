@@ -7,9 +7,12 @@ Excel splits a comma-separated line on `;` (the list separator there), so a cell
 neutralised too, whatever separator the reader chooses. Quotes around a piece are looked through."""
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
+
+from openpyxl import Workbook
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The start of the cell, or of a piece after a separator, when (behind any quotes) a formula begins.
@@ -50,3 +53,25 @@ def write_safe_csv(
         writer.writerow({column: safe_cell(value) for column, value in row.items()})
         count += 1
     return count
+
+
+def safe_xlsx_bytes(title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> tuple[bytes, int]:
+    """An .xlsx of one sheet (a header row, then one row per mapping) and how many rows it holds. Every
+    string cell is stored as text: openpyxl would store one starting with "=" as a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = title
+    sheet.append(list(columns))
+    count = 0
+    for row in rows:
+        sheet.append([row[column] for column in columns])
+        count += 1
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue(), count
+

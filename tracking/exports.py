@@ -6,9 +6,8 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from django.db.models import QuerySet
-from openpyxl import Workbook
 
-from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, write_safe_csv
+from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, safe_xlsx_bytes, write_safe_csv
 from prospects.models import Prospect
 from tracking.tokens import email_links_for
 
@@ -48,21 +47,7 @@ def write_csv(rows: Iterable[dict[str, str]], stream: TextIO, dialect: str = DEF
 
 
 def xlsx_bytes(rows: Iterable[dict[str, str]]) -> tuple[bytes, int]:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook always has its first sheet
-    sheet.title = "email links"
-    sheet.append(COLUMNS)
-    count = 0
-    for row in rows:
-        sheet.append([row[column] for column in COLUMNS])
-        count += 1
-        for cell in sheet[sheet.max_row]:
-            # openpyxl stores a string starting with "=" as a formula; a name is text, always.
-            cell.data_type = "s"
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue(), count
+    return safe_xlsx_bytes("email links", COLUMNS, rows)
 
 
 def render(rows: Iterable[dict[str, str]], file_format: str, dialect: str = DEFAULT_CSV_DIALECT) -> tuple[bytes, int]:
