@@ -168,8 +168,8 @@ def reminder_text(alert: Alert) -> str:
 
 
 def compose_callback_sms(*, prospect: Prospect, callback_at: datetime, note: str = "") -> str:
-    """The call-back's SMS, at its time: "Rappel prévu 10:00 : Jean Dupont (Acme). Appeler +33 6 12 34 56
-    78. <note>. <link to the prospect's page>" — the number and the link kept whole."""
+    """The call-back's SMS, at its time: "Rappel prévu 10:00 : Jean Dupont (Acme). Appeler +33 1 99 00 12
+    34. <note>. <link to the prospect's page>" — the number and the link kept whole."""
     with translation.override(settings.LANGUAGE_CODE):
         head = to_gsm7(_("Call-back due %(time)s") % {"time": f"{timezone.localtime(callback_at):%H:%M}"})
         number = phone_display(prospect.phone, international=True)

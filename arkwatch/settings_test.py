@@ -19,7 +19,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_BACKEND = "locmem"
-ALERT_SMS_RECIPIENTS = ["+33600000001"]
+ALERT_SMS_RECIPIENTS = ["+33199000001"]
 TRACKING_API_KEY = "test-api-key"
 TRACKING_ALLOWED_ORIGINS = ["https://landing.example.com"]
 CORS_ALLOWED_ORIGINS = TRACKING_ALLOWED_ORIGINS

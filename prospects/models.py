@@ -28,7 +28,7 @@ def normalize_phone(raw: str, default_region: str = "FR") -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
-    # phonenumbers reads letters as keypad digits ("06 12 34 AB CD" -> +33612342223): a typo would
+    # phonenumbers reads letters as keypad digits ("01 99 00 AB CD" becomes eight digits): a typo would
     # have the founder call a stranger. A number is digits, spaces, dots, dashes, brackets and "+".
     if any(ch.isalpha() for ch in raw):
         raise ValidationError(

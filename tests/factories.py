@@ -97,7 +97,7 @@ class AlertDeliveryFactory(factory.django.DjangoModelFactory):
         model = AlertDelivery
 
     alert = factory.SubFactory(AlertFactory)
-    recipient = "+33600000001"
+    recipient = "+33199000001"
     status = AlertDelivery.Status.SENT
 
 

@@ -43,7 +43,7 @@ def screenshot_dir(tmp_path: Path) -> Path:
     return Path(os.environ.get("ARKWATCH_SCREENSHOTS") or tmp_path)
 
 
-@override_settings(ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(ALERT_SMS_RECIPIENTS=["+33199000001"])
 @mock.patch.object(backoffice_views, "POLL_SECONDS", 1)
 def test_a_new_lead_appears_by_itself_and_the_call_is_recorded(live_server, django_user_model, tmp_path):
     django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
@@ -314,7 +314,7 @@ SCREENSHOTS = {
 }
 
 
-@override_settings(ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(ALERT_SMS_RECIPIENTS=["+33199000001"])
 def test_no_page_scrolls_sideways_at_1366_px_and_no_link_is_dead(live_server, django_user_model, tmp_path):
     founder = django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
     seeded = seed_the_back_office(founder)

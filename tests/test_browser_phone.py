@@ -27,7 +27,7 @@ def top(page, selector: str) -> float:
     return page.locator(selector).first.bounding_box()["y"]
 
 
-@override_settings(ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(ALERT_SMS_RECIPIENTS=["+33199000001"])
 def test_the_page_an_sms_opens_is_made_for_a_phone(live_server, django_user_model, tmp_path):
     founder = django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
     seeded = seed_the_back_office(founder)
@@ -89,7 +89,7 @@ def test_the_page_an_sms_opens_is_made_for_a_phone(live_server, django_user_mode
         assert width(page) <= PHONE["width"]
 
 
-@override_settings(ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(ALERT_SMS_RECIPIENTS=["+33199000001"])
 def test_hot_leads_read_on_a_phone(live_server, django_user_model, tmp_path):
     founder = django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
     seeded = seed_the_back_office(founder)

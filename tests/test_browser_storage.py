@@ -24,7 +24,7 @@ BROWSER_STATE = "() => [localStorage.length, sessionStorage.length, document.coo
 @override_settings(
     TRACKING_HEARTBEAT_SECONDS=1,
     SIGNAL_DWELL_SECONDS=3,
-    ALERT_SMS_RECIPIENTS=["+33600000001"],
+    ALERT_SMS_RECIPIENTS=["+33199000001"],
     TRACKING_CONSENT_FOR=["pixel", "storage"],
 )
 def test_under_the_default_policy_the_demo_page_writes_nothing_and_its_signals_still_arrive(live_server):

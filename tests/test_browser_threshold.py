@@ -18,7 +18,7 @@ from tracking.models import VisitEvent
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@override_settings(TRACKING_HEARTBEAT_SECONDS=2, SIGNAL_DWELL_SECONDS=3, ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(TRACKING_HEARTBEAT_SECONDS=2, SIGNAL_DWELL_SECONDS=3, ALERT_SMS_RECIPIENTS=["+33199000001"])
 def test_the_beat_that_crosses_the_threshold_is_sent_just_past_it(live_server):
     prospect = ProspectFactory(name="Camille Martin")
     with browser_page(live_server.url) as page:

@@ -24,7 +24,7 @@ def wait_for(condition, timeout=10.0):
     return False
 
 
-@override_settings(TRACKING_HEARTBEAT_SECONDS=1, ALERT_SMS_RECIPIENTS=["+33600000001"])
+@override_settings(TRACKING_HEARTBEAT_SECONDS=1, ALERT_SMS_RECIPIENTS=["+33199000001"])
 def test_a_visit_through_the_personal_link_is_tracked_and_matched(live_server):
     prospect = ProspectFactory(name="Camille Martin", company="Exemple Logistique")
     with browser_page(live_server.url) as page:

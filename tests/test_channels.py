@@ -144,7 +144,7 @@ def test_an_sms_goes_from_sent_to_received_with_the_handset_receipt(ovh, prospec
     assert (delivery.status, delivery.receipt) == ("received", "received")
     assert ("GET", f"/1.0/sms/{ovh.service}/outgoing/{delivery.provider_ids[0]}") in ovh.requests
     page = admin_client.get(reverse("backoffice-hot-leads")).content.decode()
-    assert "06 00 00 00 01: Reçu" in page
+    assert "01 99 00 00 01: Reçu" in page
 
 
 def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(
@@ -172,7 +172,7 @@ def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(
 def test_two_phones_without_a_receipt_fall_back_to_the_channels_once(
     ovh, channel, prospect, django_capture_on_commit_callbacks
 ):
-    phones = ["+33600000001", "+33600000002"]
+    phones = ["+33199000001", "+33600000002"]
     with override_settings(**ovh_settings(ovh), ALERT_CHANNELS=[channel.url], ALERT_SMS_RECIPIENTS=phones):
         with django_capture_on_commit_callbacks(execute=True):
             alert = record(prospect)
@@ -191,7 +191,7 @@ def test_send_test_alert_checks_every_channel_and_the_sms(channel, capsys):
             call_command("send_test_alert")
     out = capsys.readouterr().out
     assert len(channel.accepted) == 1 and len(sms.outbox) == 1
-    assert "json://127.0.0.1" in out and "SMS 06 00 00 00 01" in out
+    assert "json://127.0.0.1" in out and "SMS 01 99 00 00 01" in out
     assert AlertDelivery.objects.count() == 0, "a test message is not an alert"
 
 

@@ -134,7 +134,7 @@ def test_a_listed_cta_fires_and_an_unlisted_one_does_not(cycle):
     cycle(T0 + timedelta(seconds=3))
     alert = Alert.objects.get()
     assert (alert.signal, alert.status, alert.evidence["cta_id"]) == ("cta_click", "sent", "cta_reserver_audit")
-    assert sms.outbox[0].to == "+33600000001"
+    assert sms.outbox[0].to == "+33199000001"
     # The number to call is in the SMS itself, grouped and international (it dials from anywhere).
     assert phone_display(prospect.phone, international=True) in sms.outbox[0].body
 

@@ -26,7 +26,7 @@ def test_a_cta_click_reaches_the_founders_phone_within_seconds(live_server, tmp_
         env = product_env(
             DATABASE_URL=database_url(connection.settings_dict),
             Q_CLUSTER_NAME=queue,
-            ALERT_SMS_RECIPIENTS="+33600000001",
+            ALERT_SMS_RECIPIENTS="+33199000001",
             **{k: str(v) for k, v in ovh_settings(ovh).items()},
         )
         log = tmp_path / "qcluster.log"
@@ -61,4 +61,4 @@ def test_a_cta_click_reaches_the_founders_phone_within_seconds(live_server, tmp_
                 time.sleep(0.1)
             assert Alert.objects.get().status == "sent", log.read_text(errors="replace")[-3000:]
     assert len(ovh.jobs) == 1 and ovh.bad_signatures == 0
-    assert "Camille Martin" in ovh.jobs[0]["message"] and ovh.jobs[0]["receivers"] == ["+33600000001"]
+    assert "Camille Martin" in ovh.jobs[0]["message"] and ovh.jobs[0]["receivers"] == ["+33199000001"]

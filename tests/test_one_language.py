@@ -131,7 +131,7 @@ def lead():
                 message="",
                 **fields,
             ),
-            recipient="+33600000001",
+            recipient="+33199000001",
             provider_ids=["console-1"],
         )
     SignalCooldownFactory(prospect=prospect, signal="cta_click", last_alerted_at=now)

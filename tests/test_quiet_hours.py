@@ -181,7 +181,7 @@ def test_the_digest_goes_to_the_channels_too(night, settings, run_on_commit):
         assert channels.count() == 1 and channels.get().retry_at == paris(2026, 11, 25, 8, 0)
         relay(paris(2026, 11, 25, 8, 0, 30), run_on_commit)
     assert len(sms.outbox) == 1 and len(channel.accepted) == 1
-    assert sms.outbox[0].to == "+33600000001"  # the founder's number, as every alert's
+    assert sms.outbox[0].to == "+33199000001"  # the founder's number, as every alert's
     message = channel.accepted[0]
     assert message["title"] == "ArkWatch — Résumé des heures calmes"
     assert message["message"] == sms.outbox[0].body
@@ -220,7 +220,7 @@ def test_a_called_lead_is_not_reminded_and_a_second_list_may_get_it(remind, run_
     with time_machine.travel(paris(2026, 11, 25, 10, 10), tick=False):
         call_record(prospect=called, user=None, outcome=CallOutcome.REACHED)
     relay(paris(2026, 11, 25, 10, 45), run_on_commit)
-    assert [m.to for m in sms.outbox] == ["+33600000001", "+33600000001", "+33199000002"]
+    assert [m.to for m in sms.outbox] == ["+33199000001", "+33199000001", "+33199000002"]
     reminded = Alert.objects.get(reminded_at__isnull=False)
     assert reminded.prospect == waiting and timezone.is_aware(reminded.reminded_at)
 

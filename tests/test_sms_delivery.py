@@ -24,7 +24,7 @@ from tests.ovh_double import OvhDouble, ovh_settings
 pytestmark = pytest.mark.django_db
 
 
-def make_alert(recipients=("+33600000001",)) -> Alert:
+def make_alert(recipients=("+33199000001",)) -> Alert:
     alert = AlertFactory(status=Alert.Status.QUEUED, message="Clic: Alice. Appeler")
     for r in recipients:
         AlertDeliveryFactory(alert=alert, recipient=r, status=AlertDelivery.Status.PENDING)
@@ -39,11 +39,11 @@ def ovh():
 
 def test_the_ovh_backend_sends_a_signed_job_with_the_contract_fields(ovh):
     with override_settings(**ovh_settings(ovh)):
-        result = get_sms_backend().send(SmsMessage(to="+33600000001", body="Bonjour", tag="arkwatch-d1"))
+        result = get_sms_backend().send(SmsMessage(to="+33199000001", body="Bonjour", tag="arkwatch-d1"))
     assert ovh.bad_signatures == 0
     job = ovh.jobs[0]
     assert result.provider_ids == [str(job["id"])]
-    assert job["receivers"] == ["+33600000001"] and job["message"] == "Bonjour"
+    assert job["receivers"] == ["+33199000001"] and job["message"] == "Bonjour"
     assert (job["noStopClause"], job["priority"], job["tag"], job["sender"]) == (
         True,
         "high",
@@ -55,7 +55,7 @@ def test_the_ovh_backend_sends_a_signed_job_with_the_contract_fields(ovh):
 def test_a_wrong_secret_is_a_permanent_error(ovh):
     with override_settings(**ovh_settings(ovh, OVH_APPLICATION_SECRET="wrong")):
         with pytest.raises(SmsError) as error:
-            get_sms_backend().send(SmsMessage(to="+33600000001", body="x", tag="t"))
+            get_sms_backend().send(SmsMessage(to="+33199000001", body="x", tag="t"))
     assert error.value.permanent and ovh.jobs == []
 
 
@@ -204,10 +204,10 @@ def test_a_provider_that_cannot_tell_whether_an_ambiguous_send_left_fails_rather
 
 
 def test_each_recipient_gets_one_sms_and_a_redelivery_sends_nothing_more():
-    alert = make_alert(recipients=("+33600000001", "+33600000002"))
+    alert = make_alert(recipients=("+33199000001", "+33600000002"))
     assert alert_deliver(alert_id=alert.pk) == "sent"
     assert alert_deliver(alert_id=alert.pk) == "sent"
-    assert sorted(m.to for m in sms.outbox) == ["+33600000001", "+33600000002"]
+    assert sorted(m.to for m in sms.outbox) == ["+33199000001", "+33600000002"]
 
 
 def test_a_delivery_claimed_by_another_worker_is_left_alone():
@@ -218,13 +218,13 @@ def test_a_delivery_claimed_by_another_worker_is_left_alone():
 
 
 def test_the_console_backend_prints_the_message(capsys):
-    get_sms_backend("console").send(SmsMessage(to="+33600000001", body="Hello", tag="t1"))
+    get_sms_backend("console").send(SmsMessage(to="+33199000001", body="Hello", tag="t1"))
     assert "Hello" in capsys.readouterr().out
 
 
 def test_send_test_sms_checks_the_configuration(capsys):
     call_command("send_test_sms")
-    assert sms.outbox[0].to == "+33600000001" and "Envoyé au 06 00 00 00 01" in capsys.readouterr().out
+    assert sms.outbox[0].to == "+33199000001" and "Envoyé au 01 99 00 00 01" in capsys.readouterr().out
     with pytest.raises(CommandError, match="E.164"):
         call_command("send_test_sms", "--to", "0612")
 
@@ -232,7 +232,7 @@ def test_send_test_sms_checks_the_configuration(capsys):
 def test_send_test_sms_explains_a_provider_refusal(ovh):
     with override_settings(**ovh_settings(ovh, OVH_CONSUMER_KEY="revoked")):
         with pytest.raises(CommandError, match="erreur définitive"):
-            call_command("send_test_sms", "--to", "+33600000001")
+            call_command("send_test_sms", "--to", "+33199000001")
 
 
 def test_a_delivery_left_sending_by_a_dead_worker_is_checked_then_finished_by_the_relay_schedule(

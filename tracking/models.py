@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.display import cta_label
+from tracking.choices import Identification
 from tracking.mail_fetchers import describe_machine_reason
 
 
@@ -27,15 +28,6 @@ MATCH_STRENGTH = {
     MatchMethod.AK: 50,
     MatchMethod.MANUAL: 100,
 }
-
-
-class Identification(models.TextChoices):
-    """How sure we are of who the visitor was."""
-
-    # A personal link's ak token (tracked-link clicks carry it), a signed pixel, a hand link.
-    VERIFIED = "verified", _("verified")
-    # An email given, a company or referrer domain, an IP rule: anyone could have typed them.
-    UNVERIFIED = "unverified", _("unverified")
 
 
 VERIFIED_METHODS = {MatchMethod.AK, MatchMethod.MANUAL}

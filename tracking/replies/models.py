@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracking.models import Identification
+from tracking.choices import Identification
 
 
 class ReplyKind(models.TextChoices):
