@@ -4,8 +4,8 @@ AlertsConfig.ready(). They run in the request, after its commit, so they only de
 from datetime import datetime
 from typing import Any
 
-from alerts.dwell import page_view_crossed_threshold
-from alerts.services import alerts_consent_withdrawn
+from alerts.outbox.admission import alerts_consent_withdrawn
+from alerts.signals.dwell import page_view_crossed_threshold
 from alerts.tasks import enqueue_detection
 from prospects.models import ConsentChange, ConsentState, Prospect
 

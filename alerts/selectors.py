@@ -5,9 +5,10 @@ from datetime import datetime
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from alerts.detection import detection_is_late
-from alerts.ledger import ledger
-from alerts.models import Alert, AlertDelivery, DetectionRun
+from alerts.cycle import detection_is_late
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outcomes.ledger import ledger
+from alerts.signals.models import DetectionRun
 from prospects.models import Prospect
 
 
@@ -63,7 +64,7 @@ def monitoring_status() -> dict:
         "detection_late": late,
         "generated_at": _iso(timezone.now()),
         "leads": list(leads.values()),
-        # From signal to meeting, per signal type and per call opener (alerts/ledger.py).
+        # From signal to meeting, per signal type and per call opener (alerts/outcomes/ledger.py).
         "ledger": ledger().as_dict(),
     }
 

@@ -13,13 +13,13 @@ from typing import Any
 from django.conf import settings
 from django_q.tasks import async_task
 
-from alerts.callbacks import callbacks_send
-from alerts.delivery import relay_left_behind_deliveries
-from alerts.detection import prune_detection_runs, run_detection_cycle
-from alerts.inactive import inactive_prospects_erase
-from alerts.receipts import receipts_check
-from alerts.reminders import reminders_send
-from alerts.replies import sms_replies_read
+from alerts.cycle import prune_detection_runs, run_detection_cycle
+from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.outbox.receipts import receipts_check
+from alerts.outbox.reminders import reminders_send
+from alerts.outcomes.callbacks import callbacks_send
+from alerts.outcomes.inactive import inactive_prospects_erase
+from alerts.outcomes.replies import sms_replies_read
 from core.ratelimit import claim, held, release
 from tracking.retention import purge_events
 
@@ -130,7 +130,7 @@ def _queue_detection(reason: str) -> bool:
 
 def retention_task() -> dict[str, Any]:
     """Daily: events older than EVENT_RETENTION_DAYS go (each prospect's last contact kept first), then
-    prospects silent for PROSPECT_INACTIVE_ERASE_DAYS are erased (alerts/inactive.py). Either 0: skipped."""
+    prospects silent for PROSPECT_INACTIVE_ERASE_DAYS are erased (alerts/outcomes/inactive.py). Either 0: skipped."""
     done: dict[str, Any] = {}
     if settings.EVENT_RETENTION_DAYS:
         done["events"] = purge_events(older_than_days=settings.EVENT_RETENTION_DAYS)

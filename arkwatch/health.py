@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_q.models import Schedule
 
-from alerts.detection import detection_is_late
-from alerts.models import Alert, AlertDelivery
+from alerts.cycle import detection_is_late
+from alerts.outbox.models import Alert, AlertDelivery
 from alerts.selectors import unacknowledged_failures
 from arkwatch.schedules import DETECTION_SCHEDULE
 from core.bearer import carries_bearer_key

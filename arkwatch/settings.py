@@ -343,7 +343,7 @@ SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=1)
 # An SMS that cannot be sent (or whose fate cannot be checked) is retried this long, then failed.
 SMS_GIVE_UP_AFTER_MINUTES = env.int("SMS_GIVE_UP_AFTER_MINUTES", default=60)
 
-# --- The ledger and the campaign (alerts/ledger.py) ---------------------------------------------
+# --- The ledger and the campaign (alerts/outcomes/ledger.py) ---------------------------------------------
 # A meeting is traced to the signal, SMS and call of the prospect in the days before it was booked.
 LEDGER_WINDOW_DAYS = env.int("LEDGER_WINDOW_DAYS", default=14)
 # Below this many cases a rate is shown as "pas assez de données", not as a percentage.

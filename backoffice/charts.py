@@ -14,8 +14,9 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from alerts.ledger import ledger
-from alerts.models import Alert, Signal
+from alerts.outbox.models import Alert
+from alerts.outcomes.ledger import ledger
+from alerts.signals.models import Signal
 
 # The campaign is drawn from CAMPAIGN_START, or from the first signal, at most this many days back.
 LONGEST_CAMPAIGN_DAYS = 60

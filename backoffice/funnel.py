@@ -11,7 +11,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert, Call, CallOutcome
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call, CallOutcome
 from prospects.models import Prospect
 from tracking.models import EmailEvent, Meeting, VisitEvent, meetings_held
 

@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from alerts.callbacks import open_callbacks
-from alerts.models import Alert, AlertDelivery, Call
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outcomes.callbacks import open_callbacks
+from alerts.outcomes.models import Call
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from prospects.do_not_contact import DoNotContactReason, do_not_contact_reasons
 from prospects.models import Prospect

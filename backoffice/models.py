@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Signal
+from alerts.signals.models import Signal
 
 # What the founder said first in the old system, in French like the SMS. A migration writes them as
 # rows staff can edit; a signal without its row (deleted by hand) still opens with its default.

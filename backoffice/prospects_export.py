@@ -11,8 +11,9 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from alerts.callbacks import open_callbacks
-from alerts.models import Alert, Call
+from alerts.outbox.models import Alert
+from alerts.outcomes.callbacks import open_callbacks
+from alerts.outcomes.models import Call
 from core.spreadsheets import DEFAULT_CSV_DIALECT, csv_bytes, safe_cell, safe_xlsx_bytes, write_safe_csv
 from prospects.models import Prospect
 from tracking.models import Meeting, upcoming_meetings

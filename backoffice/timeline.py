@@ -12,9 +12,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from alerts.callbacks import open_callbacks
-from alerts.evidence import evidence_sentence, page_display
-from alerts.models import Alert, Call, Signal
+from alerts.outbox.models import Alert
+from alerts.outcomes.callbacks import open_callbacks
+from alerts.outcomes.models import Call
+from alerts.signals.evidence import evidence_sentence, page_display
+from alerts.signals.models import Signal
 from backoffice.hot_leads import call_openers
 from backoffice.timeline_reasons import (
     alerts_by_key,

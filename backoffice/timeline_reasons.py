@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.utils.translation import gettext as _
 
-from alerts.dwell import not_a_reading
-from alerts.models import Alert
+from alerts.outbox.models import Alert
+from alerts.signals.dwell import not_a_reading
 from prospects.models import Prospect
 from tracking.machine_visits import machine_followups
 from tracking.models import CtaClick, EmailEvent, VisitEvent, Visitor

@@ -2,7 +2,7 @@
 and the short link of an SMS.
 
 Thin views: a permission check, the page's reads (backoffice/<page>.py), a template; writes go through
-alerts.calls / tracking.matching.
+alerts.outcomes.calls / tracking.matching.
 """
 
 from datetime import datetime, timedelta
@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
-from alerts.calls import call_record
-from alerts.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
-from alerts.models import Alert, CallOutcome
+from alerts.outbox.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
+from alerts.outbox.models import Alert
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.ledger import SMS_REPLY_OPENER, LedgerRow, Rate, ledger
+from alerts.outcomes.models import CallOutcome
 from backoffice.funnel import funnel, funnel_period
 from backoffice.hot_leads import hot_leads, opener_for
 from backoffice.reach import blocked_tracker_context

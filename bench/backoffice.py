@@ -36,7 +36,8 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from alerts.models import Alert, Call
+    from alerts.outbox.models import Alert
+    from alerts.outcomes.models import Call
     from prospects.models import Prospect
     from tracking.models import EmailEvent
 

@@ -4,7 +4,7 @@
 
 Each day some prospects read the page, click "Réserver audit" or reopen the email; detection runs at
 that moment (frozen clock) and texts them (locmem backend); the founder calls most of them after a
-few minutes to a few hours with the card's opener (alerts/calls.py, as the call form does) or
+few minutes to a few hours with the card's opener (alerts/outcomes/calls.py, as the call form does) or
 answers "9" to a false one; some book through Calendly (the webhook's service, matched by the ak in
 `utm_content`) or on the phone. Prints the ledger (the figures of the ledger page and of
 `monitoring_status --json`) and leaves the database for the screenshots:
@@ -43,10 +43,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from alerts.calls import call_record
-    from alerts.detection import run_detection_cycle
-    from alerts.ledger import ledger
-    from alerts.models import Alert, CallOutcome
+    from alerts.cycle import run_detection_cycle
+    from alerts.outbox.models import Alert
+    from alerts.outcomes.calls import call_record
+    from alerts.outcomes.ledger import ledger
+    from alerts.outcomes.models import CallOutcome
     from backoffice.hot_leads import opener_for
     from prospects.models import Prospect
     from tracking.models import BookingTool, CtaClick, EmailEvent, VisitEvent

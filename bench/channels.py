@@ -29,7 +29,7 @@ print("{}")
 DELIVERIES = """
 import django, json
 django.setup()
-from alerts.models import AlertDelivery
+from alerts.outbox.models import AlertDelivery
 print(json.dumps([
     {"to": d.label, "channel": d.channel, "status": d.status, "attempts": d.attempts, "error": d.last_error[:80]}
     for d in AlertDelivery.objects.order_by("pk")

@@ -65,8 +65,8 @@ def replay(*, prospects: int = 50, pixels: int = 1000, clicks: int = 1000, start
     from django.test import Client, override_settings
     from django.utils import timezone
 
-    from alerts import sms
-    from alerts.detection import run_detection_cycle
+    from alerts.cycle import run_detection_cycle
+    from alerts.outbox import sms
     from prospects.consent import prospect_consent_record
     from prospects.models import ConsentSource, Prospect
     from tracking.models import CtaClick, EmailEvent, MessageOpenCount, VisitEvent, Visitor

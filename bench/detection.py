@@ -133,8 +133,8 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
         connection.close()
         reset_database(database_url)
         call_command("migrate", verbosity=0)
-        from alerts.detection import run_detection_cycle
-        from alerts.models import DetectionRun
+        from alerts.cycle import run_detection_cycle
+        from alerts.signals.models import DetectionRun
         from prospects.models import Prospect
 
         prospects = [

@@ -66,7 +66,8 @@ STATE = """
 import django, json
 django.setup()
 from django.db.models import Count
-from alerts.models import Alert, Call, SmsReply
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call, SmsReply
 from prospects.models import Prospect
 print(json.dumps({
     "alerts": dict(Alert.objects.values_list("status").annotate(n=Count("pk"))),

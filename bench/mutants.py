@@ -202,7 +202,7 @@ RULES: list[tuple[str, str, str, str]] = [
         r"alerts\.composer\.x_compose_alert_sms__",
         r'str = "XXXX"',
         "equivalent",
-        "a default the product's one caller (alerts/services.py) always overrides",
+        "a default the product's one caller (alerts/outbox/admission.py) always overrides",
     ),
     (
         r"alerts\.detection\.x_find_cta_signals__",
@@ -235,7 +235,7 @@ RULES: list[tuple[str, str, str, str]] = [
         r"alerts\.composer\.x_compose_alert_sms__",
         r"line:lead_short_url\(alert_id\) if alert_id",
         "equivalent",
-        "the product composes for a stored alert only, which has an id (alerts/services.py)",
+        "the product composes for a stored alert only, which has an id (alerts/outbox/admission.py)",
     ),
     (
         r"alerts\.composer\.x_compose_alert_sms__",
@@ -381,7 +381,7 @@ def failing_without_mutant(mutants: Path, stream: str, files: list[str]) -> list
 
 
 def _module_and_tests(entry: str) -> tuple[str, str]:
-    """ "alerts.dwell:tests/test_x.py::test_y" -> ("alerts.dwell", "tests/test_x.py::test_y"); a bare
+    """ "alerts.signals.dwell:tests/test_x.py::test_y" -> ("alerts.signals.dwell", "tests/test_x.py::test_y"); a bare
     file or test id applies to every module."""
     module, sep, tests = entry.partition(":")
     return (module, tests) if sep and "/" not in module else ("", entry)
@@ -389,7 +389,7 @@ def _module_and_tests(entry: str) -> tuple[str, str]:
 
 def recheck(mutants: Path, also: list[str], stream: str, new_only: bool = False) -> None:
     stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
-    # "alerts.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
+    # "alerts.signals.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
     also_for = [_module_and_tests(entry) for entry in also]
     every_file = sorted({t for _, t in also_for} | {f for files in IMPORT_TIME.values() for f in files})
     cache = mutants / "recheck-left-out.json"  # the control run, once per mutants directory

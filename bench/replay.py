@@ -51,9 +51,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from alerts import sms  # noqa: E402
-from alerts.delivery import relay_left_behind_deliveries  # noqa: E402
-from alerts.models import Alert  # noqa: E402
+from alerts.outbox import sms  # noqa: E402
+from alerts.outbox.delivery import relay_left_behind_deliveries  # noqa: E402
+from alerts.outbox.models import Alert  # noqa: E402
 from prospects.models import Prospect  # noqa: E402
 from tracking.models import EmailEvent  # noqa: E402
 from tracking.services import email_event_record  # noqa: E402

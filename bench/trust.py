@@ -44,7 +44,7 @@ COUNT_ALERTS = """
 import django, json
 django.setup()
 from django.db.models import Count
-from alerts.models import Alert
+from alerts.outbox.models import Alert
 print(json.dumps(dict(Alert.objects.values_list("status").annotate(n=Count("pk")))))
 """
 

@@ -32,6 +32,19 @@ class CappedCountPaginator(Paginator):
         return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[attr-defined]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the product writes and staff only read (deliveries, runs, claims, replies)."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 class EvidenceAdmin(admin.ModelAdmin):
     """Events are evidence: listed and searchable, never added, edited or deleted by hand.
 

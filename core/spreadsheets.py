@@ -74,4 +74,3 @@ def safe_xlsx_bytes(title: str, columns: Sequence[str], rows: Iterable[Mapping[s
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue(), count
-

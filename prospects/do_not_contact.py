@@ -2,7 +2,7 @@
 
 An unsubscribe or a spam complaint reported by an email service (tracking/webhooks/services.py) makes
 the prospect do-not-contact *and* refuses tracking, with its proof (prospects/consent.py), in one
-transaction. A do-not-contact prospect texts nobody (alerts/services.py mutes its alerts, the digest,
+transaction. A do-not-contact prospect texts nobody (alerts/outbox/admission.py mutes its alerts, the digest,
 the hourly summary and the reminders leave it out) and the hot-leads page says why instead of "to call".
 """
 

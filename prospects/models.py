@@ -129,7 +129,7 @@ class Prospect(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # The last time *they* reached out (a click, a reply, a booking, an answered call; opens do not
-    # count), carried over from events before retention deletes them (alerts/inactive.py): a prospect
+    # count), carried over from events before retention deletes them (alerts/outcomes/inactive.py): a prospect
     # silent for PROSPECT_INACTIVE_ERASE_DAYS since then (or since created) is erased.
     last_contact_at = models.DateTimeField(_("last contact from them"), null=True, blank=True, editable=False)
 

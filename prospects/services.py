@@ -5,6 +5,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -507,8 +508,28 @@ def _duplicate_message(email: str, first_line: int) -> str:
     }
 
 
-def prospects_set_status(*, prospect_ids: list[int], status: str) -> int:
-    return Prospect.objects.filter(pk__in=prospect_ids).update(status=status)
+# The statuses only a person moves a prospect out of (the admin's actions, an import): a signal, a call
+# or a booking never does, but a meeting booked on a call is news whatever the status was.
+FINAL_STATUSES = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
+
+
+def prospects_set_status(
+    *,
+    prospect_ids: Iterable[int],
+    status: str,
+    only_from: Collection[str] | None = None,
+    not_from: Collection[str] = (),
+) -> int:
+    """The one place a prospect's pipeline status is written: by staff, an alert (hot), a call, a
+    booking made or cancelled, an unsubscribe. One conditional UPDATE: `only_from` the statuses it may
+    leave, `not_from` those it must keep, judged in the database at the write, so that a writer never
+    undoes what another wrote since it read the row. How many prospects changed."""
+    prospects = Prospect.objects.filter(pk__in=list(prospect_ids))
+    if only_from is not None:
+        prospects = prospects.filter(status__in=list(only_from))
+    if not_from:
+        prospects = prospects.exclude(status__in=list(not_from))
+    return prospects.update(status=status)
 
 
 def prospect_rotate_identity_token(*, prospect: Prospect, by: Any = None) -> str:

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from alerts import delivery, sms
-from alerts.dwell import forget_page_views
+from alerts.outbox import delivery, sms
+from alerts.signals.dwell import forget_page_views
 from core import lmdb_counters
 from tests.factories import BROWSER_UA
 

@@ -3,7 +3,9 @@ from datetime import datetime, timedelta
 import factory
 from django.utils import timezone
 
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome, DetectionRun, Signal, SignalCooldown
+from alerts.outbox.models import Alert, AlertDelivery, SignalCooldown
+from alerts.outcomes.models import Call, CallOutcome
+from alerts.signals.models import DetectionRun, Signal
 from core.models import SharedCounter
 from prospects.models import ConsentState, Prospect
 from tracking.models import CtaClick, EmailEvent, MatchMethod, VisitEvent, Visitor

@@ -5,7 +5,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert
+from alerts.outbox.models import Alert
 from tests.factories import (
     AlertDeliveryFactory,
     AlertFactory,

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert, AlertDelivery, Call
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outcomes.models import Call
 from backoffice.roles import CALLER_GROUP
 from tests.factories import (
     AlertDeliveryFactory,
@@ -262,7 +263,7 @@ def test_recording_a_call_never_redirects_off_site(caller_client):
 
 
 def test_a_failed_alert_can_be_resent_or_acknowledged_from_hot_leads(caller_client, django_capture_on_commit_callbacks):
-    from alerts import sms
+    from alerts.outbox import sms
 
     prospect = ProspectFactory(name="Alice Failed")
     failed = make_alert(prospect, status=Alert.Status.FAILED, message="Clic: Alice. Appeler")

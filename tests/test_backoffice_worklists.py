@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert
+from alerts.outbox.models import Alert
 from backoffice.models import CallOpener
 from backoffice.roles import CALLER_GROUP
 from tests.factories import (

@@ -11,9 +11,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert, Signal
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
+from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
 from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, silencing_meetings

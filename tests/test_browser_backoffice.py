@@ -16,7 +16,9 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from alerts.models import Alert, Call, Signal
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call
+from alerts.signals.models import Signal
 from backoffice import views as backoffice_views
 from backoffice.models import DEFAULT_CALL_OPENERS, CallOpener
 from tests.browser import browser_page

@@ -9,7 +9,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert, Call
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call
 from tests.browser import browser_page
 from tests.test_browser_backoffice import screenshot_dir, seed_the_back_office
 from tracking.models import Meeting

@@ -7,9 +7,10 @@ granted `storage` keeps one visitor id across page loads."""
 import pytest
 from django.test import override_settings
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert, Signal
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
+from alerts.signals.models import Signal
 from prospects.models import ConsentState
 from tests.browser import browser_page
 from tests.factories import ProspectFactory

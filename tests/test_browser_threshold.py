@@ -8,8 +8,9 @@ Scaled down: a 3 s threshold, a beat every 2 s. Before: beats at 2 s and 4 s, th
 import pytest
 from django.test import override_settings
 
-from alerts import sms
-from alerts.models import Alert, Signal
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
+from alerts.signals.models import Signal
 from tests.browser import browser_page
 from tests.factories import ProspectFactory
 from tests.test_browser_tracking import wait_for

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.test import override_settings
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
 from tests.browser import browser_page
 from tests.factories import ProspectFactory
 from tracking.models import CtaClick, VisitEvent, Visitor

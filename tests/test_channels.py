@@ -14,13 +14,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts import sms
-from alerts.channels import channel_key, send_to_channel
-from alerts.composer import compose_alert_rich
-from alerts.delivery import alert_deliver
-from alerts.models import Alert, AlertDelivery, Signal
-from alerts.receipts import receipts_check
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.outbox import sms
+from alerts.outbox.admission import alert_record_signal
+from alerts.outbox.channels import channel_key, send_to_channel
+from alerts.outbox.composer import compose_alert_rich
+from alerts.outbox.delivery import alert_deliver
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outbox.receipts import receipts_check
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.models import Signal
 from tests.channel_double import ChannelDouble
 from tests.factories import AlertFactory, ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings

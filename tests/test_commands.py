@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_q.models import Schedule
 
-from alerts import sms
+from alerts.outbox import sms
 from arkwatch.schedules import DETECTION_SCHEDULE
 from tests.factories import (
     AlertFactory,

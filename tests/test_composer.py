@@ -1,8 +1,8 @@
 import pytest
 from django.test import override_settings
 
-from alerts.composer import compose_alert_sms
-from alerts.gsm import gsm7_units, is_gsm7, to_gsm7, truncate_units
+from alerts.outbox.composer import compose_alert_sms
+from alerts.outbox.gsm import gsm7_units, is_gsm7, to_gsm7, truncate_units
 
 
 def compose(**overrides) -> str:

@@ -9,9 +9,9 @@ from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert, AlertDelivery, SmsNotice
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from prospects.consent import NOTICE_VERSION, prospect_consent_record
 from prospects.models import ConsentChange, ConsentSource, ConsentState, Prospect
 from tests.factories import BROWSER_UA, EmailEventFactory, ProspectFactory, VisitEventFactory
@@ -362,7 +362,7 @@ def test_a_refusal_during_quiet_hours_keeps_the_signal_out_of_the_morning_digest
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from alerts.models import SmsNotice
+    from alerts.outbox.models import SmsNotice
     from alerts.tasks import relay_deliveries_task
     from tests.factories import CtaClickFactory, VisitorFactory
 

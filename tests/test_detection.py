@@ -8,10 +8,12 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
-from alerts import sms
-from alerts.detection import detection_is_late, prune_detection_runs, run_detection_cycle
-from alerts.models import Alert, DetectionRun
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.cycle import detection_is_late, prune_detection_runs, run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.admission import alert_record_signal
+from alerts.outbox.models import Alert
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.models import DetectionRun
 from alerts.tasks import enqueue_detection
 from core.display import phone_display
 from tests.factories import (
@@ -175,7 +177,7 @@ def test_a_second_run_changes_nothing(cycle):
     report = cycle(T0 + timedelta(seconds=122))
     assert report.alerts == [] and list(Alert.objects.values_list("pk", "status")) == before
     # Even a run that re-reads the whole history (no cursor) records nothing new.
-    from alerts.models import DetectionRun
+    from alerts.signals.models import DetectionRun
 
     DetectionRun.objects.all().delete()
     assert cycle(T0 + timedelta(seconds=123)).alerts == [] and len(sms.outbox) == 1
@@ -333,7 +335,7 @@ def test_detection_runs_are_kept_14_days_then_pruned():
 
 
 def test_the_next_window_starts_from_the_newest_finished_cycle_not_a_running_one():
-    from alerts.detection import WINDOW_OVERLAP, _cursor
+    from alerts.cycle import WINDOW_OVERLAP, _cursor
 
     DetectionRunFactory(started_at=T0 - timedelta(minutes=5))
     DetectionRunFactory(started_at=T0)
@@ -432,7 +434,7 @@ def test_a_cycle_counts_what_it_did_on_its_run(cycle):
 
 
 def test_a_cycle_that_breaks_says_why_on_its_run(cycle):
-    with mock.patch("alerts.detection._collect", side_effect=RuntimeError("database gone")):
+    with mock.patch("alerts.cycle.signals_find", side_effect=RuntimeError("database gone")):
         with pytest.raises(RuntimeError):
             cycle(T0)
     run = DetectionRun.objects.get()

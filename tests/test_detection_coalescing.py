@@ -7,8 +7,9 @@ from unittest import mock
 
 import pytest
 
-from alerts import sms, tasks
-from alerts.models import DetectionRun
+from alerts import tasks
+from alerts.outbox import sms
+from alerts.signals.models import DetectionRun
 from core.ratelimit import claim, release
 from tests.factories import BROWSER_UA, ProspectFactory
 

@@ -11,7 +11,7 @@ import requests
 from django.db import connection
 from django_q.conf import Conf
 
-from alerts.models import Alert
+from alerts.outbox.models import Alert
 from bench.processes import database_url, log_contains, product_env, qcluster_cmd, running
 from tests.factories import BROWSER_UA, ProspectFactory
 from tests.ovh_double import OvhDouble, ovh_settings

@@ -11,9 +11,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts import sms
-from alerts.delivery import relay_left_behind_deliveries
-from alerts.models import Alert, SmsNotice
+from alerts.outbox import sms
+from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.outbox.models import Alert, SmsNotice
 from prospects.models import Prospect
 from tests.factories import BROWSER_UA, ProspectFactory
 

@@ -15,14 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from alerts import sms
-from alerts.callbacks import callbacks_send
-from alerts.calls import call_record
-from alerts.composer import compose_alert_sms, compose_callback_sms, reminder_text
-from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
-from alerts.ledger import ledger
-from alerts.models import CallOutcome, SmsNotice
-from alerts.notices import notice_text, notice_title
+from alerts.outbox import sms
+from alerts.outbox.composer import compose_alert_sms, compose_callback_sms, reminder_text
+from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
+from alerts.outbox.models import SmsNotice
+from alerts.outbox.notices import notice_text, notice_title
+from alerts.outcomes.callbacks import callbacks_send
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.ledger import ledger
+from alerts.outcomes.models import CallOutcome
 from backoffice.hot_leads import TO_CALL, hot_leads
 from prospects.models import Prospect
 from prospects.services import prospects_import
@@ -270,7 +271,7 @@ def test_the_digest_names_company_and_number_strongest_first_and_says_quiet_hour
         texted_alert(prospect, signal="page_dwell", at=at, status="quiet")
     texted_alert(reader, signal="page_dwell", at=at + timedelta(minutes=30), status="quiet")
     texted_alert(strongest, signal="cta_click", at=at - timedelta(hours=2), status="quiet")
-    from alerts.models import Alert
+    from alerts.outbox.models import Alert
 
     Alert.objects.update(detected_at=at)
     text = notice_text(notice)

@@ -10,9 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from alerts.calls import call_record
-from alerts.ledger import ledger, wilson
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.ledger import ledger, wilson
+from alerts.outcomes.models import Call, CallOutcome
+from alerts.signals.models import Signal
 from backoffice.funnel import funnel
 from prospects.models import Prospect
 from tests.factories import (

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
 from tests.factories import BROWSER_UA, EmailEventFactory, ProspectFactory
 from tracking.models import EmailEvent
 from tracking.tokens import make_link_token, make_pixel_token

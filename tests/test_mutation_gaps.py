@@ -13,15 +13,17 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import delivery, dwell, sms
-from alerts.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
-from alerts.delivery import deliveries_needing_relay, reminder_deliveries_add
-from alerts.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
-from alerts.gsm import gsm7_segments, gsm7_units, truncate_units
-from alerts.models import Alert, AlertDelivery, HourlySmsBudget
-from alerts.notices import hour_of
+from alerts.outbox import delivery, sms
+from alerts.outbox.actions import alert_dismiss, alert_failure_acknowledge, alert_release, alert_resend
+from alerts.outbox.admission import alert_record_signal
+from alerts.outbox.delivery import deliveries_needing_relay, reminder_deliveries_add
+from alerts.outbox.gsm import gsm7_segments, gsm7_units, truncate_units
+from alerts.outbox.models import Alert, AlertDelivery, HourlySmsBudget
+from alerts.outbox.notices import hour_of
 from alerts.selectors import unacknowledged_failures
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.signals import dwell
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.dwell import forget_page_views, not_a_reading, page_view_crossed_threshold
 from tests.factories import (
     BROWSER_UA,
     AlertDeliveryFactory,

@@ -14,9 +14,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.composer import compose_alert_sms
-from alerts.evidence import evidence_sentence
-from alerts.models import Alert
+from alerts.outbox.composer import compose_alert_sms
+from alerts.outbox.models import Alert
+from alerts.signals.evidence import evidence_sentence
 from core.display import cta_label, phone_display
 from tests.factories import (
     AlertDeliveryFactory,

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from alerts import sms
-from alerts.models import Alert
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from tests.factories import BROWSER_UA, ProspectFactory, aware
 from tracking.models import VisitEvent
 

@@ -8,17 +8,18 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from alerts import sms
-from alerts.calls import call_record
-from alerts.delivery import deliveries_needing_relay
-from alerts.detection import run_detection_cycle
-from alerts.gsm import gsm7_segments, gsm7_units, is_gsm7
-from alerts.ledger import ledger
-from alerts.models import Alert, AlertDelivery, CallOutcome, SmsNotice
-from alerts.notices import digest_alerts
-from alerts.quiet import quiet_until
-from alerts.sms.base import SendResult, SmsError, SmsMessage
-from alerts.sms.locmem import LocmemSmsBackend
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.delivery import deliveries_needing_relay
+from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
+from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
+from alerts.outbox.notices import digest_alerts
+from alerts.outbox.quiet import quiet_until
+from alerts.outbox.sms.base import SendResult, SmsError, SmsMessage
+from alerts.outbox.sms.locmem import LocmemSmsBackend
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.ledger import ledger
+from alerts.outcomes.models import CallOutcome
 from alerts.tasks import relay_deliveries_task
 from tests.channel_double import ChannelDouble
 from tests.factories import AlertFactory, CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory

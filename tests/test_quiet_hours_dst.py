@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from alerts import sms
-from alerts.models import Alert
-from alerts.quiet import quiet_until
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
+from alerts.outbox.quiet import quiet_until
 from tests.factories import ProspectFactory
 from tests.test_quiet_hours import click, cycle, relay
 

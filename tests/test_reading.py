@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from tests.factories import (
     BROWSER_UA,
     CtaClickFactory,

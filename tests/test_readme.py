@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command, get_commands, load_command_class
 
-from alerts import sms
+from alerts.outbox import sms
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -12,9 +12,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from alerts import sms
-from alerts.gsm import gsm7_segments, to_gsm7
-from alerts.models import Alert, Signal
+from alerts.outbox import sms
+from alerts.outbox.gsm import gsm7_segments, to_gsm7
+from alerts.outbox.models import Alert
+from alerts.signals.models import Signal
 from alerts.tasks import relay_deliveries_task
 from prospects.do_not_contact import do_not_contact_reasons
 from prospects.models import Prospect

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_q.models import Schedule
 
-from alerts import sms
-from alerts.models import Alert
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from arkwatch.schedules import MAILBOX_SCHEDULE, ensure_schedules
 from bench.imap_server import start_imap_server
 from tests.factories import ProspectFactory

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
 
-from alerts import sms
+from alerts.outbox import sms
 from tests.factories import ProspectFactory
 from tracking.models import InboundReply, ReplyKind, WebhookUnknownRecipients
 

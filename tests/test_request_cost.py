@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from alerts.models import DetectionRun
+from alerts.signals.models import DetectionRun
 from core import bots
 from core import client as core_client
 from core.bots import USER_AGENT_MAX_LENGTH

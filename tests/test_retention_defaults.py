@@ -11,7 +11,8 @@ import time_machine
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from alerts.models import Alert, Call, CallOutcome
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call, CallOutcome
 from alerts.tasks import retention_task, task_path
 from arkwatch.schedules import PURGE_SCHEDULE, ensure_schedules
 from prospects.models import Prospect

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from alerts.models import Alert
+from alerts.outbox.models import Alert
 from backoffice.roles import CALLER_GROUP
 from prospects.models import Prospect
 from tests.factories import AlertDeliveryFactory, ProspectFactory

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from alerts import sms
-from alerts.composer import compose_alert_sms
-from alerts.detection import detection_is_late, find_reopen_signals
-from alerts.gsm import (
+from alerts.cycle import detection_is_late
+from alerts.outbox import sms
+from alerts.outbox.admission import alert_record_signal
+from alerts.outbox.composer import compose_alert_sms
+from alerts.outbox.gsm import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     gsm7_segments,
@@ -30,9 +31,10 @@ from alerts.gsm import (
     truncate_to_segments,
     truncate_units,
 )
-from alerts.models import Alert
-from alerts.quiet import quiet_until
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.outbox.models import Alert
+from alerts.outbox.quiet import quiet_until
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.detection import find_reopen_signals
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
 from tests.factories import DetectionRunFactory, EmailEventFactory, ProspectFactory, aware

@@ -10,8 +10,8 @@ nothing) must not read.
 import pytest
 from django.urls import reverse
 
-from alerts.channels import channel_label
-from alerts.models import AlertDelivery
+from alerts.outbox.channels import channel_label
+from alerts.outbox.models import AlertDelivery
 from tests.factories import AlertDeliveryFactory, AlertFactory, CtaClickFactory, ProspectFactory, VisitEventFactory
 from tests.test_backoffice import caller_client  # noqa: F401 (a fixture)
 

@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from alerts import sms
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from tests.factories import ProspectFactory, aware
 from tracking.models import CtaClick, Visitor
 

@@ -25,7 +25,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 
-from alerts.dwell import forget_page_views, page_view_crossed_threshold
+from alerts.signals.dwell import forget_page_views, page_view_crossed_threshold
 from bench.processes import database_url, product_env, running
 from core import lmdb_counters, ratelimit
 from core.models import SharedCounter
@@ -351,7 +351,7 @@ def test_a_crossed_page_view_asks_the_shared_store_once_per_process(client, run_
     # A page left open sends a heartbeat every 15 s for as long as it stays open: after the crossing,
     # those heartbeats must not each pay a round trip to the shared claim.
     start = time.time()
-    with mock.patch("alerts.dwell.claim", wraps=ratelimit.claim) as claims:
+    with mock.patch("alerts.signals.dwell.claim", wraps=ratelimit.claim) as claims:
         for n, seconds in enumerate([0, 15, 45, 91, 105, 120, 135, 150]):
             with time_machine.travel(start + seconds, tick=False):
                 event = "pageview" if n == 0 else "heartbeat"
@@ -361,7 +361,7 @@ def test_a_crossed_page_view_asks_the_shared_store_once_per_process(client, run_
 
 
 def reads_of_stored_starts(queries: CaptureQueriesContext) -> int:
-    """How many times the stored events were asked when a page view began (alerts/dwell.py)."""
+    """How many times the stored events were asked when a page view began (alerts/signals/dwell.py)."""
     return sum(q["sql"].startswith("SELECT MIN(") for q in queries.captured_queries)
 
 

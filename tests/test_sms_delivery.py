@@ -11,13 +11,13 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import delivery as delivery_module
-from alerts import sms
-from alerts.actions import alert_failure_acknowledge, alert_resend
-from alerts.delivery import alert_deliver, delivery_send, relay_left_behind_deliveries
-from alerts.models import Alert, AlertDelivery
-from alerts.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
-from alerts.sms import ovh as ovh_backend
+from alerts.outbox import delivery as delivery_module
+from alerts.outbox import sms
+from alerts.outbox.actions import alert_failure_acknowledge, alert_resend
+from alerts.outbox.delivery import alert_deliver, delivery_send, relay_left_behind_deliveries
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outbox.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
+from alerts.outbox.sms import ovh as ovh_backend
 from tests.factories import AlertDeliveryFactory, AlertFactory, DetectionRunFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
@@ -277,3 +277,16 @@ def test_an_unexpected_error_mid_send_is_checked_before_any_resend():
         True,
         "unexpected: RuntimeError('boom')",
     )
+
+
+def test_a_delivery_task_queued_before_the_upgrade_still_runs():
+    """A task queued by the version before alerts/ was split names its function by the old module path
+    (django-q2 pickles the function by reference); the new worker must load it, not stop on it."""
+    import pickle
+
+    from alerts.outbox.delivery import alert_deliver, notice_deliver
+
+    for name, function in (("alert_deliver", alert_deliver), ("notice_deliver", notice_deliver)):
+        # The GLOBAL opcode a pickle of the old function holds: module path, then name.
+        queued_before = f"calerts.delivery\n{name}\n.".encode()
+        assert pickle.loads(queued_before) is function

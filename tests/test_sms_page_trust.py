@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts import sms
-from alerts.composer import compose_alert_rich
-from alerts.detection import run_detection_cycle
-from alerts.models import Alert
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.composer import compose_alert_rich
+from alerts.outbox.models import Alert
 from tests.factories import ProspectFactory, VisitEventFactory, VisitorFactory
 from tracking.models import MatchMethod
 

@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from alerts import sms
-from alerts.calls import call_record
-from alerts.detection import run_detection_cycle
-from alerts.ledger import SMS_REPLY_OPENER, ledger
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome, SmsNotice, SmsReply
-from alerts.replies import reply_outcome, sms_replies_read
+from alerts.cycle import run_detection_cycle
+from alerts.outbox import sms
+from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.ledger import SMS_REPLY_OPENER, ledger
+from alerts.outcomes.models import Call, CallOutcome, SmsReply
+from alerts.outcomes.replies import reply_outcome, sms_replies_read
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory

@@ -10,10 +10,10 @@ import uuid
 import pytest
 import time_machine
 
-from alerts import sms
-from alerts.actions import alert_release
-from alerts.models import Alert
-from alerts.reminders import reminders_send
+from alerts.outbox import sms
+from alerts.outbox.actions import alert_release
+from alerts.outbox.models import Alert
+from alerts.outbox.reminders import reminders_send
 from prospects.models import ConsentChange, Prospect
 from tests import test_email_webhooks as hooks
 from tests import test_quiet_hours as quiet

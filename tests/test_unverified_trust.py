@@ -12,10 +12,11 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts import sms
-from alerts.delivery import relay_left_behind_deliveries
-from alerts.models import Alert, Signal, SmsNotice
-from alerts.reminders import reminders_send
+from alerts.outbox import sms
+from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.outbox.models import Alert, SmsNotice
+from alerts.outbox.reminders import reminders_send
+from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tests.factories import ProspectFactory
 from tests.test_booking_webhooks import CALCOM_SECRET, calcom_body, calcom_post, in_days

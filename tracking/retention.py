@@ -16,7 +16,7 @@ def newest_per_prospect(rows: QuerySet, column: str) -> dict[int, datetime]:
 def event_contacts(*, before: datetime | None = None, prospect_ids: list[int] | None = None) -> dict[int, datetime]:
     """Each prospect's newest contact *from them* among the stored events (received before `before`):
     a person's click on a tracked link, a CTA click, a visit that came with their personal link (they
-    clicked the email's link to get there). Opens are not contact (alerts/inactive.py)."""
+    clicked the email's link to get there). Opens are not contact (alerts/outcomes/inactive.py)."""
     sources: list[tuple[QuerySet, str]] = [
         (EmailEvent.objects.filter(event=EmailEvent.Kind.CLICKED, machine_reason=""), "occurred_at"),
         (CtaClick.objects.filter(is_bot=False), "received_at"),

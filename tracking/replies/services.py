@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from prospects.do_not_contact import prospect_do_not_contact
 from prospects.models import ConsentSource, Prospect
+from prospects.services import FINAL_STATUSES, prospects_set_status
 from tracking.announcements import announce_event
 from tracking.models import EmailEvent, Identification
 from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch
@@ -24,10 +25,8 @@ from tracking.replies.reading import Letter
 from tracking.replies.sorting import Sorted, sort_letter
 from tracking.webhooks.services import webhook_unknown_recipients_count
 
+
 # A "not interested" or an unsubscribe never moves a prospect out of these.
-FINAL = (Prospect.Status.WON, Prospect.Status.DO_NOT_CONTACT)
-
-
 @dataclass(frozen=True)
 class ReplyOutcome:
     stored: int = 0
@@ -169,7 +168,7 @@ def reply_kind_apply(*, reply: InboundReply, thread_ids: list[str] | None = None
             prospect=prospect, source=ConsentSource.EMAIL_REPLY, detail=f"{reply.source}:{reply.reason}"[:200], at=now
         )
     elif reply.kind == ReplyKind.NOT_INTERESTED:
-        Prospect.objects.filter(pk=prospect.pk).exclude(status__in=FINAL).update(status=Prospect.Status.LOST)
+        prospects_set_status(prospect_ids=[prospect.pk], status=Prospect.Status.LOST, not_from=FINAL_STATUSES)
     elif reply.kind == ReplyKind.BOUNCE and reply.undeliverable:
         # The bounce as an email event of the message it returns (or of the latest one sent): the funnel,
         # the timeline and the mail-merge export already read bounced events.

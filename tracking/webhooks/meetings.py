@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prospects.models import Prospect
+from prospects.services import prospects_set_status
 from tracking.announcements import announce_event
 from tracking.models import (
     VERIFIED_METHODS,
@@ -130,7 +131,7 @@ def _apply(*, tool: str, event: BookingEvent, prospect: Prospect, method: str) -
         _prospect_unbooked(meeting, now)
     if booked:
         # Verified or not, a booking is a signal; an unverified one goes through the cooldown, the
-        # budget and the hold like any claimed signal (alerts/services.py).
+        # budget and the hold like any claimed signal (alerts/outbox/admission.py).
         announce_event("meeting")
     return meeting
 
@@ -157,7 +158,7 @@ def _prospect_booked(meeting: Meeting) -> None:
         )
     else:
         before = status
-        Prospect.objects.filter(pk=meeting.prospect_id).update(status=Prospect.Status.MEETING_BOOKED)
+        prospects_set_status(prospect_ids=[meeting.prospect_id], status=Prospect.Status.MEETING_BOOKED)
     if before and not meeting.prospect_status_before:
         Meeting.objects.filter(pk=meeting.pk).update(prospect_status_before=before)
         meeting.prospect_status_before = before
@@ -173,6 +174,8 @@ def _prospect_unbooked(meeting: Meeting, now: datetime) -> None:
     )
     if others.exists():
         return
-    Prospect.objects.filter(pk=meeting.prospect_id, status=Prospect.Status.MEETING_BOOKED).update(
-        status=meeting.prospect_status_before
+    prospects_set_status(
+        prospect_ids=[meeting.prospect_id],
+        status=meeting.prospect_status_before,
+        only_from=[Prospect.Status.MEETING_BOOKED],
     )

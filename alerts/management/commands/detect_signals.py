@@ -6,9 +6,9 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.detection import run_detection_cycle
-from alerts.evidence import evidence_sentence
-from alerts.models import Alert
+from alerts.cycle import run_detection_cycle
+from alerts.outbox.models import Alert
+from alerts.signals.evidence import evidence_sentence
 from core.commands import ProductCommand
 from prospects.models import Prospect
 

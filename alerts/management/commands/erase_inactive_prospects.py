@@ -7,7 +7,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from alerts.inactive import InactiveProspect, inactive_prospects, inactive_prospects_erase
+from alerts.outcomes.inactive import InactiveProspect, inactive_prospects, inactive_prospects_erase
 from core.commands import ProductCommand
 from core.display import moment_display
 

@@ -7,9 +7,10 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.evidence import evidence_sentence
-from alerts.models import Alert, Signal
+from alerts.outbox.models import Alert
 from alerts.selectors import monitoring_status
+from alerts.signals.evidence import evidence_sentence
+from alerts.signals.models import Signal
 from core.commands import ProductCommand
 from core.display import moment_display, phone_display
 

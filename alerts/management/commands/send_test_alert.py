@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.channels import ChannelError, channel_label, configured_channels, send_to_channel
-from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from alerts.outbox.channels import ChannelError, channel_label, configured_channels, send_to_channel
+from alerts.outbox.sms import SmsError, SmsMessage, get_sms_backend
 from core.commands import ProductCommand
 from core.display import phone_display
 

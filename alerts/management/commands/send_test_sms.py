@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.delivery import sms_sent_directly_record
-from alerts.gsm import to_gsm7
-from alerts.sms import SmsError, SmsMessage, get_sms_backend
+from alerts.outbox.delivery import sms_sent_directly_record
+from alerts.outbox.gsm import to_gsm7
+from alerts.outbox.sms import SmsError, SmsMessage, get_sms_backend
 from core.commands import ProductCommand
 from core.display import phone_display
 

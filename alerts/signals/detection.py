@@ -1,25 +1,23 @@
-"""One detection cycle: match new visitors, find the signals new evidence completes, record alerts.
+"""Which new evidence completes a signal: match the visitors seen in the window, then read the window's
+page views, clicks, opens, bookings and replies for the signals they complete.
 
-Incremental: a cycle reads the events received since the previous cycle's window end (minus a
-small overlap, for rows whose transaction committed after that cycle looked), plus every event of
-visitors matched since then, so its cost follows what arrived, not the history.
-Idempotent and safe in parallel: each signal has an evidence key with a unique constraint, and the
-SMS cooldown is a conditional UPDATE (alerts.services). Running it twice changes nothing.
+Incremental: a cycle reads the events received since the previous cycle's window end (alerts/cycle.py,
+minus a small overlap), plus every event of visitors matched since then, so its cost follows what
+arrived, not the history. It only reads and matches: recording each signal as an alert, and whether it
+texts, is the outbox's (alerts/outbox/admission.py).
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Min, Model, QuerySet
-from django.utils import timezone
+from django.db.models import Min, Model, QuerySet
 
-from alerts.dwell import find_dwell_signals
-from alerts.models import Alert, DetectionRun, Signal
-from alerts.services import DetectedSignal, alert_record_signal
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.dwell import find_dwell_signals
+from alerts.signals.models import Signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
 from tracking.matching import match_visitors
@@ -38,39 +36,21 @@ from tracking.models import (
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 
-# Covers the gap between an event's received_at (set in the request) and its commit.
-WINDOW_OVERLAP = timedelta(seconds=60)
 CHUNK = 500
 
 
-@dataclass
-class CycleReport:
-    started_at: datetime
-    window_start: datetime | None
-    window_end: datetime
-    dry_run: bool
-    events_scanned: int = 0
-    visitors_matched: int = 0
-    signals: list[dict] = field(default_factory=list)
-    alerts: list[dict] = field(default_factory=list)
+@dataclass(frozen=True)
+class Found:
+    """What one window holds: its signals, and the figures its detection run keeps."""
 
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("started_at", "window_start", "window_end"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
+    signals: list[DetectedSignal]
+    events_scanned: int
+    visitors_matched: int
 
 
 def _chunks(items: list[T], size: int = CHUNK) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _cursor() -> datetime | None:
-    # The newest window first, on its index: the unfinished ones (one running) are skipped, not scanned.
-    finished = DetectionRun.objects.filter(finished_at__isnull=False).order_by("-window_end")
-    last = finished.values_list("window_end", flat=True).first()
-    return last - WINDOW_OVERLAP if last else None
 
 
 def _since(queryset: QuerySet[M], window_start: datetime | None) -> QuerySet[M]:
@@ -177,18 +157,17 @@ def find_reply_signals(replies: Iterable[InboundReply]) -> list[DetectedSignal]:
     ]
 
 
-def _collect(window_start: datetime | None, now: datetime, report: CycleReport) -> list[DetectedSignal]:
+def signals_find(window_start: datetime | None, now: datetime) -> Found:
     new_visits = _since(VisitEvent.objects.filter(received_at__lte=now), window_start)
     new_clicks = _since(CtaClick.objects.filter(received_at__lte=now), window_start)
     visit_rows = list(new_visits.values_list("visitor_id", "page_view_id"))
     click_visitors = set(new_clicks.values_list("visitor_id", flat=True))
-    report.events_scanned = len(visit_rows) + len(click_visitors)
 
     # 1. Matching: every visitor seen in the window, from the hints its new events carry, and every
     #    visitor that gave an email through identify since then.
     identified = _since_email_given(window_start).values_list("visitor_id", flat=True)
     active_visitors = {v for v, _ in visit_rows} | click_visitors | set(identified)
-    report.visitors_matched = match_visitors(active_visitors, since=window_start)
+    visitors_matched = match_visitors(active_visitors, since=window_start)
 
     # 2. Visitors matched since the last window (here, by identify, or by hand): their earlier
     #    events count too.
@@ -222,7 +201,11 @@ def _collect(window_start: datetime | None, now: datetime, report: CycleReport) 
     replies = InboundReply.objects.filter(kind=ReplyKind.PERSON, received_at__lte=now)
     if window_start:
         replies = replies.filter(received_at__gte=window_start)
-    return signals + find_meeting_signals(booked) + find_reply_signals(replies)
+    return Found(
+        signals=signals + find_meeting_signals(booked) + find_reply_signals(replies),
+        events_scanned=len(visit_rows) + len(click_visitors),
+        visitors_matched=visitors_matched,
+    )
 
 
 def with_identification(signals: list[DetectedSignal]) -> list[DetectedSignal]:
@@ -248,80 +231,3 @@ def _since_email_given(window_start: datetime | None) -> QuerySet[Visitor]:
 def _since_matched(window_start: datetime | None) -> QuerySet[Visitor]:
     visitors = Visitor.objects.filter(prospect__isnull=False)
     return visitors.filter(matched_at__gte=window_start) if window_start else visitors
-
-
-def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: datetime | None = None) -> CycleReport:
-    """Run one cycle. With dry_run everything happens inside a transaction that is rolled back:
-    nothing is written and, since on_commit callbacks are dropped, nothing is sent."""
-    now = now or timezone.now()
-    window_start = _cursor()
-    report = CycleReport(started_at=now, window_start=window_start, window_end=now, dry_run=dry_run)
-    if dry_run:
-        with transaction.atomic():
-            _detect_and_record(report, now, dry_run=True)
-            transaction.set_rollback(True)
-        return report
-    run = DetectionRun.objects.create(started_at=now, window_start=window_start, window_end=now, trigger=trigger)
-    try:
-        _detect_and_record(report, now, dry_run=False)
-    except Exception as exc:
-        DetectionRun.objects.filter(pk=run.pk).update(error=repr(exc)[:2000], finished_at=timezone.now())
-        raise
-    DetectionRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(),
-        events_scanned=report.events_scanned,
-        visitors_matched=report.visitors_matched,
-        signals_found=len(report.signals),
-        alerts_created=len(report.alerts),
-    )
-    return report
-
-
-def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> None:
-    signals = _collect(report.window_start, now, report)
-    known = set(Alert.objects.filter(dedup_key__in=[s.dedup_key for s in signals]).values_list("dedup_key", flat=True))
-    by_key: dict[str, DetectedSignal] = {}
-    for detected in signals:
-        by_key.setdefault(detected.dedup_key, detected)
-    for detected in by_key.values():
-        entry = {
-            "prospect_id": detected.prospect_id,
-            "signal": detected.signal,
-            "occurred_at": detected.occurred_at.isoformat(),
-            "evidence": detected.evidence,
-            "new": detected.dedup_key not in known,
-        }
-        report.signals.append(entry)
-        if detected.dedup_key in known:
-            continue
-        alert = alert_record_signal(detected=detected, now=now)
-        if alert is not None:
-            report.alerts.append(
-                {
-                    "alert_id": None if dry_run else alert.pk,
-                    "prospect_id": alert.prospect_id,
-                    "signal": alert.signal,
-                    "status": alert.status,
-                    "message": alert.message,
-                }
-            )
-
-
-# A cycle that found nothing is kept a day (the runs list shows the product watching); one that found a
-# signal, or failed, two weeks. A flood runs a thousand cycles a minute: kept two weeks, they would be
-# tens of millions of rows.
-EMPTY_RUNS_KEPT = timedelta(days=1)
-
-
-def prune_detection_runs(keep_days: int = 14) -> int:
-    now = timezone.now()
-    old = DetectionRun.objects.filter(started_at__lt=now - timedelta(days=keep_days))
-    empty = DetectionRun.objects.filter(started_at__lt=now - EMPTY_RUNS_KEPT, signals_found=0, error="")
-    return old.delete()[0] + empty.delete()[0]
-
-
-def detection_is_late(now: datetime | None = None) -> tuple[datetime | None, bool]:
-    now = now or timezone.now()
-    last = DetectionRun.objects.filter(finished_at__isnull=False).aggregate(last=Max("finished_at"))["last"]
-    interval = timedelta(minutes=settings.DETECTION_INTERVAL_MINUTES)
-    return last, last is None or now - last > 3 * interval

@@ -3,7 +3,7 @@ import threading
 from itertools import count
 from typing import TextIO
 
-from alerts.sms.base import BaseSmsBackend, SendResult, SmsMessage
+from alerts.outbox.sms.base import BaseSmsBackend, SendResult, SmsMessage
 
 _ids = count(1)
 _lock = threading.Lock()

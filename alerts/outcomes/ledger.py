@@ -27,7 +27,9 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.models import Alert, AlertDelivery, Call, CallOutcome, Signal
+from alerts.outbox.models import Alert, AlertDelivery
+from alerts.outcomes.models import Call, CallOutcome
+from alerts.signals.models import Signal
 from tracking.models import InboundReply, Meeting, ReplyKind, meetings_held
 
 SENT = (AlertDelivery.Status.SENT, AlertDelivery.Status.RECEIVED)
@@ -295,8 +297,8 @@ def _opener_row(opener: str, calls: list[Call], traced: dict[int, bool | None], 
     )
 
 
-# A call recorded from a reply to the alert SMS (alerts/replies.py) had no opener on screen: the SMS
-# carries none (alerts/composer.py), and the opener lives on the hot-leads card, which the founder
+# A call recorded from a reply to the alert SMS (alerts/outcomes/replies.py) had no opener on screen: the SMS
+# carries none (alerts/outbox/composer.py), and the opener lives on the hot-leads card, which the founder
 # answering from the phone did not open. Crediting such a call with the card's opener would count it for
 # words nobody read; leaving it blank would mix it with the calls from before openers were kept. So it
 # is a row of its own, "réponse SMS": the SMS itself as the opener, which is what the founder acted on.

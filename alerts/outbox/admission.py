@@ -1,66 +1,26 @@
 """Record a detected signal as an Alert and decide whether it texts now: the evidence key, the hold
-for review, the cooldown and the hourly budget. The messages themselves are the outbox's
-(alerts/delivery.py), queued once this transaction commits.
+for review, quiet hours, the cooldown and the hourly budget. The messages themselves are the
+deliveries' (alerts/outbox/delivery.py), queued once this transaction commits.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts.composer import compose_alert_sms
-from alerts.delivery import alert_deliveries_add, notice_schedule
-from alerts.models import Alert, HourlySmsBudget, Signal, SignalCooldown, SmsNotice
-from alerts.notices import hour_of
-from alerts.quiet import may_break_quiet, quiet_until
+from alerts.outbox.composer import compose_alert_sms
+from alerts.outbox.delivery import alert_deliveries_add, notice_schedule
+from alerts.outbox.models import Alert, HourlySmsBudget, SignalCooldown, SmsNotice
+from alerts.outbox.notices import hour_of
+from alerts.outbox.quiet import may_break_quiet, quiet_until
+from alerts.signals.detected import TRACKED_SIGNALS, DetectedSignal, consent_lacking
+from alerts.signals.models import Signal
 from core.locks import lock_for_transaction
-from prospects.consent import LINK, PIXEL, prospect_allowed_at
 from prospects.models import Prospect
-from tracking.models import Identification, MatchMethod, Visitor, silencing_meetings
-
-
-# What detection hands to the alert writer: one signal found and its evidence.
-@dataclass(frozen=True)
-class DetectedSignal:
-    prospect_id: int
-    signal: str
-    # One alert per piece of evidence: the unique key that makes detection idempotent.
-    dedup_key: str
-    occurred_at: datetime
-    evidence: dict[str, Any]
-    # verified (ak, tracked link, signed pixel, hand link) or unverified (email, domain, referrer, IP rule).
-    identification: str = "verified"
-    # The /24 (/48) the evidence came from, for the unverified-signals anomaly check.
-    client_network: str | None = None
-
-
-# Signals read from tracking (the pixel, the landing page's events); a booking is the prospect's own act.
-TRACKED_SIGNALS = {Signal.EMAIL_REOPEN, Signal.PAGE_DWELL, Signal.CTA_CLICK}
-
-
-def consent_lacking(detected: DetectedSignal, prospect: Prospect) -> bool:
-    """Whether this signal rests on data collected without the consent it needed, or whose use the
-    prospect has since refused (prospects/consent.py): then no alert, no SMS, no digest line and no
-    reminder can come of it. Checked here, where alerts are made, whatever path stored the events (the
-    pixel, an email service's webhook, the sender's API, a visitor linked before a refusal).
-
-    A re-open rests on the identifying pixel; a page read or a CTA click identified by the personal link's
-    `ak` rests on the link. Any tracked signal rests on a prospect who did not refuse, then and now."""
-    if detected.signal not in TRACKED_SIGNALS:
-        return False
-    kinds = [""]  # "": no particular kind, only "not refused" (prospect_allowed_at)
-    if detected.signal == Signal.EMAIL_REOPEN:
-        kinds.append(PIXEL)
-    elif "visitor_id" in detected.evidence:
-        visitor = Visitor.objects.filter(visitor_id=detected.evidence["visitor_id"])
-        if visitor.values_list("match_method", flat=True).first() == MatchMethod.AK:
-            kinds.append(LINK)
-    return not all(prospect_allowed_at(prospect, kind, detected.occurred_at) for kind in kinds)
-
+from prospects.services import prospects_set_status
+from tracking.models import Identification, silencing_meetings
 
 # A verified booking is the news the founder waits for: it texts whatever the cooldown and the hourly
 # budget. One matched by the invitee's email alone is a claim like any other (anyone can type a
@@ -181,8 +141,12 @@ def alert_text_unless_throttled(
 
 def _save_and_mark_hot(alert: Alert, prospect: Prospect, *, hot: bool = True) -> None:
     alert.save(update_fields=["status", "message"])
-    if hot and prospect.status in (Prospect.Status.NEW, Prospect.Status.CONTACTED):
-        Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.HOT)
+    if hot:
+        prospects_set_status(
+            prospect_ids=[prospect.pk],
+            status=Prospect.Status.HOT,
+            only_from=(Prospect.Status.NEW, Prospect.Status.CONTACTED),
+        )
 
 
 def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None) -> Alert | None:

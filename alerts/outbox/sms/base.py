@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.errors import DeliveryError
+from alerts.outbox.errors import DeliveryError
 
 
 @dataclass(frozen=True)

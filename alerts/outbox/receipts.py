@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from alerts.delivery import fallback_deliveries_add
-from alerts.models import AlertDelivery
-from alerts.sms import SmsError, get_sms_backend
+from alerts.outbox.delivery import fallback_deliveries_add
+from alerts.outbox.models import AlertDelivery
+from alerts.outbox.sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
 

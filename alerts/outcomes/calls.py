@@ -1,5 +1,5 @@
 """Recording a call, and what it means for the prospect's pipeline: from the back office's call form,
-or from a reply to the alert SMS (alerts/replies.py)."""
+or from a reply to the alert SMS (alerts/outcomes/replies.py)."""
 
 from datetime import datetime
 
@@ -7,8 +7,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import Alert, Call, CallOutcome
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call, CallOutcome
 from prospects.models import Prospect
+from prospects.services import FINAL_STATUSES, prospects_set_status
 from tracking.models import BookingTool, MatchMethod, Meeting
 
 # What a call's outcome says about the prospect's place in the pipeline.
@@ -37,7 +39,7 @@ def call_record(
     """Record a call: who, when, what came of it. It acknowledges the prospect's open alerts and
     moves the prospect along the pipeline (never back from won/lost/do-not-contact).
 
-    `callback_at`: the prospect asked to be called back then (alerts/callbacks.py texts the founder).
+    `callback_at`: the prospect asked to be called back then (alerts/outcomes/callbacks.py texts the founder).
     `meeting_at`: "RDV pris" with its date: a Meeting like the booking tools' (tool "appel"), which the
     hot-leads page, the detection's silence and the ledger read as any booking."""
     if outcome not in CallOutcome.values:
@@ -65,8 +67,8 @@ def call_record(
             )
             Call.objects.filter(pk=call.pk).update(meeting=call.meeting)
         Alert.objects.filter(prospect=prospect, call__isnull=True, occurred_at__lte=now).update(call=call)
-        final = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
         status = OUTCOME_STATUS[CallOutcome(outcome)]
-        if status and (outcome == CallOutcome.MEETING_BOOKED or prospect.status not in final):
-            Prospect.objects.filter(pk=prospect.pk).update(status=status)
+        if status:
+            keep = () if outcome == CallOutcome.MEETING_BOOKED else FINAL_STATUSES
+            prospects_set_status(prospect_ids=[prospect.pk], status=status, not_from=keep)
     return call

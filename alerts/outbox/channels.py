@@ -1,6 +1,6 @@
 """Alert channels besides SMS: Apprise URLs (Telegram, Slack, ntfy, email, json:// to any endpoint…)
 listed in ALERT_CHANNELS. Apprise is maintained and speaks ~100 services; it has no OVH plugin, so SMS
-stays our own backend (alerts/sms/).
+stays our own backend (alerts/outbox/sms/).
 
 An Apprise URL holds its service's secret (a bot token, a password): it lives only in the environment.
 A delivery row names its channel by a hash of the URL and shows its scheme and host only.
@@ -13,7 +13,7 @@ import apprise
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from alerts.errors import DeliveryError
+from alerts.outbox.errors import DeliveryError
 from core.display import channel_display
 
 PREFIX = "apprise:"

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
 
-from alerts.models import Signal
-from alerts.services import DetectedSignal
+from alerts.signals.detected import DetectedSignal
+from alerts.signals.models import Signal
 from core.ratelimit import claim, recall, remember_first
 from core.sql import quoted_column, quoted_table
 from tracking.machine_visits import machine_followups

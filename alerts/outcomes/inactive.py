@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.models import Alert, Call, CallOutcome
+from alerts.outbox.models import Alert
+from alerts.outcomes.models import Call, CallOutcome
 from prospects.models import ConsentChange, ConsentSource, Prospect
 from tracking.models import Meeting
 from tracking.privacy import prospect_forget

@@ -5,9 +5,9 @@ one, acknowledge a failure. Each returns False when the alert is not in the stat
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.delivery import failed_deliveries_retry
-from alerts.models import Alert
-from alerts.services import alert_text_unless_throttled
+from alerts.outbox.admission import alert_text_unless_throttled
+from alerts.outbox.delivery import failed_deliveries_retry
+from alerts.outbox.models import Alert
 
 
 def alert_release(*, alert: Alert) -> bool:
@@ -30,7 +30,7 @@ def alert_dismiss(*, alert: Alert) -> bool:
 
 def alert_resend(*, alert: Alert) -> bool:
     """Try a failed alert's messages again. Still never twice: a row whose last try may have left is
-    checked with the provider by tag first (alerts/delivery.py). False when nothing failed."""
+    checked with the provider by tag first (alerts/outbox/delivery.py). False when nothing failed."""
     with transaction.atomic():
         if not failed_deliveries_retry(alert):
             return False

@@ -6,12 +6,12 @@ morning digest.
   how many wait. It leaves a minute after the first hold, so that it counts the whole burst.
 - Summary: past ALERT_SMS_MAX_PER_HOUR single-lead SMS in a clock hour, further alerts are grouped;
   one SMS at the end of that hour lists them. Nothing is dropped: every alert stays on the hot-leads page.
-- Digest: a signal inside quiet hours (alerts/quiet.py) texts nobody then; one SMS (and a message to
+- Digest: a signal inside quiet hours (alerts/outbox/quiet.py) texts nobody then; one SMS (and a message to
   each channel) when they end lists who to call first, strongest and most recent first, with the link
   to the hot leads.
 
 Each notice is one row per (kind, hour), created with its deliveries by the outbox
-(alerts/delivery.py `notice_schedule`): whatever the number of workers, one notice, one delivery per
+(alerts/outbox/delivery.py `notice_schedule`): whatever the number of workers, one notice, one delivery per
 recipient. Its text is written here when its first SMS leaves, so it counts what happened until then.
 """
 
@@ -24,8 +24,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from alerts.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
-from alerts.models import Alert, Signal, SmsNotice
+from alerts.outbox.gsm import gsm7_units, segment_budget, to_gsm7, truncate_units
+from alerts.outbox.models import Alert, SmsNotice
+from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tracking.models import Identification
 
@@ -142,7 +143,7 @@ def _with_names(text: str, alerts: list[Alert], budget: int, link: str) -> str:
     """`text`, then as many of the alerts' leads as fit before the link — strongest first, with their
     company and number as room allows — in the active language's typography: French puts a space before
     the colon ("à appeler : Jean"). A plain space: the no-break ones (U+00A0, U+202F) are not GSM-7 and
-    would turn the whole SMS into UCS-2, 70 characters a segment (alerts/gsm.py)."""
+    would turn the whole SMS into UCS-2, 70 characters a segment (alerts/outbox/gsm.py)."""
     head, listing = to_gsm7(text), _("%(what)s: %(names)s")
     # The separator's cost, measured between two one-letter stand-ins (to_gsm7 trims the ends' spaces).
     separator = gsm7_units(to_gsm7(listing % {"what": "a", "names": "b"})) - 2

@@ -1,6 +1,6 @@
 """The SMS text: who to call and why, in SMS_MAX_SEGMENTS GSM-7 segments (one by default), in LANGUAGE_CODE.
 
-Parts, most useful first: the signal (alerts/evidence.py's sentence), the number to call, the short
+Parts, most useful first: the signal (alerts/signals/evidence.py's sentence), the number to call, the short
 link to the lead, the name, the company, the pain point. When the text is too long the least useful
 parts are shortened first.
 """
@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alerts.evidence import evidence_sentence, meeting_predicate, reply_predicate
-from alerts.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
-from alerts.models import Alert
+from alerts.outbox.gsm import gsm7_segments, gsm7_units, segment_budget, to_gsm7, truncate_to_segments, truncate_units
+from alerts.outbox.models import Alert
+from alerts.signals.evidence import evidence_sentence, meeting_predicate, reply_predicate
 from core.display import phone_display, website_label
 from prospects.models import Prospect
 from tracking.models import Identification
@@ -73,7 +73,7 @@ def fit_lead_sms(
     the least useful parts shortened first (pain point, company, name): the number to call and the
     link are the last to go, and only when nothing else is left to cut."""
     segments = settings.SMS_MAX_SEGMENTS
-    # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/gsm.py).
+    # As operators count: one part carries 160 units, each of N linked parts 153 (alerts/outbox/gsm.py).
     budget = segment_budget(segments)
     name, company, pain = to_gsm7(name), to_gsm7(company), to_gsm7(pain)
 

@@ -5,7 +5,7 @@ about that nobody acknowledged (no call recorded, no reply) gets the reminder on
 since the founder was told — its own SMS, or, for an alert quiet hours held, the morning digest that
 listed it (the clock starts when the digest left, not at the night's detection). A prospect reminded in
 the last day, a meeting booked ahead, or quiet hours (the digest speaks for them) send none. The outbox
-claims the alert (alerts/delivery.py `reminder_deliveries_add`), so two workers never remind twice.
+claims the alert (alerts/outbox/delivery.py `reminder_deliveries_add`), so two workers never remind twice.
 """
 
 from datetime import datetime, timedelta
@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
-from alerts.delivery import reminder_deliveries_add
-from alerts.models import Alert, AlertDelivery, Signal, SmsNotice
-from alerts.notices import digest_alerts
-from alerts.quiet import quiet_until
+from alerts.outbox.delivery import reminder_deliveries_add
+from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
+from alerts.outbox.notices import digest_alerts
+from alerts.outbox.quiet import quiet_until
+from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tracking.models import silencing_meetings
 

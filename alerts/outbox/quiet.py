@@ -3,7 +3,7 @@
 A quiet period is a stretch of time that is quiet by the hours ("20:00-08:00", which may span midnight)
 or by the day ("sat,sun": the whole day). Consecutive quiet stretches make one period: Friday 20:00 to
 Monday 08:00 with both settings. Its end is when the morning digest leaves, and names the digest
-(alerts/notices.py): one digest per period, whatever the number of workers.
+(alerts/outbox/notices.py): one digest per period, whatever the number of workers.
 """
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo

@@ -22,10 +22,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.calls import call_record
-from alerts.models import AlertDelivery, Call, CallOutcome, SmsReply
-from alerts.sms import SmsError, get_sms_backend
-from alerts.sms.base import IncomingSms
+from alerts.outbox.models import AlertDelivery
+from alerts.outbox.sms import SmsError, get_sms_backend
+from alerts.outbox.sms.base import IncomingSms
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.models import Call, CallOutcome, SmsReply
 
 logger = logging.getLogger(__name__)
 # OVH's clock (the reply's creationDatetime) and ours (sent_at) are both NTP-set: a reply may carry a

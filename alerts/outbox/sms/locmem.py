@@ -1,9 +1,9 @@
-from alerts import sms
-from alerts.sms.base import BaseSmsBackend, SendResult, SmsMessage
+from alerts.outbox import sms
+from alerts.outbox.sms.base import BaseSmsBackend, SendResult, SmsMessage
 
 
 class LocmemSmsBackend(BaseSmsBackend):
-    """Tests: keeps every sent SMS in alerts.sms.outbox."""
+    """Tests: keeps every sent SMS in alerts.outbox.sms.outbox."""
 
     can_check_sent = True
     can_check_receipt = True
@@ -20,5 +20,5 @@ class LocmemSmsBackend(BaseSmsBackend):
         ]
 
     def handset_receipt(self, provider_id: str) -> bool | None:
-        # Tests say what each phone did: alerts.sms.receipts[provider id] = True / False.
+        # Tests say what each phone did: alerts.outbox.sms.receipts[provider id] = True / False.
         return sms.receipts.get(provider_id)

@@ -15,7 +15,7 @@ from ovh import exceptions as ovh_errors
 from requests.exceptions import ConnectTimeout
 from urllib3.exceptions import NewConnectionError
 
-from alerts.sms.base import BaseSmsBackend, IncomingSms, SendResult, SmsError, SmsMessage
+from alerts.outbox.sms.base import BaseSmsBackend, IncomingSms, SendResult, SmsError, SmsMessage
 
 PERMANENT_ERRORS = (
     ovh_errors.BadParametersError,
