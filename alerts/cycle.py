@@ -1,7 +1,7 @@
 """One detection cycle, step by step: match new visitors and find the signals new evidence completes
 (alerts/signals/detection.py `signals_find`), then record each new one as an alert and decide its SMS
 (alerts/outbox/admission.py `alert_record_signal`, which hands the SMS to the outbox's worker when its
-transaction commits: alerts/outbox/delivery.py `enqueue_delivery`).
+transaction commits: alerts/outbox/delivery.py `delivery_enqueue`).
 
 Idempotent and safe in parallel: each signal has an evidence key with a unique constraint, and the
 SMS cooldown is a conditional UPDATE (alerts/outbox/admission.py). Running it twice changes nothing.
@@ -50,7 +50,7 @@ def _cursor() -> datetime | None:
     return last - WINDOW_OVERLAP if last else None
 
 
-def run_detection_cycle(*, dry_run: bool = False, trigger: str = "manual", now: datetime | None = None) -> CycleReport:
+def detection_cycle_run(*, dry_run: bool = False, trigger: str = "manual", now: datetime | None = None) -> CycleReport:
     """Run one cycle. With dry_run everything happens inside a transaction that is rolled back:
     nothing is written and, since on_commit callbacks are dropped, nothing is sent."""
     now = now or timezone.now()
@@ -115,7 +115,7 @@ def _detect_and_record(report: CycleReport, now: datetime, *, dry_run: bool) -> 
 EMPTY_RUNS_KEPT = timedelta(days=1)
 
 
-def prune_detection_runs(keep_days: int = 14) -> int:
+def detection_runs_prune(keep_days: int = 14) -> int:
     now = timezone.now()
     old = DetectionRun.objects.filter(started_at__lt=now - timedelta(days=keep_days))
     empty = DetectionRun.objects.filter(started_at__lt=now - EMPTY_RUNS_KEPT, signals_found=0, error="")

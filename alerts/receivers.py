@@ -4,14 +4,14 @@ AlertsConfig.ready(). They run in the request, after its commit, so they only de
 from datetime import datetime
 from typing import Any
 
-from alerts.outbox.admission import alerts_consent_withdrawn
+from alerts.outbox.admission import alerts_consent_withdraw
 from alerts.signals.dwell import page_view_crossed_threshold
-from alerts.tasks import enqueue_detection
+from alerts.tasks import detection_enqueue
 from prospects.models import ConsentChange, ConsentState, Prospect
 
 
 def detect_now(*, reason: str, **kwargs: Any) -> None:
-    enqueue_detection(reason)
+    detection_enqueue(reason)
 
 
 def detect_when_dwell_crossed(
@@ -26,7 +26,7 @@ def detect_when_dwell_crossed(
     if page_view_crossed_threshold(
         page_view_id, received_at, engaged_ms, opens=event == "pageview", heartbeat_s=heartbeat_s
     ):
-        enqueue_detection("dwell")
+        detection_enqueue("dwell")
 
 
 def stop_alerts_on_refusal(*, instance: ConsentChange, created: bool, **kwargs: Any) -> None:
@@ -36,4 +36,4 @@ def stop_alerts_on_refusal(*, instance: ConsentChange, created: bool, **kwargs: 
     if not created or instance.state != ConsentState.REFUSED:
         return
     if not Prospect.objects.filter(pk=instance.prospect_id, status=Prospect.Status.DO_NOT_CONTACT).exists():
-        alerts_consent_withdrawn(prospect_id=instance.prospect_id)
+        alerts_consent_withdraw(prospect_id=instance.prospect_id)

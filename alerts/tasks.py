@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django_q.tasks import async_task
 
-from alerts.cycle import prune_detection_runs, run_detection_cycle
-from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.cycle import detection_cycle_run, detection_runs_prune
+from alerts.outbox.delivery import deliveries_left_behind_relay
 from alerts.outbox.receipts import receipts_check
 from alerts.outbox.reminders import reminders_send
 from alerts.outcomes.callbacks import callbacks_send
@@ -56,7 +56,7 @@ def run_detection_cycle_task(trigger: str = "schedule") -> dict[str, int]:
     claim(WANTED, _wanted_ttl())
     result = run_requested_detection_task(trigger)
     if trigger == "schedule":
-        prune_detection_runs()
+        detection_runs_prune()
     return result
 
 
@@ -71,7 +71,7 @@ def run_requested_detection_task(trigger: str = "schedule") -> dict[str, int]:
                 taken = release(WANTED)
                 if taken is False:
                     break
-                report = run_detection_cycle(trigger=trigger)
+                report = detection_cycle_run(trigger=trigger)
                 totals["cycles"] += 1
                 totals["signals"] += len(report.signals)
                 totals["alerts"] += len(report.alerts)
@@ -94,7 +94,7 @@ def relay_deliveries_task() -> int:
     behind, and ask for the handset receipts still open."""
     reminders_send()
     callbacks_send()
-    relayed = relay_left_behind_deliveries()
+    relayed = deliveries_left_behind_relay()
     receipts_check()
     return relayed
 
@@ -104,7 +104,7 @@ def read_sms_replies_task() -> int:
     return sms_replies_read().calls
 
 
-def enqueue_detection(reason: str) -> None:
+def detection_enqueue(reason: str) -> None:
     """Ask for a cycle now (an event may have completed a signal): queue one unless a cycle is already
     asked for and not yet started. Never fails the caller: the scheduled cycle is the safety net if
     the broker is briefly unavailable."""

@@ -43,7 +43,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from alerts.cycle import run_detection_cycle
+    from alerts.cycle import detection_cycle_run
     from alerts.outbox.models import Alert
     from alerts.outcomes.calls import call_record
     from alerts.outcomes.ledger import ledger
@@ -118,7 +118,7 @@ def main() -> None:
                     )
             detect_at = at + timedelta(minutes=4)
             with time_machine.travel(detect_at, tick=False):
-                run_detection_cycle(trigger="command")
+                detection_cycle_run(trigger="command")
             alert = Alert.objects.filter(prospect=p, status="sent").order_by("-detected_at").first()
             if alert is None or alert.detected_at < detect_at - timedelta(minutes=1) or alert.call_id:
                 continue
@@ -153,7 +153,7 @@ def main() -> None:
                 )
                 with time_machine.travel(when, tick=False):
                     booking_events_record(tool=BookingTool.CALENDLY, events=[event])
-                    run_detection_cycle(trigger="meeting")
+                    detection_cycle_run(trigger="meeting")
                 booked_at[p.pk] = when
     elapsed = time.perf_counter() - started
 

@@ -65,7 +65,7 @@ def replay(*, prospects: int = 50, pixels: int = 1000, clicks: int = 1000, start
     from django.test import Client, override_settings
     from django.utils import timezone
 
-    from alerts.cycle import run_detection_cycle
+    from alerts.cycle import detection_cycle_run
     from alerts.outbox import sms
     from prospects.consent import prospect_consent_record
     from prospects.models import ConsentSource, Prospect
@@ -109,7 +109,7 @@ def replay(*, prospects: int = 50, pixels: int = 1000, clicks: int = 1000, start
                             response = client.get(f"/t/o/{token}.gif", HTTP_USER_AGENT=THUNDERBIRD, REMOTE_ADDR=ip)
                             assert response.status_code == 200
                     with time_machine.travel(opened_at + timedelta(seconds=5), tick=False):
-                        run_detection_cycle()
+                        detection_cycle_run()
                     case.pixel_rows = EmailEvent.objects.filter(prospect_id__in=ids, event="opened").count()
                     counted = MessageOpenCount.objects.filter(message_id__in=messages)
                     case.pixel_counted = sum(counted.values_list("opens", flat=True))
@@ -157,7 +157,7 @@ def replay(*, prospects: int = 50, pixels: int = 1000, clicks: int = 1000, start
                                 "/api/track/cta", json.dumps(cta), "text/plain", HTTP_USER_AGENT=CHROME, REMOTE_ADDR=ip
                             )
                     with time_machine.travel(session_at + timedelta(seconds=110), tick=False):
-                        run_detection_cycle()
+                        detection_cycle_run()
                     case.session_rows = (
                         Visitor.objects.filter(prospect_id__in=ids).count()
                         + VisitEvent.objects.filter(prospect_id__in=ids).count()

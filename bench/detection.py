@@ -133,7 +133,7 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
         connection.close()
         reset_database(database_url)
         call_command("migrate", verbosity=0)
-        from alerts.cycle import run_detection_cycle
+        from alerts.cycle import detection_cycle_run
         from alerts.signals.models import DetectionRun
         from prospects.models import Prospect
 
@@ -161,7 +161,7 @@ def bench_cycle(sizes: list[int], database_url: str) -> None:
                 returning=history,
             )
             t = time.perf_counter()
-            report = run_detection_cycle(trigger="bench")
+            report = detection_cycle_run(trigger="bench")
             timings.append(time.perf_counter() - t)
         results.append((size, statistics.median(timings), report.events_scanned, load_s))
         print(

@@ -52,7 +52,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from alerts.outbox import sms  # noqa: E402
-from alerts.outbox.delivery import relay_left_behind_deliveries  # noqa: E402
+from alerts.outbox.delivery import deliveries_left_behind_relay  # noqa: E402
 from alerts.outbox.models import Alert  # noqa: E402
 from prospects.models import Prospect  # noqa: E402
 from tracking.models import EmailEvent  # noqa: E402
@@ -419,7 +419,7 @@ def main() -> None:
         before = len(sms.outbox)
         names = scenario.play(world, scenario.kind)
         with world.at(120):
-            relay_left_behind_deliveries()
+            deliveries_left_behind_relay()
         texts = [m.body for m in sms.outbox[before:]]
         leads = [t for t in texts if any(name in t for name in names)]
         good = min(len(leads), scenario.wanted)

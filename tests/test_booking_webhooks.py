@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
 from alerts.signals.models import Signal
@@ -338,7 +338,7 @@ def test_a_booked_prospects_later_read_does_not_text_but_stays_on_the_timeline(c
     assert len(sms.outbox) == 1
     VisitorFactory(visitor_id="visitor-booked", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-booked", prospect=prospect, ak=prospect.identity_token)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     click = Alert.objects.get(signal=Signal.CTA_CLICK)
     assert click.status == Alert.Status.MEETING
     assert len(sms.outbox) == 1
@@ -356,14 +356,14 @@ def test_once_the_meeting_is_past_other_signals_text_again(client, prospect, run
     )
     VisitorFactory(visitor_id="visitor-after", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-after", prospect=prospect, ak=prospect.identity_token)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     assert Alert.objects.get(signal=Signal.CTA_CLICK).status == Alert.Status.SENT
 
 
 def test_hot_leads_shows_the_meeting_instead_of_to_call(client, staff_client, prospect, run_on_commit):
     VisitorFactory(visitor_id="visitor-hot", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-hot", prospect=prospect, ak=prospect.identity_token)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     page = staff_client.get("/admin/backoffice/hot-leads/").content.decode()
     assert "À appeler" in page
     run_on_commit(calcom_post, client, calcom_body(responses={"ak": {"value": prospect.identity_token}}))
@@ -378,7 +378,7 @@ def test_hot_leads_shows_the_meeting_instead_of_to_call(client, staff_client, pr
 def clicked_again(prospect, run_on_commit) -> Alert:
     VisitorFactory(visitor_id="visitor-again", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-again", prospect=prospect, ak=prospect.identity_token)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     return Alert.objects.get(signal=Signal.CTA_CLICK)
 
 

@@ -7,7 +7,7 @@ granted `storage` keeps one visitor id across page loads."""
 import pytest
 from django.test import override_settings
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
 from alerts.signals.models import Signal
@@ -43,7 +43,7 @@ def test_under_the_default_policy_the_demo_page_writes_nothing_and_its_signals_s
         page.wait_for_timeout(500)
         assert page.evaluate(BROWSER_STATE) == [0, 0, ""]
         assert page.context.cookies() == []
-    run_detection_cycle(trigger="schedule")
+    detection_cycle_run(trigger="schedule")
     views = VisitEvent.objects.filter(event="pageview")
     assert views.count() == 2 and len({event.visitor_id for event in views}) == 2, "a visitor id per page view"
     assert set(Alert.objects.filter(prospect=prospect).values_list("signal", flat=True)) == {

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.test import override_settings
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from tests.browser import browser_page
 from tests.factories import ProspectFactory
@@ -39,7 +39,7 @@ def test_a_visit_through_the_personal_link_is_tracked_and_matched(live_server):
         assert wait_for(lambda: VisitEvent.objects.filter(event="leave").exists()), "no leave event"
 
     # Heartbeats that arrived after the click's immediate cycle are attributed by the next one.
-    run_detection_cycle(trigger="schedule")
+    detection_cycle_run(trigger="schedule")
     kinds = list(VisitEvent.objects.values_list("event", flat=True))
     assert kinds.count("pageview") == 1 and kinds.count("heartbeat") >= 2 and kinds.count("leave") == 1
     assert set(VisitEvent.objects.values_list("prospect_id", flat=True)) == {prospect.pk}

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
 from tests.factories import CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
@@ -56,7 +56,7 @@ def run_in_parallel_workers() -> None:
     def worker():
         try:
             barrier.wait()
-            run_detection_cycle(trigger="test")
+            detection_cycle_run(trigger="test")
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:

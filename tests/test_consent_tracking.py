@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
 from prospects.consent import NOTICE_VERSION, prospect_consent_record
@@ -260,7 +260,7 @@ def test_under_the_strictest_policy_a_visit_is_not_identified_by_the_ak_of_a_pro
         time_machine.travel(now + timedelta(seconds=102), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        run_detection_cycle()
+        detection_cycle_run()
     assert Visitor.objects.filter(prospect__isnull=False).count() == 0
     assert Alert.objects.count() == 0 and sms.outbox == []
 
@@ -289,7 +289,7 @@ def _reopen(prospect: Prospect) -> None:
 
 def _cycle(capture, at) -> None:
     with time_machine.travel(at, tick=False), capture(execute=True):
-        run_detection_cycle()
+        detection_cycle_run()
 
 
 def test_no_reopen_alert_for_a_prospect_who_did_not_consent_to_the_pixel(django_capture_on_commit_callbacks):
@@ -374,7 +374,7 @@ def test_a_refusal_during_quiet_hours_keeps_the_signal_out_of_the_morning_digest
         at = datetime(2026, 11, 25, 1, 0, tzinfo=paris)
         CtaClickFactory(visitor_id=visitor, prospect=prospect, ak=prospect.identity_token, received_at=at)
     with time_machine.travel(datetime(2026, 11, 25, 1, 5, tzinfo=paris), tick=False):
-        run_on_commit(run_detection_cycle)
+        run_on_commit(detection_cycle_run)
     assert Alert.objects.filter(status="quiet").count() == 2 and SmsNotice.objects.count() == 1
     prospect_consent_record(prospect=leaving, state="refused", source=ConsentSource.OPTOUT_LINK)
     assert Alert.objects.get(prospect=leaving).status == "no_consent"

@@ -8,13 +8,13 @@ import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 
-from alerts.cycle import detection_is_late, prune_detection_runs, run_detection_cycle
+from alerts.cycle import detection_cycle_run, detection_is_late, detection_runs_prune
 from alerts.outbox import sms
 from alerts.outbox.admission import alert_record_signal
 from alerts.outbox.models import Alert
 from alerts.signals.detected import DetectedSignal
 from alerts.signals.models import DetectionRun
-from alerts.tasks import enqueue_detection
+from alerts.tasks import detection_enqueue
 from core.display import phone_display
 from tests.factories import (
     CtaClickFactory,
@@ -36,7 +36,7 @@ T0 = aware(2026, 11, 24, 9, 0, 0)
 def cycle(django_capture_on_commit_callbacks):
     def run(at, **kwargs):
         with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return run_detection_cycle(**kwargs)
+            return detection_cycle_run(**kwargs)
 
     return run
 
@@ -302,7 +302,7 @@ def test_a_heartbeat_crossing_the_threshold_texts_at_once_without_waiting_for_th
             **({"ak": prospect.identity_token} if event == "pageview" else {}),
         }
         with time_machine.travel(T0 + timedelta(seconds=seconds), tick=False):
-            with mock.patch("alerts.receivers.enqueue_detection", wraps=enqueue_detection) as enqueued:
+            with mock.patch("alerts.receivers.detection_enqueue", wraps=detection_enqueue) as enqueued:
                 with django_capture_on_commit_callbacks(execute=True):
                     assert client.post("/api/track/visit", json.dumps(payload), **headers).status_code == 202
         # Only the heartbeat that carries the page view past 90 s asks for detection, and it texts.
@@ -329,7 +329,7 @@ def test_detection_runs_are_kept_14_days_then_pruned():
         old = DetectionRunFactory(started_at=T0 - timedelta(days=14, minutes=1), signals_found=1)
         kept = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23), signals_found=1)
         failed = DetectionRunFactory(started_at=T0 - timedelta(days=13, hours=23), error="OperationalError()")
-        assert prune_detection_runs() == 1
+        assert detection_runs_prune() == 1
     assert set(DetectionRun.objects.values_list("pk", flat=True)) == {kept.pk, failed.pk}
     assert old.pk != kept.pk
 
@@ -348,7 +348,7 @@ def test_detection_runs_that_found_nothing_are_kept_a_day():
     with time_machine.travel(T0, tick=False):
         DetectionRunFactory(started_at=T0 - timedelta(days=1, minutes=1))
         recent = DetectionRunFactory(started_at=T0 - timedelta(hours=23, minutes=59))
-        assert prune_detection_runs() == 1
+        assert detection_runs_prune() == 1
     assert list(DetectionRun.objects.values_list("pk", flat=True)) == [recent.pk]
 
 

@@ -46,13 +46,13 @@ def test_three_hundred_anonymous_clicks_queue_one_detection_task(client, queue, 
     run_queued(queue)
     assert DetectionRun.objects.count() == 1
     # The request was taken by that cycle: the next event asks again.
-    tasks.enqueue_detection("cta")
+    tasks.detection_enqueue("cta")
     assert len(queue) == 1
 
 
 def test_a_click_during_a_cycle_is_read_by_the_next_cycle_and_texts(client, queue, django_capture_on_commit_callbacks):
     prospect = ProspectFactory(email="cto@acme.example", phone="+33199000042")
-    real_cycle = tasks.run_detection_cycle
+    real_cycle = tasks.detection_cycle_run
     clicked = []
 
     def cycle_while_the_prospect_clicks(**kwargs):
@@ -64,10 +64,10 @@ def test_a_click_during_a_cycle_is_read_by_the_next_cycle_and_texts(client, queu
         return report
 
     with (
-        mock.patch.object(tasks, "run_detection_cycle", side_effect=cycle_while_the_prospect_clicks),
+        mock.patch.object(tasks, "detection_cycle_run", side_effect=cycle_while_the_prospect_clicks),
         django_capture_on_commit_callbacks(execute=True),  # the alert's delivery is queued on commit
     ):
-        tasks.enqueue_detection("cta")
+        tasks.detection_enqueue("cta")
         run_queued(queue)
     assert DetectionRun.objects.count() == 2, "the click asked for the next cycle, which read it"
     assert len(sms.outbox) == 1
@@ -87,7 +87,7 @@ def test_a_task_that_finds_a_cycle_running_leaves_the_worker_at_once(queue):
 def test_events_during_a_running_cycle_queue_nothing_and_the_runner_takes_them(queue):
     assert claim(tasks.RUNNING, 60)  # a runner is in its cycle
     for _ in range(50):
-        tasks.enqueue_detection("cta")
+        tasks.detection_enqueue("cta")
     assert queue == [], "the runner will take the request: no task to queue"
     # The runner's cycle ends: it releases RUNNING, finds the request and runs for it.
     release(tasks.RUNNING)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.outbox import sms
-from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.outbox.delivery import deliveries_left_behind_relay
 from alerts.outbox.models import Alert, SmsNotice
 from prospects.models import Prospect
 from tests.factories import BROWSER_UA, ProspectFactory
@@ -58,7 +58,7 @@ def test_the_forged_click_attack_reaches_the_phone_at_most_twice_and_the_rest_wa
             email = f"anyone{round_}@company{n:02d}.example"
             live(cta, client, visitor_id=f"forged-{round_}-{n:02d}", ip="203.0.113.66", email=email)
     with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
-        live(relay_left_behind_deliveries)
+        live(deliveries_left_behind_relay)
     assert len(sms.outbox) == 2, [m.body for m in sms.outbox]
     notice = sms.outbox[1].body
     assert notice.startswith("ArkWatch : 59 alertes retenues"), notice  # 19 + 20 + 20, all on the page
@@ -103,10 +103,10 @@ def test_past_the_hourly_budget_alerts_are_grouped_into_one_summary_at_the_end_o
     assert len(sms.outbox) == 3
     assert Alert.objects.filter(status="grouped").count() == 2
     with time_machine.travel(start + timedelta(minutes=20), tick=False):
-        live(relay_left_behind_deliveries)
+        live(deliveries_left_behind_relay)
     assert len(sms.outbox) == 3, "the summary waits for the end of the hour"
     with time_machine.travel(start + timedelta(minutes=51), tick=False):
-        live(relay_left_behind_deliveries)
+        live(deliveries_left_behind_relay)
     assert len(sms.outbox) == 4
     summary = sms.outbox[-1].body
     # The strongest lead with its company and number, the next one named as room allows.

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from tests.factories import BROWSER_UA, EmailEventFactory, ProspectFactory
 from tracking.models import EmailEvent
@@ -60,7 +60,7 @@ def test_a_reopen_through_a_person_s_mail_client_texts_the_founder(
     event = open_pixel(client, sent_30_hours_ago, user_agent, ip)
     assert event.machine_reason == ""
     with django_capture_on_commit_callbacks(execute=True):
-        report = run_detection_cycle()
+        report = detection_cycle_run()
     assert [a["signal"] for a in report.alerts] == ["email_reopen"]
     assert len(sms.outbox) == 1 and "Alice Martin" in sms.outbox[0].body
     assert report.signals[0]["evidence"]["client"] == client_name
@@ -73,7 +73,7 @@ def test_prefetches_and_security_gateways_are_machines_and_text_nobody(
     event = open_pixel(client, sent_30_hours_ago, user_agent, ip)
     assert reason in event.machine_reason
     with django_capture_on_commit_callbacks(execute=True):
-        run_detection_cycle()
+        detection_cycle_run()
     assert sms.outbox == []
 
 

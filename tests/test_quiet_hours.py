@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.delivery import deliveries_needing_relay
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
@@ -73,7 +73,7 @@ def read(prospect, at, visitor, seconds=120):
 
 def cycle(at, run_on_commit):
     with time_machine.travel(at, tick=False):
-        return run_on_commit(run_detection_cycle)
+        return run_on_commit(detection_cycle_run)
 
 
 def relay(at, run_on_commit):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
 from tests.factories import (
@@ -29,7 +29,7 @@ T0 = aware(2026, 11, 24, 9, 0, 0)
 def cycle(django_capture_on_commit_callbacks):
     def run(at):
         with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return run_detection_cycle()
+            return detection_cycle_run()
 
     return run
 
@@ -95,7 +95,7 @@ def test_the_background_tab_s_late_event_does_not_ask_for_detection(client, djan
 
     prospect = ProspectFactory()
     body = {"visitor_id": "visitor-bg01", "page_view_id": "pv-bg000001", "page": "/a", "ak": prospect.identity_token}
-    with mock.patch("alerts.receivers.enqueue_detection") as enqueued:
+    with mock.patch("alerts.receivers.detection_enqueue") as enqueued:
         for seconds, event, engaged in [(0, "pageview", 0), (200, "leave", 300)]:
             with time_machine.travel(T0 + timedelta(seconds=seconds), tick=False):
                 with django_capture_on_commit_callbacks(execute=True):

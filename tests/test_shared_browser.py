@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
 from tests.factories import ProspectFactory, aware
@@ -33,7 +33,7 @@ def browser(client, browser_headers, django_capture_on_commit_callbacks):
         with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
             response = client.post(path, json.dumps(body), "text/plain", **(headers or browser_headers))
             assert response.status_code == 202
-            run_detection_cycle(trigger="schedule")
+            detection_cycle_run(trigger="schedule")
 
     return send
 

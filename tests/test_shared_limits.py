@@ -393,7 +393,7 @@ def test_every_web_process_learns_when_a_page_view_began(client, store, run_on_c
     # written for it.
     start = time.time()
     reads, crossed_at = [], []
-    with mock.patch("alerts.receivers.enqueue_detection") as detection:
+    with mock.patch("alerts.receivers.detection_enqueue") as detection:
         for n, seconds in [(0, 0), (1, 15), (2, 91), (3, 105)]:
             if n == 1 and stamp_lost:
                 lose_shared_state(store)

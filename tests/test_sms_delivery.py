@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts.outbox import delivery as delivery_module
 from alerts.outbox import sms
 from alerts.outbox.actions import alert_failure_acknowledge, alert_resend
-from alerts.outbox.delivery import alert_deliver, delivery_send, relay_left_behind_deliveries
+from alerts.outbox.delivery import alert_deliver, deliveries_left_behind_relay, delivery_send
 from alerts.outbox.models import Alert, AlertDelivery
 from alerts.outbox.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 from alerts.outbox.sms import ovh as ovh_backend
@@ -94,9 +94,9 @@ def test_persistent_5xx_is_retried_until_the_give_up_time_then_failed_and_health
         assert (delivery.status, delivery.attempts, ovh.jobs) == ("retry", 3, [])
         assert delivery.last_error == "Erreur OVH 500 : Internal server error"  # what the admin shows
         with _after(30):
-            assert relay_left_behind_deliveries() == 1 and alert_deliver(alert_id=alert.pk) == "queued"
+            assert deliveries_left_behind_relay() == 1 and alert_deliver(alert_id=alert.pk) == "queued"
         with _after(61):
-            relay_left_behind_deliveries()
+            deliveries_left_behind_relay()
             assert alert_deliver(alert_id=alert.pk) == "failed"
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.last_error.startswith("abandonné après 60 min : Erreur OVH 500")
@@ -119,15 +119,15 @@ def test_ovh_down_longer_than_any_backoff_gives_exactly_one_sms_when_it_is_back(
         assert "OVH injoignable" in delivery.last_error
         for minute in (2, 3, 4):  # the relay schedule keeps trying while OVH is down
             with _after(minute):
-                relay_left_behind_deliveries()
+                deliveries_left_behind_relay()
                 assert alert_deliver(alert_id=alert.pk) == "queued"
         health = client.get("/healthz", HTTP_AUTHORIZATION="Bearer test-api-key").json()
         assert health["alerts_failed_unacknowledged"] == 0, "not failed: still trying"
         ovh.come_back()
         with _after(6):
-            assert relay_left_behind_deliveries() == 1
+            assert deliveries_left_behind_relay() == 1
             assert alert_deliver(alert_id=alert.pk) == "sent"
-            assert relay_left_behind_deliveries() == 0
+            assert deliveries_left_behind_relay() == 0
     assert len(ovh.jobs) == 1 and alert.deliveries.get().status == "sent"
 
 
@@ -143,12 +143,12 @@ def test_an_ambiguous_send_is_checked_again_while_ovh_is_down_and_never_sent_twi
         assert alert.deliveries.get().needs_check
         ovh.go_down()
         with _after(5):
-            relay_left_behind_deliveries()
+            deliveries_left_behind_relay()
             assert alert_deliver(alert_id=alert.pk) == "queued", "the check could not reach OVH: asked again later"
         assert "impossible de demander à OVH" in alert.deliveries.get().last_error
         ovh.come_back()
         with _after(10):
-            relay_left_behind_deliveries()
+            deliveries_left_behind_relay()
             assert alert_deliver(alert_id=alert.pk) == "sent"
     assert len(ovh.jobs) == 1, "the SMS that left during the timeout was found by its tag"
 

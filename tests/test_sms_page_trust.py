@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.composer import compose_alert_rich
 from alerts.outbox.models import Alert
@@ -60,7 +60,7 @@ def test_an_unverified_long_read_names_no_page_of_the_visitors_choosing(run_on_c
     settings.ALERT_CHANNELS = []
     prospect = ProspectFactory(name="Alice Martin", email="alice@acme-corp.example", phone="+33199001234")
     long_read(prospect, page=page, verified=False)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     alert = Alert.objects.get()
     assert alert.identification == "unverified"
     assert len(sms.outbox) == 1
@@ -80,12 +80,12 @@ def test_an_unverified_long_read_names_no_page_of_the_visitors_choosing(run_on_c
 def test_an_unverified_read_of_the_landing_page_names_it(run_on_commit, page):
     prospect = ProspectFactory(name="Alice Martin", email="alice@acme-corp.example", phone="+33199001234")
     long_read(prospect, page=page, verified=False)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     assert "/audit-gratuit-monitoring.html" in sms.outbox[0].body
 
 
 def test_a_verified_long_read_still_names_the_page_read(run_on_commit):
     prospect = ProspectFactory(name="Alice Martin", email="alice@acme-corp.example", phone="+33199001234")
     long_read(prospect, page="/tarifs-equipe.html", verified=True)
-    run_on_commit(run_detection_cycle)
+    run_on_commit(detection_cycle_run)
     assert "/tarifs-equipe.html" in sms.outbox[0].body and "non vérifié" not in sms.outbox[0].body

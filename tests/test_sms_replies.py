@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
 from alerts.outcomes.calls import call_record
@@ -41,7 +41,7 @@ def texted(ovh, run_on_commit):
     VisitorFactory(visitor_id="visitor-reply", prospect=prospect)
     CtaClickFactory(visitor_id="visitor-reply", prospect=prospect, ak=prospect.identity_token)
     with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", ALERT_SMS_RECIPIENTS=[FOUNDER])):
-        run_on_commit(run_detection_cycle)
+        run_on_commit(detection_cycle_run)
     assert len(ovh.jobs) == 1 and ovh.jobs[0]["senderForResponse"] is True
     return Alert.objects.get(prospect=prospect)
 
@@ -144,7 +144,7 @@ def text_another_lead(ovh, run_on_commit, name: str = "Marie Martin") -> Alert:
     VisitorFactory(visitor_id=f"visitor-{prospect.pk}-reply", prospect=prospect)
     CtaClickFactory(visitor_id=f"visitor-{prospect.pk}-reply", prospect=prospect, ak=prospect.identity_token)
     with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", ALERT_SMS_RECIPIENTS=[FOUNDER])):
-        run_on_commit(run_detection_cycle)
+        run_on_commit(detection_cycle_run)
     return Alert.objects.get(prospect=prospect)
 
 

@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from alerts.outbox import sms
-from alerts.outbox.delivery import relay_left_behind_deliveries
+from alerts.outbox.delivery import deliveries_left_behind_relay
 from alerts.outbox.models import Alert, SmsNotice
 from alerts.outbox.reminders import reminders_send
 from alerts.signals.models import Signal
@@ -81,7 +81,7 @@ def test_thirteen_forged_bookings_do_not_make_thirteen_sms(client, run_on_commit
     for n in range(13):
         run_on_commit(calcom_post, client, calcom_body(uid=f"forged-{n}", email=f"cto@company{n:02d}.example"))
     with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
-        run_on_commit(relay_left_behind_deliveries)
+        run_on_commit(deliveries_left_behind_relay)
     bookings = [m.body for m in sms.outbox if "a pris RDV" in m.body]
     assert len(bookings) <= 3, bookings
     assert Alert.objects.filter(status=Alert.Status.HELD).count() >= 10

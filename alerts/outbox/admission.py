@@ -216,7 +216,7 @@ def alert_record_signal(*, detected: DetectedSignal, now: datetime | None = None
 WAITING = (Alert.Status.QUIET, Alert.Status.GROUPED, Alert.Status.HELD)
 
 
-def alerts_consent_withdrawn(*, prospect_id: int) -> int:
+def alerts_consent_withdraw(*, prospect_id: int) -> int:
     """The prospect refused tracking: its tracked signals still waiting to be told (digest, summary,
     review) are told nobody. Their data was collected under consent, but telling them after the refusal
     would be using it; the refusal takes effect at once. How many alerts that stopped."""

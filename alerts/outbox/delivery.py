@@ -80,7 +80,7 @@ def alert_deliveries_add(alert: Alert) -> None:
         alert.message += " [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
         return
     alert_id = alert.pk
-    transaction.on_commit(lambda: enqueue_delivery(alert_id))
+    transaction.on_commit(lambda: delivery_enqueue(alert_id))
 
 
 def fallback_deliveries_add(alert: Alert) -> int:
@@ -91,7 +91,7 @@ def fallback_deliveries_add(alert: Alert) -> int:
     with transaction.atomic():
         created = AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         alert_id = alert.pk
-        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+        transaction.on_commit(lambda: delivery_enqueue(alert_id))
     return len(created)
 
 
@@ -170,7 +170,7 @@ def reminder_deliveries_add(alert: Alert, now: datetime) -> bool:
             ignore_conflicts=True,
         )
         alert_id = alert.pk
-        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+        transaction.on_commit(lambda: delivery_enqueue(alert_id))
     return bool(recipients)
 
 
@@ -178,7 +178,7 @@ def notice_deliveries_add(notice: SmsNotice, recipients: list[str]) -> None:
     """A notice's SMS, one per recipient, handed to a worker once the caller's transaction commits."""
     AlertDelivery.objects.bulk_create([AlertDelivery(notice=notice, recipient=r, label=r) for r in recipients])
     notice_id = notice.pk
-    transaction.on_commit(lambda: enqueue_notice_delivery(notice_id))
+    transaction.on_commit(lambda: notice_delivery_enqueue(notice_id))
 
 
 def failed_deliveries_retry(alert: Alert) -> bool:
@@ -190,7 +190,7 @@ def failed_deliveries_retry(alert: Alert) -> bool:
     )
     if retried:
         alert_id = alert.pk
-        transaction.on_commit(lambda: enqueue_delivery(alert_id))
+        transaction.on_commit(lambda: delivery_enqueue(alert_id))
     return bool(retried)
 
 
@@ -368,7 +368,7 @@ def deliveries_needing_relay(now: datetime | None = None) -> list[tuple[int | No
     return sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1] or 0))
 
 
-def enqueue_delivery(alert_id: int) -> None:
+def delivery_enqueue(alert_id: int) -> None:
     """Hand the alert's deliveries to a worker. Never fails the caller: the relay schedule hands
     over deliveries whose task was lost (deliveries_needing_relay)."""
     try:
@@ -377,18 +377,18 @@ def enqueue_delivery(alert_id: int) -> None:
         logger.exception("could not enqueue delivery of alert %s; the relay schedule hands it over", alert_id)
 
 
-def enqueue_notice_delivery(notice_id: int) -> None:
+def notice_delivery_enqueue(notice_id: int) -> None:
     try:
         async_task(notice_deliver, notice_id=notice_id, task_name=f"notice:{notice_id}", group="delivery")
     except Exception:
         logger.exception("could not enqueue notice %s; the relay schedule hands it over", notice_id)
 
 
-def relay_left_behind_deliveries() -> int:
+def deliveries_left_behind_relay() -> int:
     pairs = deliveries_needing_relay()
     for alert_id, notice_id in pairs:
         if alert_id is not None:
-            enqueue_delivery(alert_id)
+            delivery_enqueue(alert_id)
         elif notice_id is not None:
-            enqueue_notice_delivery(notice_id)
+            notice_delivery_enqueue(notice_id)
     return len(pairs)

@@ -27,7 +27,7 @@ class Alert(models.Model):
         MEETING = "meeting", _("Not texted: meeting booked")
         QUIET = "quiet", _("Quiet hours: in the digest when they end")
         # Waiting (quiet hours, the hourly summary, review) when the prospect refused tracking: it leaves
-        # in no digest, summary or release (alerts/outbox/admission.py alerts_consent_withdrawn).
+        # in no digest, summary or release (alerts/outbox/admission.py alerts_consent_withdraw).
         NO_CONSENT = "no_consent", _("Not texted: tracking refused")
 
     prospect = models.ForeignKey(

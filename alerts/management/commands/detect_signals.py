@@ -6,7 +6,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from alerts.cycle import run_detection_cycle
+from alerts.cycle import detection_cycle_run
 from alerts.outbox.models import Alert
 from alerts.signals.evidence import evidence_sentence
 from core.commands import ProductCommand
@@ -24,7 +24,7 @@ class Command(ProductCommand):
 
     def handle(self, *args: Any, dry_run: bool, json: bool, **options: Any) -> None:
         try:
-            report = run_detection_cycle(dry_run=dry_run, trigger="command")
+            report = detection_cycle_run(dry_run=dry_run, trigger="command")
         except DatabaseError as exc:
             raise CommandError(_("Detection could not run: the database said %(error)s") % {"error": exc}) from exc
         if json:
