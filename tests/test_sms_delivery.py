@@ -290,3 +290,14 @@ def test_a_delivery_task_queued_before_the_upgrade_still_runs():
         # The GLOBAL opcode a pickle of the old function holds: module path, then name.
         queued_before = f"calerts.delivery\n{name}\n.".encode()
         assert pickle.loads(queued_before) is function
+
+
+def test_an_sms_backend_named_by_its_path_before_the_rooms_still_loads():
+    """An operator's .env written before alerts/ was split names a backend by its old path."""
+    from alerts.outbox.sms.console import ConsoleSmsBackend
+
+    former = "alerts" + ".sms."
+    assert isinstance(get_sms_backend(former + "console.ConsoleSmsBackend"), ConsoleSmsBackend)
+    with override_settings(SMS_BACKEND=former + "locmem.LocmemSmsBackend"):
+        get_sms_backend().send(SmsMessage(to="+33199000001", body="Test"))
+    assert [m.body for m in sms.outbox] == ["Test"]

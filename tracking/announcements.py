@@ -13,7 +13,8 @@ from django.dispatch import Signal
 
 from tracking.models import VisitEvent
 
-# Sent with reason="cta" | "email_open" | "identify" | "manual_link" | "meeting": look for signals now.
+# Sent with reason="cta" | "email_open" | "identify" | "manual_link" | "meeting" | "reply": look for
+# signals now. Received by alerts/receivers.py `detect_now` (connected in alerts/apps.py).
 event_stored = Signal()
 
 # Sent for every human page-view event with page_view_id, received_at, the browser's engaged_ms
@@ -21,7 +22,8 @@ event_stored = Signal()
 # tracker's period (heartbeat_s, None from old snippets), so
 # that dwell detection can notice the event that carries the page view across its threshold. Nearly
 # every request the product gets sends it: its receivers are looked up once (use_caching), which
-# needs a sender that can be weakly referenced (VisitEvent).
+# needs a sender that can be weakly referenced (VisitEvent). Received by alerts/receivers.py
+# `detect_when_dwell_crossed` (connected in alerts/apps.py).
 page_view_event_stored = Signal(use_caching=True)
 
 
