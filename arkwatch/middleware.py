@@ -76,19 +76,23 @@ def _login_name(request: HttpRequest) -> str:
 
 
 class TrackingEndpointsMiddleware:
-    """The public tracking endpoints (CORS_URLS_REGEX: /api/track…, /t/…) are answered here, without
-    the middleware below this one: they have no session, no user, no CSRF token (csrf_exempt) and no
-    page to frame. What sits above (CORS, security headers and the HTTPS redirect, static files) still
-    applies, and Django's handler still runs the request signals and the connection's health check.
-    Why: the seven layers below cost a heartbeat about 70 µs of CPU and the URL patterns' walk 30–40 µs,
-    together a fifth of it (docs/benchmarks.md, "The request path before and after issue 19")."""
+    """The public tracking endpoints (CORS_URLS_REGEX: /api/track…, the snippet's /api/page/…, /t/…) are
+    answered here, without the middleware below this one: they have no session, no user, no CSRF token
+    (csrf_exempt) and no page to frame. What sits above (CORS, security headers and the HTTPS redirect,
+    static files) still applies, and Django's handler still runs the request signals and the
+    connection's health check. Every other path goes through the whole stack, the providers' webhooks
+    (/api/webhooks/…) and inbound mail (/api/inbound/…) included: session, CSRF (their views are
+    csrf_exempt for that reason), authentication, messages and frame middleware, as a page does.
+    Why: the seven layers below and the URL patterns' walk were a share of a heartbeat's CPU that a
+    tracking event has no use for (docs/benchmarks.md, "Figures that used to live in code comments")."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.tracking_path = re.compile(settings.CORS_URLS_REGEX)
-        # The routes without a variable part (the event endpoints, the webhooks), resolved once: walking
-        # the URL patterns cost a heartbeat 30–40 µs. Bounded by the routes themselves: only a path that
-        # is exactly one of them gets here.
+        # The tracking routes without a variable part (the event endpoints; the webhooks never come
+        # through here), resolved once: walking the URL patterns on every heartbeat cost more than this
+        # lookup (docs/benchmarks.md, "Figures that used to live in code comments"). Bounded by the
+        # routes themselves: only a path that is exactly one of them gets here.
         self.fixed_routes: dict[str, ResolverMatch] = {}
 
     def _resolve(self, path: str) -> ResolverMatch:

@@ -2,9 +2,9 @@
 
 `PRAGMA journal_mode=WAL` is stored in the file, so it only needs to run once; run on every new
 connection (as an init_command would), it competes for the database's locks with the connections
-already writing. Measured with bench/capacity.py: every gunicorn thread opening its persistent
-connection at the start of a burst stalled requests for up to 440 ms (p99 235 ms at 2,000 open
-pages), against 10 ms once the pragma is only run when the file is not in WAL mode yet.
+already writing: every gunicorn thread opening its persistent connection at the start of a burst
+stalled the requests behind it, which bench/capacity.py's p99 showed; running the pragma only when the
+file is not in WAL mode yet removed the stall (docs/benchmarks.md, "Figures that used to live in code comments").
 """
 
 from typing import Any

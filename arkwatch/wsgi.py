@@ -15,10 +15,9 @@ from core.bots import names_a_machine  # noqa: E402
 
 def _warm_up() -> None:
     """Build now what a worker would otherwise build on its first request, while requests queue behind
-    it: the URL patterns (their modules' imports) and the crawler lists (~3,000 patterns compiled).
-    That was ~150 ms of CPU per worker on its first event — on a loaded server several hundred ms, the
-    slowest 1 % of a whole minute of heartbeats (docs/benchmarks.md, "The request path before and after
-    issue 19")."""
+    it: the URL patterns (their modules' imports) and the crawler lists (their patterns compiled).
+    Built on a worker's first event, they held every request queued behind it: enough to make the
+    slowest of a whole minute of heartbeats (docs/benchmarks.md, "Figures that used to live in code comments")."""
     resolve("/healthz")
     names_a_machine("")
 

@@ -257,7 +257,7 @@ RULES: list[tuple[str, str, str, str]] = [
         r"line:overflow = segments - 1|if overflow <= 0:  #",
         "equivalent",
         "with an escaped character across two parts' boundary, which part gives up a character or two; "
-        "the SMS still fits its parts, link last (tests/test_mutation_gaps.py)",
+        "the SMS still fits its parts, link last (tests/test_composer.py)",
     ),
     (r"", r"line:logger\.", "bookkeeping", "a log line"),
     (

@@ -48,8 +48,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EvidenceAdmin(admin.ModelAdmin):
     """Events are evidence: listed and searchable, never added, edited or deleted by hand.
 
-    No date_hierarchy here: its year/month links come from SELECT DISTINCT over the whole table
-    (4 s at a million rows). A date filter (today, 7 days, this month…) uses the time index instead.
+    No date_hierarchy here: its year/month links come from SELECT DISTINCT over the whole table, a full
+    scan on every page (docs/benchmarks.md, "Figures that used to live in code comments"). A date
+    filter (today, 7 days, this month…) uses the time index instead.
     """
 
     paginator = CappedCountPaginator

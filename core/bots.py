@@ -10,12 +10,14 @@ time that does not grow with the header.
   fetchers by the words they use), vendored in core/bot_lists/matomo.json.
 
 The two vendored lists are refreshed by `make bot-lists` (bin/update-bot-lists); the two Python
-packages by pip. Alone, crawlerdetect and crawler-user-agents judged 83.7 % of Matomo's own example
-bots machines; docs/benchmarks.md has each list's figures.
+packages by pip. Alone, crawlerdetect and crawler-user-agents missed a share of Matomo's own example
+bots; docs/benchmarks.md has each list's figures ("Issue 29: machines by name, from four maintained
+lists").
 
 Every list is matched with RE2 (google-re2), whose automaton runs in time linear in the text, on a
 user agent first cut to the length the product stores: crawlerdetect's own Python regex backtracks,
-and its cost grew with the square of the length (8,000 letters: 7.6 s of CPU per request). The few
+and its cost grew with the square of the length (an 8 KB header held a worker for seconds:
+docs/benchmarks.md, "Figures that used to live in code comments"). The few
 patterns RE2 cannot compile (look-arounds) are matched by the `regex` module (it takes isbot's and
 Matomo's variable-width look-behinds) on the same cut text, only when RE2 found the same pattern
 without its look-arounds (a browser's user agent costs RE2's time alone), and for at most
@@ -47,8 +49,9 @@ VENDORED = Path(__file__).resolve().parent / "bot_lists"
 MATOMO_BOUNDARY = r"(?:^|[^A-Z0-9_-]|[^A-Z0-9-]_|sprd-|MZ-)(?:{})"
 MATOMO_ANY_RUN = "[a-z0-9_-]*"
 LIST_NAMES = ("crawlerdetect", "crawler-user-agents", "isbot", "matomo")
-# The look-around patterns RE2 refuses backtrack: Matomo's generic rule costs ~7 ms on 500 letters of
-# "_-" before a bot word (~0.05-0.5 ms on any real user agent). Past this, the text is judged a machine.
+# The look-around patterns RE2 refuses backtrack: a text built for it (a long run of "_-" before a bot
+# word) can cost them many times what any real user agent does, and this bound sits well above the
+# latter (docs/benchmarks.md, "Figures that used to live in code comments"). Past this, the text is judged a machine.
 FALLBACK_TIMEOUT_SECONDS = 0.005
 
 
@@ -100,11 +103,14 @@ class _PatternList:
     @classmethod
     def build(cls, patterns: list[str], *, case_sensitive: bool, around: str = "{}") -> "_PatternList":
         """`around`: what every pattern is matched inside ("{}": as it is), applied once around the
-        whole alternation rather than to each pattern: Matomo's boundary repeated 843 times made an
-        automaton whose worst text cost milliseconds."""
+        whole alternation rather than to each pattern: Matomo's boundary repeated before each of its
+        patterns made an automaton whose worst text cost far more (docs/benchmarks.md, "Figures that
+        used to live in code comments")."""
         options = re2.Options()
         options.case_sensitive = case_sensitive
-        options.max_mem = 64 << 20  # the combined automaton of ~1,500 patterns needs ~10 MB
+        # Room to spare for the combined automaton of all the patterns (its size when this was set:
+        # docs/benchmarks.md, "Figures that used to live in code comments").
+        options.max_mem = 64 << 20
         options.log_errors = False
         accepted, refused = [], []
         for pattern in patterns:
@@ -161,8 +167,8 @@ def _matomo() -> tuple[_PatternList, ...]:
     …)"), whose look-behinds only `regex` reads, is matched without the boundary and that prefix: a
     maximal run of [A-Za-z0-9_-] before any position always starts where the boundary matches (after
     a character outside the run, or at the start), so "boundary, run, word" holds exactly where the
-    word does — and the backtracking engine no longer tries every start of a long run of "_-" (a
-    worst case of 15 ms on 500 letters, 0.1 ms now)."""
+    word does — and the backtracking engine no longer tries every start of a long run of "_-" (its
+    worst case before and after: docs/benchmarks.md, "Figures that used to live in code comments")."""
     patterns = _vendored("matomo")
     bounded = [p for p in patterns if not p.startswith(MATOMO_ANY_RUN)]
     unbounded = [p.removeprefix(MATOMO_ANY_RUN) for p in patterns if p.startswith(MATOMO_ANY_RUN)]

@@ -2,13 +2,13 @@
 one atomic upsert per check (INSERT … ON CONFLICT … RETURNING), so every process on every machine
 counts in the same row. For an event, the counters and the event's INSERT are one statement
 (`counted_insert`), prepared once per connection (core/sql.py): one round trip, as many as a bare
-INSERT, and measured at about the PostgreSQL CPU of a bare INSERT (118 µs against 115 µs; 248 µs
-when it was planned for every event).
+INSERT, and measured at about the PostgreSQL CPU of a bare INSERT (planned for every event, it cost
+much more; docs/benchmarks.md, "Figures that used to live in code comments").
 
-Why not Redis, when REDIS_URL is set: a Redis round trip per event cost each web process ~100 µs
-of CPU and two context switches, where the counters riding in the event's own statement cost
-almost nothing (bench/ingest.py: 76–78 % of the raw-INSERT view with Redis counters, 88–97 % with
-these, docs/benchmarks.md).
+Why not Redis, when REDIS_URL is set: a Redis round trip per event cost each web process CPU and two
+context switches, where the counters riding in the event's own statement cost almost nothing: the
+ingest ratio (bench/ingest.py) was lower with Redis counters (docs/benchmarks.md, "Figures that used
+to live in code comments").
 Why a table and not Django's database cache: its incr() is a read then a write, so two processes
 lose counts. Errors (DatabaseError) are the caller's."""
 

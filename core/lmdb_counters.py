@@ -1,13 +1,14 @@
 """The shared counters of a one-machine deployment (SQLite): an LMDB file beside the database.
 
 Why LMDB and not a table of the SQLite database: a counter upsert in SQLite is a second write
-transaction for every event, queued behind the same single-writer lock as the events themselves
-(measured: ~110 µs for the two counters of a request, against ~200 µs for the event's INSERT), where
-one LMDB write transaction of the same two counters takes ~9 µs. LMDB is a memory-mapped B-tree that
-every process of the machine opens; its write transactions are serialised by a mutex the processes
-share, so counts are exact across gunicorn workers and their threads. A SQLite deployment is one
-machine by construction, so keeping the counters local loses nothing; PostgreSQL deployments, which
-may span machines, keep theirs in the database (core/ratelimit.py).
+transaction for every event, queued behind the same single-writer lock as the events themselves and
+measured at a large part of the event's own INSERT, where one LMDB write transaction of the same two
+counters costs a small fraction of it (docs/benchmarks.md, "Figures that used to live in code
+comments"). LMDB is a memory-mapped B-tree that every process of the machine opens; its write
+transactions are serialised by a mutex the processes share, so counts are exact across gunicorn
+workers and their threads. A SQLite deployment is one machine by construction, so keeping the
+counters local loses nothing; PostgreSQL deployments, which may span machines, keep theirs in the
+database (core/ratelimit.py).
 
 Not durable on purpose (no fsync): the file lives in a directory named after the machine's boot, so
 after a power cut or an OS crash — the only events that can leave an unsynced LMDB file damaged — the

@@ -4,8 +4,8 @@ task) and remembered first values (a page view's start). One interface, one stor
 picked once at start-up (`CoreConfig.ready`) from the database in use, so no caller asks which it is:
 
 - SQLite, one machine by construction: `LmdbState`, an LMDB file beside the database
-  (core/lmdb_counters.py): a write transaction of ~10 µs instead of a second SQLite write transaction
-  per event queued behind the events' own lock.
+  (core/lmdb_counters.py): a write transaction far cheaper than a second SQLite write transaction per
+  event queued behind the events' own lock (docs/benchmarks.md, "Figures that used to live in code comments").
 - PostgreSQL, one or many machines: `DatabaseState`, the UNLOGGED `core_sharedcounter` table
   (core/db_counters.py); an event's counters ride in its INSERT, one prepared statement.
 

@@ -81,10 +81,10 @@ def _forget_preparation(*, setting: str, **kwargs: object) -> None:
 def hot_cursor() -> Iterator[Any]:
     """A cursor for the statements the intake runs on every event. On PostgreSQL they are prepared:
     parsed and planned once per connection instead of once per event — planning the counters'
-    upsert-and-insert cost the server more than running it (measured: 248 µs of PostgreSQL CPU per
-    statement, 118 µs prepared, against 115 µs for a bare INSERT). Statements through it do not
-    appear in Django's query log. DATABASE_PREPARED_STATEMENTS=false (a connection pooler in
-    transaction mode that cannot carry prepared statements) and SQLite get Django's own cursor."""
+    upsert-and-insert cost the server more than running it (docs/benchmarks.md, "Figures that used to
+    live in code comments"). Statements through it do not appear in Django's query log.
+    DATABASE_PREPARED_STATEMENTS=false (a connection pooler in transaction mode that cannot carry
+    prepared statements) and SQLite get Django's own cursor."""
     if not _prepares_statements():
         with connection.cursor() as cursor:
             yield cursor

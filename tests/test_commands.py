@@ -1,5 +1,6 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from alerts.outbox import sms
+from alerts.outbox.models import Alert
 from arkwatch.schedules import DETECTION_SCHEDULE
 from tests.factories import (
     AlertFactory,
@@ -92,3 +94,24 @@ def test_the_detection_schedule_exists_once_and_keeps_its_next_run(settings):
     schedule = Schedule.objects.get(name=DETECTION_SCHEDULE)
     assert Schedule.objects.filter(name=DETECTION_SCHEDULE).count() == 1
     assert schedule.minutes == 2 and schedule.next_run == later
+
+
+# --- detect_signals --json: the window it read, and what a dry run would do ------------------------
+
+
+def test_detect_signals_json_gives_the_window_it_read():
+    out = StringIO()
+    call_command("detect_signals", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert datetime.fromisoformat(report["window_end"]) <= timezone.now()
+    assert datetime.fromisoformat(report["started_at"]) == datetime.fromisoformat(report["window_end"])
+
+
+def test_a_dry_run_reports_the_alerts_it_would_make_without_an_id_and_texts_nobody():
+    CtaClickFactory(prospect=ProspectFactory(), visitor_id="reader-000001", ak="")
+    out = StringIO()
+    call_command("detect_signals", "--dry-run", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    [would] = report["alerts"]  # the alert it would make, with the SMS it would send, but no id: none is kept
+    assert (would["signal"], would["status"], would["alert_id"]) == ("cta_click", "queued", None)
+    assert not Alert.objects.exists() and sms.outbox == []

@@ -2,7 +2,7 @@ import pytest
 from django.test import override_settings
 
 from alerts.outbox.composer import compose_alert_sms
-from alerts.outbox.gsm import gsm7_units, is_gsm7, to_gsm7, truncate_units
+from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7, to_gsm7, truncate_units
 
 
 def compose(**overrides) -> str:
@@ -151,3 +151,58 @@ def test_shortening_keeps_whole_words_within_the_budget(text, units, kept):
 
 def test_to_gsm7_keeps_plain_text_intact():
     assert to_gsm7("Bonjour à tous, ça va?") == "Bonjour à tous, ca va?"
+
+
+# --- A lead's SMS with little to say, or too much: the company, the address, the whole link ----------
+
+
+@pytest.mark.parametrize("company", ["", "Exemple Logistique"])
+def test_an_sms_names_the_company_only_when_there_is_one(company):
+    text = compose(company=company, email="camille@exemple-logistique.fr")
+    assert "()" not in text
+    assert ("(Exemple Logistique)" in text) is bool(company)
+    # The name stays, company or not; the email stands in only for a lead with neither.
+    assert "Camille Martin" in text and "camille@" not in text
+
+
+def test_an_sms_about_a_lead_known_only_by_email_reads_cleanly():
+    text = compose(name="", company="", phone="", pain_point="", email="bob@beta.io")
+    assert text == 'A cliqué "Réserver audit". bob@beta.io. https://track.example.com/l/42'
+
+
+def test_an_sms_whose_reach_alone_overflows_drops_even_the_link_and_still_leaves():
+    # No phone, a 184-character address: every other part is shortened away, then the link.
+    text = compose(phone="", email="a" * 60 + "@" + "b" * 120 + ".fr")
+    assert text.startswith('A cliqué "Réserver audit". aaaa') and gsm7_units(text) <= 160
+    assert "https://" not in text
+
+
+@pytest.mark.parametrize("local_part", [60, 90, 95, 100, 105, 110])
+def test_an_sms_carries_its_whole_link_or_none_of_it(local_part):
+    # No phone, a long address: name, company and pain point give way first; when the link still does
+    # not fit, it goes whole. Half a link opens nothing, and the founder would tap it at 9:14.
+    link = "https://track.example.com/l/42"
+    address = "a" * local_part + "@exemple-logistique.fr"
+    text = compose(phone="", email=address)
+    assert gsm7_units(text) <= 160 and address in text
+    assert text.endswith(address + ". " + link) or (text.endswith(address) and "track." not in text)
+
+
+def test_a_two_part_sms_with_an_escaped_character_on_the_boundary_is_shortened_and_keeps_its_link(settings):
+    # 304 units would fit two parts of 153, but the "{" (escape + character) straddles them: the pain
+    # point gives up a little more and the SMS still leaves in two parts, its link last.
+    settings.SMS_MAX_SEGMENTS = 2
+    text = compose(pain_point=("x" * 61 + "{" + "y" * 300)[:182])
+    assert gsm7_segments(text) == 2 and gsm7_units(text) <= 306
+    assert text.endswith("y... https://track.example.com/l/42")
+
+
+def test_a_line_break_in_a_field_becomes_one_space_an_sms_is_one_line():
+    assert "Xavier veut moins d'astreintes" in compose(pain_point="Xavier veut\r\nmoins d'astreintes")
+
+
+def test_a_text_of_exactly_the_budget_is_kept_whole_its_final_period_too():
+    text = "x" * 159 + "."
+    assert truncate_units(text, 160) == text
+    assert truncate_units(text + " y", 160) == "x" * 159  # cut, and the dangling period goes with it
+    assert truncate_units("REF-XXX" * 30, 160).endswith("X")  # only punctuation is dropped at the cut

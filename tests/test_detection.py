@@ -1,12 +1,14 @@
 """Signal thresholds, cooldown and late matches, with a frozen clock."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from io import StringIO
 from unittest import mock
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from alerts.cycle import detection_cycle_run, detection_is_late, detection_runs_prune
 from alerts.outbox import sms
@@ -550,3 +552,65 @@ def test_events_without_a_page_view_never_add_up_to_a_long_read(cycle):
     cycle(T0 + timedelta(seconds=121))
     assert Visitor.objects.get(visitor_id="visitor-1").prospect == prospect
     assert not Alert.objects.exists() and sms.outbox == []
+
+
+# --- One signal recorded: the cooldown, the SMS's words, the prospect's status, the mail client ------
+
+
+def detected(prospect, n: int, **fields) -> DetectedSignal:
+    """A CTA click of `prospect` (its n-th signal), at T0 unless `occurred_at` says otherwise."""
+    return DetectedSignal(
+        prospect_id=prospect.pk,
+        signal=fields.pop("signal", "cta_click"),
+        dedup_key=f"gap-{prospect.pk}-{n}",
+        occurred_at=fields.pop("occurred_at", T0),
+        evidence={"cta_id": "cta_reserver_audit"},
+        **fields,
+    )
+
+
+def recorded(signal: DetectedSignal, now: datetime, capture) -> Alert:
+    """The alert as the page shows it once detection recorded `signal` at `now` and its SMS went."""
+    with time_machine.travel(now, tick=False), capture(execute=True):
+        alert = alert_record_signal(detected=signal, now=now)
+    alert.refresh_from_db()
+    return alert
+
+
+def test_a_cooldown_is_one_prospects_and_one_signals(django_capture_on_commit_callbacks):
+    alice, bob = ProspectFactory(), ProspectFactory()
+    later = T0 + timedelta(hours=25)  # Alice's first cooldown is over
+    recorded(detected(alice, 1), T0, django_capture_on_commit_callbacks)
+    assert recorded(detected(bob, 2, occurred_at=later), later, django_capture_on_commit_callbacks).status == "sent"
+    assert (
+        recorded(
+            detected(alice, 3, signal="page_dwell", occurred_at=later), later, django_capture_on_commit_callbacks
+        ).status
+        == "sent"
+    )
+    # Neither Bob's click nor Alice's long read took Alice's click cooldown: her new click texts.
+    assert recorded(detected(alice, 4, occurred_at=later), later, django_capture_on_commit_callbacks).status == "sent"
+
+
+def test_the_sms_of_a_prospect_without_a_phone_gives_the_email_and_the_lead_link(django_capture_on_commit_callbacks):
+    lead = ProspectFactory(phone="", email="cto@acme-corp.example", name="Alice Martin")
+    alert = recorded(detected(lead, 1), T0, django_capture_on_commit_callbacks)
+    assert "cto@acme-corp.example" in alert.message and f"/l/{alert.pk}" in alert.message
+    web_only = ProspectFactory(phone="", email="", website="https://www.linkedin.com/in/bob-martin")
+    sms_text = recorded(detected(web_only, 2), T0, django_capture_on_commit_callbacks).message
+    assert "linkedin.com/in/bob-martin" in sms_text
+
+
+def test_a_texted_signal_makes_its_prospect_hot(django_capture_on_commit_callbacks):
+    lead = ProspectFactory()
+    recorded(detected(lead, 1), T0, django_capture_on_commit_callbacks)
+    lead.refresh_from_db()
+    assert lead.status == "hot"
+
+
+def test_a_reopen_alert_names_the_mail_client_it_was_read_in():
+    sent = EmailEventFactory(prospect__consented=True, occurred_at=timezone.now() - timedelta(hours=30))
+    thunderbird = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0"
+    EmailEventFactory(prospect=sent.prospect, message_id=sent.message_id, event="opened", user_agent=thunderbird)
+    call_command("detect_signals", stdout=StringIO())
+    assert Alert.objects.get().evidence_sentence == "A rouvert l'email 30 h après l'envoi — Thunderbird"

@@ -50,3 +50,24 @@ def test_the_interface_page_names_every_public_route_and_command():
         if app.split(".")[0] in {"core", "prospects", "tracking", "alerts", "backoffice", "arkwatch"}
     ]
     assert ours and [name for name in ours if f"`{name}" not in page] == []
+
+
+PRODUCT = ("arkwatch", "core", "prospects", "tracking", "alerts", "backoffice")
+FIGURES = "Figures that used to live in code comments"
+
+
+def test_a_figure_the_code_points_to_is_in_benchmarks_under_the_section_named_with_a_command_that_exists():
+    # Timings go stale in comments: the code keeps the reason and names the section of
+    # docs/benchmarks.md that holds the figure, its command and its date.
+    benchmarks = (ROOT / "docs" / "benchmarks.md").read_text()
+    headings = [line.lstrip("#").strip() for line in benchmarks.splitlines() if line.startswith("#")]
+    pointers = []
+    for path in (path for package in PRODUCT for path in (ROOT / package).rglob("*.py")):
+        text = re.sub(r"\s*\n\s*(?:#\s*)?", " ", path.read_text())  # comments and docstrings, unwrapped
+        pointers += [(path.name, section) for section in re.findall(r'docs/benchmarks\.md, "([^"]+)"', text)]
+    assert sum(section == FIGURES for _name, section in pointers) >= 20
+    for name, section in pointers:
+        assert any(heading.startswith(section) for heading in headings), (name, section)
+    figures = benchmarks.split(f"## {FIGURES}", 1)[1].split("\n## ", 1)[0]
+    for script in set(re.findall(r"bench/(\w+)\.py", figures)):
+        assert (ROOT / "bench" / f"{script}.py").exists(), script

@@ -12,10 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.outbox import sms
+from alerts.outbox.actions import alert_dismiss, alert_release
 from alerts.outbox.delivery import deliveries_left_behind_relay
-from alerts.outbox.models import Alert, SmsNotice
+from alerts.outbox.models import Alert, AlertDelivery, HourlySmsBudget, SmsNotice
+from alerts.outbox.notices import hour_of
 from prospects.models import Prospect
-from tests.factories import BROWSER_UA, ProspectFactory
+from tests.factories import BROWSER_UA, AlertFactory, ProspectFactory, SignalCooldownFactory
+from tests.test_detection import T0, detected, recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +126,105 @@ def test_the_admin_shows_how_each_visitor_and_alert_was_identified(client, live,
         # One of each: "non vérifié" once, and "vérifié" once more on its own.
         assert page.count("non vérifié") >= 1 and page.count("vérifié") > page.count("non vérifié")
     assert unverified.alerts.get().identification == "unverified"
+
+
+# --- A held alert, released or dismissed by staff ------------------------------------------------
+
+
+def held_alert(**fields) -> Alert:
+    return AlertFactory(status=Alert.Status.HELD, **fields)
+
+
+def test_dismissing_one_held_alert_leaves_the_others_waiting_for_review():
+    dismissed, other = held_alert(), held_alert()
+    assert alert_dismiss(alert=dismissed) is True
+    assert dict(Alert.objects.values_list("pk", "status")) == {dismissed.pk: "dismissed", other.pk: "held"}
+
+
+def test_only_a_held_alert_can_be_released_or_dismissed(django_capture_on_commit_callbacks):
+    sent = AlertFactory(status=Alert.Status.SENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=sent) is False, "the page says the alert changed meanwhile"
+        assert alert_dismiss(alert=sent) is False
+    sent.refresh_from_db()
+    assert sent.status == "sent" and not sms.outbox and not AlertDelivery.objects.exists()
+
+
+def test_a_released_alert_is_texted_at_once_and_says_so(django_capture_on_commit_callbacks):
+    held = held_alert(message="Clic CTA: Carla. Appeler")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=held) is True
+    held.refresh_from_db()
+    assert held.status == "sent" and [m.body for m in sms.outbox] == ["Clic CTA: Carla. Appeler"]
+
+
+def test_a_released_alert_respects_the_prospects_cooldown(django_capture_on_commit_callbacks):
+    """The founder was texted about this prospect's click an hour ago: a release is not a second SMS."""
+    held = held_alert()
+    SignalCooldownFactory(
+        prospect=held.prospect, signal=held.signal, last_alerted_at=timezone.now() - timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_release(alert=held) is True
+    held.refresh_from_db()
+    assert held.status == "cooldown" and not sms.outbox
+
+
+@override_settings(ALERT_SMS_MAX_PER_HOUR=1)
+def test_a_released_alert_is_sent_even_when_the_hours_budget_is_spent(django_capture_on_commit_callbacks):
+    """Someone chose to send it: the hourly budget, which groups automatic SMS, does not hold it back."""
+    HourlySmsBudget.objects.create(hour=hour_of(timezone.now()), used=1)
+    held = held_alert()
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_release(alert=held)
+    held.refresh_from_db()
+    assert held.status == "sent" and len(sms.outbox) == 1
+
+
+# --- Which claims look forged: one network, one hour, verified visits apart; the hour's budget -------
+
+
+def test_the_hours_budget_is_this_hours(django_capture_on_commit_callbacks):
+    HourlySmsBudget.objects.create(hour=T0 - timedelta(hours=1), used=0)  # an hour with SMS left, gone
+    HourlySmsBudget.objects.create(hour=T0, used=1)  # this hour's one SMS already went
+    with override_settings(ALERT_SMS_MAX_PER_HOUR=1):
+        alert = recorded(detected(ProspectFactory(), 1), T0, django_capture_on_commit_callbacks)
+    assert alert.status == "grouped"
+
+
+def test_a_verified_visit_from_a_network_that_forged_claims_is_still_texted(django_capture_on_commit_callbacks):
+    network = "203.0.113.0"
+    for n in range(2):  # claims for two prospects from one network: forged, held
+        forged = detected(ProspectFactory(), n, identification="unverified", client_network=network)
+        assert recorded(forged, T0, django_capture_on_commit_callbacks).status in ("held", "sent")
+    real = detected(ProspectFactory(), 9, client_network=network)  # the prospect's own link: verified
+    assert recorded(real, T0, django_capture_on_commit_callbacks).status == "sent"
+
+
+def test_claims_from_one_network_more_than_an_hour_apart_are_two_readers(django_capture_on_commit_callbacks):
+    network = "198.51.100.0"
+    early = detected(ProspectFactory(), 1, identification="unverified", client_network=network)
+    assert recorded(early, T0, django_capture_on_commit_callbacks).status == "sent"
+    later = T0 + timedelta(hours=1, minutes=1)
+    second = detected(ProspectFactory(), 2, identification="unverified", client_network=network, occurred_at=later)
+    assert recorded(second, later, django_capture_on_commit_callbacks).status == "sent"
+
+
+def test_a_colleagues_verified_visit_does_not_make_the_next_claim_look_forged(django_capture_on_commit_callbacks):
+    office = "192.0.2.0"
+    colleague = detected(ProspectFactory(), 1, client_network=office)  # came by their own link
+    assert recorded(colleague, T0, django_capture_on_commit_callbacks).status == "sent"
+    claim = detected(ProspectFactory(), 2, identification="unverified", client_network=office)
+    assert recorded(claim, T0, django_capture_on_commit_callbacks).status == "sent"
+
+
+def test_the_held_alerts_notice_waits_a_minute_to_count_the_whole_burst(django_capture_on_commit_callbacks):
+    network = "203.0.113.0"
+    for n in range(2):  # claims for two prospects from one network: the second is held
+        recorded(
+            detected(ProspectFactory(), n, identification="unverified", client_network=network),
+            T0,
+            django_capture_on_commit_callbacks,
+        )
+    notice_rows = AlertDelivery.objects.filter(notice__kind="held")
+    assert notice_rows.exists() and {row.retry_at for row in notice_rows} == {T0 + timedelta(minutes=1)}

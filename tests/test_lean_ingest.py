@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from arkwatch.middleware import TrackingEndpointsMiddleware
 from tests.factories import BROWSER_UA
@@ -74,6 +74,16 @@ def test_other_pages_still_pass_through_the_whole_stack():
     for path in ["/admin/", "/healthz", "/api/webhooks/brevo", "/audit-gratuit-monitoring.html"]:
         middleware(RequestFactory().get(path))
     assert passed_on == ["/admin/", "/healthz", "/api/webhooks/brevo", "/audit-gratuit-monitoring.html"]
+
+
+@pytest.mark.parametrize("path", ["/api/webhooks/brevo", "/api/webhooks/calcom", "/api/inbound/postmark"])
+def test_webhooks_and_inbound_mail_go_through_the_whole_stack_so_their_views_must_stay_csrf_exempt(path):
+    # Unlike the tracking endpoints, a provider's delivery is not answered above the session, CSRF and
+    # frame middleware: a POST without a CSRF token gets through only by its view's csrf_exempt, and
+    # its answer carries the frame middleware's header.
+    response = Client(enforce_csrf_checks=True).post(path, data="{}", content_type="application/json")
+    assert response.status_code != 403, "CsrfViewMiddleware refused the provider's POST"
+    assert response["X-Frame-Options"] == "DENY"
 
 
 def test_the_routes_remembered_are_the_fixed_ones_only_so_a_flood_of_pixel_addresses_takes_no_memory():

@@ -14,15 +14,16 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 from django.utils import timezone
 
 from backoffice.roles import CALLER_GROUP
 from backoffice.timeline import prospect_timeline
 from prospects.services import prospect_rotate_identity_token
-from tests.factories import BROWSER_UA, ProspectFactory
+from tests.factories import BROWSER_UA, ProspectFactory, aware
 from tracking.matching import match_visitors
 from tracking.models import EmailEvent, Visitor
-from tracking.tokens import email_links_for, make_link_token, make_pixel_token
+from tracking.tokens import add_query_param, email_links_for, is_http_url, make_link_token, make_pixel_token
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/prospects/prospect/"
@@ -166,3 +167,101 @@ def test_a_link_within_its_age_still_works(client, settings, prospect):
     link = email_links_for(prospect, message_id="m1", url="https://landing.example.com/audit").link_url
     with time_machine.travel(timezone.now() + timedelta(days=29)):
         assert client.get(urlsplit(link).path, HTTP_USER_AGENT=BROWSER_UA).status_code == 302
+
+
+# --- The destination a link leads to, and the sentence that refuses one ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://landing.example.com/audit?ref=&utm_source=mail",
+            "https://landing.example.com/audit?ref=&utm_source=mail&ak=T0K",
+        ),
+        ("https://landing.example.com/audit?ak=old", "https://landing.example.com/audit?ak=T0K"),
+    ],
+)
+def test_the_ak_joins_a_destination_without_dropping_its_empty_parameters(url, expected):
+    assert add_query_param(url, "ak", "T0K") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://landing.example.com/audit", True),
+        ("http://landing.example.com/", True),
+        ("ftp://landing.example.com/file", False),
+        ("https://", False),
+        ("https:/audit", False),
+        ("//landing.example.com/audit", False),
+    ],
+)
+def test_a_tracked_link_leads_only_to_an_http_address_with_a_host(url, accepted):
+    assert is_http_url(url) is accepted
+
+
+@pytest.mark.parametrize(
+    ("url", "sentence"),
+    [
+        ("http://[::1", "« http://[::1 » n'est pas une adresse http(s) absolue."),
+        ("ftp://landing.example.com/a", "« ftp://landing.example.com/a » n'est pas une adresse http(s) absolue."),
+        ("https://evil.example.net/x", "evil.example.net n'est pas l'une de nos pages"),
+        ("https://:443/x", "https://:443/x n'est pas l'une de nos pages"),
+    ],
+)
+def test_a_refused_destination_is_named_in_the_sentence_the_sender_reads(prospect, url, sentence):
+    with pytest.raises(ValueError) as refused:
+        email_links_for(prospect, message_id="m1", url=url)
+    assert str(refused.value).startswith(sentence)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "listed"),
+    [
+        (
+            {"TRACKING_ALLOWED_ORIGINS": ["https://landing.example.com"], "TRACKING_LINK_HOSTS": ["offre.example.org"]},
+            "(actuellement : landing.example.com, track.example.com, offre.example.org).",
+        ),
+        (
+            {"TRACKING_ALLOWED_ORIGINS": [], "TRACKING_LINK_HOSTS": [], "PUBLIC_BASE_URL": "", "LANDING_PAGE_URL": ""},
+            "(actuellement : —).",
+        ),
+    ],
+)
+def test_the_refusal_lists_the_hosts_a_link_may_lead_to(prospect, allowed, listed):
+    settings = {"PUBLIC_BASE_URL": "https://track.example.com", "LANDING_PAGE_URL": "", **allowed}
+    with override_settings(**settings), pytest.raises(ValueError) as refused:
+        email_links_for(prospect, message_id="m1", url="https://evil.example.net/x")
+    assert str(refused.value).endswith(listed)
+
+
+def test_a_link_to_our_host_written_with_its_final_dot_is_ours(prospect):
+    # "www.example.com." is the fully qualified spelling of www.example.com.
+    with override_settings(TRACKING_ALLOWED_ORIGINS=["https://www.example.com"], TRACKING_LINK_HOSTS=[]):
+        links = email_links_for(prospect, message_id="m1", url="https://www.example.com./audit")
+    assert links.link_url and links.link_url.startswith("https://track.example.com/t/c/")
+
+
+# --- Links already in inboxes ----------------------------------------------------------------------
+
+# A link minted on 2026-11-24 by an earlier version (SECRET_KEY below, prospect 4242, its ak
+# "ak-golden-0123456789abcdef"). Links sit in inboxes for weeks: an upgrade must not turn them into
+# links that no longer hand out the ak (which is what a changed fingerprint would do).
+GOLDEN_SECRET = "golden-secret-for-links-minted-by-an-earlier-version-0001"
+GOLDEN_LINK = (
+    ".eJw1ykEKgCAQQNG7zFoyRUokoqtMaiU5JaQQRHfPTdv_3wMJjJJKMiAwMJCY0JJv_I2Uoh-BQal9yzldhvOIhwvH-u_GnsSxuJCr26uzTsy4eK"
+    "la2Wmne3g_pQgd1g:1xVmNc:sno74kF8kW1Vqtee2Pm5gZ3NLrSUetXLsoGPSbLW-Zs"
+)
+GOLDEN_MINTED_AT = aware(2026, 11, 24, 9, 0, 0)
+
+
+def test_a_link_minted_by_an_earlier_version_still_hands_out_its_ak(client):
+    ProspectFactory(pk=4242, identity_token="ak-golden-0123456789abcdef")
+    with (
+        override_settings(SECRET_KEY=GOLDEN_SECRET),
+        time_machine.travel(GOLDEN_MINTED_AT + timedelta(days=3), tick=False),
+    ):
+        response = client.get(f"/t/c/{GOLDEN_LINK}", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 302
+    assert response["Location"] == "https://landing.example.com/audit?ak=ak-golden-0123456789abcdef"

@@ -139,3 +139,23 @@ def test_a_colleague_at_a_platform_company_is_matched_by_their_address():
     prospect = ProspectFactory(email="cto@slack.com")
     visitor = match(email="dev@slack.com")
     assert (visitor.prospect, visitor.match_method) == (prospect, "company_domain")
+
+
+# --- How each browser was recognised, in the prospect page's words -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hint", "method", "sentence"),
+    [
+        ({"email": "cto@acme-corp.example"}, "email", "A donné l'email cto@acme-corp.example"),
+        (
+            {"email": "dev@acme-corp.example"},
+            "company_domain",
+            "A donné dev@acme-corp.example, une adresse du domaine de l'entreprise acme-corp.example",
+        ),
+    ],
+)
+def test_the_prospect_page_says_how_each_browser_was_recognised(hint, method, sentence):
+    ProspectFactory(email="cto@acme-corp.example")
+    visitor = match("reader-000001", **hint)
+    assert (visitor.match_method, visitor.match_evidence_sentence) == (method, sentence)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
-from alerts.outbox.delivery import deliveries_needing_relay
+from alerts.outbox.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
 from alerts.outbox.notices import digest_alerts
@@ -22,7 +22,14 @@ from alerts.outcomes.ledger import ledger
 from alerts.outcomes.models import CallOutcome
 from alerts.tasks import relay_deliveries_task
 from tests.channel_double import ChannelDouble
-from tests.factories import AlertFactory, CtaClickFactory, ProspectFactory, VisitEventFactory, VisitorFactory
+from tests.factories import (
+    AlertFactory,
+    CallFactory,
+    CtaClickFactory,
+    ProspectFactory,
+    VisitEventFactory,
+    VisitorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -337,3 +344,24 @@ def test_a_lead_with_several_alerts_due_gets_one_reminder_about_its_newest(remin
     ]
     relay(now + timedelta(minutes=30), run_on_commit)
     assert len(sms.outbox) == 2  # the older alerts of the first lead bring no second reminder
+
+
+# --- Reminder rows: one per lead, none for a lead already called ------------------------------------
+
+
+def test_reminding_one_lead_leaves_the_others_reminders_due():
+    first, second = AlertFactory(), AlertFactory()
+    now = timezone.now()
+    assert reminder_deliveries_add(first, now) is True
+    assert reminder_deliveries_add(second, now) is True, "the second lead still gets its one reminder"
+    assert reminder_deliveries_add(first, now) is False, "never two"
+    reminders = AlertDelivery.objects.filter(purpose=AlertDelivery.Purpose.REMINDER)
+    assert sorted(reminders.values_list("alert_id", flat=True)) == sorted([first.pk, second.pk])
+    assert all(r.label == r.recipient for r in reminders), "the outbox says whom each reminder went to"
+
+
+def test_a_lead_already_called_gets_no_reminder():
+    called = AlertFactory()
+    Alert.objects.filter(pk=called.pk).update(call=CallFactory(prospect=called.prospect))
+    assert reminder_deliveries_add(called, timezone.now()) is False
+    assert not AlertDelivery.objects.exists()

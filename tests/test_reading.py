@@ -10,6 +10,8 @@ import time_machine
 from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
+from alerts.signals import dwell
+from alerts.signals.dwell import forget_page_views, page_view_crossed_threshold
 from tests.factories import (
     BROWSER_UA,
     CtaClickFactory,
@@ -19,6 +21,7 @@ from tests.factories import (
     VisitorFactory,
     aware,
 )
+from tracking.models import VisitEvent
 from tracking.tokens import make_link_token
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +135,104 @@ def test_a_sandbox_following_the_email_link_is_a_machine_visit(client, cycle, pa
     assert Alert.objects.filter(signal="page_dwell").count() == alerts
     assert Alert.objects.filter(signal="cta_click", prospect=prospect).count() == alerts
     assert Alert.objects.filter(signal="cta_click", prospect=other).count() == 1
+
+
+# --- Where a page view's reading starts and ends: in one web process, and from the stored events -----
+
+
+def test_a_page_views_start_is_its_own_not_the_previous_ones():
+    # pv-first opened at T0, pv-second 95 s later; a heartbeat of pv-second, served by another web
+    # process (forget_page_views), 5 s after it opened is 5 s of reading, not 100 (a snippet that
+    # reports no visible time: the span alone decides).
+    at = T0.timestamp()
+    with time_machine.travel(at, tick=False):
+        page_view_crossed_threshold("pv-first-00001", T0, opens=True)
+    with time_machine.travel(at + 95, tick=False):
+        assert not page_view_crossed_threshold("pv-second-0001", T0 + timedelta(seconds=95), opens=True)
+    forget_page_views()
+    with time_machine.travel(at + 100, tick=False):
+        assert not page_view_crossed_threshold("pv-second-0001", T0 + timedelta(seconds=100))
+
+
+def test_each_page_view_crossing_the_threshold_fires_for_itself():
+    at = T0.timestamp()
+    for page_view, opened in (("pv-first-00001", 0), ("pv-second-0001", 10)):
+        with time_machine.travel(at + opened, tick=False):
+            page_view_crossed_threshold(page_view, T0 + timedelta(seconds=opened), opens=True)
+    with time_machine.travel(at + 90, tick=False):
+        assert page_view_crossed_threshold("pv-first-00001", T0 + timedelta(seconds=90), engaged_ms=90_000)
+    with time_machine.travel(at + 100, tick=False):
+        assert page_view_crossed_threshold("pv-second-0001", T0 + timedelta(seconds=100), engaged_ms=90_000)
+
+
+def test_a_long_read_is_seen_when_the_shared_store_keeps_no_first_times(monkeypatch):
+    # PostgreSQL's store keeps none, and an unwritable LMDB file answers None: the page view's start
+    # then comes from this process's memory and the stored events.
+    monkeypatch.setattr(dwell, "remember_first", lambda *args: None)
+    monkeypatch.setattr(dwell, "recall", lambda *args: None)
+    at = T0.timestamp()
+    with time_machine.travel(at, tick=False):
+        assert not page_view_crossed_threshold("pv-alone-00001", T0, opens=True)
+    with time_machine.travel(at + 89, tick=False):
+        assert not page_view_crossed_threshold("pv-alone-00001", T0 + timedelta(seconds=89), engaged_ms=89_000)
+    with time_machine.travel(at + 90, tick=False):
+        assert page_view_crossed_threshold("pv-alone-00001", T0 + timedelta(seconds=90), engaged_ms=90_000)
+
+
+@pytest.mark.parametrize(("heartbeat_s", "crossed"), [(5, False), (None, True), (15, True)])
+def test_visible_time_is_judged_by_the_pages_own_heartbeat(heartbeat_s, crossed):
+    # 80 s visible out of 90: a page beating every 5 s may lag 5 s, not 15 (a tab mostly in the background).
+    at = T0.timestamp()
+    with time_machine.travel(at, tick=False):
+        page_view_crossed_threshold("pv-rhythm-0001", T0, opens=True, heartbeat_s=heartbeat_s)
+    with time_machine.travel(at + 90, tick=False):
+        moment = T0 + timedelta(seconds=90)
+        verdict = page_view_crossed_threshold("pv-rhythm-0001", moment, engaged_ms=80_000, heartbeat_s=heartbeat_s)
+    assert verdict is crossed
+
+
+def test_a_web_process_remembers_a_bounded_number_of_page_views_the_oldest_forgotten(monkeypatch):
+    # Heartbeats keep coming for as long as the product runs: the memory must stay bounded and working.
+    monkeypatch.setattr(dwell, "MEMORY_SIZE", 3)
+    for n in range(5):
+        page_view_crossed_threshold(f"pv-bounded-{n}", T0, opens=True)
+    assert list(dwell._FirstSeen.times) == ["pv-bounded-2", "pv-bounded-3", "pv-bounded-4"]
+
+
+def page_view_of(prospect, stream: list[tuple[int, str, bool]]) -> str:
+    """A page view of `prospect`'s browser: (seconds after T0, event, is_bot) each; no visible time reported."""
+    for offset, event, is_bot in stream:
+        VisitEventFactory(
+            visitor_id="reader-000001",
+            page_view_id="pv-reader-0001",
+            prospect=prospect,
+            event=event,
+            is_bot=is_bot,
+            received_at=T0 + timedelta(seconds=offset),
+        )
+    return "pv-reader-0001"
+
+
+def test_machine_events_in_a_page_view_do_not_lengthen_the_read():
+    # 30 s of reading, then a scanner's events carrying the same page view until 105 s: no long read.
+    human = [(0, "pageview", False), (15, "heartbeat", False), (30, "heartbeat", False)]
+    machine = [(45 + 15 * n, "heartbeat", True) for n in range(5)]
+    page_view = page_view_of(ProspectFactory(), human + machine)
+    assert dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5)) == []
+
+
+def test_a_long_read_names_the_network_it_came_from():
+    # What the forged-traffic hold compares: two claimed long reads from one network within the hour.
+    stream = [(0, "pageview", False), *[(15 * (n + 1), "heartbeat", False) for n in range(7)]]
+    page_view = page_view_of(ProspectFactory(), stream)
+    VisitEvent.objects.update(client_network="203.0.113.0")
+    [signal] = dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5))
+    assert signal.client_network == "203.0.113.0"
+
+
+@pytest.mark.parametrize(("beats", "found"), [(4, False), (5, True)])
+def test_without_visible_time_only_heartbeats_show_the_page_in_view(beats, found):
+    # 90 s at 15 s a beat needs 5 heartbeats; the page view's open and its leave are not heartbeats.
+    stream = [(0, "pageview", False), *[(15 * (n + 1), "heartbeat", False) for n in range(beats)], (95, "leave", False)]
+    page_view = page_view_of(ProspectFactory(), stream)
+    assert bool(dwell.find_dwell_signals({page_view}, T0 + timedelta(minutes=5))) is found

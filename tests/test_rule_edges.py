@@ -35,6 +35,7 @@ from alerts.outbox.models import Alert
 from alerts.outbox.quiet import quiet_until
 from alerts.signals.detected import DetectedSignal
 from alerts.signals.detection import find_reopen_signals
+from alerts.signals.dwell import not_a_reading
 from core.ratelimit import parse_rate, rate_limited
 from tests import test_detection
 from tests.factories import DetectionRunFactory, EmailEventFactory, ProspectFactory, aware
@@ -353,6 +354,35 @@ def test_the_dwell_edge_follows_its_setting(settings, cycle, threshold, seconds,
     page_view(ProspectFactory(), T0, seconds)
     cycle(T0 + timedelta(seconds=seconds + 1))
     assert Alert.objects.filter(signal="page_dwell").count() == alerts
+
+
+# What makes a page view no reading (a heartbeat every 15 s), each rule at its edges:
+@pytest.mark.parametrize(
+    ("span", "engaged_ms", "heartbeats", "heartbeat_s", "verdict"),
+    [
+        # Heartbeats no faster than the tracker sends them: one per half period, plus 4 (16 in 90 s).
+        (90, 90_000, 16, 15, ""),
+        (90, 90_000, 17, 15, "17 heartbeats in 90 s: faster than the tracker sends them"),
+        # The page's own period, bounded to 1–60 s: a page claiming 61 s is judged at 60 (7 in 90 s).
+        (90, 90_000, 7, 61, ""),
+        (90, 90_000, 184, 0.5, ""),  # judged at 1 s: 90 / 0.5 + 4
+        # No visible time reported: about one heartbeat per period across the threshold (5 of 6).
+        (90, None, 5, 15, ""),
+        (90, None, 4, 15, "4 heartbeats (visible time not reported): the page was not in view"),
+        # Visible at least the threshold less one period (75 s)…
+        (90, 75_000, 6, 15, ""),
+        (90, 74_900, 6, 15, "visible 74.9 s of 90 s: a background tab"),
+        # …and not longer than the page existed plus one period (105 s).
+        (90, 105_000, 6, 15, ""),
+        (90, 105_100, 6, 15, "reports 105 s visible in a 90 s page view"),
+        (90, 105_600, 6, 15, "reports 106 s visible in a 90 s page view"),
+    ],
+)
+def test_a_long_read_is_judged_at_the_edges_of_each_rule(span, engaged_ms, heartbeats, heartbeat_s, verdict):
+    assert (
+        not_a_reading(span_seconds=span, engaged_ms=engaged_ms, heartbeats=heartbeats, heartbeat_s=heartbeat_s)
+        == verdict
+    )
 
 
 # --- Health: detection more than 3 × DETECTION_INTERVAL_MINUTES (5) late makes /healthz answer 503 --

@@ -14,14 +14,16 @@ from django.utils import timezone
 from alerts.outbox import delivery as delivery_module
 from alerts.outbox import sms
 from alerts.outbox.actions import alert_failure_acknowledge, alert_resend
-from alerts.outbox.delivery import alert_deliver, deliveries_left_behind_relay, delivery_send
+from alerts.outbox.delivery import alert_deliver, deliveries_left_behind_relay, deliveries_needing_relay, delivery_send
 from alerts.outbox.models import Alert, AlertDelivery
 from alerts.outbox.sms import BaseSmsBackend, SendResult, SmsError, SmsMessage, get_sms_backend
 from alerts.outbox.sms import ovh as ovh_backend
-from tests.factories import AlertDeliveryFactory, AlertFactory, DetectionRunFactory
+from alerts.selectors import unacknowledged_failures
+from tests.factories import AlertDeliveryFactory, AlertFactory, DetectionRunFactory, ProspectFactory, aware
 from tests.ovh_double import OvhDouble, ovh_settings
 
 pytestmark = pytest.mark.django_db
+T0 = aware(2026, 11, 24, 9, 0, 0)
 
 
 def make_alert(recipients=("+33199000001",)) -> Alert:
@@ -277,6 +279,135 @@ def test_an_unexpected_error_mid_send_is_checked_before_any_resend():
         True,
         "unexpected: RuntimeError('boom')",
     )
+
+
+# --- A failed SMS: reported until acknowledged, one alert at a time; a resend starts afresh ---------
+
+
+def failed_alert() -> Alert:
+    delivery = AlertDeliveryFactory(alert__prospect=ProspectFactory(), alert__status=Alert.Status.FAILED)
+    AlertDelivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=4, last_error="OVH 500")
+    return delivery.alert
+
+
+def test_acknowledging_one_failed_sms_leaves_the_others_reported():
+    seen, unseen = failed_alert(), failed_alert()
+    assert alert_failure_acknowledge(alert=seen)
+    assert list(unacknowledged_failures()) == [unseen]
+
+
+def test_a_failure_is_acknowledged_once_and_only_on_a_failed_alert():
+    sent = AlertFactory(status=Alert.Status.SENT)
+    assert alert_failure_acknowledge(alert=sent) is False
+    failed = failed_alert()
+    assert alert_failure_acknowledge(alert=failed) is True
+    failed.refresh_from_db()
+    first = failed.failure_acknowledged_at
+    assert alert_failure_acknowledge(alert=failed) is False, "a second click changes nothing"
+    failed.refresh_from_db()
+    assert failed.failure_acknowledged_at == first
+
+
+def test_a_resent_alert_starts_afresh(django_capture_on_commit_callbacks):
+    alert = failed_alert()
+    alert_failure_acknowledge(alert=alert)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_resend(alert=alert)
+    delivery = AlertDelivery.objects.get(alert=alert)
+    assert (delivery.status, delivery.attempts) == ("sent", 1), "the resend's own attempt, counted from zero"
+    assert len(sms.outbox) == 1
+    alert.refresh_from_db()
+    assert alert.failure_acknowledged_at is None, "should the resend fail too, /healthz reports it again"
+
+
+def test_a_resent_alert_shows_as_on_its_way_until_the_worker_sends_it():
+    alert = failed_alert()
+    assert alert_resend(alert=alert) is True  # the worker has not run yet (no commit callbacks)
+    alert.refresh_from_db()
+    assert alert.status == "queued", "hot leads must not still say 'failed' after the click"
+
+
+def test_resending_an_old_failure_gets_a_new_give_up_window(django_capture_on_commit_callbacks):
+    """The SMS failed during a 3-hour outage: once it is over, a resend goes out, not given up at once."""
+    alert = failed_alert()
+    AlertDelivery.objects.filter(alert=alert).update(
+        created_at=timezone.now() - timedelta(hours=3), retry_at=timezone.now() + timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_resend(alert=alert)
+    delivery = AlertDelivery.objects.get(alert=alert)
+    assert delivery.status == "sent" and len(sms.outbox) == 1
+
+
+def test_resending_one_alert_leaves_the_other_failed_alerts_alone(django_capture_on_commit_callbacks):
+    resent, other = failed_alert(), failed_alert()
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_resend(alert=resent)
+    assert AlertDelivery.objects.get(alert=other).status == "failed"
+    assert len(sms.outbox) == 1
+
+
+# --- The outbox's schedule: which SMS it hands to a worker, how fast it retries, what a row says -----
+
+
+def test_a_delivery_being_sent_is_not_handed_over_again_until_its_lease_ends():
+    row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status="pending")
+    assert delivery_module._claim(row.pk, T0)
+    assert deliveries_needing_relay(T0 + timedelta(minutes=1, seconds=59)) == []
+    assert deliveries_needing_relay(T0 + timedelta(minutes=2, seconds=1)) == [(row.alert_id, None)]
+
+
+def test_the_relay_hands_over_exactly_the_sms_waiting_for_a_worker():
+    now = T0
+
+    def row(status: str, **fields) -> int:
+        row = AlertDeliveryFactory(alert__prospect=ProspectFactory(), status=status)
+        AlertDelivery.objects.filter(pk=row.pk).update(**{"retry_at": None, "updated_at": now, **fields})
+        return row.alert_id
+
+    task_lost = row("pending", updated_at=now - timedelta(seconds=90))
+    task_on_its_way = row("pending", updated_at=now - timedelta(seconds=30))
+    retry_due = row("retry", retry_at=now - timedelta(seconds=1))
+    retry_later = row("retry", retry_at=now + timedelta(minutes=1), updated_at=now - timedelta(minutes=5))
+    worker_died = row("sending", lease_until=now - timedelta(seconds=1))
+    being_sent = row("sending", lease_until=now + timedelta(minutes=1))
+    sent = row("sent", lease_until=now - timedelta(hours=1), retry_at=now - timedelta(hours=1))
+
+    relayed = [alert_id for alert_id, _notice in deliveries_needing_relay(now)]
+
+    assert relayed == sorted([task_lost, retry_due, worker_died])
+    assert {alert: AlertDelivery.objects.get(alert_id=alert).status for alert in (being_sent, sent, retry_later)} == {
+        being_sent: "sending",
+        sent: "sent",
+        retry_later: "retry",
+    }
+    abandoned = AlertDelivery.objects.get(alert_id=worker_died)
+    # The SMS may have left before the worker died: the provider is asked before any re-send.
+    assert (abandoned.status, abandoned.needs_check, abandoned.lease_until) == ("retry", True, None)
+    assert task_on_its_way not in relayed
+
+
+def test_an_outage_is_retried_at_a_growing_pace_capped_at_a_minute(monkeypatch):
+    # OVH down: 2 s, 6 s, 18 s, 54 s, then every minute until SMS_GIVE_UP_AFTER_MINUTES.
+    monkeypatch.setattr(delivery_module, "RETRY_BACKOFF_SECONDS", 2.0)
+    assert [delivery_module._backoff(attempts) for attempts in range(1, 7)] == [2, 6, 18, 54, 60, 60]
+
+
+def test_delivering_an_alert_with_nobody_to_text_keeps_its_status():
+    alert = AlertFactory(prospect=ProspectFactory(), status=Alert.Status.MUTED)
+    assert alert_deliver(alert_id=alert.pk) == "muted"
+
+
+def test_an_sms_row_is_labelled_with_its_number_and_an_alert_with_nobody_to_text_says_why():
+    with override_settings(ALERT_SMS_RECIPIENTS=["+33199000009"], ALERT_CHANNELS=[]):
+        alert = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery_module.alert_deliveries_add(alert)
+    assert list(alert.deliveries.values_list("recipient", "label")) == [("+33199000009", "+33199000009")]
+    with override_settings(ALERT_SMS_RECIPIENTS=[], ALERT_CHANNELS=[]):
+        lonely = AlertFactory(status=Alert.Status.QUEUED, message="Clic CTA")
+        delivery_module.alert_deliveries_add(lonely)
+    assert lonely.status == Alert.Status.FAILED
+    assert lonely.message == "Clic CTA [ALERT_SMS_RECIPIENTS and ALERT_CHANNELS are empty: nobody to alert]"
 
 
 def test_a_delivery_task_queued_before_the_upgrade_still_runs():

@@ -1,11 +1,14 @@
 """A refused event says, in French by default, exactly what is wrong with which field."""
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 
-from tests.factories import BROWSER_UA, ProspectFactory
+from tests.factories import BROWSER_UA, ProspectFactory, aware
 from tracking.models import EmailEvent, VisitEvent
+from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,84 @@ def test_an_email_of_254_characters_is_the_longest_accepted(client, length, acce
         HTTP_USER_AGENT=BROWSER_UA,
     )
     assert (response.status_code == 202) is accepted
+
+
+# --- A visit's fields, one by one ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("referrer", ["http://blog.example.org/post", "https://www.example.org/"])
+def test_an_http_or_https_referrer_is_accepted(client, referrer):
+    body = json.dumps({**VISIT, "referrer": referrer})
+    assert client.post("/api/track/visit", body, content_type="application/json").status_code == 202
+
+
+@pytest.mark.parametrize("value", [12345678, 1.5, True, ["reader-000001"], {"id": "reader-000001"}])
+def test_a_visitor_id_that_is_not_a_string_is_a_400_with_a_sentence(client, value):
+    assert refusal(client, "/api/track/visit", {**VISIT, "visitor_id": value})["visitor_id"]
+
+
+def test_an_unknown_event_names_the_ones_allowed_in_french(client):
+    fields = refusal(client, "/api/track/visit", {**VISIT, "event": "scroll"})
+    assert fields["event"] == "Utilisez une valeur parmi : pageview, heartbeat, leave."
+
+
+# --- The limits of a date, a URL and a Message-ID, as the schemas give them ------------------------
+
+T0 = aware(2026, 11, 24, 9, 0, 0)
+NOT_A_DATE = "Donnez une date ISO 8601 avec son décalage, par ex. 2026-11-24T09:14:00+01:00."
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("2000-01-01T00:00:00+00:00", True),
+        ("1999-12-31T23:59:59+00:00", False),
+        ("2026-13-45T09:00:00+00:00", False),  # the shape of a date, not a date
+    ],
+)
+def test_an_event_time_is_accepted_from_the_year_2000(value, accepted):
+    try:
+        aware_datetime(value)
+    except Invalid as refused:
+        assert not accepted and str(refused) in ("Cette date est hors limites.", NOT_A_DATE)
+    else:
+        assert accepted
+
+
+@pytest.mark.parametrize(
+    ("ahead", "accepted"), [(timedelta(minutes=5), True), (timedelta(minutes=5, seconds=1), False)]
+)
+def test_an_event_time_may_be_at_most_five_minutes_ahead_of_our_clock(ahead, accepted):
+    with time_machine.travel(T0, tick=False):
+        value = (T0 + ahead).isoformat()
+        if accepted:
+            assert aware_datetime(value) == T0 + ahead
+        else:
+            with pytest.raises(Invalid, match="plus de 5 minutes dans le futur"):
+                aware_datetime(value)
+
+
+def test_a_url_of_2048_characters_is_accepted_and_one_more_is_refused():
+    base = "https://example.com/"
+    assert http_url(base + "a" * (2048 - len(base)))
+    with pytest.raises(Invalid, match="2048"):
+        http_url(base + "a" * (2049 - len(base)))
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("m" * 200, True),
+        ("m" * 201, False),
+        ("", False),
+        ("   ", False),
+        ("<abc\x07@mail>", False),
+        ("<abc@mail>", True),
+    ],
+)
+def test_a_message_id_is_1_to_200_printable_characters(value, accepted):
+    if accepted:
+        assert message_id(value) == value
+    else:
+        with pytest.raises(Invalid, match="1 à 200 caractères imprimables"):
+            message_id(value)

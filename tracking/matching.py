@@ -72,7 +72,8 @@ class ProspectDirectory:
     def _may_know(self, host: str) -> bool:
         """Whether a domain of the directory could be this host's registrable domain (one of its dot
         suffixes): a few dict lookups, so that the hints of strangers (a flood of identify calls with
-        made-up domains) skip the Public Suffix List, which costs about a millisecond per new domain."""
+        made-up domains) skip the Public Suffix List, dearer per new domain than these lookups
+        (docs/benchmarks.md, "Figures that used to live in code comments")."""
         labels = host.strip().lower().rstrip(".").split(".")
         return any(
             ".".join(labels[n:]) in self.by_domain or ".".join(labels[n:]) in self.by_staff_domain

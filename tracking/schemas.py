@@ -2,8 +2,8 @@
 
 Strict about types — a JSON number, list or object where a string is expected is an error, never
 silently turned into text — and cheap: the browser events are the hottest path of the product, so
-each field is one type check and one precompiled regex or bound check (Django forms cost ~10× more
-per request, mostly in copying their fields).
+each field is one type check and one precompiled regex or bound check (Django forms cost far more per
+request, mostly in copying their fields: docs/benchmarks.md, "Figures that used to live in code comments").
 """
 
 import re

@@ -26,8 +26,8 @@ def _insert_event(model: type[Model], values: dict[str, Any], limits: Limits) ->
     """One INSERT of the given columns, counted against the client's limits in the same step (on
     PostgreSQL, the same statement); False when a limit refused it and nothing was stored. Events are
     write-once evidence with no save() logic and no signals, so the intake skips the ORM's save: an
-    `objects.create` cost 130 µs more CPU per event on SQLite and 390 µs on PostgreSQL (about 10 and 25
-    points of the ingest ratio, docs/benchmarks.md)."""
+    `objects.create` cost more CPU per event than the 5 points of the ingest ratio allow (bench/write_path.py;
+    docs/benchmarks.md, "Figures that used to live in code comments")."""
     params = [concrete_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
     return insert_unless_limited(model, tuple(values), params, limits)
 

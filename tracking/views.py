@@ -55,7 +55,7 @@ TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAAB
 
 
 # What never_cache sets, as one constant: never_cache parses and rebuilds the header on every answer,
-# which measured 13 % of an event's view time.
+# a measurable share of an event's view time (docs/benchmarks.md, "Figures that used to live in code comments").
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 

@@ -47,7 +47,7 @@ class DetectionRun(models.Model):
         indexes = [
             models.Index(fields=["-finished_at"], name="run_finished_idx"),
             # The next cycle's cursor, read by every cycle: a flood runs a thousand cycles a minute, and
-            # without it the read scanned them all (190 ms at 1 M runs, SQLite).
+            # without it the read scanned them all (docs/benchmarks.md, "Figures that used to live in code comments").
             models.Index(fields=["-window_end"], name="run_window_end_idx"),
             # Pruning and "watching since".
             models.Index(fields=["started_at"], name="run_started_idx"),
