@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -132,10 +132,17 @@ def _too_many() -> JsonResponse:
     return _error(429, _("Too many events from this client; slow down and retry later."))
 
 
-def _ingest(
-    request: HttpRequest, schema: schemas.Schema, record: Callable, answer: Callable[[dict], bytes] | None = None
-) -> HttpResponse:
-    """`answer`: the body of a stored event's 202 when it says more than {"ok": true} (a page view's)."""
+class BrowserEvent(NamedTuple):
+    """A browser's event that passed every check: its values, who sent it, the limits its write takes."""
+
+    values: dict[str, Any]
+    client: ClientInfo
+    limits: Limits
+
+
+def _browser_event(request: HttpRequest, schema: schemas.Schema) -> BrowserEvent | HttpResponse:
+    """The request's event, or the answer already due: 405, 4xx or 429 when it is refused, and a 202
+    that stores nothing when the visitor asked not to be tracked (DNT)."""
     refused = _refuse_method(request)
     if refused:
         return refused
@@ -152,36 +159,48 @@ def _ingest(
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
         return _too_many() if rate_limited(*limits) else _accepted()
-    # The write counts the hit and stores the event in one step (core/ratelimit.py).
-    if not record(data=values, client=client, now=timezone.now(), limits=limits):
-        return _too_many()
-    return _accepted(answer(values) if answer else ACCEPTED)
+    return BrowserEvent(values, client, limits)
 
 
 def _accepted(body: bytes = ACCEPTED) -> HttpResponse:
     return HttpResponse(body, content_type="application/json", status=202)
 
 
-def _page_view_answer(values: dict) -> bytes:
-    return page_view_answer(values) if values.get("event") == "pageview" else ACCEPTED
+# Each browser event's write counts the hit and stores the event in one step (core/ratelimit.py):
+# False when a limit refused it, answered 429.
 
 
 @csrf_exempt
 @no_store
 def track_visit(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.VISIT, visit_event_record, _page_view_answer)
+    event = _browser_event(request, schemas.VISIT)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = visit_event_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    if not stored:
+        return _too_many()
+    # A page view's answer says more than {"ok": true}: tracking/page_view_answer.py.
+    return _accepted(page_view_answer(event.values) if event.values.get("event") == "pageview" else ACCEPTED)
 
 
 @csrf_exempt
 @no_store
 def track_cta(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.CTA, cta_click_record)
+    event = _browser_event(request, schemas.CTA)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = cta_click_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    return _accepted() if stored else _too_many()
 
 
 @csrf_exempt
 @no_store
 def track_identify(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.IDENTIFY, visitor_email_given)
+    event = _browser_event(request, schemas.IDENTIFY)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = visitor_email_given(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    return _accepted() if stored else _too_many()
 
 
 @csrf_exempt

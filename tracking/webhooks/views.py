@@ -1,5 +1,5 @@
 """POST /api/webhooks/<provider>. Thin, like the tracking views: check the request,
-authenticate it as the provider documents, parse, hand the events to the service.
+authenticate it as the provider documents, parse, hand the events to its service, named in each view.
 
 Answers: 404 when the provider's secret is not set (the endpoint does not exist), 401 when the
 authentication is missing or wrong, 400 when the body is not what the provider sends, 200 otherwise —
@@ -8,7 +8,6 @@ keeps failing. Nothing is stored unless the whole request was accepted."""
 
 import json
 import logging
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -24,8 +23,8 @@ from core.client import client_ip
 from core.ratelimit import count_attempt
 from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import PayloadError
-from tracking.webhooks.meetings import booking_events_record
-from tracking.webhooks.services import provider_events_record
+from tracking.webhooks.meetings import BookingOutcome, booking_events_record
+from tracking.webhooks.services import WebhookOutcome, provider_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -92,29 +91,37 @@ def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any,
         return None, _error(400, _("The body is not valid JSON; nothing was stored."))
 
 
-def _receive(request: HttpRequest, module: ModuleType, name: str, record: Callable[[list], Any]) -> HttpResponse:
-    """Authenticate, parse and record one delivery: every webhook answers alike (401 / 404 / 400 / 200)."""
+def _events(request: HttpRequest, module: ModuleType, name: str) -> tuple[list, JsonResponse | None]:
+    """One delivery's events, authenticated and parsed, or the answer that refuses it: every webhook
+    answers alike (401 / 404 / 400)."""
     data, refused = _accepted(request, module, name)
     if refused is not None:
-        return refused
+        return [], refused
     try:
-        events = module.parse(data)
+        return module.parse(data), None
     except PayloadError as exc:
-        return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
-    return JsonResponse({"ok": True, **record(events).as_dict()})
+        return [], _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
+
+
+def _stored(outcome: WebhookOutcome | BookingOutcome) -> JsonResponse:
+    return JsonResponse({"ok": True, **outcome.as_dict()})
 
 
 @csrf_exempt
 @never_cache
 def email_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     """POST /api/webhooks/<provider> for the email services."""
-    return _receive(
-        request, PROVIDERS[provider], provider, lambda events: provider_events_record(provider=provider, events=events)
-    )
+    events, refused = _events(request, PROVIDERS[provider], provider)
+    if refused is not None:
+        return refused
+    return _stored(provider_events_record(provider=provider, events=events))
 
 
 @csrf_exempt
 @never_cache
 def booking_webhook(request: HttpRequest, tool: str) -> HttpResponse:
     """POST /api/webhooks/calcom and /api/webhooks/calendly: the same answers as the email services'."""
-    return _receive(request, BOOKING_TOOLS[tool], tool, lambda events: booking_events_record(tool=tool, events=events))
+    events, refused = _events(request, BOOKING_TOOLS[tool], tool)
+    if refused is not None:
+        return refused
+    return _stored(booking_events_record(tool=tool, events=events))
