@@ -6,7 +6,6 @@ nobody known (counted), so that the service does not switch the webhook off. Sto
 
 import json
 import logging
-from types import ModuleType
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -17,13 +16,19 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
 from core.ratelimit import count_attempt
-from tracking.replies.providers import brevo, mailgun, postmark, sendgrid
+from tracking.replies.providers import InboundProvider, brevo, mailgun, postmark, sendgrid
 from tracking.replies.services import ReplyOutcome, inbound_reply_record
 from tracking.webhooks.events import PayloadError
 
 logger = logging.getLogger(__name__)
 
-INBOUND: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, postmark, brevo)}
+# A typed registry: mypy checks each module against InboundProvider (tracking/replies/providers/__init__.py).
+INBOUND: dict[str, InboundProvider] = {
+    sendgrid.NAME: sendgrid,
+    mailgun.NAME: mailgun,
+    postmark.NAME: postmark,
+    brevo.NAME: brevo,
+}
 AUTH_HELP = {
     "sendgrid": "a valid SendGrid signature (the Parse security policy's X-Twilio-Email-Event-Webhook-Signature)",
     "mailgun": "a valid, fresh and unused Mailgun signature (timestamp, token, signature)",
@@ -53,8 +58,8 @@ def _body(request: HttpRequest) -> bytes | None:
 @csrf_exempt
 @never_cache
 def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
-    module = INBOUND[provider]
-    if not module.configured():
+    source = INBOUND[provider]
+    if not source.configured():
         return _error(404, _("This webhook is not configured on this server."))
     if request.method != "POST":
         response = _error(405, _("Use POST for this endpoint."))
@@ -68,7 +73,7 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
     if attempt.refused:
         return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
     try:
-        authentic = module.authenticate(request, body)
+        authentic = source.authenticate(request, body)
     except Exception:  # a form body Django cannot read is no authentic request
         authentic = False
     if not authentic:
@@ -78,7 +83,7 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
         return response
     attempt.forgive()
     try:
-        messages = module.parse(_json(body) if module.FORMAT == "json" else request)
+        messages = source.parse(_json(body) if source.FORMAT == "json" else request)
     except PayloadError as exc:
         return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
     except Exception:  # a multipart body Django cannot split, a field of the wrong type: the sender's fault

@@ -8,8 +8,7 @@ keeps failing. Nothing is stored unless the whole request was accepted."""
 
 import json
 import logging
-from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -22,14 +21,21 @@ from django.views.decorators.csrf import csrf_exempt
 from core.client import client_ip
 from core.ratelimit import count_attempt
 from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
-from tracking.webhooks.events import PayloadError
+from tracking.webhooks.events import BookingProvider, EmailEventProvider, PayloadError, WebhookProvider
 from tracking.webhooks.meetings import BookingOutcome, booking_events_record
 from tracking.webhooks.services import WebhookOutcome, provider_events_record
 
 logger = logging.getLogger(__name__)
+E = TypeVar("E")  # a family's events: ProviderEvent or BookingEvent
 
-PROVIDERS: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, brevo, postmark)}
-BOOKING_TOOLS: dict[str, ModuleType] = {m.NAME: m for m in (calcom, calendly)}
+# Typed registries: mypy checks each module against its family's protocol (tracking/webhooks/events.py).
+PROVIDERS: dict[str, EmailEventProvider] = {
+    sendgrid.NAME: sendgrid,
+    mailgun.NAME: mailgun,
+    brevo.NAME: brevo,
+    postmark.NAME: postmark,
+}
+BOOKING_TOOLS: dict[str, BookingProvider] = {calcom.NAME: calcom, calendly.NAME: calendly}
 # What each provider is told when its authentication fails: which secret to check.
 AUTH_HELP = {
     "sendgrid": gettext_lazy("a valid SendGrid signature (X-Twilio-Email-Event-Webhook-Signature and -Timestamp)"),
@@ -61,9 +67,9 @@ def _body(request: HttpRequest) -> tuple[bytes, JsonResponse | None]:
     return (b"", too_big) if len(body) > limit else (body, None)
 
 
-def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any, JsonResponse | None]:
+def _accepted(request: HttpRequest, provider: WebhookProvider[E], name: str) -> tuple[Any, JsonResponse | None]:
     """The request's JSON once it passed every check, or the answer that refuses it."""
-    if not module.configured():
+    if not provider.configured():
         return None, _error(404, _("This webhook is not configured on this server."))
     if request.method != "POST":
         response = _error(405, _("Use POST for this endpoint."))
@@ -78,7 +84,7 @@ def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any,
     attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
     if attempt.refused:
         return None, _error(429, _("Too many failed attempts from this client; slow down and retry later."))
-    if module.authenticate(request, body):
+    if provider.authenticate(request, body):
         attempt.forgive()
     else:
         response = _error(401, _("This request needs %(what)s; nothing was stored.") % {"what": AUTH_HELP[name]})
@@ -91,14 +97,14 @@ def _accepted(request: HttpRequest, module: ModuleType, name: str) -> tuple[Any,
         return None, _error(400, _("The body is not valid JSON; nothing was stored."))
 
 
-def _events(request: HttpRequest, module: ModuleType, name: str) -> tuple[list, JsonResponse | None]:
+def _events(request: HttpRequest, provider: WebhookProvider[E], name: str) -> tuple[list[E], JsonResponse | None]:
     """One delivery's events, authenticated and parsed, or the answer that refuses it: every webhook
     answers alike (401 / 404 / 400)."""
-    data, refused = _accepted(request, module, name)
+    data, refused = _accepted(request, provider, name)
     if refused is not None:
         return [], refused
     try:
-        return module.parse(data), None
+        return provider.parse(data), None
     except PayloadError as exc:
         return [], _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
 
