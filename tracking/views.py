@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -28,6 +27,7 @@ from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
 from tracking.page_view_answer import page_view_answer
+from tracking.request_body import json_object
 from tracking.services import (
     cta_click_record,
     email_event_record,
@@ -48,7 +48,6 @@ from tracking.tokens import (
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain", "")
 # The answer to every accepted event, built once.
 ACCEPTED = b'{"ok": true}'
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -77,33 +76,6 @@ def _error(status: int, message: str, fields: dict[str, str] | None = None) -> J
     if fields is not None:
         body["fields"] = fields
     return JsonResponse(body, status=status)
-
-
-def _read_json_object(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
-    """The request's JSON object, or the 4xx answer that says what is wrong with it."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None, _error(400, _("The Content-Length header is not a number."))
-    limit = settings.TRACKING_MAX_BODY_BYTES
-    if declared > limit:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    content_type = request.content_type or ""
-    if content_type not in ACCEPTED_CONTENT_TYPES:
-        return None, _error(415, _("Send the event as JSON, with Content-Type application/json or text/plain."))
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    if len(body) > limit:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, _error(400, _("The body is not valid JSON."))
-    if not isinstance(data, dict):
-        return None, _error(400, _("The body must be a JSON object."))
-    return data, None
 
 
 def _refuse_method(request: HttpRequest) -> JsonResponse | None:
@@ -147,7 +119,7 @@ def _browser_event(request: HttpRequest, schema: schemas.Schema) -> BrowserEvent
     if refused:
         return refused
     ip = client_ip(request)
-    data, refused = _read_json_object(request)
+    data, refused = json_object(request, settings.TRACKING_MAX_BODY_BYTES)
     values, problems = schema.validate(data) if data is not None else ({}, {})
     if refused is not None or problems:
         # Rejected requests count against the client's rate limit too.
@@ -213,7 +185,7 @@ def track_email(request: HttpRequest) -> HttpResponse:
         return _too_many()
     if not carries_bearer_key(request, settings.TRACKING_API_KEY):
         return _error(401, _("A valid “Authorization: Bearer <TRACKING_API_KEY>” header is required."))
-    data, refused = _read_json_object(request)
+    data, refused = json_object(request, settings.TRACKING_MAX_BODY_BYTES)
     if refused:
         return refused
     values, problems = schemas.EMAIL_EVENT.validate(data or {})

@@ -4,11 +4,9 @@ provider's secret is not set, 401 when the authentication is missing or wrong, 4
 the body is not what the provider sends, 413 when too large, 200 otherwise — also for messages about
 nobody known (counted), so that the service does not switch the webhook off. Stored once."""
 
-import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,6 +16,7 @@ from core.client import client_ip
 from core.ratelimit import count_attempt
 from tracking.replies.providers import InboundProvider, brevo, mailgun, postmark, sendgrid
 from tracking.replies.services import ReplyOutcome, inbound_reply_record
+from tracking.request_body import NotJson, body_within, json_value
 from tracking.webhooks.events import PayloadError
 
 logger = logging.getLogger(__name__)
@@ -41,20 +40,6 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _body(request: HttpRequest) -> bytes | None:
-    """The raw body, or None when it is larger than the product takes (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return None
-    try:
-        return request.body
-    except RequestDataTooBig:
-        return None
-
-
 @csrf_exempt
 @never_cache
 def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
@@ -65,10 +50,9 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
         response = _error(405, _("Use POST for this endpoint."))
         response["Allow"] = "POST"
         return response
-    body = _body(request)
-    if body is None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    body, refused = body_within(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if refused is not None:
+        return refused
     attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
     if attempt.refused:
         return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
@@ -99,6 +83,6 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
 
 def _json(body: bytes) -> object:
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return json_value(body)
+    except NotJson as exc:
         raise PayloadError(_("The body is not valid JSON.")) from exc

@@ -6,12 +6,10 @@ authentication is missing or wrong, 400 when the body is not what the provider s
 also for events about addresses that are not prospects, since providers switch off a webhook that
 keeps failing. Nothing is stored unless the whole request was accepted."""
 
-import json
 import logging
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
 from core.ratelimit import count_attempt
+from tracking.request_body import NotJson, body_within, json_value
 from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import BookingProvider, EmailEventProvider, PayloadError, WebhookProvider
 from tracking.webhooks.meetings import BookingOutcome, booking_events_record
@@ -51,22 +50,6 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _body(request: HttpRequest) -> tuple[bytes, JsonResponse | None]:
-    limit = settings.WEBHOOK_MAX_BODY_BYTES
-    too_big = _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return b"", _error(400, _("The Content-Length header is not a number."))
-    if declared > limit:
-        return b"", too_big
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return b"", too_big
-    return (b"", too_big) if len(body) > limit else (body, None)
-
-
 def _accepted(request: HttpRequest, provider: WebhookProvider[E], name: str) -> tuple[Any, JsonResponse | None]:
     """The request's JSON once it passed every check, or the answer that refuses it."""
     if not provider.configured():
@@ -75,7 +58,7 @@ def _accepted(request: HttpRequest, provider: WebhookProvider[E], name: str) -> 
         response = _error(405, _("Use POST for this endpoint."))
         response["Allow"] = "POST"
         return None, response
-    body, refused = _body(request)
+    body, refused = body_within(request, settings.WEBHOOK_MAX_BODY_BYTES)
     if refused is not None:
         return None, refused
     # Counted before the secret is compared, so a client past its limit learns nothing more about the
@@ -92,8 +75,8 @@ def _accepted(request: HttpRequest, provider: WebhookProvider[E], name: str) -> 
             response["WWW-Authenticate"] = 'Basic realm="arkwatch webhooks"'
         return None, response
     try:
-        return json.loads(body.decode("utf-8")), None
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return json_value(body), None
+    except NotJson:
         return None, _error(400, _("The body is not valid JSON; nothing was stored."))
 
 
