@@ -234,7 +234,7 @@ def test_an_authentication_result_lower_down_is_not_believed(claire, read_now):
 
 @pytest.mark.django_db
 def test_a_message_about_nobody_known_is_counted_not_kept(read_now):
-    assert read_now(_letter("person-tarif.eml")).strangers == 1
+    assert read_now(_letter("person-tarif.eml")).unknown == 1
     assert not InboundReply.objects.exists() and sms.outbox == []
 
 

@@ -15,9 +15,10 @@ from django.views.decorators.csrf import csrf_exempt
 from core.client import client_ip
 from core.ratelimit import count_attempt
 from tracking.replies.providers import InboundProvider, brevo, mailgun, postmark, sendgrid
-from tracking.replies.services import ReplyOutcome, inbound_reply_record
+from tracking.replies.services import UNKNOWN_SENDERS, inbound_reply_record
 from tracking.request_body import NotJson, body_within, json_value
 from tracking.webhooks.events import PayloadError
+from tracking.webhooks.services import RecordOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +74,12 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
     except Exception:  # a multipart body Django cannot split, a field of the wrong type: the sender's fault
         logger.info("unreadable %s inbound body", provider, exc_info=True)
         return _error(400, _("The body is not what %(provider)s sends; nothing was stored.") % {"provider": provider})
-    outcome = ReplyOutcome()
+    outcome = RecordOutcome()
     for message in messages:
         outcome = outcome + inbound_reply_record(
             letter=message.letter, source=provider, extra_domains=message.dkim_domains
         )
-    return JsonResponse({"ok": True, **outcome.as_dict()})
+    return JsonResponse({"ok": True, **outcome.as_dict(unknown=UNKNOWN_SENDERS)})
 
 
 def _json(body: bytes) -> object:

@@ -21,8 +21,8 @@ from core.ratelimit import count_attempt
 from tracking.request_body import NotJson, body_within, json_value
 from tracking.webhooks import brevo, calcom, calendly, mailgun, postmark, sendgrid
 from tracking.webhooks.events import BookingProvider, EmailEventProvider, PayloadError, WebhookProvider
-from tracking.webhooks.meetings import BookingOutcome, booking_events_record
-from tracking.webhooks.services import WebhookOutcome, provider_events_record
+from tracking.webhooks.meetings import booking_events_record
+from tracking.webhooks.services import RecordOutcome, provider_events_record
 
 logger = logging.getLogger(__name__)
 E = TypeVar("E")  # a family's events: ProviderEvent or BookingEvent
@@ -92,7 +92,7 @@ def _events(request: HttpRequest, provider: WebhookProvider[E], name: str) -> tu
         return [], _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
 
 
-def _stored(outcome: WebhookOutcome | BookingOutcome) -> JsonResponse:
+def _stored(outcome: RecordOutcome) -> JsonResponse:
     return JsonResponse({"ok": True, **outcome.as_dict()})
 
 
