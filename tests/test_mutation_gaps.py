@@ -37,7 +37,7 @@ from tests.factories import (
     aware,
 )
 from tests.test_composer import compose as compose_lead
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import VisitEvent, Visitor
 from tracking.schemas import Invalid, aware_datetime, http_url, message_id
 from tracking.tokens import add_query_param, email_links_for, is_http_url
@@ -297,7 +297,7 @@ def test_delivering_an_alert_with_nobody_to_text_keeps_its_status():
 def test_the_prospect_page_says_how_each_browser_was_recognised(hint, method, sentence):
     ProspectFactory(email="cto@acme-corp.example")
     VisitEventFactory(visitor_id="reader-000001", **hint)
-    match_visitors(["reader-000001"])
+    visitors_match(["reader-000001"])
     visitor = Visitor.objects.get(visitor_id="reader-000001")
     assert (visitor.match_method, visitor.match_evidence_sentence) == (method, sentence)
 

@@ -33,7 +33,7 @@ from tracking.services import (
     email_event_record,
     message_count,
     visit_event_record,
-    visitor_email_given,
+    visitor_email_record,
 )
 from tracking.tokens import (
     LINK_SALT,
@@ -171,7 +171,7 @@ def track_identify(request: HttpRequest) -> HttpResponse:
     event = _browser_event(request, schemas.IDENTIFY)
     if isinstance(event, HttpResponse):
         return event
-    stored = visitor_email_given(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    stored = visitor_email_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
     return _accepted() if stored else _too_many()
 
 
