@@ -21,7 +21,7 @@ from alerts.outcomes.callbacks import callbacks_send
 from alerts.outcomes.inactive import inactive_prospects_erase
 from alerts.outcomes.replies import sms_replies_read
 from core.ratelimit import claim, held, release
-from tracking.retention import purge_events
+from tracking.retention import events_purge
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def retention_task() -> dict[str, Any]:
     prospects silent for PROSPECT_INACTIVE_ERASE_DAYS are erased (alerts/outcomes/inactive.py). Either 0: skipped."""
     done: dict[str, Any] = {}
     if settings.EVENT_RETENTION_DAYS:
-        done["events"] = purge_events(older_than_days=settings.EVENT_RETENTION_DAYS)
+        done["events"] = events_purge(older_than_days=settings.EVENT_RETENTION_DAYS)
     if settings.PROSPECT_INACTIVE_ERASE_DAYS:
         done["inactive_prospects"] = inactive_prospects_erase().as_dict()
     logger.info("retention: %s", done)

@@ -79,7 +79,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "this process's memory of page views bypassed or not filled: the shared store and the stored events answer",
     ),
     (
-        r"tracking\.matching\.x_attribute_new_events__",
+        r"tracking\.matching\.x_new_events_attribute__",
         r"visitor_ids|prospect__isnull|\[:2\]",
         "speed",
         "attributes more rows than needed (the ones already right are set to the same prospect)",
@@ -116,7 +116,7 @@ RULES: list[tuple[str, str, str, str]] = [
         "a channel row's label, shown on the delivery row in the admin only",
     ),
     (
-        r"tracking\.matching\.x_attribute_new_events__",
+        r"tracking\.matching\.x_new_events_attribute__",
         r"count",
         "bookkeeping",
         "the number of events attributed, which no caller reads",
@@ -299,25 +299,25 @@ RULES: list[tuple[str, str, str, str]] = [
         "the signal, the number and the link stay",
     ),
     (
-        r"tracking\.matching\.x_attribute_visitor_events__",
+        r"tracking\.matching\.x_visitor_events_attribute__",
         r"line:count",
         "bookkeeping",
         "the number of events attributed, which no caller reads",
     ),
     (
-        r"tracking\.matching\.x_match_visitors__",
+        r"tracking\.matching\.x_visitors_match__",
         r"line:ignore_conflicts",
         "postgresql",
         "two workers creating the same visitor at once: without it tests/test_concurrency.py fails on PostgreSQL",
     ),
     (
-        r"tracking\.matching\.x_match_visitors__",
+        r"tracking\.matching\.x_visitors_match__",
         r"line:return 0|linked = 0",
         "bookkeeping",
         "the number of visitors matched, shown in a detection run's counters only",
     ),
     (
-        r"tracking\.matching\.x_match_visitors__",
+        r"tracking\.matching\.x_visitors_match__",
         r"line:existing = |collect_hints\(ids, since=since\)|match_strength",
         "speed",
         "reads or compares more than needed; visitor_link's guard keeps the stronger match",

@@ -19,7 +19,7 @@ from prospects.domains import company_domain_of_email, company_domain_of_host, w
 from tests.factories import ProspectFactory, VisitEventFactory
 from tracking import mail_fetchers
 from tracking.mail_fetchers import judge_mail_fetcher, mail_client_name
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import EmailEvent, Visitor
 from tracking.tokens import make_pixel_token
 
@@ -30,7 +30,7 @@ def _matched(**hints) -> int | None:
     """The prospect a new visitor whose page view carries these hints is matched to."""
     visitor_id = f"visitor-{next(_VISITORS):06d}"
     VisitEventFactory(visitor_id=visitor_id, **hints)
-    match_visitors([visitor_id])
+    visitors_match([visitor_id])
     return Visitor.objects.get(visitor_id=visitor_id).prospect_id
 
 

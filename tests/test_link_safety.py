@@ -21,7 +21,7 @@ from backoffice.roles import CALLER_GROUP
 from backoffice.timeline import prospect_timeline
 from prospects.services import prospect_rotate_identity_token
 from tests.factories import BROWSER_UA, ProspectFactory, aware
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import EmailEvent, Visitor
 from tracking.tokens import add_query_param, email_links_for, is_http_url, make_link_token, make_pixel_token
 
@@ -125,7 +125,7 @@ def test_a_rotated_ak_turns_old_links_into_unmatched_visits_and_the_timeline_say
     # A page opened with the old ak (a forwarded email) matches nobody.
     visit = {"visitor_id": "forwarded-1", "page_view_id": "pv-forwarded-1", "page": "/audit", "ak": old_ak}
     client.post("/api/track/visit", data=json.dumps({**visit, "event": "pageview"}), content_type="text/plain")
-    match_visitors(["forwarded-1"])
+    visitors_match(["forwarded-1"])
     assert Visitor.objects.get(visitor_id="forwarded-1").prospect is None
     # The new link works and hands out the new ak.
     new_link = email_links_for(prospect, message_id="m2", url="https://landing.example.com/audit").link_url

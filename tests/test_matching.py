@@ -1,7 +1,7 @@
 import pytest
 
 from tests.factories import CtaClickFactory, ProspectFactory, VisitEventFactory
-from tracking.matching import ProspectDirectory, VisitorHints, match_visitors, visitor_link
+from tracking.matching import ProspectDirectory, VisitorHints, visitor_link, visitors_match
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def match(visitor_id="visitor-1", **event_fields):
     VisitEventFactory(visitor_id=visitor_id, **event_fields)
-    match_visitors([visitor_id])
+    visitors_match([visitor_id])
     return Visitor.objects.get(visitor_id=visitor_id)
 
 
@@ -113,7 +113,7 @@ def test_once_matched_earlier_and_later_events_are_attributed():
     VisitEventFactory(visitor_id="visitor-1")  # anonymous, before the match
     match(ak=prospect.identity_token)
     CtaClickFactory(visitor_id="visitor-1")  # after the match, carries no hint
-    match_visitors(["visitor-1"])
+    visitors_match(["visitor-1"])
     assert prospect.visitevent_set.count() == 2 and prospect.ctaclick_set.count() == 1
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from prospects.domains import company_domain_of_email, why_not_a_company_domain
 from tests.factories import ProspectFactory, VisitEventFactory
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_a_platform_website_is_not_a_company_domain_and_the_admin_says_why(websi
 def test_a_visitor_coming_from_that_platform_matches_nobody(website):
     ProspectFactory(email="cto@gmail.com", website=website)
     VisitEventFactory(visitor_id="from-platform-1", referrer=website.rstrip("/") + "/feed")
-    match_visitors(["from-platform-1"])
+    visitors_match(["from-platform-1"])
     assert Visitor.objects.get(visitor_id="from-platform-1").prospect is None
 
 
@@ -72,7 +72,7 @@ def identify(client, visitor_id: str, email: str, run_on_commit) -> Visitor:
         HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0",
     )
     assert response.status_code == 202
-    match_visitors([visitor_id])
+    visitors_match([visitor_id])
     return Visitor.objects.get(visitor_id=visitor_id)
 
 
@@ -92,7 +92,7 @@ def test_a_visitor_from_the_platforms_public_pages_still_matches_nobody():
         ["https://github.com/acme/repo", "https://www.linkedin.com/feed/", "https://gist.github.com/x"]
     ):
         VisitEventFactory(visitor_id=f"from-platform-{n}", referrer=referrer)
-    match_visitors([f"from-platform-{n}" for n in range(3)])
+    visitors_match([f"from-platform-{n}" for n in range(3)])
     assert not Visitor.objects.filter(prospect__isnull=False).exists()
 
 

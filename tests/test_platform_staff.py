@@ -15,7 +15,7 @@ from prospects.domains import (
     platforms_with_user_subdomains,
 )
 from tests.factories import ProspectFactory, VisitEventFactory
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def from_referrer(referrer: str) -> Visitor:
     """A new visitor whose page view came from this referrer, once matched."""
     visitor_id = f"staff-visitor-{next(_VISITORS):05d}"
     VisitEventFactory(visitor_id=visitor_id, referrer=referrer)
-    match_visitors([visitor_id])
+    visitors_match([visitor_id])
     return Visitor.objects.get(visitor_id=visitor_id)
 
 
@@ -134,7 +134,7 @@ def test_a_stronger_hint_still_wins_over_the_internal_host():
     ProspectFactory(email="cto@github.com")
     reader = ProspectFactory(email="someone@acme-corp.example")
     VisitEventFactory(visitor_id="staff-with-link", referrer="https://intranet.github.com/", ak=reader.identity_token)
-    match_visitors(["staff-with-link"])
+    visitors_match(["staff-with-link"])
     visitor = Visitor.objects.get(visitor_id="staff-with-link")
     assert visitor.prospect == reader and visitor.match_method == "ak"
 

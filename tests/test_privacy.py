@@ -19,7 +19,7 @@ from core.models import SharedCounter
 from prospects.models import Prospect
 from prospects.services import prospect_rotate_identity_token
 from tests.factories import BROWSER_UA, CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor
 from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch, ReplySource
 from tracking.tokens import email_links_for
@@ -96,7 +96,7 @@ def test_no_store_holds_a_raw_client_address_after_traffic(client):
         client.get(links.link_url.removeprefix("https://track.example.com"), HTTP_USER_AGENT=BROWSER_UA, **address)
         post(client, "/api/webhooks/brevo?token=guess", {"event": "delivered"}, **address)
         client.post(reverse("admin:login"), {"username": "boss", "password": "guess"}, **address)
-    match_visitors([f"reader-{n}" for n in range(len(clients))])
+    visitors_match([f"reader-{n}" for n in range(len(clients))])
     assert VisitEvent.objects.count() == 4 and EmailEvent.objects.exists() and every_counter()
     assert holding(RAW_ADDRESSES) == []
     # What is kept instead: the network, truncated (/24, /48).
@@ -115,7 +115,7 @@ def test_deleting_a_prospect_in_the_admin_forgets_its_email_and_ak_keeping_anony
     post(client, "/api/track/cta", {**body, "cta_id": "cta_reserver_audit", "email": "cto@acme-corp.example"})
     post(client, "/api/track/visit", {"visitor_id": "forwarded", "page": "/audit", "ak": old_ak})
     post(client, "/api/track/identify", {"visitor_id": "reader-2", "email": "cto@acme-corp.example"})
-    match_visitors(["reader-1", "reader-2", "forwarded"])
+    visitors_match(["reader-1", "reader-2", "forwarded"])
     EmailEventFactory(prospect=prospect)
     assert holding(needles)
 
@@ -162,7 +162,7 @@ def test_purge_events_removes_visitors_with_no_remaining_events():
     VisitEventFactory(visitor_id="gone", received_at=old)
     VisitEventFactory(visitor_id="back", received_at=old)
     VisitEventFactory(visitor_id="back")
-    match_visitors(["gone", "back"])
+    visitors_match(["gone", "back"])
     Visitor.objects.update(first_seen_at=old)
     Visitor.objects.create(visitor_id="just-identified", email="new@example.org")  # seen today, no event yet
     call_command("purge_events", "--older-than", "30", "--dry-run", stdout=io.StringIO())
@@ -186,7 +186,7 @@ def test_forgetting_a_visitor_who_clicked_opened_and_identified_leaves_their_ema
         post(client, "/api/track/cta", {**body, "cta_id": "cta_reserver_audit", "email": colleague}).status_code < 300
     )
     assert post(client, "/api/track/identify", {"visitor_id": "colleague-1", "email": colleague}).status_code < 300
-    match_visitors(["colleague-1"])
+    visitors_match(["colleague-1"])
     now = timezone.now()
     InboundReply.objects.create(
         prospect=prospect,

@@ -24,7 +24,7 @@ from tracking.models import EmailEvent, InboundReply, ReplyKind
 from tracking.replies.reading import read_raw
 from tracking.replies.services import inbound_reply_record, reply_correct
 from tracking.replies.sorting import return_date, sort_letter
-from tracking.retention import event_contacts, purge_events
+from tracking.retention import event_contacts, events_purge
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "replies"
@@ -234,7 +234,7 @@ def test_an_authentication_result_lower_down_is_not_believed(claire, read_now):
 
 @pytest.mark.django_db
 def test_a_message_about_nobody_known_is_counted_not_kept(read_now):
-    assert read_now(_letter("person-tarif.eml")).strangers == 1
+    assert read_now(_letter("person-tarif.eml")).unknown == 1
     assert not InboundReply.objects.exists() and sms.outbox == []
 
 
@@ -359,7 +359,7 @@ def test_replies_live_no_longer_than_the_events_and_count_as_contact_from_them(c
     # A person's reply is contact from them (inactive prospects are erased three years after the last).
     assert event_contacts(prospect_ids=[claire.pk])[claire.pk] == WRITTEN + timedelta(minutes=1)
     with time_machine.travel(WRITTEN + timedelta(days=400), tick=False):
-        assert purge_events(older_than_days=395)["inboundreply"] == 2
+        assert events_purge(older_than_days=395)["inboundreply"] == 2
     assert not InboundReply.objects.exists()
 
 

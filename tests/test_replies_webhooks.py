@@ -243,3 +243,12 @@ def test_an_unconfigured_provider_is_404(client, settings, provider):
 def test_garbage_is_never_a_server_error(client, provider, body, content_type):
     response = client.post(f"/api/inbound/{provider}", data=body, content_type=content_type)
     assert response.status_code in (400, 401)
+
+
+@pytest.mark.parametrize("provider", ["sendgrid", "mailgun", "postmark", "brevo"])
+def test_a_body_too_large_or_a_length_that_is_no_number_is_refused_as_the_event_webhooks_do(client, settings, provider):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    too_large = client.post(f"/api/inbound/{provider}", data=b"x" * 101, content_type="text/plain")
+    no_number = client.post(f"/api/inbound/{provider}", b"{}", content_type="application/json", CONTENT_LENGTH="2 kB")
+    assert too_large.status_code == 413 and "100" in too_large.json()["error"]
+    assert no_number.status_code == 400 and "Content-Length" in no_number.json()["error"]

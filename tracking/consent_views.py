@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_protect
 from core.client import client_info, client_ip
 from prospects.consent import NOTICE_VERSION, consent_notice_context, network_with_prefix, prospect_consent_record
 from prospects.models import ConsentSource, ConsentState, Prospect
+from tracking.request_body import declared_length
 from tracking.tokens import read_consent_token
 from tracking.views import _limited
 
@@ -57,11 +58,8 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {"answer": answer, "granting": answer == ConsentState.GRANTED, "current": prospect.tracking_consent}
     if request.method != "POST":
         return _page(request, "page.html", context)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = settings.TRACKING_MAX_BODY_BYTES + 1
-    if declared > settings.TRACKING_MAX_BODY_BYTES:
+    declared = declared_length(request)
+    if declared is None or declared > settings.TRACKING_MAX_BODY_BYTES:  # a length that is no number: too large
         return _refusal(request, "La demande est trop grande.", status=413)
     prospect_consent_record(
         prospect=prospect,

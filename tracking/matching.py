@@ -177,7 +177,7 @@ def visitor_link(
         )
         if not changed:
             return False
-        attribute_visitor_events([visitor.visitor_id], prospect_id)
+        visitor_events_attribute([visitor.visitor_id], prospect_id)
     visitor.refresh_from_db()
     return True
 
@@ -207,7 +207,7 @@ def _carrying_an_ak(events: QuerySet[Any]) -> QuerySet[Any]:
     return events.exclude(ak="").filter(ak__in=_ak_prospects().values("identity_token"))
 
 
-def attribute_carried_aks(events: QuerySet[Any]) -> int:
+def events_attribute_carried_aks(events: QuerySet[Any]) -> int:
     """An event that carries a prospect's own `ak` belongs to that prospect for that event, whatever its
     browser was matched to before (a shared computer: Camille's link first, then Chloé's own). The
     browser's match is left as it was: it still attributes the events that carry no `ak`."""
@@ -216,20 +216,20 @@ def attribute_carried_aks(events: QuerySet[Any]) -> int:
     return carried.update(prospect_id=owner)
 
 
-def attribute_visitor_events(visitor_ids: list[str], prospect_id: int) -> int:
+def visitor_events_attribute(visitor_ids: list[str], prospect_id: int) -> int:
     """Give these visitors' events, all of them, to the prospect (when they are linked to it), but for
     those carrying another prospect's `ak`, which are that prospect's. Their later events are given by
-    attribute_new_events, cycle by cycle."""
+    new_events_attribute, cycle by cycle."""
     count = 0
     for model in (VisitEvent, CtaClick):
         events = model.objects.filter(visitor_id__in=visitor_ids)
         uncarried = events.exclude(pk__in=_carrying_an_ak(events).values("pk"))
         count += uncarried.exclude(prospect_id=prospect_id).update(prospect_id=prospect_id)
-        count += attribute_carried_aks(events)
+        count += events_attribute_carried_aks(events)
     return count
 
 
-def attribute_new_events(visitor_ids: list[str], since: datetime | None = None) -> int:
+def new_events_attribute(visitor_ids: list[str], since: datetime | None = None) -> int:
     """Give these (matched) visitors' unattributed events, received since `since`, to each visitor's
     prospect, or to the prospect whose `ak` the event carries."""
     prospect_of_visitor = Subquery(Visitor.objects.filter(visitor_id=OuterRef("visitor_id")).values("prospect_id")[:1])
@@ -238,7 +238,7 @@ def attribute_new_events(visitor_ids: list[str], since: datetime | None = None) 
         events = model.objects.filter(visitor_id__in=visitor_ids, prospect__isnull=True)
         if since is not None:
             events = events.filter(received_at__gte=since)
-        count += attribute_carried_aks(events)
+        count += events_attribute_carried_aks(events)
         count += events.filter(prospect__isnull=True).update(prospect_id=prospect_of_visitor)
     return count
 
@@ -268,7 +268,7 @@ def collect_hints(visitor_ids: Iterable[str], since: datetime | None = None) -> 
     return hints
 
 
-def match_visitors(
+def visitors_match(
     visitor_ids: Iterable[str], *, since: datetime | None = None, directory: ProspectDirectory | None = None
 ) -> int:
     """Create visitor records, match them from their events' hints, attribute their new events.
@@ -309,5 +309,5 @@ def match_visitors(
     # match). One UPDATE per event table and chunk, each row taking its visitor's prospect — not one
     # per prospect, which made a busy cycle cost two statements per active prospect.
     for start in range(0, len(already_matched), 500):
-        attribute_new_events(already_matched[start : start + 500], since=since)
+        new_events_attribute(already_matched[start : start + 500], since=since)
     return linked

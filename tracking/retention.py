@@ -48,7 +48,7 @@ def prospects_note_last_contact(*, contacts: dict[int, datetime]) -> int:
     return moved
 
 
-def purge_events(*, older_than_days: int, dry_run: bool = False) -> dict[str, int]:
+def events_purge(*, older_than_days: int, dry_run: bool = False) -> dict[str, int]:
     """Delete events received more than N days ago (GDPR retention), then the visitors first seen
     before then that have no event left (their email given and match evidence with them). Alerts keep
     their evidence. The newest contact from each prospect among the deleted events is kept first, on

@@ -71,7 +71,7 @@ def cta_click_record(*, data: dict[str, Any], client: ClientInfo, now: datetime,
     return True
 
 
-def visitor_email_given(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
+def visitor_email_record(*, data: dict[str, Any], client: ClientInfo, now: datetime, limits: Limits) -> bool:
     """identify: remember the address the visitor gave, and ask detection to match it. Matching runs in
     the worker, not here: the request does the same work whatever the email, so its answer time says
     nothing about which domains belong to prospects."""
@@ -96,7 +96,7 @@ MACHINE_WINDOW_AFTER_DELIVERY = timedelta(seconds=30)
 LINK_BURST_WINDOW = timedelta(seconds=1)
 
 
-def classify_email_machine(
+def email_engagement_classify(
     *,
     prospect: Prospect,
     message_id: str,
@@ -157,7 +157,7 @@ def email_event_record(
         return None
     now = timezone.now()
     occurred_at = occurred_at or now
-    reason = provider_machine_reason or classify_email_machine(
+    reason = provider_machine_reason or email_engagement_classify(
         prospect=prospect, message_id=message_id, event=event, occurred_at=occurred_at, client=client, url=url
     )
     record = EmailEvent.objects.create(

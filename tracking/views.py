@@ -9,10 +9,9 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -28,12 +27,13 @@ from prospects.models import Prospect
 from tracking import schemas
 from tracking.models import EmailEvent
 from tracking.page_view_answer import page_view_answer
+from tracking.request_body import json_object
 from tracking.services import (
     cta_click_record,
     email_event_record,
     message_count,
     visit_event_record,
-    visitor_email_given,
+    visitor_email_record,
 )
 from tracking.tokens import (
     LINK_SALT,
@@ -48,7 +48,6 @@ from tracking.tokens import (
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain", "")
 # The answer to every accepted event, built once.
 ACCEPTED = b'{"ok": true}'
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -79,33 +78,6 @@ def _error(status: int, message: str, fields: dict[str, str] | None = None) -> J
     return JsonResponse(body, status=status)
 
 
-def _read_json_object(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
-    """The request's JSON object, or the 4xx answer that says what is wrong with it."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None, _error(400, _("The Content-Length header is not a number."))
-    limit = settings.TRACKING_MAX_BODY_BYTES
-    if declared > limit:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    content_type = request.content_type or ""
-    if content_type not in ACCEPTED_CONTENT_TYPES:
-        return None, _error(415, _("Send the event as JSON, with Content-Type application/json or text/plain."))
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    if len(body) > limit:
-        return None, _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, _error(400, _("The body is not valid JSON."))
-    if not isinstance(data, dict):
-        return None, _error(400, _("The body must be a JSON object."))
-    return data, None
-
-
 def _refuse_method(request: HttpRequest) -> JsonResponse | None:
     if request.method == "POST":
         return None
@@ -132,15 +104,22 @@ def _too_many() -> JsonResponse:
     return _error(429, _("Too many events from this client; slow down and retry later."))
 
 
-def _ingest(
-    request: HttpRequest, schema: schemas.Schema, record: Callable, answer: Callable[[dict], bytes] | None = None
-) -> HttpResponse:
-    """`answer`: the body of a stored event's 202 when it says more than {"ok": true} (a page view's)."""
+class BrowserEvent(NamedTuple):
+    """A browser's event that passed every check: its values, who sent it, the limits its write takes."""
+
+    values: dict[str, Any]
+    client: ClientInfo
+    limits: Limits
+
+
+def _browser_event(request: HttpRequest, schema: schemas.Schema) -> BrowserEvent | HttpResponse:
+    """The request's event, or the answer already due: 405, 4xx or 429 when it is refused, and a 202
+    that stores nothing when the visitor asked not to be tracked (DNT)."""
     refused = _refuse_method(request)
     if refused:
         return refused
     ip = client_ip(request)
-    data, refused = _read_json_object(request)
+    data, refused = json_object(request, settings.TRACKING_MAX_BODY_BYTES)
     values, problems = schema.validate(data) if data is not None else ({}, {})
     if refused is not None or problems:
         # Rejected requests count against the client's rate limit too.
@@ -152,36 +131,48 @@ def _ingest(
     if client.dnt and settings.TRACKING_HONOR_DNT:
         # The visitor asked not to be tracked: accept and store nothing, as if it had been stored.
         return _too_many() if rate_limited(*limits) else _accepted()
-    # The write counts the hit and stores the event in one step (core/ratelimit.py).
-    if not record(data=values, client=client, now=timezone.now(), limits=limits):
-        return _too_many()
-    return _accepted(answer(values) if answer else ACCEPTED)
+    return BrowserEvent(values, client, limits)
 
 
 def _accepted(body: bytes = ACCEPTED) -> HttpResponse:
     return HttpResponse(body, content_type="application/json", status=202)
 
 
-def _page_view_answer(values: dict) -> bytes:
-    return page_view_answer(values) if values.get("event") == "pageview" else ACCEPTED
+# Each browser event's write counts the hit and stores the event in one step (core/ratelimit.py):
+# False when a limit refused it, answered 429.
 
 
 @csrf_exempt
 @no_store
 def track_visit(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.VISIT, visit_event_record, _page_view_answer)
+    event = _browser_event(request, schemas.VISIT)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = visit_event_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    if not stored:
+        return _too_many()
+    # A page view's answer says more than {"ok": true}: tracking/page_view_answer.py.
+    return _accepted(page_view_answer(event.values) if event.values.get("event") == "pageview" else ACCEPTED)
 
 
 @csrf_exempt
 @no_store
 def track_cta(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.CTA, cta_click_record)
+    event = _browser_event(request, schemas.CTA)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = cta_click_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    return _accepted() if stored else _too_many()
 
 
 @csrf_exempt
 @no_store
 def track_identify(request: HttpRequest) -> HttpResponse:
-    return _ingest(request, schemas.IDENTIFY, visitor_email_given)
+    event = _browser_event(request, schemas.IDENTIFY)
+    if isinstance(event, HttpResponse):
+        return event
+    stored = visitor_email_record(data=event.values, client=event.client, now=timezone.now(), limits=event.limits)
+    return _accepted() if stored else _too_many()
 
 
 @csrf_exempt
@@ -194,7 +185,7 @@ def track_email(request: HttpRequest) -> HttpResponse:
         return _too_many()
     if not carries_bearer_key(request, settings.TRACKING_API_KEY):
         return _error(401, _("A valid “Authorization: Bearer <TRACKING_API_KEY>” header is required."))
-    data, refused = _read_json_object(request)
+    data, refused = json_object(request, settings.TRACKING_MAX_BODY_BYTES)
     if refused:
         return refused
     values, problems = schemas.EMAIL_EVENT.validate(data or {})

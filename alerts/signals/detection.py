@@ -20,7 +20,7 @@ from alerts.signals.dwell import find_dwell_signals
 from alerts.signals.models import Signal
 from tracking.machine_visits import machine_followups
 from tracking.mail_fetchers import mail_client_name
-from tracking.matching import match_visitors
+from tracking.matching import visitors_match
 from tracking.models import (
     CtaClick,
     EmailEvent,
@@ -167,7 +167,7 @@ def signals_find(window_start: datetime | None, now: datetime) -> Found:
     #    visitor that gave an email through identify since then.
     identified = _since_email_given(window_start).values_list("visitor_id", flat=True)
     active_visitors = {v for v, _ in visit_rows} | click_visitors | set(identified)
-    visitors_matched = match_visitors(active_visitors, since=window_start)
+    visitors_matched = visitors_match(active_visitors, since=window_start)
 
     # 2. Visitors matched since the last window (here, by identify, or by hand): their earlier
     #    events count too.

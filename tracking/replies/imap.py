@@ -19,7 +19,8 @@ from imap_tools.errors import MailboxLoginError
 
 from tracking.replies.models import MailboxCursor, ReplySource
 from tracking.replies.reading import read_raw
-from tracking.replies.services import ReplyOutcome, inbound_reply_record
+from tracking.replies.services import UNKNOWN_SENDERS, inbound_reply_record
+from tracking.webhooks.services import RecordOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,16 @@ def imap_config(url: str | None = None) -> ImapConfig | None:
 class PollReport:
     mailbox: str = ""
     fetched: int = 0
-    outcome: ReplyOutcome = ReplyOutcome()
+    outcome: RecordOutcome = RecordOutcome()
     error: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {"mailbox": self.mailbox, "fetched": self.fetched, **self.outcome.as_dict(), "error": self.error}
+        return {
+            "mailbox": self.mailbox,
+            "fetched": self.fetched,
+            **self.outcome.as_dict(unknown=UNKNOWN_SENDERS),
+            "error": self.error,
+        }
 
 
 def _connect(config: ImapConfig) -> BaseMailBox:

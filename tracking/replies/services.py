@@ -9,7 +9,6 @@
 A message about nobody the product knows is counted, never kept (the founder's other mail is not ours)."""
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -23,23 +22,10 @@ from tracking.models import EmailEvent, Identification
 from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch
 from tracking.replies.reading import Letter
 from tracking.replies.sorting import Sorted, sort_letter
-from tracking.webhooks.services import webhook_unknown_recipients_count
+from tracking.webhooks.services import RecordOutcome, webhook_unknown_recipients_count
 
-
-# A "not interested" or an unsubscribe never moves a prospect out of these.
-@dataclass(frozen=True)
-class ReplyOutcome:
-    stored: int = 0
-    duplicates: int = 0
-    strangers: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"stored": self.stored, "duplicates": self.duplicates, "unknown_senders": self.strangers}
-
-    def __add__(self, other: "ReplyOutcome") -> "ReplyOutcome":
-        return ReplyOutcome(
-            self.stored + other.stored, self.duplicates + other.duplicates, self.strangers + other.strangers
-        )
+# What the answers (the inbound webhook's, the mailbox poll's) call the replies about nobody known.
+UNKNOWN_SENDERS = "unknown_senders"
 
 
 # --- who it is about ------------------------------------------------------------------------------------
@@ -119,17 +105,17 @@ def _occurred_at(letter: Letter, now: datetime) -> datetime:
 
 def inbound_reply_record(
     *, letter: Letter, source: str, now: datetime | None = None, extra_domains: frozenset[str] = frozenset()
-) -> ReplyOutcome:
+) -> RecordOutcome:
     """Store one message once, if it is about a prospect; apply what its kind means."""
     now = now or timezone.now()
     key = letter.key()
     if InboundReply.objects.filter(key=key).exists():
-        return ReplyOutcome(duplicates=1)
+        return RecordOutcome(duplicates=1)
     sorted_as = sort_letter(letter)
     match = reply_match(letter, sorted_as, extra_domains)
     if match is None:
         webhook_unknown_recipients_count(provider=f"inbound-{source}"[:20], count=1)
-        return ReplyOutcome(strangers=1)
+        return RecordOutcome(unknown=1)
     prospect, method, identification = match
     try:
         with transaction.atomic():
@@ -152,8 +138,8 @@ def inbound_reply_record(
             )
             reply_kind_apply(reply=reply, thread_ids=letter.returned_ids + letter.thread_ids, now=now)
     except IntegrityError:  # the same message read at once by the poll and a webhook
-        return ReplyOutcome(duplicates=1)
-    return ReplyOutcome(stored=1)
+        return RecordOutcome(duplicates=1)
+    return RecordOutcome(stored=1)
 
 
 def reply_kind_apply(*, reply: InboundReply, thread_ids: list[str] | None = None, now: datetime | None = None) -> None:

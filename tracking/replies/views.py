@@ -4,12 +4,9 @@ provider's secret is not set, 401 when the authentication is missing or wrong, 4
 the body is not what the provider sends, 413 when too large, 200 otherwise — also for messages about
 nobody known (counted), so that the service does not switch the webhook off. Stored once."""
 
-import json
 import logging
-from types import ModuleType
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,13 +14,21 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client import client_ip
 from core.ratelimit import count_attempt
-from tracking.replies.providers import brevo, mailgun, postmark, sendgrid
-from tracking.replies.services import ReplyOutcome, inbound_reply_record
+from tracking.replies.providers import InboundProvider, brevo, mailgun, postmark, sendgrid
+from tracking.replies.services import UNKNOWN_SENDERS, inbound_reply_record
+from tracking.request_body import NotJson, body_within, json_value
 from tracking.webhooks.events import PayloadError
+from tracking.webhooks.services import RecordOutcome
 
 logger = logging.getLogger(__name__)
 
-INBOUND: dict[str, ModuleType] = {m.NAME: m for m in (sendgrid, mailgun, postmark, brevo)}
+# A typed registry: mypy checks each module against InboundProvider (tracking/replies/providers/__init__.py).
+INBOUND: dict[str, InboundProvider] = {
+    sendgrid.NAME: sendgrid,
+    mailgun.NAME: mailgun,
+    postmark.NAME: postmark,
+    brevo.NAME: brevo,
+}
 AUTH_HELP = {
     "sendgrid": "a valid SendGrid signature (the Parse security policy's X-Twilio-Email-Event-Webhook-Signature)",
     "mailgun": "a valid, fresh and unused Mailgun signature (timestamp, token, signature)",
@@ -36,39 +41,24 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _body(request: HttpRequest) -> bytes | None:
-    """The raw body, or None when it is larger than the product takes (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return None
-    try:
-        return request.body
-    except RequestDataTooBig:
-        return None
-
-
 @csrf_exempt
 @never_cache
 def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
-    module = INBOUND[provider]
-    if not module.configured():
+    source = INBOUND[provider]
+    if not source.configured():
         return _error(404, _("This webhook is not configured on this server."))
     if request.method != "POST":
         response = _error(405, _("Use POST for this endpoint."))
         response["Allow"] = "POST"
         return response
-    body = _body(request)
-    if body is None:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return _error(413, _("The body is larger than %(limit)d bytes.") % {"limit": limit})
+    body, refused = body_within(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if refused is not None:
+        return refused
     attempt = count_attempt((f"hook:{client_ip(request)}", settings.TRACKING_RATE_LIMIT))
     if attempt.refused:
         return _error(429, _("Too many failed attempts from this client; slow down and retry later."))
     try:
-        authentic = module.authenticate(request, body)
+        authentic = source.authenticate(request, body)
     except Exception:  # a form body Django cannot read is no authentic request
         authentic = False
     if not authentic:
@@ -78,22 +68,22 @@ def inbound_email(request: HttpRequest, provider: str) -> HttpResponse:
         return response
     attempt.forgive()
     try:
-        messages = module.parse(_json(body) if module.FORMAT == "json" else request)
+        messages = source.parse(_json(body) if source.FORMAT == "json" else request)
     except PayloadError as exc:
         return _error(400, _("%(problem)s Nothing was stored.") % {"problem": exc})
     except Exception:  # a multipart body Django cannot split, a field of the wrong type: the sender's fault
         logger.info("unreadable %s inbound body", provider, exc_info=True)
         return _error(400, _("The body is not what %(provider)s sends; nothing was stored.") % {"provider": provider})
-    outcome = ReplyOutcome()
+    outcome = RecordOutcome()
     for message in messages:
         outcome = outcome + inbound_reply_record(
             letter=message.letter, source=provider, extra_domains=message.dkim_domains
         )
-    return JsonResponse({"ok": True, **outcome.as_dict()})
+    return JsonResponse({"ok": True, **outcome.as_dict(unknown=UNKNOWN_SENDERS)})
 
 
 def _json(body: bytes) -> object:
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return json_value(body)
+    except NotJson as exc:
         raise PayloadError(_("The body is not valid JSON.")) from exc

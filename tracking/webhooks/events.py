@@ -1,4 +1,5 @@
-"""What every provider's payload is turned into, and the small readers the four parsers share.
+"""What every provider's payload is turned into, the small readers the parsers share, and what a provider
+module gives (EmailEventProvider, BookingProvider).
 
 A parser raises PayloadError with a sentence when the body is not of the shape its provider documents;
 the view answers 400 with that sentence and stores nothing from the batch."""
@@ -9,8 +10,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,3 +190,34 @@ def ak_candidates(*values: object) -> tuple[str, ...]:
         if isinstance(value, str) and _AK.match(value.strip()) and value.strip() not in found:
             found.append(value.strip())
     return tuple(found)
+
+
+# --- What a provider gives ------------------------------------------------------------------------------
+# Each provider is a module of this package with these names; the views' registries
+# (tracking/webhooks/views.py) are typed with these protocols, so mypy checks every module against its
+# family: a provider without `parse`, or whose `parse` returns other events, fails `mypy`.
+E = TypeVar("E")
+
+
+class WebhookProvider(Protocol[E]):
+    NAME: str  # the path's last part: /api/webhooks/<NAME>
+
+    def configured(self) -> bool:
+        """Its secret is set: without it the endpoint answers 404."""
+        ...
+
+    def authenticate(self, request: HttpRequest, body: bytes) -> bool:
+        """The request is the provider's, as the provider documents it (signature, token, basic auth)."""
+        ...
+
+    def parse(self, data: Any) -> list[E]:
+        """The events the JSON body carries, or PayloadError with a sentence."""
+        ...
+
+
+class EmailEventProvider(WebhookProvider[ProviderEvent], Protocol):
+    """An email service's event webhook (sendgrid, mailgun, brevo, postmark)."""
+
+
+class BookingProvider(WebhookProvider[BookingEvent], Protocol):
+    """A booking tool's webhook (calcom, calendly)."""

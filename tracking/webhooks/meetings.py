@@ -4,7 +4,6 @@ the booking link's ak (verified) or the invitee's email (unverified) names; stra
 A new booking (or a booking's new time) is announced after commit, so that detection turns it into the
 `meeting_booked` signal at once; the scheduled cycle finds it too (Meeting.booked_at)."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -22,21 +21,11 @@ from tracking.models import (
     upcoming_meetings,
 )
 from tracking.webhooks.events import BookingEvent
-from tracking.webhooks.services import webhook_unknown_recipients_count
+from tracking.webhooks.services import RecordOutcome, webhook_unknown_recipients_count
 
 # A verified booking moves the prospect along the pipeline, never back from these; an email-only one
 # moves nothing (anyone can type a prospect's address into a public booking page).
 FINAL = (Prospect.Status.WON, Prospect.Status.LOST, Prospect.Status.DO_NOT_CONTACT)
-
-
-@dataclass(frozen=True)
-class BookingOutcome:
-    stored: int = 0
-    duplicates: int = 0
-    unknown_recipients: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"stored": self.stored, "duplicates": self.duplicates, "unknown_recipients": self.unknown_recipients}
 
 
 def booking_match(event: BookingEvent) -> tuple[Prospect, str] | None:
@@ -53,7 +42,7 @@ def booking_match(event: BookingEvent) -> tuple[Prospect, str] | None:
     return None
 
 
-def booking_events_record(*, tool: str, events: list[BookingEvent]) -> BookingOutcome:
+def booking_events_record(*, tool: str, events: list[BookingEvent]) -> RecordOutcome:
     stored = duplicates = unknown = 0
     for event in events:
         if BookingDelivery.objects.filter(key=event.key).exists():
@@ -77,7 +66,7 @@ def booking_events_record(*, tool: str, events: list[BookingEvent]) -> BookingOu
         stored += 1
     if unknown:
         webhook_unknown_recipients_count(provider=tool, count=unknown)
-    return BookingOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
+    return RecordOutcome(stored=stored, duplicates=duplicates, unknown=unknown)
 
 
 def _attended_status(meeting: Meeting, now: datetime) -> str:

@@ -19,16 +19,26 @@ ENGAGEMENT = (EmailEvent.Kind.OPENED, EmailEvent.Kind.CLICKED)
 
 
 @dataclass(frozen=True)
-class WebhookOutcome:
+class RecordOutcome:
+    """What recording a delivery came to, for every intake that answers with counts (the email and
+    booking webhooks, the inbound replies and the mailbox poll): stored, duplicates (stored before),
+    unknown (about nobody the product knows: counted, never kept). The answer names the unknown after
+    who they are (docs/interface.md): `unknown_recipients` for events, `unknown_senders` for replies."""
+
     stored: int = 0
     duplicates: int = 0
-    unknown_recipients: int = 0
+    unknown: int = 0
 
-    def as_dict(self) -> dict[str, int]:
-        return {"stored": self.stored, "duplicates": self.duplicates, "unknown_recipients": self.unknown_recipients}
+    def as_dict(self, unknown: str = "unknown_recipients") -> dict[str, int]:
+        return {"stored": self.stored, "duplicates": self.duplicates, unknown: self.unknown}
+
+    def __add__(self, other: "RecordOutcome") -> "RecordOutcome":
+        return RecordOutcome(
+            self.stored + other.stored, self.duplicates + other.duplicates, self.unknown + other.unknown
+        )
 
 
-def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> WebhookOutcome:
+def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> RecordOutcome:
     emails = {event.email for event in events}
     prospects = {p.email: p for p in Prospect.objects.filter(email__in=emails)} if emails else {}
     known = {event.key for event in events if event.email in prospects}
@@ -49,7 +59,7 @@ def provider_events_record(*, provider: str, events: list[ProviderEvent]) -> Web
             duplicates += 1
     if unknown:
         webhook_unknown_recipients_count(provider=provider, count=unknown)
-    return WebhookOutcome(stored=stored, duplicates=duplicates, unknown_recipients=unknown)
+    return RecordOutcome(stored=stored, duplicates=duplicates, unknown=unknown)
 
 
 def _record(prospect: Prospect, event: ProviderEvent, *, provider: str) -> bool:

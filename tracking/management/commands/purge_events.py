@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.commands import ProductCommand
-from tracking.retention import purge_events
+from tracking.retention import events_purge
 
 
 class Command(ProductCommand):
@@ -19,7 +19,7 @@ class Command(ProductCommand):
     def handle(self, *args: Any, older_than: int, dry_run: bool, **options: Any) -> None:
         if older_than < 1:
             raise CommandError(_("--older-than must be at least 1 day."))
-        counts = purge_events(older_than_days=older_than, dry_run=dry_run)
+        counts = events_purge(older_than_days=older_than, dry_run=dry_run)
         named = ", ".join(f"{n} {_model_name(name, n)}" for name, n in counts.items())
         if dry_run:
             self.stdout.write(_("Would delete: %(counts)s (dry run).") % {"counts": named})

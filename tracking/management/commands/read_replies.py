@@ -32,7 +32,7 @@ class Command(ProductCommand):
                     "mailbox": report.mailbox,
                     "fetched": report.fetched,
                     "stored": counts.stored,
-                    "others": counts.strangers,
+                    "others": counts.unknown,
                 }
             )
 
