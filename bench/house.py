@@ -92,7 +92,8 @@ def main() -> None:
         room_edges[room(m, args.package)] |= {room(t, args.package) for t in targets} - {room(m, args.package)}
     lines = sum(len(p.read_text().splitlines()) for m, p in known.items())
     print(f"{args.package}/ at {root}")
-    print(f"  files: {len(known) - len(faces)}, lines: {lines}, imports between files: {sum(map(len, file_edges.values()))}")
+    between_files = sum(map(len, file_edges.values()))
+    print(f"  files: {len(known) - len(faces)}, lines: {lines}, imports between files: {between_files}")
     print(
         f"  rooms: {len(rooms)}, imports between rooms: {sum(map(len, room_edges.values()))}, "
         f"floors: {floors(room_edges)}, circles: {len(circles(room_edges))}"
