@@ -162,9 +162,13 @@ def test_of_two_lead_sms_the_reply_goes_to_the_latest(ovh, texted, run_on_commit
 def test_a_reply_to_the_morning_digest_marks_nobody(ovh, texted, admin_client):
     """Measured on main before: "3 jeudi 10h" sent in answer to the digest marked yesterday's lead
     "RDV pris" and acknowledged its alert."""
-    digest = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=timezone.now())
+    # The lead's SMS last evening, the digest this morning, then the reply: OVH dates a reply to the
+    # second, so the digest left a clear second before it (else the two SMS are truly ambiguous).
+    now = timezone.now()
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=now - timedelta(hours=10))
+    digest = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=now)
     AlertDelivery.objects.create(
-        notice=digest, recipient=FOUNDER, status=AlertDelivery.Status.SENT, sent_at=timezone.now()
+        notice=digest, recipient=FOUNDER, status=AlertDelivery.Status.SENT, sent_at=now - timedelta(seconds=2)
     )
     ovh.reply(FOUNDER, "3 jeudi 10h")
     report = read(ovh)
