@@ -23,7 +23,7 @@ FRENCH = Path(__file__).resolve().parent / "data" / "replies-fr"
 def test_the_timeline_shows_why_each_reply_was_sorted(live_server, django_user_model, tmp_path):
     django_user_model.objects.create_superuser("founder", "founder@example.com", "a-long-test-password")
     claire = ProspectFactory(
-        name="Claire Dubois", company="Acme Industrie", email="claire.dubois@acme-industrie.fr", phone="+33612345678"
+        name="Claire Dubois", company="Acme Industrie", email="claire.dubois@acme-industrie.fr", phone="+33639981234"
     )
     now = timezone.now()
     for name, minutes in (("auto-outlook-reponse-automatique.eml", 90), ("person-oui-jeudi.eml", 5)):

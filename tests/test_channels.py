@@ -174,7 +174,7 @@ def test_a_missing_receipt_falls_back_to_the_other_channels_saying_so(
 def test_two_phones_without_a_receipt_fall_back_to_the_channels_once(
     ovh, channel, prospect, django_capture_on_commit_callbacks
 ):
-    phones = ["+33199000001", "+33600000002"]
+    phones = ["+33199000001", "+33639980002"]
     with override_settings(**ovh_settings(ovh), ALERT_CHANNELS=[channel.url], ALERT_SMS_RECIPIENTS=phones):
         with django_capture_on_commit_callbacks(execute=True):
             alert = record(prospect)

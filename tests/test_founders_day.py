@@ -300,7 +300,7 @@ def test_a_phone_number_with_letters_is_refused_not_turned_into_keypad_digits(st
     assert "contient des lettres : un numéro de téléphone s&#x27;écrit avec des chiffres seulement" in (
         response.content.decode()
     )
-    assert not Prospect.objects.filter(phone="+33612342223").exists()
+    assert not Prospect.objects.filter(phone="+33639982223").exists()
 
 
 def test_a_duplicate_email_in_the_admin_says_so_in_a_sentence(staff_client):

@@ -98,7 +98,7 @@ WRITTEN = datetime(2026, 12, 1, 10, 5, tzinfo=UTC)
 
 @pytest.fixture
 def claire(db):
-    return ProspectFactory(name="Claire Dubois", company="Acme Industrie", email=CLAIRE, phone="+33612345678")
+    return ProspectFactory(name="Claire Dubois", company="Acme Industrie", email=CLAIRE, phone="+33639981234")
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_a_long_reply_still_fits_one_segment_with_the_number_to_call(claire, rea
     read_now(letter)
     body = sms.outbox[0].body
     assert gsm7_segments(body) == 1
-    assert "+33 6 12 34 56 78" in body and "..." in body
+    assert "+33 6 39 98 12 34" in body and "..." in body
 
 
 @pytest.mark.django_db
