@@ -3,6 +3,9 @@
     .venv/bin/python bench/mutants.py recheck [--mutants mutants] [--also [module:]tests/test_x.py …] [--stream 1]
     .venv/bin/python bench/mutants.py report [--mutants mutants] > docs/mutation-survivors.md
 
+`--only 'alerts.outbox.quiet.*' …` (both): the mutants a run of a chosen set checked (`make mutants MUTANTS=…`);
+mutmut makes every module's mutants, and leaves the others "not checked".
+
 recheck: each mutant the run left alive (survived, no tests, timeout) that has something new to meet
     runs again in a fresh pytest process, against the tests that covered its function in the run
     (mutmut-stats.json) plus the `--also` files for its module (tests written since the run; the
@@ -19,6 +22,7 @@ Prints figures; asserts nothing.
 
 import argparse
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -364,12 +368,19 @@ def _status(code: int | None) -> str:
     return STATUS_BY_EXIT_CODE.get(code, "killed")
 
 
-def run_verdicts(mutants: Path) -> dict[str, str]:
+def run_verdicts(mutants: Path, only: list[str] | None = None) -> dict[str, str]:
+    """Each mutant's verdict in the run; with `only` (mutant-name globs), the mutants they name."""
     verdicts = {}
     for meta in mutants.rglob("*.meta"):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            verdicts[name] = _status(code)
+            if not only or any(fnmatch.fnmatchcase(name, glob) for glob in only):
+                verdicts[name] = _status(code)
     return verdicts
+
+
+def module_of(name: str) -> str:
+    """ "alerts.outbox.quiet.x_quiet_until__mutmut_3" -> "alerts.outbox.quiet"."""
+    return name.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[0]
 
 
 def rechecked(mutants: Path) -> dict[str, str]:
@@ -402,7 +413,7 @@ def _module_and_tests(entry: str) -> tuple[str, str]:
     return (module, tests) if sep and "/" not in module else ("", entry)
 
 
-def recheck(mutants: Path, also: list[str], stream: str, new_only: bool = False) -> None:
+def recheck(mutants: Path, also: list[str], stream: str, new_only: bool = False, only: list[str] | None = None) -> None:
     stats = json.loads((mutants / "mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
     # "alerts.signals.dwell:tests/test_x.py": that file for that module's mutants only; a bare file for all.
     also_for = [_module_and_tests(entry) for entry in also]
@@ -416,7 +427,7 @@ def recheck(mutants: Path, also: list[str], stream: str, new_only: bool = False)
     print(f"left out, failing without a mutant: {left_out}", flush=True)
     deselect = [option for test in left_out for option in ("--deselect", test)]
     done = rechecked(mutants)
-    for name, verdict in sorted(run_verdicts(mutants).items()):
+    for name, verdict in sorted(run_verdicts(mutants, only).items()):
         if verdict not in ALIVE or name in done:
             continue
         function = name.rsplit("__mutmut_", 1)[0]
@@ -480,8 +491,16 @@ def classify(name: str, delta: str, line: str = "") -> tuple[str, str]:
     return "to look at", ""
 
 
-def report(mutants: Path, summary: bool = False, note: str = "") -> None:
-    run = run_verdicts(mutants)
+def _figures(label: str, verdicts: dict[str, str], columns: list[str]) -> str:
+    counts = Counter(verdicts.values())
+    other = len(verdicts) - sum(counts[k] for k in columns)
+    checked = len(verdicts) - counts["not checked"]
+    share = f"{100 * counts['killed'] / checked:.1f} %" if checked else "-"
+    return f"| {label} | " + " | ".join(str(counts[k]) for k in columns) + f" | {other} | {share} |"
+
+
+def report(mutants: Path, summary: bool = False, note: str = "", only: list[str] | None = None) -> None:
+    run = run_verdicts(mutants, only)
     again = rechecked(mutants)
     final = {name: again.get(name, verdict) if verdict in ALIVE else verdict for name, verdict in run.items()}
     print("# Mutants left alive by `make mutants`, and why each is harmless\n")
@@ -492,11 +511,16 @@ def report(mutants: Path, summary: bool = False, note: str = "") -> None:
     print("| | " + " | ".join(columns) + " | other | killed of those checked |")
     print("|---" * (len(columns) + 3) + "|")
     for label, verdicts in (("the run", run), ("after the fresh-process re-check", final)):
-        counts = Counter(verdicts.values())
-        other = len(verdicts) - sum(counts[k] for k in columns)
-        checked = len(verdicts) - counts["not checked"]
-        share = f"{100 * counts['killed'] / checked:.1f} %" if checked else "-"
-        print(f"| {label} | " + " | ".join(str(counts[k]) for k in columns) + f" | {other} | {share} |")
+        print(_figures(label, verdicts, columns))
+    modules = sorted({module_of(name) for name in run})
+    if len(modules) > 1:
+        print("\nPer module, the run then after the re-check:\n")
+        print("| module, mutants | " + " | ".join(columns) + " | other | killed of those checked |")
+        print("|---" * (len(columns) + 3) + "|")
+        for module in modules:
+            mine = [name for name in run if module_of(name) == module]
+            print(_figures(f"`{module}`, {len(mine)}", {name: run[name] for name in mine}, columns))
+            print(_figures("after", {name: final[name] for name in mine}, columns))
     if summary:
         return
     alive = sorted(name for name, verdict in final.items() if verdict in ALIVE)
@@ -529,13 +553,14 @@ def main() -> None:
     )
     parser.add_argument("--summary", action="store_true", help="the figures only, no row per survivor (report)")
     parser.add_argument("--note", default="", help="a paragraph under the title: which run, which commit (report)")
+    parser.add_argument("--only", nargs="*", default=[], help="mutant-name globs: the set a run checked (both)")
     args = parser.parse_args()
     if not (args.mutants / "mutmut-stats.json").exists():
         sys.exit(f"No mutation run in {args.mutants}: run `make mutants` first.")
     if args.command == "recheck":
-        recheck(args.mutants.resolve(), args.also, args.stream, args.new_only)
+        recheck(args.mutants.resolve(), args.also, args.stream, args.new_only, args.only)
     else:
-        report(args.mutants.resolve(), args.summary, args.note)
+        report(args.mutants.resolve(), args.summary, args.note, args.only)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from django.db import connection
 
 from alerts.outbox import delivery, sms
 from alerts.signals.dwell import forget_page_views
-from core import lmdb_counters
+from core import lmdb_counters, ratelimit
 from tests.factories import BROWSER_UA
 
 
@@ -36,6 +36,10 @@ def _clean_state(monkeypatch):
     forget_page_views()  # this process's memory of page views' first events
     if connection.vendor == "sqlite":
         lmdb_counters.clear()  # the rate-limit counters and claims, shared by every process
+    # The counters' keys are cached per process; `make mutants` forks each mutant's tests from a process
+    # that ran them all, whose cache would answer instead of a mutated keying.
+    ratelimit.hashed_key.cache_clear()
+    ratelimit._counters_key.cache_clear()
     yield
     sms.outbox.clear()
     sms.receipts.clear()

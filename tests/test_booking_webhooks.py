@@ -14,10 +14,12 @@ from django.utils import timezone
 from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
 from alerts.outbox.models import Alert
+from alerts.outcomes.calls import call_record
+from alerts.outcomes.models import CallOutcome
 from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
-from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, silencing_meetings
+from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, meeting_is_over, silencing_meetings
 
 pytestmark = pytest.mark.django_db
 
@@ -407,3 +409,113 @@ def test_a_meeting_moved_beyond_the_horizon_no_longer_silences(client, prospect,
     assert dict(Meeting.objects.values_list("external_id", "status")) == {"bk-1": "rescheduled", "bk-2": "booked"}
     assert not silencing_meetings(timezone.now()).exists()
     assert clicked_again(prospect, run_on_commit).status == Alert.Status.SENT
+
+
+# --- What survived the mutation run of issue 33 (docs/mutation-survivors.md) --------------------------
+
+
+def booked_via_link(client, run_on_commit, prospect, uid, **fields):
+    """A Cal.com booking from the prospect's own link (its ak): verified."""
+    body = calcom_body(uid=uid, metadata={"ak": prospect.identity_token}, **fields)
+    assert run_on_commit(calcom_post, client, body).json()["stored"] == 1
+    return Meeting.objects.get(tool="calcom", external_id=uid)
+
+
+def status_of(prospect) -> str:
+    return Prospect.objects.values_list("status", flat=True).get(pk=prospect.pk)
+
+
+def test_a_cancellation_without_the_ak_still_cancels_the_booking_it_names(client, prospect, run_on_commit):
+    """Booked from the prospect's link by a colleague typing their own address; the cancellation names
+    the booking but carries no ak: it cancels that meeting (the prospect the booking was matched to),
+    and the admin's meeting page keeps who booked."""
+    meeting = booked_via_link(client, run_on_commit, prospect, "bk-colleague", email="colleague@elsewhere.example")
+    assert meeting.invitee_email == "colleague@elsewhere.example" and status_of(prospect) == "meeting_booked"
+    cancel = calcom_body("BOOKING_CANCELLED", uid="bk-colleague", email="colleague@elsewhere.example")
+    assert calcom_post(client, cancel).json() == {"ok": True, "stored": 1, "duplicates": 0, "unknown_recipients": 0}
+    assert Meeting.objects.get().status == "cancelled" and status_of(prospect) == "new"
+
+
+def test_a_booking_moved_under_its_own_uid_texts_the_new_time_once(client, prospect, run_on_commit):
+    """Cal.com may move a booking keeping its uid: the meeting takes the new start and end and the
+    founder is texted the new time; the same booking reported again unchanged texts nothing more."""
+    meeting = booked_via_link(client, run_on_commit, prospect, "bk-1")
+    start = in_days(3, hour=15)
+    moved = calcom_body("BOOKING_RESCHEDULED", uid="bk-1", start=start, rescheduleUid="bk-1")
+    assert run_on_commit(calcom_post, client, moved).json()["stored"] == 1
+    again = Meeting.objects.get()
+    assert again.pk == meeting.pk and again.booked_at > meeting.booked_at
+    assert (again.starts_at.isoformat(), again.ends_at - again.starts_at) == (
+        start.replace("Z", "+00:00"),
+        timedelta(minutes=30),
+    )
+    assert len(sms.outbox) == 2 and "15:00" in sms.outbox[1].body
+    same = calcom_body("BOOKING_CREATED", uid="bk-1", start=start)
+    assert run_on_commit(calcom_post, client, same).json()["stored"] == 1
+    assert len(sms.outbox) == 2 and Meeting.objects.get().booked_at == again.booked_at
+
+
+def test_a_cancellation_arriving_before_its_booking_is_a_cancelled_meeting(client, prospect, run_on_commit):
+    """Deliveries out of order: the tool's cancellation reaches us first. The meeting is stored
+    cancelled: nothing texted, and it silences none of the prospect's signals."""
+    body = calcom_body("BOOKING_CANCELLED", uid="bk-late", metadata={"ak": prospect.identity_token})
+    assert run_on_commit(calcom_post, client, body).json()["stored"] == 1
+    assert Meeting.objects.get().status == "cancelled" and sms.outbox == []
+    assert not silencing_meetings(timezone.now()).exists()
+
+
+def test_a_booked_meeting_keeps_its_end(client, prospect, run_on_commit):
+    """The tool's end time is kept: a 30-minute meeting is over 30 minutes after its start (the ledger
+    counts it held then), not an hour after as for a meeting whose end nobody gave."""
+    meeting = booked_via_link(client, run_on_commit, prospect, "bk-30")
+    assert meeting.ends_at - meeting.starts_at == timedelta(minutes=30)
+    assert meeting_is_over(meeting, meeting.starts_at + timedelta(minutes=31))
+
+
+def test_a_no_show_or_the_meetings_end_leaves_the_prospect_at_meeting_booked(client, prospect, run_on_commit):
+    """Only a cancellation puts the prospect back where it was before the booking."""
+    booked_via_link(client, run_on_commit, prospect, "bk-1", start=in_days(-1))
+    assert status_of(prospect) == "meeting_booked"
+    for trigger in ("BOOKING_NO_SHOW_UPDATED", "MEETING_ENDED"):
+        assert calcom_post(client, calcom_body(trigger, uid="bk-1", start=in_days(-1))).json()["stored"] == 1
+        assert status_of(prospect) == "meeting_booked"
+
+
+def test_a_cancellation_moves_back_its_own_prospect_only_and_never_a_won_one(client, run_on_commit):
+    """Two prospects booked; one cancels: it goes back to where it was, the other keeps its meeting. An
+    unverified booking ahead (an email typed in) does not hold the status; a prospect won since its
+    booking stays won when the booking is cancelled."""
+    jean = ProspectFactory(email="jean@acme.example", status=Prospect.Status.HOT)
+    marie = ProspectFactory(email="marie@initech.example", status=Prospect.Status.CONTACTED)
+    booked_via_link(client, run_on_commit, jean, "bk-jean", email="jean@acme.example")
+    booked_via_link(client, run_on_commit, marie, "bk-marie", email="marie@initech.example")
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-jean-typed", email="jean@acme.example"))
+    assert Meeting.objects.get(external_id="bk-jean-typed").match_method == "email"
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-jean", email="jean@acme.example"))
+    assert (status_of(jean), status_of(marie)) == ("hot", "meeting_booked")
+    Prospect.objects.filter(pk=marie.pk).update(status=Prospect.Status.WON)
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-marie", email="marie@initech.example"))
+    assert status_of(marie) == "won"
+
+
+def test_a_second_link_booking_remembers_the_status_before_the_first(client, prospect, run_on_commit):
+    """Booked from the link, then an email-only booking, then the link again: cancelling both link
+    bookings puts the prospect back to its status before the first one, not to nothing."""
+    Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.CONTACTED)
+    booked_via_link(client, run_on_commit, prospect, "bk-a")
+    run_on_commit(calcom_post, client, calcom_body(uid="bk-b"))
+    booked_via_link(client, run_on_commit, prospect, "bk-c")
+    for uid in ("bk-a", "bk-c"):
+        calcom_post(client, calcom_body("BOOKING_CANCELLED", uid=uid))
+    assert status_of(prospect) == "contacted"
+
+
+def test_a_link_booking_after_a_meeting_set_on_the_phone_is_stored(client, prospect, run_on_commit):
+    """The founder recorded "RDV pris" on the phone (the prospect is at meeting booked, with nothing to
+    remember before it); the prospect then also books through the link: both meetings are there."""
+    call_record(
+        prospect=prospect, user=None, outcome=CallOutcome.MEETING_BOOKED, meeting_at=timezone.now() + timedelta(days=1)
+    )
+    assert status_of(prospect) == "meeting_booked"
+    booked_via_link(client, run_on_commit, prospect, "bk-after-call")
+    assert Meeting.objects.count() == 2

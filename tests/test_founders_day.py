@@ -117,6 +117,29 @@ def test_a_call_back_moved_by_a_later_call_texts_at_the_new_time_only(run_on_com
     assert len(sms.outbox) == 1 and sms.outbox[0].body.startswith("Rappel prévu 11:00: Jean Dupont (Acme).")
 
 
+def test_a_call_back_texted_late_says_the_time_the_founder_chose(run_on_commit):
+    """The worker was down at 10:00 and texts at 10:20: the SMS still says 10:00."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call_record(prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0))
+    with time_machine.travel(paris(2026, 12, 10, 10, 20), tick=False):
+        assert run_on_commit(callbacks_send) == 1
+    assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
+
+
+def test_a_call_back_still_texts_when_another_prospect_is_called_after_it(run_on_commit):
+    """Only a later call to the same prospect makes a call-back; the founder calling someone else after
+    setting it does not."""
+    jean = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call_record(prospect=jean, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0))
+    with time_machine.travel(paris(2026, 12, 8, 9, 0), tick=False):
+        call_record(prospect=ProspectFactory(), user=None, outcome=CallOutcome.REACHED)
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        assert run_on_commit(callbacks_send) == 1
+    assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
+
+
 def test_a_call_back_set_from_the_form_is_recorded_at_the_local_time(staff_client):
     prospect = ProspectFactory()
     response = staff_client.post(
@@ -218,6 +241,24 @@ def test_any_meeting_can_be_marked_held_no_show_or_cancelled_by_hand(staff_clien
     )
     meeting.refresh_from_db()
     assert meeting.status == "cancelled"
+
+
+def test_marking_a_meeting_as_it_already_is_says_there_is_nothing_to_do(staff_client):
+    """Marked held twice: the second time the founder reads "nothing to do", and the admin's action
+    counts no meeting changed."""
+    meeting = Meeting.objects.create(
+        prospect=ProspectFactory(),
+        tool=BookingTool.CALCOM,
+        external_id="bk-twice",
+        starts_at=timezone.now() - timedelta(hours=2),
+        match_method=MatchMethod.AK,
+        booked_at=timezone.now() - timedelta(days=1),
+    )
+    url = reverse("backoffice-mark-meeting", args=[meeting.pk])
+    assert "RDV noté : Tenu." in staff_client.post(url, {"status": "held"}, follow=True).content.decode()
+    again = staff_client.post(url, {"status": "held"}, follow=True).content.decode()
+    assert "Rien à faire : le RDV l&#x27;indique déjà." in again and "RDV noté" not in again
+    assert not meeting_mark(meeting=Meeting.objects.get(pk=meeting.pk), status=Meeting.Status.HELD)
 
 
 # --- Texts that keep what matters ----------------------------------------------------------------

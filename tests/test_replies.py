@@ -27,7 +27,9 @@ from tracking.replies.sorting import return_date, sort_letter
 from tracking.retention import event_contacts, events_purge
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "replies"
+# ../shared beside the repository; `make mutants` runs the tests from a copy one level down (mutants/).
+SHARED = next((up / "shared" for up in ROOT.parents if (up / "shared" / "data").is_dir()), ROOT.parent / "shared")
+SHARED = SHARED / "data" / "replies"
 FRENCH = ROOT / "tests" / "data" / "replies-fr"
 LABEL = {"human": ReplyKind.PERSON, "auto": ReplyKind.AUTO, "bounce": ReplyKind.BOUNCE}
 
