@@ -5,7 +5,7 @@ import hashlib
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,7 +56,9 @@ class OvhDouble:
 
     def reply(self, sender: str, message: str, at: str | None = None) -> int:
         """Someone answers an SMS: it waits in /sms/{service}/incoming until deleted."""
-        at = at or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        # OVH dates a reply to the second. Rounded up, as a reply written after an SMS reads later than
+        # it: rounded down, a reply in the same second as two SMS would be (truly) ambiguous.
+        at = at or (datetime.now(UTC) + timedelta(seconds=1)).astimezone().isoformat(timespec="seconds")
         with self.lock:
             sms_id = 5000 + len(self.incoming) + len(self.requests)
             self.incoming[sms_id] = {
