@@ -14,8 +14,9 @@ from django.utils import timezone
 from alerts import sms
 from alerts.delivery import relay_left_behind_deliveries
 from alerts.models import Alert, SmsNotice
+from alerts.notices import notice_text
 from prospects.models import Prospect
-from tests.factories import BROWSER_UA, ProspectFactory
+from tests.factories import BROWSER_UA, AlertFactory, ProspectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,28 @@ def test_the_admin_shows_how_each_visitor_and_alert_was_identified(client, live,
         # One of each: "non vérifié" once, and "vérifié" once more on its own.
         assert page.count("non vérifié") >= 1 and page.count("vérifié") > page.count("non vérifié")
     assert unverified.alerts.get().identification == "unverified"
+
+
+def grouped_alert(name: str, at, signal="cta_click", **prospect) -> Alert:
+    alert = AlertFactory(prospect=ProspectFactory(name=name, **prospect), signal=signal, status=Alert.Status.GROUPED)
+    Alert.objects.filter(pk=alert.pk).update(detected_at=at, occurred_at=at)
+    return alert
+
+
+def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_said_stop():
+    """Grouped between 10:00 and 11:00, a read then a click; one of the hour's leads said stop since; the
+    hours before and after have their own. Written when it leaves: it says 10h-11h, the
+    click first, then the read, and counts two — even written an hour late (the relay was down)."""
+    ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    grouped_alert("Anne Before", ten - timedelta(minutes=10), company="", phone="")
+    grouped_alert("Bruno Reader", ten + timedelta(minutes=10), "page_dwell", company="", phone="")
+    grouped_alert("Chloe Stop", ten + timedelta(minutes=15), company="", phone="", status="do_not_contact")
+    grouped_alert("David Clicker", ten + timedelta(minutes=20), company="", phone="")
+    grouped_alert("Emma After", ten + timedelta(minutes=70), company="", phone="")
+    notice = SmsNotice.objects.create(kind=SmsNotice.Kind.SUMMARY, period_start=ten)
+    with time_machine.travel(ten + timedelta(hours=2, minutes=5), tick=False):
+        text = notice_text(notice)
+    assert text == (
+        "ArkWatch : 2 signaux de plus 10h-11h (au-delà de 10 SMS/h) : David Clicker (clic), Bruno Reader (lecture). "
+        "https://track.example.com/admin/backoffice/hot-leads/"
+    )
