@@ -15,7 +15,7 @@ from alerts.outbox import sms
 from alerts.outbox.actions import alert_dismiss, alert_release
 from alerts.outbox.delivery import deliveries_left_behind_relay
 from alerts.outbox.models import Alert, AlertDelivery, HourlySmsBudget, SmsNotice
-from alerts.outbox.notices import hour_of
+from alerts.outbox.notices import hour_of, notice_text
 from prospects.models import Prospect
 from tests.factories import BROWSER_UA, AlertFactory, ProspectFactory, SignalCooldownFactory
 from tests.test_detection import T0, detected, recorded
@@ -228,3 +228,28 @@ def test_the_held_alerts_notice_waits_a_minute_to_count_the_whole_burst(django_c
         )
     notice_rows = AlertDelivery.objects.filter(notice__kind="held")
     assert notice_rows.exists() and {row.retry_at for row in notice_rows} == {T0 + timedelta(minutes=1)}
+
+
+def grouped_alert(name: str, at, signal="cta_click", **prospect) -> Alert:
+    alert = AlertFactory(prospect=ProspectFactory(name=name, **prospect), signal=signal, status=Alert.Status.GROUPED)
+    Alert.objects.filter(pk=alert.pk).update(detected_at=at, occurred_at=at)
+    return alert
+
+
+def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_said_stop():
+    """Grouped between 10:00 and 11:00, a read then a click; one of the hour's leads said stop since; the
+    hours before and after have their own. Written when it leaves: it says 10h-11h, the
+    click first, then the read, and counts two — even written an hour late (the relay was down)."""
+    ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    grouped_alert("Anne Before", ten - timedelta(minutes=10), company="", phone="")
+    grouped_alert("Bruno Reader", ten + timedelta(minutes=10), "page_dwell", company="", phone="")
+    grouped_alert("Chloe Stop", ten + timedelta(minutes=15), company="", phone="", status="do_not_contact")
+    grouped_alert("David Clicker", ten + timedelta(minutes=20), company="", phone="")
+    grouped_alert("Emma After", ten + timedelta(minutes=70), company="", phone="")
+    notice = SmsNotice.objects.create(kind=SmsNotice.Kind.SUMMARY, period_start=ten)
+    with time_machine.travel(ten + timedelta(hours=2, minutes=5), tick=False):
+        text = notice_text(notice)
+    assert text == (
+        "ArkWatch : 2 signaux de plus 10h-11h (au-delà de 10 SMS/h) : David Clicker (clic), Bruno Reader (lecture). "
+        "https://track.example.com/admin/backoffice/hot-leads/"
+    )

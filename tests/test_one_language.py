@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -15,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.outbox.composer import compose_alert_sms
-from alerts.outbox.models import Alert
+from alerts.outbox.models import Alert, SmsNotice
+from alerts.outbox.notices import notice_text
 from alerts.signals.evidence import evidence_sentence
 from core.display import cta_label, phone_display
 from tests.factories import (
@@ -358,3 +360,28 @@ def test_commands_normal_output_speaks_one_language(lead, language, capsys, tmp_
         assert all(word in out for word in words), out
     else:
         assert "Created admin account" in out and "Tracked link:" in out
+
+
+LEADS_EN = "Marie Click (click), Jean Read (read)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "expected"),
+    [
+        ("digest", Alert.Status.QUIET, f"ArkWatch, during quiet hours: 2 leads to call: {LEADS_EN}"),
+        ("held", Alert.Status.HELD, "ArkWatch: 2 alerts held: unverified signals for several prospects within an hour"),
+        ("summary", Alert.Status.GROUPED, f"ArkWatch: 2 more signals 10h-11h (over 10 SMS/h): {LEADS_EN}"),
+    ],
+)
+def test_the_notices_speak_english_in_the_plural_too(settings, kind, status, expected):
+    """LANGUAGE_CODE=en, two leads: the digest, the held-alerts notice and the hourly summary say so in
+    English (the French catalogue answers the plural forms only in French)."""
+    settings.LANGUAGE_CODE = "en"
+    ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    for minutes, name, signal in ((10, "Jean Read", "page_dwell"), (20, "Marie Click", "cta_click")):
+        at = ten + timedelta(minutes=minutes) - timedelta(hours=1 if kind == "digest" else 0)
+        alert = AlertFactory(prospect=ProspectFactory(name=name, company="", phone=""), signal=signal, status=status)
+        Alert.objects.filter(pk=alert.pk).update(detected_at=at, occurred_at=at)
+    notice = SmsNotice.objects.create(kind=kind, period_start=ten)
+    with time_machine.travel(ten + timedelta(hours=1, seconds=30), tick=False):
+        assert notice_text(notice) == f"{expected}. https://track.example.com/admin/backoffice/hot-leads/"

@@ -13,8 +13,8 @@ from alerts.outbox import sms
 from alerts.outbox.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
-from alerts.outbox.notices import digest_alerts
-from alerts.outbox.quiet import quiet_until
+from alerts.outbox.notices import digest_alerts, notice_text
+from alerts.outbox.quiet import parse_quiet_days, parse_quiet_hours, quiet_until
 from alerts.outbox.sms.base import SendResult, SmsError, SmsMessage
 from alerts.outbox.sms.locmem import LocmemSmsBackend
 from alerts.outcomes.calls import call_record
@@ -30,6 +30,7 @@ from tests.factories import (
     VisitEventFactory,
     VisitorFactory,
 )
+from tracking.models import Meeting
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -365,3 +366,242 @@ def test_a_lead_already_called_gets_no_reminder():
     Alert.objects.filter(pk=called.pk).update(call=CallFactory(prospect=called.prospect))
     assert reminder_deliveries_add(called, timezone.now()) is False
     assert not AlertDelivery.objects.exists()
+
+
+# --- What survived the mutation run of issue 33 (docs/mutation-survivors.md) --------------------------
+
+
+def test_quiet_hours_within_the_day_and_a_quiet_sunday(settings):
+    """Lunch-time quiet hours (not across midnight) and a quiet Sunday: quiet from 12:00 sharp to 14:00,
+    not before nor after; Sunday's digest leaves at Monday's midnight, which the hours do not reach."""
+    settings.ALERT_QUIET_HOURS = "12:00-14:00"
+    settings.ALERT_QUIET_DAYS = ["sun"]
+    assert quiet_until(paris(2026, 11, 25, 11, 59)) is None
+    assert quiet_until(paris(2026, 11, 25, 12, 0)) == paris(2026, 11, 25, 14, 0)
+    assert quiet_until(paris(2026, 11, 25, 13, 0)) == paris(2026, 11, 25, 14, 0)
+    assert quiet_until(paris(2026, 11, 25, 14, 0)) is None
+    assert quiet_until(paris(2026, 11, 29, 15, 0)) == paris(2026, 11, 30, 0, 0)
+
+
+def test_quiet_days_written_in_full_are_read_and_seven_of_them_end_after_a_week(settings):
+    """settings.py accepts "Saturday" (its first three letters); so does the clock. Every day quiet: the
+    digest still leaves, a week later."""
+    settings.ALERT_QUIET_HOURS = ""
+    settings.ALERT_QUIET_DAYS = ["Saturday", "sunday"]
+    assert quiet_until(paris(2026, 11, 28, 14, 0)) == paris(2026, 11, 30, 0, 0)
+    settings.ALERT_QUIET_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert quiet_until(paris(2026, 11, 25, 10, 0)) == paris(2026, 12, 2, 10, 0)
+
+
+def test_a_quiet_setting_that_cannot_be_read_is_named_in_the_error():
+    """What the operator reads in the detection run's error when a setting slipped past start-up."""
+    with pytest.raises(ValueError, match="'20:00' is not HH:MM-HH:MM"):
+        parse_quiet_hours("20:00")
+    with pytest.raises(ValueError, match="'20:00-20:00' starts and ends at the same time"):
+        parse_quiet_hours("20:00-20:00")
+    with pytest.raises(ValueError, match=r"'funday' is not a day \(mon, tue"):
+        parse_quiet_days(["funday"])
+
+
+def quiet_alert(prospect, at: datetime, signal="cta_click", **fields) -> Alert:
+    """An alert quiet hours kept for the digest, detected at `at`."""
+    alert = AlertFactory(prospect=prospect, signal=signal, occurred_at=at, status=Alert.Status.QUIET, **fields)
+    Alert.objects.filter(pk=alert.pk).update(detected_at=at)
+    return alert
+
+
+def digest_at(at: datetime) -> str:
+    return notice_text(SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=at))
+
+
+HOT_LEADS = "https://track.example.com/admin/backoffice/hot-leads/"
+
+
+def test_a_lead_with_two_night_signals_is_listed_once_and_verified_leads_first(night):
+    """Anne read then clicked: one entry, her click. Two readers, the newer one unverified: the verified
+    one is called first."""
+    night.SMS_MAX_SEGMENTS = 2
+    morning = paris(2026, 11, 25, 8, 0)
+    anne = ProspectFactory(name="Anne Martin", company="", phone="")
+    quiet_alert(anne, paris(2026, 11, 25, 1, 0), "page_dwell")
+    quiet_alert(anne, paris(2026, 11, 25, 1, 5))
+    quiet_alert(ProspectFactory(name="Bruno Sure", company="", phone=""), paris(2026, 11, 25, 2, 0), "page_dwell")
+    quiet_alert(
+        ProspectFactory(name="Chloe Maybe", company="", phone=""),
+        paris(2026, 11, 25, 3, 0),
+        "page_dwell",
+        identification="unverified",
+    )
+    assert digest_at(morning) == (
+        "ArkWatch, pendant les heures calmes : 3 leads à appeler : Anne Martin (clic), Bruno Sure (lecture), "
+        f"Chloe Maybe (lecture). {HOT_LEADS}"
+    )
+
+
+def test_a_held_notice_during_the_night_does_not_cut_the_digests_night(night):
+    """The previous digest starts the period, not any notice sent since (the held-alerts notice at 01:00)."""
+    quiet_alert(ProspectFactory(name="Jean Evening", company="", phone=""), paris(2026, 11, 24, 23, 0))
+    SmsNotice.objects.create(kind=SmsNotice.Kind.HELD, period_start=paris(2026, 11, 25, 1, 0), message="retenues")
+    assert "1 lead à appeler : Jean Evening (clic)" in digest_at(paris(2026, 11, 25, 8, 0))
+
+
+LEADS = ["Anne Martin", "Bruno Petit", "Chloe Roux", "David Noir", "Emma Blanc", "Felix Vert", "Gina Bleu"]
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (
+            4,
+            "4 leads à appeler : David Noir (Noir SA, clic) +33199000003, Chloe Roux (clic), Bruno Petit "
+            "(Petit SA, clic) +33199000001, Anne Martin (Martin SA, clic) +33199000000",
+        ),
+        (
+            6,
+            "6 leads à appeler : Felix Vert (Vert SA, clic) +33199000005, Emma Blanc (Blanc SA, clic) "
+            "+33199000004, David Noir (Noir SA, clic) +33199000003, Chloe Roux (clic), Bruno Petit (clic), "
+            "Anne Martin (clic)",
+        ),
+        (
+            7,
+            "7 leads à appeler : Gina Bleu (Bleu SA, clic) +33199000006, Felix Vert (Vert SA, clic) +33199000005, "
+            "Emma Blanc (clic) +33199000004, David Noir (clic), Chloe Roux (clic), Bruno Petit (clic), "
+            "Anne Martin (clic)",
+        ),
+    ],
+)
+def test_a_two_part_digest_names_as_many_leads_as_fit_then_their_company_and_number(night, count, expected):
+    """SMS_MAX_SEGMENTS=2: the strongest (newest) lead with company and number; then every other lead
+    that fits by name; then, strongest first, their company and number as room allows; "+N" for the
+    rest. Chloe has neither company nor phone: her name alone, never an empty "( , clic)"."""
+    night.SMS_MAX_SEGMENTS = 2
+    for n, name in enumerate(LEADS[:count]):
+        company, phone = ("", "") if name == "Chloe Roux" else (f"{name.split()[1]} SA", f"+331990000{n:02d}")
+        quiet_alert(ProspectFactory(name=name, company=company, phone=phone), paris(2026, 11, 25, 1, n))
+    text = digest_at(paris(2026, 11, 25, 8, 0))
+    assert text == f"ArkWatch, pendant les heures calmes : {expected}. {HOT_LEADS}"
+    assert gsm7_units(text) <= 306
+
+
+def link_of(settings, length: int) -> str:
+    """PUBLIC_BASE_URL such that the hot-leads link has `length` characters."""
+    path = "/admin/backoffice/hot-leads/"
+    settings.PUBLIC_BASE_URL = "https://" + "t" * (length - len(path) - len("https://.example")) + ".example"
+    return settings.PUBLIC_BASE_URL + path
+
+
+@pytest.mark.parametrize(
+    ("name", "company", "link", "listed"),
+    [
+        # 48 units of room with the usual link: the fullest entry fits exactly, one more unit does not.
+        ("Jean Dupont", "Acme Industries", 53, " : Jean Dupont (Acme Industries, clic) +33199001234"),
+        ("Jean Dupont", "Acme Industries!", 53, " : Jean Dupont (clic) +33199001234"),
+        # A long address leaves 11 units: a short name fits, a long one does not; 10 units name nobody.
+        ("Jo", "", 90, " : Jo (clic)"),
+        ("Jean-Christophe", "", 90, ""),
+        ("Jo", "", 91, ""),
+    ],
+)
+def test_a_one_part_digest_uses_its_room_to_the_unit(night, name, company, link, listed):
+    url = link_of(night, link)
+    phone = "+33199001234" if company else ""
+    quiet_alert(ProspectFactory(name=name, company=company, phone=phone), paris(2026, 11, 25, 1, 0))
+    text = digest_at(paris(2026, 11, 25, 8, 0))
+    assert text == f"ArkWatch, pendant les heures calmes : 1 lead à appeler{listed}. {url}"
+    assert gsm7_units(text) <= 160
+
+
+def test_with_a_very_long_address_the_digest_and_the_held_notice_are_cut_to_keep_the_link_whole(night):
+    """What is left before the link is cut to the word: 36 units keep "… heures calmes", 38 "… signaux"."""
+    quiet_alert(ProspectFactory(name="Jean Dupont"), paris(2026, 11, 25, 1, 0))
+    url = link_of(night, 160 - 2 - 36)
+    assert digest_at(paris(2026, 11, 25, 8, 0)) == f"ArkWatch, pendant les heures calmes. {url}"
+    AlertFactory(status=Alert.Status.HELD)
+    url = link_of(night, 160 - 2 - 38)
+    held = notice_text(SmsNotice.objects.create(kind=SmsNotice.Kind.HELD, period_start=paris(2026, 11, 25, 9, 0)))
+    assert held == f"ArkWatch : 1 alerte retenue : signaux. {url}"
+
+
+def test_two_notices_due_at_once_each_say_their_own_words(night):
+    """The digest and the held-alerts notice both leave at 08:00: each SMS has its own text, written once
+    — a second worker holding the notice from before it was written sends the same words."""
+    quiet_alert(ProspectFactory(name="Jean Dupont", company="", phone=""), paris(2026, 11, 25, 1, 0))
+    AlertFactory(status=Alert.Status.HELD)
+    digest = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=paris(2026, 11, 25, 8, 0))
+    held = SmsNotice.objects.create(kind=SmsNotice.Kind.HELD, period_start=paris(2026, 11, 25, 8, 0))
+    stale = SmsNotice.objects.get(pk=digest.pk)
+    first = notice_text(digest)
+    assert first == f"ArkWatch, pendant les heures calmes : 1 lead à appeler : Jean Dupont (clic). {HOT_LEADS}"
+    assert notice_text(held).startswith("ArkWatch : 1 alerte retenue : signaux non vérifiés")
+    quiet_alert(ProspectFactory(name="Marie Late", company="", phone=""), paris(2026, 11, 25, 2, 0))
+    assert notice_text(stale) == first
+
+
+def test_a_night_whose_only_lead_said_stop_sends_a_digest_naming_nobody(night):
+    quiet_alert(ProspectFactory(name="Jean Stop", status="do_not_contact"), paris(2026, 11, 25, 1, 0))
+    assert (
+        digest_at(paris(2026, 11, 25, 8, 0)) == f"ArkWatch, pendant les heures calmes : 0 lead à appeler. {HOT_LEADS}"
+    )
+
+
+# Reminders: the leads they are not for.
+
+
+def digest_told(alert: Alert, at: datetime, status="sent") -> None:
+    """The morning digest listing `alert` left (or failed) at `at`."""
+    notice = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=at)
+    AlertDelivery.objects.create(notice=notice, recipient="+33199000001", status=status, sent_at=at)
+
+
+def test_no_reminder_about_a_lead_told_more_than_a_day_ago(remind, run_on_commit):
+    """Texted 30 hours ago, or listed in a digest that left 30 hours ago, nobody called: history now."""
+    now = paris(2026, 11, 26, 14, 0)
+    texted_at(now - timedelta(hours=30), prospect=ProspectFactory(name="Jean Old"))
+    Alert.objects.update(detected_at=now - timedelta(hours=30))
+    quiet_alert(ProspectFactory(name="Marie Old"), now - timedelta(hours=33))
+    digest_told(Alert.objects.get(prospect__name="Marie Old"), now - timedelta(hours=30))
+    relay(now, run_on_commit)
+    assert sms.outbox == [] and not Alert.objects.filter(reminded_at__isnull=False).exists()
+
+
+def test_no_reminder_about_a_lead_whose_digest_never_reached_the_founder(remind, run_on_commit):
+    """The digest's SMS failed: the reminder's clock never started (it starts when the digest left)."""
+    now = paris(2026, 11, 25, 9, 0)
+    quiet_alert(ProspectFactory(name="Marie Night"), paris(2026, 11, 25, 3, 0))
+    digest_told(Alert.objects.get(), paris(2026, 11, 25, 8, 0), status="failed")
+    relay(now, run_on_commit)
+    assert sms.outbox == []
+
+
+def test_no_reminder_about_a_lead_with_a_meeting_ahead_nor_about_a_booking(remind, run_on_commit):
+    """A lead who booked through the link (a meeting ahead) is not to be called; a booking's own alert
+    is no lead to call either, texted or listed in the digest, even once its meeting is cancelled."""
+    now = paris(2026, 11, 25, 11, 0)
+    cancelled, at_night = ProspectFactory(name="Marie Cancelled"), ProspectFactory(name="Paul Night")
+    booked = ProspectFactory(name="Jean Booked")
+    texted_at(now - timedelta(minutes=45), prospect=booked)
+    Meeting.objects.create(
+        prospect=booked,
+        tool="calcom",
+        external_id="bk-ahead",
+        starts_at=now + timedelta(days=1),
+        match_method="ak",
+        booked_at=now - timedelta(minutes=30),
+    )
+    texted_at(now - timedelta(minutes=45), prospect=cancelled, signal="meeting_booked")
+    night_booking = quiet_alert(at_night, paris(2026, 11, 25, 3, 0), "meeting_booked")
+    digest_told(night_booking, now - timedelta(minutes=45))
+    relay(now, run_on_commit)
+    assert sms.outbox == [] and not Alert.objects.filter(reminded_at__isnull=False).exists()
+
+
+def test_a_one_part_digest_names_a_lead_whose_name_fits_though_its_number_would_not(night):
+    """After the strongest lead, the others are named while their names fit — whether or not their
+    number would."""
+    leads = [("Anne", "Roux SA", "+33199000012"), ("Bruno", "", ""), ("Chloe", "Acme", "")]
+    leads += [("David", "Acme", "+33199000012"), ("Emma", "Roux SA", "")]
+    for n, (name, company, phone) in enumerate(leads):
+        quiet_alert(ProspectFactory(name=name, company=company, phone=phone), paris(2026, 11, 25, 1, n))
+    text = digest_at(paris(2026, 11, 25, 8, 0))
+    listed = "Emma (Roux SA, clic), David (clic), +3"
+    assert text == f"ArkWatch, pendant les heures calmes : 5 leads à appeler : {listed}. {HOT_LEADS}"

@@ -21,7 +21,7 @@ from alerts.outcomes.models import Call, CallOutcome, SmsReply
 from alerts.outcomes.replies import reply_outcome, sms_replies_read
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
 from prospects.models import Prospect
-from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
+from tests.factories import AlertDeliveryFactory, CtaClickFactory, ProspectFactory, VisitorFactory
 from tests.ovh_double import OvhDouble, ovh_settings
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,54 @@ def test_the_latest_sms_is_the_one_that_left_last_not_the_one_queued_last(ovh, t
     assert call.prospect == texted.prospect and call.outcome == CallOutcome.REACHED
     later.refresh_from_db()
     assert later.call is None
+
+
+# --- What survived the mutation run of issue 33 (docs/mutation-survivors.md) --------------------------
+
+COFOUNDER = "+33199000002"
+
+
+def iso(moment) -> str:
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def test_a_reply_from_a_number_written_the_national_way_finds_its_sms(ovh, texted):
+    ovh.reply("0199000001", "1")
+    read(ovh)
+    assert Call.objects.get().prospect == texted.prospect
+
+
+def test_a_reply_read_after_a_newer_sms_left_answers_the_sms_before_it(ovh, texted, run_on_commit):
+    """The reply came at 10:00; the next lead's SMS left at 10:05, before the minute's read: the reply is
+    about the lead texted before it."""
+    replied_at = AlertDelivery.objects.get(alert=texted).sent_at + timedelta(minutes=5)
+    with time_machine.travel(replied_at + timedelta(minutes=5), tick=False):
+        later = text_another_lead(ovh, run_on_commit)
+    ovh.reply(FOUNDER, "1", at=iso(replied_at))
+    read(ovh)
+    assert Call.objects.get().prospect == texted.prospect
+    later.refresh_from_db()
+    assert later.call is None
+
+
+def test_a_reply_timed_just_before_its_sms_is_clear_when_no_other_sms_reached_this_phone_lately(ovh, texted):
+    """By our clock the founder answered 20 s before the SMS left (the provider's clock runs behind): it
+    answers that SMS — the only one this phone got within the window. An SMS to the co-founder's phone a
+    minute before, or one to this phone three days ago, makes it no less clear."""
+    sent_at = AlertDelivery.objects.get(alert=texted).sent_at
+    AlertDeliveryFactory(recipient=COFOUNDER, sent_at=sent_at - timedelta(minutes=1))
+    AlertDeliveryFactory(recipient=FOUNDER, sent_at=sent_at - timedelta(days=3))
+    ovh.reply(FOUNDER, "2", at=iso(sent_at - timedelta(seconds=20)))
+    read(ovh)
+    assert Call.objects.get().prospect == texted.prospect and SmsReply.objects.get().ignored == ""
+
+
+def test_the_call_a_reply_records_says_what_the_founder_answered(ovh, texted, staff_client):
+    """The note shows the reply's first 40 characters and the number it came from, in French."""
+    answer = "3 jeudi 10h au bureau, merci de confirmer par mail"
+    ovh.reply(FOUNDER, answer)
+    read(ovh)
+    note = f"Réponse « {answer[:40]} » au SMS d'alerte, du +33199000001"
+    assert Call.objects.get().note == note
+    page = staff_client.get(reverse("backoffice-timeline", args=[texted.prospect_id])).content.decode()
+    assert "jeudi 10h au bureau" in page
