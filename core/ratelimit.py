@@ -132,11 +132,6 @@ def insert_unless_limited(model: type[Model], names: tuple[str, ...], params: li
     return shared_state().insert_counted(model, names, params, _windowed(limits, now), now)
 
 
-def is_rate_limited(key: str, rate: str | None = None) -> bool:
-    """One counter: True once `key` went past `rate` (default TRACKING_RATE_LIMIT) in this window."""
-    return rate_limited((key, rate or settings.TRACKING_RATE_LIMIT))
-
-
 def claim(key: str, ttl_seconds: float) -> bool | None:
     """True for the first caller of `key` in any process until it expires; False for every other;
     None when the store could not be written (the caller decides what that means)."""

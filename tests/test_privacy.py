@@ -18,9 +18,18 @@ from core import lmdb_counters
 from core.models import SharedCounter
 from prospects.models import Prospect
 from prospects.services import prospect_rotate_identity_token
-from tests.factories import BROWSER_UA, CtaClickFactory, EmailEventFactory, ProspectFactory, VisitEventFactory
+from tests.factories import (
+    BROWSER_UA,
+    CtaClickFactory,
+    EmailEventFactory,
+    ProspectFactory,
+    VisitEventFactory,
+    VisitorFactory,
+)
+from tracking import privacy
 from tracking.matching import visitors_match
 from tracking.models import CtaClick, EmailEvent, Meeting, VisitEvent, Visitor
+from tracking.privacy import person_forget, prospect_forget
 from tracking.replies.models import InboundReply, ReplyKind, ReplyMatch, ReplySource
 from tracking.tokens import email_links_for
 
@@ -222,3 +231,87 @@ def test_forgetting_a_visitor_who_clicked_opened_and_identified_leaves_their_ema
     assert Prospect.objects.filter(email="cto@acme-corp.example").exists()
     assert (InboundReply.objects.count(), Meeting.objects.count()) == (1, 1)
     assert (VisitEvent.objects.count(), CtaClick.objects.count()) == (1, 1)
+
+
+# --- What survived the mutation run of issue 33 (docs/mutation-survivors.md) --------------------------
+
+
+def test_forgetting_a_prospect_reaches_the_rows_not_linked_to_it_and_only_them():
+    """Besides the prospect's own rows: its page view whose referrer is its personal link (the event's
+    ak empty), a click from another browser that typed its email, a browser that gave its email and was
+    never matched, browsers unlinked since that kept what matched them. A stranger who gave their own
+    email keeps it. What was cleared reads empty, not some placeholder."""
+    prospect = ProspectFactory(email="cto@acme-corp.example")
+    token = prospect.identity_token
+    needles = ("cto@acme-corp.example", "cto%40acme-corp.example", token)
+    VisitEventFactory(visitor_id="linked", prospect=prospect, referrer=f"https://landing.example.com/?ak={token}")
+    CtaClickFactory(visitor_id="other-browser", email="cto@acme-corp.example", ak="")
+    VisitorFactory(visitor_id="typed-it", email="cto@acme-corp.example")
+    VisitorFactory(visitor_id="unlinked-by-email", match_method="email", match_evidence={"email": prospect.email})
+    VisitorFactory(visitor_id="unlinked-by-ak", match_method="ak", match_evidence={"ak": token})
+    VisitorFactory(visitor_id="stranger", email="someone@else.example")
+    assert holding(needles)
+    prospect_forget(prospect=prospect)
+    assert holding(needles) == []
+    assert Visitor.objects.get(visitor_id="stranger").email == "someone@else.example"
+    assert set(Visitor.objects.exclude(visitor_id="stranger").values_list("email", "match_method")) == {("", "")}
+    click = CtaClick.objects.get()
+    assert (click.email, click.ak) == ("", "")
+
+
+def test_forgetting_an_old_address_clears_the_browser_it_matched(staff_client):
+    """The prospect's address was corrected since; an erasure request for the old one reaches the
+    browser matched by it, and the meeting and the reply of a colleague who used it — emptied."""
+    prospect = ProspectFactory(email="new@acme-corp.example")
+    VisitorFactory(visitor_id="old-match", prospect=prospect, match_evidence={"email": "old@acme-corp.example"})
+    meeting = Meeting.objects.create(
+        prospect=prospect,
+        tool="calcom",
+        external_id="bk-old",
+        starts_at=timezone.now(),
+        invitee_email="old@acme-corp.example",
+        match_method="ak",
+        booked_at=timezone.now(),
+    )
+    reply = InboundReply.objects.create(
+        prospect=prospect,
+        key="mid:<reply-1@mail.example>",
+        source=ReplySource.IMAP,
+        kind=ReplyKind.PERSON,
+        sorted_kind=ReplyKind.PERSON,
+        sender="old@acme-corp.example",
+        match_method=ReplyMatch.THREAD,
+        identification="verified",
+        received_at=timezone.now(),
+    )
+    call_command("forget_prospect", "old@acme-corp.example", stdout=io.StringIO())
+    assert holding(("old@acme-corp.example", "old%40acme-corp.example")) == []
+    meeting.refresh_from_db()
+    reply.refresh_from_db()
+    assert (meeting.invitee_email, reply.sender) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        # An address the URL parser refuses: cut at the first "?" and the first "#".
+        ("http://[landing/audit?email=jane%40acme.example?x=1#top#y", "http://[landing/audit"),
+        ("http://[landing/audit#email=jane%40acme.example", "http://[landing/audit"),
+        ("https://landing.example.com/audit#email=jane%40acme.example", "https://landing.example.com/audit"),
+        ("https://landing.example.com/audit?email=jane%40acme.example#top", "https://landing.example.com/audit"),
+    ],
+)
+def test_a_forgotten_page_address_loses_its_query_and_fragment_whatever_its_shape(page, kept):
+    VisitEventFactory(visitor_id="jane", page=page, email="jane@acme.example")
+    person_forget(email="jane@acme.example")
+    assert VisitEvent.objects.get().page == kept
+
+
+def test_forget_prospect_counts_every_event_it_anonymised(monkeypatch):
+    """In batches (here of two): the command says three, not the last batch's one."""
+    monkeypatch.setattr(privacy, "BATCH", 2)
+    for n in range(3):
+        VisitEventFactory(visitor_id=f"jane-{n}", email="jane@acme.example")
+    out = io.StringIO()
+    call_command("forget_prospect", "jane@acme.example", stdout=out)
+    assert "3 événements de visite ou de clic anonymisés" in out.getvalue()
