@@ -4,6 +4,9 @@ anonymous counts; purge_events takes the visitors whose events are gone."""
 
 import io
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import lmdb
@@ -315,3 +318,41 @@ def test_forget_prospect_counts_every_event_it_anonymised(monkeypatch):
     out = io.StringIO()
     call_command("forget_prospect", "jane@acme.example", stdout=out)
     assert "3 événements de visite ou de clic anonymisés" in out.getvalue()
+
+
+@contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail the block, rather than hang the suite, when it runs longer than `seconds`."""
+
+    def stop(_signum, _frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_email_in_an_address_path_is_forgotten_and_the_erasure_ends():
+    """An address may carry the email in its path, not its query: a page made per person, a webmail's
+    referrer. Taking the query off left such a row matching, and erasure read it again for ever (the
+    command, and the admin's delete, never ended). The address keeps its site only; the others their
+    path."""
+    VisitEventFactory(
+        visitor_id="jane",
+        page="https://landing.example.com/pour/jane@acme.example/audit?utm_source=mail",
+        referrer="https://webmail.example.net/u/jane%40acme.example/inbox",
+    )
+    VisitEventFactory(visitor_id="jane", page="https://landing.example.com/audit?email=jane%40acme.example")
+    out = io.StringIO()
+    with within(20):
+        call_command("forget_prospect", "jane@acme.example", stdout=out)
+    assert "2 événements de visite ou de clic anonymisés" in out.getvalue()
+    assert holding(("jane@acme.example", "jane%40acme.example")) == []
+    assert set(VisitEvent.objects.values_list("page", "referrer")) == {
+        ("https://landing.example.com", "https://webmail.example.net"),
+        ("https://landing.example.com/audit", ""),
+    }
