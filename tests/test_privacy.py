@@ -300,6 +300,7 @@ def test_forgetting_an_old_address_clears_the_browser_it_matched(staff_client):
         # An address the URL parser refuses: cut at the first "?" and the first "#".
         ("http://[landing/audit?email=jane%40acme.example?x=1#top#y", "http://[landing/audit"),
         ("http://[landing/audit#email=jane%40acme.example", "http://[landing/audit"),
+        ("http://[landing/audit#email=jane%40acme.example#top", "http://[landing/audit"),
         ("https://landing.example.com/audit#email=jane%40acme.example", "https://landing.example.com/audit"),
         ("https://landing.example.com/audit?email=jane%40acme.example#top", "https://landing.example.com/audit"),
     ],
@@ -308,6 +309,19 @@ def test_a_forgotten_page_address_loses_its_query_and_fragment_whatever_its_shap
     VisitEventFactory(visitor_id="jane", page=page, email="jane@acme.example")
     person_forget(email="jane@acme.example")
     assert VisitEvent.objects.get().page == kept
+
+
+def test_forgetting_someone_who_is_no_prospect_leaves_the_other_anonymous_events_as_they_were():
+    """Only the rows carrying the person's email change: another anonymous reader's click keeps its
+    email, `ak` and page address, and the command counts the person's event alone."""
+    VisitEventFactory(visitor_id="jane", email="jane@acme.example")
+    page = "https://landing.example.com/audit?utm_source=newsletter"
+    other = CtaClickFactory(visitor_id="someone", email="someone@else.example", ak="ak-of-someone", page=page)
+    out = io.StringIO()
+    call_command("forget_prospect", "jane@acme.example", stdout=out)
+    assert "; 1 événement de visite ou de clic anonymisé, 0 visiteur anonymisé." in out.getvalue()
+    other.refresh_from_db()
+    assert (other.email, other.ak, other.page) == ("someone@else.example", "ak-of-someone", page)
 
 
 def test_forget_prospect_counts_every_event_it_anonymised(monkeypatch):
