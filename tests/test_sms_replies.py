@@ -283,3 +283,22 @@ def test_the_call_a_reply_records_says_what_the_founder_answered(ovh, texted, st
     assert Call.objects.get().note == note
     page = staff_client.get(reverse("backoffice-timeline", args=[texted.prospect_id])).content.decode()
     assert "jeudi 10h au bureau" in page
+
+
+def test_a_reply_in_the_international_00_form_finds_its_sms_outside_france(ovh):
+    """A team outside France (PHONE_REGION=US), a founder's British phone: OVH gives the sender as
+    0044…, which is no national number there; it is the number the alert went to."""
+    delivery = AlertDeliveryFactory(recipient="+447700900123", sent_at=timezone.now() - timedelta(minutes=5))
+    ovh.reply("00447700900123", "1")
+    read(ovh, PHONE_REGION="US")
+    call = Call.objects.get()
+    assert call.prospect == delivery.alert.prospect and call.outcome == CallOutcome.REACHED
+
+
+def test_a_long_reply_is_kept_with_its_first_160_characters(ovh, texted):
+    """A reply of several SMS parts: recorded (PostgreSQL refuses a longer value) with what fits."""
+    answer = "3 " + "jeudi 10h au bureau, merci de confirmer par mail. " * 4
+    ovh.reply(FOUNDER, answer)
+    read(ovh)
+    assert SmsReply.objects.get().text == answer[:160]
+    assert Call.objects.get().outcome == CallOutcome.MEETING_BOOKED
