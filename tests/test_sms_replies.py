@@ -302,3 +302,24 @@ def test_a_long_reply_is_kept_with_its_first_160_characters(ovh, texted):
     read(ovh)
     assert SmsReply.objects.get().text == answer[:160]
     assert Call.objects.get().outcome == CallOutcome.MEETING_BOOKED
+
+
+def test_a_reply_on_the_edges_of_its_window_still_answers_its_sms(ovh, texted, run_on_commit):
+    """Stamped exactly OVH_SMS_REPLY_WINDOW_HOURS (12) after its SMS: not too old. The SMS of the
+    second lead left the very second of its reply, another SMS before it: not ambiguous, the reply
+    answers it (it left no later than the reply). OVH stamps replies to the second."""
+    sent_at = timezone.now().replace(microsecond=0) - timedelta(hours=12)
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=sent_at)
+    ovh.reply(FOUNDER, "1", at=iso(sent_at + timedelta(hours=12)))
+    read(ovh)
+    assert Call.objects.get().prospect == texted.prospect and SmsReply.objects.get().ignored == ""
+    assert SmsReply.objects.get().alert == texted
+
+    later = text_another_lead(ovh, run_on_commit)
+    left_at = timezone.now().replace(microsecond=0)
+    AlertDelivery.objects.filter(alert=later).update(sent_at=left_at)
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=left_at - timedelta(minutes=5))
+    ovh.reply(FOUNDER, "3", at=iso(left_at))
+    read(ovh)
+    assert Call.objects.latest("pk").prospect == later.prospect
+    assert SmsReply.objects.latest("pk").ignored == ""
