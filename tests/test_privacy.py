@@ -370,3 +370,22 @@ def test_an_email_in_an_address_path_is_forgotten_and_the_erasure_ends():
         ("https://landing.example.com", "https://webmail.example.net"),
         ("https://landing.example.com/audit", ""),
     }
+
+
+@pytest.mark.parametrize(
+    ("email", "query"),
+    [
+        ("jane/doe@acme.example", "email=jane%2Fdoe%40acme.example"),  # percent-encoded whole
+        ("o'brien@acme.example", "email=o%27brien@acme.example"),  # typed in the link: the browser encodes '
+        ("jane!doe@acme.example", "email=jane!doe%40acme.example"),  # encodeURIComponent leaves ! ' ( ) * ~
+        ("jane*doe~x@acme.example", "email=jane*doe%7Ex%40acme.example"),  # a form, URLSearchParams
+    ],
+)
+def test_an_email_carried_only_by_a_page_address_is_found_however_the_link_wrote_it(email, query):
+    """A forwarded link carries the email in its query alone, written as the email tool and the browser
+    wrote it: erasure finds the event (the email field empty) and the query goes."""
+    VisitEventFactory(visitor_id="forwarded", page=f"https://landing.example.com/audit?{query}")
+    out = io.StringIO()
+    call_command("forget_prospect", email, stdout=out)
+    assert "1 événement de visite ou de clic anonymisé" in out.getvalue()
+    assert VisitEvent.objects.get().page == "https://landing.example.com/audit"

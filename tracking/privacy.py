@@ -40,8 +40,20 @@ def _without_query(url: str) -> str:
 
 
 def _written(emails: set[str]) -> set[str]:
-    """The ways an address may carry these emails: as typed and percent-encoded (`jane%40…`)."""
-    return {written for email in emails for written in (email, quote(email, safe=""))}
+    """The ways an address may carry these emails: as typed in a link (a browser encodes its `'` in a
+    query), percent-encoded whole (`jane%40…`), by encodeURIComponent (which leaves `!'()*~`, the
+    browser then encoding `'`), by a form or URLSearchParams (which leave `*` and encode `~`)."""
+    return {
+        written
+        for email in emails
+        for written in (
+            email,
+            email.replace("'", "%27"),
+            quote(email, safe=""),
+            quote(email, safe="!()*"),
+            quote(email, safe="*").replace("~", "%7E"),
+        )
+    }
 
 
 def _forgotten_address(url: str, emails: set[str]) -> str:
