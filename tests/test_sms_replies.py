@@ -265,10 +265,12 @@ def test_a_reply_read_after_a_newer_sms_left_answers_the_sms_before_it(ovh, text
 def test_a_reply_timed_just_before_its_sms_is_clear_when_no_other_sms_reached_this_phone_lately(ovh, texted):
     """By our clock the founder answered 20 s before the SMS left (the provider's clock runs behind): it
     answers that SMS — the only one this phone got within the window. An SMS to the co-founder's phone a
-    minute before, or one to this phone three days ago, makes it no less clear."""
+    minute before, one to this phone three days ago, or one five minutes after (the reply read late)
+    makes it no less clear."""
     sent_at = AlertDelivery.objects.get(alert=texted).sent_at
     AlertDeliveryFactory(recipient=COFOUNDER, sent_at=sent_at - timedelta(minutes=1))
     AlertDeliveryFactory(recipient=FOUNDER, sent_at=sent_at - timedelta(days=3))
+    AlertDeliveryFactory(recipient=FOUNDER, sent_at=sent_at + timedelta(minutes=5))
     ovh.reply(FOUNDER, "2", at=iso(sent_at - timedelta(seconds=20)))
     read(ovh)
     assert Call.objects.get().prospect == texted.prospect and SmsReply.objects.get().ignored == ""
