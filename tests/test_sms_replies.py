@@ -19,6 +19,7 @@ from alerts.outcomes.calls import call_record
 from alerts.outcomes.ledger import SMS_REPLY_OPENER, ledger
 from alerts.outcomes.models import Call, CallOutcome, SmsReply
 from alerts.outcomes.replies import reply_outcome, sms_replies_read
+from alerts.tasks import read_sms_replies_task
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
 from prospects.models import Prospect
 from tests.factories import AlertDeliveryFactory, CtaClickFactory, ProspectFactory, VisitorFactory
@@ -325,3 +326,17 @@ def test_a_reply_on_the_edges_of_its_window_still_answers_its_sms(ovh, texted, r
     read(ovh)
     assert Call.objects.latest("pk").prospect == later.prospect
     assert SmsReply.objects.latest("pk").ignored == ""
+
+
+def test_replies_from_two_phones_in_one_read_are_two_calls(ovh, texted):
+    """The founder and the co-founder each answer their own lead's SMS within the minute: two calls, each
+    on its lead, and the task's result (django-q's list of tasks) says 2."""
+    other = AlertDeliveryFactory(recipient=COFOUNDER, sent_at=timezone.now() - timedelta(minutes=5))
+    ovh.reply(FOUNDER, "1")
+    ovh.reply(COFOUNDER, "2")
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", OVH_SMS_REPLIES=True)):
+        assert read_sms_replies_task() == 2
+    assert set(Call.objects.values_list("prospect_id", "outcome")) == {
+        (texted.prospect_id, CallOutcome.REACHED),
+        (other.alert.prospect_id, CallOutcome.NO_ANSWER),
+    }
