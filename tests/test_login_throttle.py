@@ -126,6 +126,19 @@ def test_a_new_browser_is_told_when_to_retry_and_gets_in_then(founder):
         assert sign_in(Client(), ip="198.51.100.40").status_code == 302
 
 
+@override_settings(ADMIN_LOGIN_RATE_LIMIT="2/m")
+def test_a_refusal_in_the_last_second_of_its_window_says_one_second(client):
+    """Half a second before the minute's window ends, the page and the header say 1 s, not more."""
+    with time_machine.travel(datetime(2026, 11, 24, 10, 0, 59, 500000, tzinfo=UTC), tick=False):
+        for _ in range(2):
+            attempt(client, ip="198.51.100.41", username="boss")
+        refused = client.post(
+            reverse("admin:login"), {"username": "boss", "password": "guess"}, REMOTE_ADDR="198.51.100.41"
+        )
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    assert "réessayez dans 1 s." in refused.content.decode()
+
+
 @override_settings(ADMIN_LOGIN_RATE_LIMIT="3/m")
 def test_a_device_cookie_is_for_its_own_account_and_its_own_guesses_count(founder, django_user_model):
     django_user_model.objects.create_superuser("alice", "alice@example.com", PASSWORD)

@@ -4,6 +4,9 @@ anonymous counts; purge_events takes the visitors whose events are gone."""
 
 import io
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import lmdb
@@ -297,6 +300,7 @@ def test_forgetting_an_old_address_clears_the_browser_it_matched(staff_client):
         # An address the URL parser refuses: cut at the first "?" and the first "#".
         ("http://[landing/audit?email=jane%40acme.example?x=1#top#y", "http://[landing/audit"),
         ("http://[landing/audit#email=jane%40acme.example", "http://[landing/audit"),
+        ("http://[landing/audit#email=jane%40acme.example#top", "http://[landing/audit"),
         ("https://landing.example.com/audit#email=jane%40acme.example", "https://landing.example.com/audit"),
         ("https://landing.example.com/audit?email=jane%40acme.example#top", "https://landing.example.com/audit"),
     ],
@@ -307,6 +311,19 @@ def test_a_forgotten_page_address_loses_its_query_and_fragment_whatever_its_shap
     assert VisitEvent.objects.get().page == kept
 
 
+def test_forgetting_someone_who_is_no_prospect_leaves_the_other_anonymous_events_as_they_were():
+    """Only the rows carrying the person's email change: another anonymous reader's click keeps its
+    email, `ak` and page address, and the command counts the person's event alone."""
+    VisitEventFactory(visitor_id="jane", email="jane@acme.example")
+    page = "https://landing.example.com/audit?utm_source=newsletter"
+    other = CtaClickFactory(visitor_id="someone", email="someone@else.example", ak="ak-of-someone", page=page)
+    out = io.StringIO()
+    call_command("forget_prospect", "jane@acme.example", stdout=out)
+    assert "; 1 événement de visite ou de clic anonymisé, 0 visiteur anonymisé." in out.getvalue()
+    other.refresh_from_db()
+    assert (other.email, other.ak, other.page) == ("someone@else.example", "ak-of-someone", page)
+
+
 def test_forget_prospect_counts_every_event_it_anonymised(monkeypatch):
     """In batches (here of two): the command says three, not the last batch's one."""
     monkeypatch.setattr(privacy, "BATCH", 2)
@@ -315,3 +332,60 @@ def test_forget_prospect_counts_every_event_it_anonymised(monkeypatch):
     out = io.StringIO()
     call_command("forget_prospect", "jane@acme.example", stdout=out)
     assert "3 événements de visite ou de clic anonymisés" in out.getvalue()
+
+
+@contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail the block, rather than hang the suite, when it runs longer than `seconds`."""
+
+    def stop(_signum, _frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_email_in_an_address_path_is_forgotten_and_the_erasure_ends():
+    """An address may carry the email in its path, not its query: a page made per person, a webmail's
+    referrer. Taking the query off left such a row matching, and erasure read it again for ever (the
+    command, and the admin's delete, never ended). The address keeps its site only; the others their
+    path."""
+    VisitEventFactory(
+        visitor_id="jane",
+        page="https://landing.example.com/pour/jane@acme.example/audit?utm_source=mail",
+        referrer="https://webmail.example.net/u/jane%40acme.example/inbox",
+    )
+    VisitEventFactory(visitor_id="jane", page="https://landing.example.com/audit?email=jane%40acme.example")
+    out = io.StringIO()
+    with within(20):
+        call_command("forget_prospect", "jane@acme.example", stdout=out)
+    assert "2 événements de visite ou de clic anonymisés" in out.getvalue()
+    assert holding(("jane@acme.example", "jane%40acme.example")) == []
+    assert set(VisitEvent.objects.values_list("page", "referrer")) == {
+        ("https://landing.example.com", "https://webmail.example.net"),
+        ("https://landing.example.com/audit", ""),
+    }
+
+
+@pytest.mark.parametrize(
+    ("email", "query"),
+    [
+        ("jane/doe@acme.example", "email=jane%2Fdoe%40acme.example"),  # percent-encoded whole
+        ("o'brien@acme.example", "email=o%27brien@acme.example"),  # typed in the link: the browser encodes '
+        ("jane!doe@acme.example", "email=jane!doe%40acme.example"),  # encodeURIComponent leaves ! ' ( ) * ~
+        ("jane*doe~x@acme.example", "email=jane*doe%7Ex%40acme.example"),  # a form, URLSearchParams
+    ],
+)
+def test_an_email_carried_only_by_a_page_address_is_found_however_the_link_wrote_it(email, query):
+    """A forwarded link carries the email in its query alone, written as the email tool and the browser
+    wrote it: erasure finds the event (the email field empty) and the query goes."""
+    VisitEventFactory(visitor_id="forwarded", page=f"https://landing.example.com/audit?{query}")
+    out = io.StringIO()
+    call_command("forget_prospect", email, stdout=out)
+    assert "1 événement de visite ou de clic anonymisé" in out.getvalue()
+    assert VisitEvent.objects.get().page == "https://landing.example.com/audit"

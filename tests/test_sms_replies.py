@@ -19,6 +19,7 @@ from alerts.outcomes.calls import call_record
 from alerts.outcomes.ledger import SMS_REPLY_OPENER, ledger
 from alerts.outcomes.models import Call, CallOutcome, SmsReply
 from alerts.outcomes.replies import reply_outcome, sms_replies_read
+from alerts.tasks import read_sms_replies_task
 from arkwatch.schedules import REPLIES_SCHEDULE, ensure_schedules
 from prospects.models import Prospect
 from tests.factories import AlertDeliveryFactory, CtaClickFactory, ProspectFactory, VisitorFactory
@@ -265,10 +266,12 @@ def test_a_reply_read_after_a_newer_sms_left_answers_the_sms_before_it(ovh, text
 def test_a_reply_timed_just_before_its_sms_is_clear_when_no_other_sms_reached_this_phone_lately(ovh, texted):
     """By our clock the founder answered 20 s before the SMS left (the provider's clock runs behind): it
     answers that SMS — the only one this phone got within the window. An SMS to the co-founder's phone a
-    minute before, or one to this phone three days ago, makes it no less clear."""
+    minute before, one to this phone three days ago, or one five minutes after (the reply read late)
+    makes it no less clear."""
     sent_at = AlertDelivery.objects.get(alert=texted).sent_at
     AlertDeliveryFactory(recipient=COFOUNDER, sent_at=sent_at - timedelta(minutes=1))
     AlertDeliveryFactory(recipient=FOUNDER, sent_at=sent_at - timedelta(days=3))
+    AlertDeliveryFactory(recipient=FOUNDER, sent_at=sent_at + timedelta(minutes=5))
     ovh.reply(FOUNDER, "2", at=iso(sent_at - timedelta(seconds=20)))
     read(ovh)
     assert Call.objects.get().prospect == texted.prospect and SmsReply.objects.get().ignored == ""
@@ -283,3 +286,57 @@ def test_the_call_a_reply_records_says_what_the_founder_answered(ovh, texted, st
     assert Call.objects.get().note == note
     page = staff_client.get(reverse("backoffice-timeline", args=[texted.prospect_id])).content.decode()
     assert "jeudi 10h au bureau" in page
+
+
+def test_a_reply_in_the_international_00_form_finds_its_sms_outside_france(ovh):
+    """A team outside France (PHONE_REGION=US), a founder's British phone: OVH gives the sender as
+    0044…, which is no national number there; it is the number the alert went to."""
+    delivery = AlertDeliveryFactory(recipient="+447700900123", sent_at=timezone.now() - timedelta(minutes=5))
+    ovh.reply("00447700900123", "1")
+    read(ovh, PHONE_REGION="US")
+    call = Call.objects.get()
+    assert call.prospect == delivery.alert.prospect and call.outcome == CallOutcome.REACHED
+
+
+def test_a_long_reply_is_kept_with_its_first_160_characters(ovh, texted):
+    """A reply of several SMS parts: recorded (PostgreSQL refuses a longer value) with what fits."""
+    answer = "3 " + "jeudi 10h au bureau, merci de confirmer par mail. " * 4
+    ovh.reply(FOUNDER, answer)
+    read(ovh)
+    assert SmsReply.objects.get().text == answer[:160]
+    assert Call.objects.get().outcome == CallOutcome.MEETING_BOOKED
+
+
+def test_a_reply_on_the_edges_of_its_window_still_answers_its_sms(ovh, texted, run_on_commit):
+    """Stamped exactly OVH_SMS_REPLY_WINDOW_HOURS (12) after its SMS: not too old. The SMS of the
+    second lead left the very second of its reply, another SMS before it: not ambiguous, the reply
+    answers it (it left no later than the reply). OVH stamps replies to the second."""
+    sent_at = timezone.now().replace(microsecond=0) - timedelta(hours=12)
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=sent_at)
+    ovh.reply(FOUNDER, "1", at=iso(sent_at + timedelta(hours=12)))
+    read(ovh)
+    assert Call.objects.get().prospect == texted.prospect and SmsReply.objects.get().ignored == ""
+    assert SmsReply.objects.get().alert == texted
+
+    later = text_another_lead(ovh, run_on_commit)
+    left_at = timezone.now().replace(microsecond=0)
+    AlertDelivery.objects.filter(alert=later).update(sent_at=left_at)
+    AlertDelivery.objects.filter(alert=texted).update(sent_at=left_at - timedelta(minutes=5))
+    ovh.reply(FOUNDER, "3", at=iso(left_at))
+    read(ovh)
+    assert Call.objects.latest("pk").prospect == later.prospect
+    assert SmsReply.objects.latest("pk").ignored == ""
+
+
+def test_replies_from_two_phones_in_one_read_are_two_calls(ovh, texted):
+    """The founder and the co-founder each answer their own lead's SMS within the minute: two calls, each
+    on its lead, and the task's result (django-q's list of tasks) says 2."""
+    other = AlertDeliveryFactory(recipient=COFOUNDER, sent_at=timezone.now() - timedelta(minutes=5))
+    ovh.reply(FOUNDER, "1")
+    ovh.reply(COFOUNDER, "2")
+    with override_settings(**ovh_settings(ovh, OVH_SMS_SENDER="", OVH_SMS_REPLIES=True)):
+        assert read_sms_replies_task() == 2
+    assert set(Call.objects.values_list("prospect_id", "outcome")) == {
+        (texted.prospect_id, CallOutcome.REACHED),
+        (other.alert.prospect_id, CallOutcome.NO_ANSWER),
+    }

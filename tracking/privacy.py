@@ -39,22 +39,55 @@ def _without_query(url: str) -> str:
     return urlunsplit(parts._replace(query="", fragment=""))
 
 
-def _anonymise_events(model: type[Model], events: QuerySet) -> int:
+def _written(emails: set[str]) -> set[str]:
+    """The ways an address may carry these emails: as typed in a link (a browser encodes its `'` in a
+    query), percent-encoded whole (`jane%40…`), by encodeURIComponent (which leaves `!'()*~`, the
+    browser then encoding `'`), by a form or URLSearchParams (which leave `*` and encode `~`)."""
+    return {
+        written
+        for email in emails
+        for written in (
+            email,
+            email.replace("'", "%27"),
+            quote(email, safe=""),
+            quote(email, safe="!()*"),
+            quote(email, safe="*").replace("~", "%7E"),
+        )
+    }
+
+
+def _forgotten_address(url: str, emails: set[str]) -> str:
+    """The address without its query and fragment; reduced to its site when its path still carries the
+    email (a page made per person, `/pour/jane@…`, a webmail's `/u/jane%40…/inbox`), and to nothing
+    when even the site does."""
+    url = _without_query(url)
+    if not any(written.lower() in url.lower() for written in _written(emails)):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    site = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return "" if any(written.lower() in site.lower() for written in _written(emails)) else site
+
+
+def _anonymise_events(model: type[Model], events: QuerySet, emails: set[str]) -> int:
     """Clear what identifies the person on these events; their kind, page path and time stay."""
-    count = 0
+    count = last = 0
     while True:
-        # `events` selects only rows still identifying the person: each batch done leaves it.
-        batch = list(events.order_by("pk")[:BATCH])
+        # Past the last batch by id: a row the anonymisation left matching cannot be read again for ever.
+        batch = list(events.filter(pk__gt=last).order_by("pk")[:BATCH])
         if not batch:
             break
         for event in batch:
             event.prospect = None
             event.email = ""
             event.ak = ""
-            event.page = _without_query(event.page)
-            event.referrer = _without_query(event.referrer)
+            event.page = _forgotten_address(event.page, emails)
+            event.referrer = _forgotten_address(event.referrer, emails)
         model._default_manager.bulk_update(batch, ["prospect", "email", "ak", "page", "referrer"])
         count += len(batch)
+        last = batch[-1].pk
     return count
 
 
@@ -62,9 +95,8 @@ def _events_of(model: type[Model], *, prospect_id: int | None, emails: set[str],
     still = Q(email__in=emails) | Q(ak__in=tokens) | (Q(prospect_id=prospect_id) if prospect_id else Q(pk__in=[]))
     # A forwarded link may carry the email in its address alone (`?email=jane%40…`), the event's own
     # email field empty: the page and referrer are searched too, as typed and percent-encoded.
-    for email in emails:
-        for written in {email, quote(email, safe="")}:
-            still |= Q(page__icontains=written) | Q(referrer__icontains=written)
+    for written in _written(emails):
+        still |= Q(page__icontains=written) | Q(referrer__icontains=written)
     return model._default_manager.filter(still)
 
 
@@ -103,7 +135,7 @@ def person_forget(*, email: str) -> ForgetReport:
         return prospect_forget(prospect=prospect)
     with transaction.atomic():
         events = sum(
-            _anonymise_events(model, _events_of(model, prospect_id=None, emails={email}, tokens=set()))
+            _anonymise_events(model, _events_of(model, prospect_id=None, emails={email}, tokens=set()), {email})
             for model in (VisitEvent, CtaClick)
         )
         visitors = _anonymise_visitors(Visitor.objects.filter(Q(email__iexact=email) | Q(match_evidence__email=email)))
@@ -118,7 +150,7 @@ def prospect_forget(*, prospect: Prospect) -> ForgetReport:
         emails = {prospect.email.lower()}
         tokens = {prospect.identity_token, *prospect.retired_tokens.values_list("token", flat=True)}
         events = sum(
-            _anonymise_events(model, _events_of(model, prospect_id=prospect.pk, emails=emails, tokens=tokens))
+            _anonymise_events(model, _events_of(model, prospect_id=prospect.pk, emails=emails, tokens=tokens), emails)
             for model in (VisitEvent, CtaClick)
         )
         carried = (
