@@ -20,7 +20,7 @@ from alerts.outbox.composer import compose_alert_sms, compose_callback_sms, remi
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.outbox.models import SmsNotice
 from alerts.outbox.notices import notice_text, notice_title
-from alerts.outcomes.callbacks import callbacks_send
+from alerts.outcomes.callbacks import callback_sms_add, callbacks_send
 from alerts.outcomes.calls import call_record
 from alerts.outcomes.ledger import ledger
 from alerts.outcomes.models import CallOutcome
@@ -138,6 +138,39 @@ def test_a_call_back_still_texts_when_another_prospect_is_called_after_it(run_on
     with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
         assert run_on_commit(callbacks_send) == 1
     assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
+
+
+def test_two_call_backs_set_for_the_same_minute_are_both_texted(run_on_commit):
+    """Jean and Marie both asked to be called back on Thursday at 10:00: two SMS, one per prospect."""
+    jean = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    marie = ProspectFactory(name="Marie Martin", company="Initech", phone="+33199005678")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        for prospect in (jean, marie):
+            call_record(
+                prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0)
+            )
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        assert run_on_commit(callbacks_send) == 2
+    assert sorted(message.body.split(". Appeler ")[0] for message in sms.outbox) == [
+        "Rappel prévu 10:00: Jean Dupont (Acme)",
+        "Rappel prévu 10:00: Marie Martin (Initech)",
+    ]
+
+
+def test_a_second_worker_finding_the_same_call_back_due_texts_nothing(run_on_commit):
+    """Two workers read the same call-back as due at once: the first one's claim texts, the second
+    one's finds it taken and texts nothing (the founder gets one SMS, not two)."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call = call_record(
+            prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0)
+        )
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        text = compose_callback_sms(prospect=prospect, callback_at=call.callback_at, note="")
+        for worker_wins in (True, False):
+            claim = run_on_commit(callback_sms_add, call_id=call.pk, callback_at=call.callback_at, text=text)
+            assert claim is worker_wins
+    assert len(sms.outbox) == 1 and sms.outbox[0].body == text
 
 
 def test_a_call_back_set_from_the_form_is_recorded_at_the_local_time(staff_client):
