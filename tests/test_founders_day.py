@@ -294,6 +294,23 @@ def test_marking_a_meeting_as_it_already_is_says_there_is_nothing_to_do(staff_cl
     assert not meeting_mark(meeting=Meeting.objects.get(pk=meeting.pk), status=Meeting.Status.HELD)
 
 
+def test_a_meeting_marked_by_hand_says_when_on_its_page(staff_client):
+    """Marked held the day after it was booked: the meeting's page says it was changed then."""
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        meeting = Meeting.objects.create(
+            prospect=ProspectFactory(),
+            tool=BookingTool.CALCOM,
+            external_id="bk-marked",
+            starts_at=paris(2026, 12, 8, 10, 0),
+            match_method=MatchMethod.AK,
+            booked_at=timezone.now(),
+        )
+    with time_machine.travel(paris(2026, 12, 8, 11, 30), tick=False):
+        assert meeting_mark(meeting=meeting, status=Meeting.Status.HELD)
+    page = staff_client.get(reverse("admin:tracking_meeting_change", args=[meeting.pk])).content.decode()
+    assert "Mis à jour" in page and '<div class="readonly">8 décembre 2026 11:30</div>' in page
+
+
 # --- Texts that keep what matters ----------------------------------------------------------------
 
 
