@@ -521,3 +521,17 @@ def test_a_link_booking_after_a_meeting_set_on_the_phone_is_stored(client, prosp
     assert status_of(prospect) == "meeting_booked"
     booked_via_link(client, run_on_commit, prospect, "bk-after-call")
     assert Meeting.objects.count() == 2
+
+
+def test_a_cancelled_booking_reported_again_leaves_the_meeting_set_since_by_phone(client, prospect, run_on_commit):
+    """Booked from the link, then cancelled: the prospect is back at contacted. The founder then gets
+    "RDV pris" on the phone (a reply "3", no date yet): meeting booked. Cal.com reporting the cancelled
+    booking again (its cancellation once more, or "they came" on it) moves the prospect nowhere."""
+    Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.CONTACTED)
+    booked_via_link(client, run_on_commit, prospect, "bk-1")
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-1"))
+    assert status_of(prospect) == "contacted"
+    call_record(prospect=prospect, user=None, outcome=CallOutcome.MEETING_BOOKED)
+    for again in (calcom_body("BOOKING_CANCELLED", uid="bk-1"), calcom_no_show("bk-1", False)):
+        assert calcom_post(client, again).json()["stored"] == 1
+        assert Meeting.objects.get().status == "cancelled" and status_of(prospect) == "meeting_booked"
