@@ -20,6 +20,7 @@ from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
 from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, meeting_is_over, silencing_meetings
+from tracking.privacy import prospect_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -535,3 +536,13 @@ def test_a_cancelled_booking_reported_again_leaves_the_meeting_set_since_by_phon
     for again in (calcom_body("BOOKING_CANCELLED", uid="bk-1"), calcom_no_show("bk-1", False)):
         assert calcom_post(client, again).json()["stored"] == 1
         assert Meeting.objects.get().status == "cancelled" and status_of(prospect) == "meeting_booked"
+
+
+def test_forgetting_a_prospect_takes_the_deliveries_of_its_bookings(client, prospect, run_on_commit):
+    """A delivery's record holds the tool's ids of the booking (Calendly's invitee address): it goes
+    with the meeting when the prospect is forgotten."""
+    run_on_commit(calendly_post, client, calendly_body(utm_content=prospect.identity_token))
+    calendly_post(client, calendly_body("invitee.canceled"))
+    assert BookingDelivery.objects.filter(meeting__prospect=prospect).count() == 2
+    prospect_forget(prospect=prospect)
+    assert not Meeting.objects.exists() and not BookingDelivery.objects.exists()
