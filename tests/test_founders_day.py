@@ -127,6 +127,18 @@ def test_a_call_back_texted_late_says_the_time_the_founder_chose(run_on_commit):
     assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
 
 
+def test_a_call_back_more_than_12_hours_past_is_shown_not_texted(run_on_commit):
+    """The worker was down all day: at 22:01 the 10:00 call-back is on the hot leads, but no SMS tells
+    the founder to call now, twelve hours late."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call_record(prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0))
+    with time_machine.travel(paris(2026, 12, 10, 22, 1), tick=False):
+        assert run_on_commit(callbacks_send) == 0
+        assert [(lead.prospect, lead.state) for lead in hot_leads()] == [(prospect, TO_CALL)]
+    assert sms.outbox == []
+
+
 def test_a_call_back_still_texts_when_another_prospect_is_called_after_it(run_on_commit):
     """Only a later call to the same prospect makes a call-back; the founder calling someone else after
     setting it does not."""
