@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.cycle import detection_cycle_run
@@ -546,3 +548,15 @@ def test_forgetting_a_prospect_takes_the_deliveries_of_its_bookings(client, pros
     assert BookingDelivery.objects.filter(meeting__prospect=prospect).count() == 2
     prospect_forget(prospect=prospect)
     assert not Meeting.objects.exists() and not BookingDelivery.objects.exists()
+
+
+def test_a_booking_moved_to_a_new_uid_says_when_on_the_old_ones_page(client, staff_client, prospect, run_on_commit):
+    """Cal.com moves a booking under a new uid a day later: the old booking's page says when it moved."""
+    with time_machine.travel(datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False):
+        booked_via_link(client, run_on_commit, prospect, "bk-1")
+    with time_machine.travel(datetime(2026, 12, 8, 10, 30, tzinfo=UTC), tick=False):
+        moved = calcom_body("BOOKING_RESCHEDULED", uid="bk-2", start=in_days(3, hour=15), rescheduleUid="bk-1")
+        assert run_on_commit(calcom_post, client, moved).json()["stored"] == 1
+    old = Meeting.objects.get(external_id="bk-1")
+    page = staff_client.get(reverse("admin:tracking_meeting_change", args=[old.pk])).content.decode()
+    assert old.status == "rescheduled" and '<div class="readonly">8 décembre 2026 11:30</div>' in page
