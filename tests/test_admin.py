@@ -179,3 +179,20 @@ def test_meetings_are_listed_searchable_by_prospect_and_read_only(staff_client):
     change = staff_client.get(reverse("admin:tracking_meeting_change", args=[booked.pk])).content.decode()
     assert "vérifié" in change and 'name="status"' not in change  # the booking tool's word, not edited here
     assert staff_client.get(reverse("admin:tracking_meeting_add")).status_code == 403
+
+
+def test_a_meeting_is_named_by_its_local_time(staff_client):
+    """The meeting's page title (and the admin's messages naming it) say the time the founder will meet
+    at, in TIME_ZONE: 10:00 in Paris, not 09:00 UTC."""
+    start = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    meeting = Meeting.objects.create(
+        prospect=ProspectFactory(),
+        tool="calcom",
+        external_id="bk-local",
+        starts_at=start,
+        match_method="ak",
+        booked_at=start - timedelta(days=1),
+    )
+    assert str(meeting) == "Cal.com 8 décembre 2026 10:00 (Réservé)"
+    page = staff_client.get(reverse("admin:tracking_meeting_change", args=[meeting.pk])).content.decode()
+    assert "<title>Cal.com 8 décembre 2026 10:00 (Réservé) | ArkWatch</title>" in page

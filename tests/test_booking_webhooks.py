@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.cycle import detection_cycle_run
@@ -20,6 +22,7 @@ from alerts.signals.models import Signal
 from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
 from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, meeting_is_over, silencing_meetings
+from tracking.privacy import prospect_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -499,14 +502,16 @@ def test_a_cancellation_moves_back_its_own_prospect_only_and_never_a_won_one(cli
 
 
 def test_a_second_link_booking_remembers_the_status_before_the_first(client, prospect, run_on_commit):
-    """Booked from the link, then an email-only booking, then the link again: cancelling both link
-    bookings puts the prospect back to its status before the first one, not to nothing."""
+    """Booked from the link, then an email-only booking, then the link again: cancelling the first
+    link booking leaves the prospect at meeting booked (the second one is still ahead); cancelling
+    both puts it back to its status before the first one, not to nothing."""
     Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.CONTACTED)
     booked_via_link(client, run_on_commit, prospect, "bk-a")
     run_on_commit(calcom_post, client, calcom_body(uid="bk-b"))
     booked_via_link(client, run_on_commit, prospect, "bk-c")
-    for uid in ("bk-a", "bk-c"):
-        calcom_post(client, calcom_body("BOOKING_CANCELLED", uid=uid))
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-a"))
+    assert status_of(prospect) == "meeting_booked"
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-c"))
     assert status_of(prospect) == "contacted"
 
 
@@ -519,3 +524,39 @@ def test_a_link_booking_after_a_meeting_set_on_the_phone_is_stored(client, prosp
     assert status_of(prospect) == "meeting_booked"
     booked_via_link(client, run_on_commit, prospect, "bk-after-call")
     assert Meeting.objects.count() == 2
+
+
+def test_a_cancelled_booking_reported_again_leaves_the_meeting_set_since_by_phone(client, prospect, run_on_commit):
+    """Booked from the link, then cancelled: the prospect is back at contacted. The founder then gets
+    "RDV pris" on the phone (a reply "3", no date yet): meeting booked. Cal.com reporting the cancelled
+    booking again (its cancellation once more, or "they came" on it) moves the prospect nowhere."""
+    Prospect.objects.filter(pk=prospect.pk).update(status=Prospect.Status.CONTACTED)
+    booked_via_link(client, run_on_commit, prospect, "bk-1")
+    calcom_post(client, calcom_body("BOOKING_CANCELLED", uid="bk-1"))
+    assert status_of(prospect) == "contacted"
+    call_record(prospect=prospect, user=None, outcome=CallOutcome.MEETING_BOOKED)
+    for again in (calcom_body("BOOKING_CANCELLED", uid="bk-1"), calcom_no_show("bk-1", False)):
+        assert calcom_post(client, again).json()["stored"] == 1
+        assert Meeting.objects.get().status == "cancelled" and status_of(prospect) == "meeting_booked"
+
+
+def test_forgetting_a_prospect_takes_the_deliveries_of_its_bookings(client, prospect, run_on_commit):
+    """A delivery's record holds the tool's ids of the booking (Calendly's invitee address): it goes
+    with the meeting when the prospect is forgotten."""
+    run_on_commit(calendly_post, client, calendly_body(utm_content=prospect.identity_token))
+    calendly_post(client, calendly_body("invitee.canceled"))
+    assert BookingDelivery.objects.filter(meeting__prospect=prospect).count() == 2
+    prospect_forget(prospect=prospect)
+    assert not Meeting.objects.exists() and not BookingDelivery.objects.exists()
+
+
+def test_a_booking_moved_to_a_new_uid_says_when_on_the_old_ones_page(client, staff_client, prospect, run_on_commit):
+    """Cal.com moves a booking under a new uid a day later: the old booking's page says when it moved."""
+    with time_machine.travel(datetime(2026, 12, 7, 8, 0, tzinfo=UTC), tick=False):
+        booked_via_link(client, run_on_commit, prospect, "bk-1")
+    with time_machine.travel(datetime(2026, 12, 8, 10, 30, tzinfo=UTC), tick=False):
+        moved = calcom_body("BOOKING_RESCHEDULED", uid="bk-2", start=in_days(3, hour=15), rescheduleUid="bk-1")
+        assert run_on_commit(calcom_post, client, moved).json()["stored"] == 1
+    old = Meeting.objects.get(external_id="bk-1")
+    page = staff_client.get(reverse("admin:tracking_meeting_change", args=[old.pk])).content.decode()
+    assert old.status == "rescheduled" and '<div class="readonly">8 décembre 2026 11:30</div>' in page

@@ -20,7 +20,7 @@ from alerts.outbox.composer import compose_alert_sms, compose_callback_sms, remi
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.outbox.models import SmsNotice
 from alerts.outbox.notices import notice_text, notice_title
-from alerts.outcomes.callbacks import callbacks_send
+from alerts.outcomes.callbacks import callback_sms_add, callbacks_send
 from alerts.outcomes.calls import call_record
 from alerts.outcomes.ledger import ledger
 from alerts.outcomes.models import CallOutcome
@@ -127,6 +127,18 @@ def test_a_call_back_texted_late_says_the_time_the_founder_chose(run_on_commit):
     assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
 
 
+def test_a_call_back_more_than_12_hours_past_is_shown_not_texted(run_on_commit):
+    """The worker was down all day: at 22:01 the 10:00 call-back is on the hot leads, but no SMS tells
+    the founder to call now, twelve hours late."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call_record(prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0))
+    with time_machine.travel(paris(2026, 12, 10, 22, 1), tick=False):
+        assert run_on_commit(callbacks_send) == 0
+        assert [(lead.prospect, lead.state) for lead in hot_leads()] == [(prospect, TO_CALL)]
+    assert sms.outbox == []
+
+
 def test_a_call_back_still_texts_when_another_prospect_is_called_after_it(run_on_commit):
     """Only a later call to the same prospect makes a call-back; the founder calling someone else after
     setting it does not."""
@@ -138,6 +150,39 @@ def test_a_call_back_still_texts_when_another_prospect_is_called_after_it(run_on
     with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
         assert run_on_commit(callbacks_send) == 1
     assert sms.outbox[0].body.startswith("Rappel prévu 10:00: Jean Dupont (Acme).")
+
+
+def test_two_call_backs_set_for_the_same_minute_are_both_texted(run_on_commit):
+    """Jean and Marie both asked to be called back on Thursday at 10:00: two SMS, one per prospect."""
+    jean = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    marie = ProspectFactory(name="Marie Martin", company="Initech", phone="+33199005678")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        for prospect in (jean, marie):
+            call_record(
+                prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0)
+            )
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        assert run_on_commit(callbacks_send) == 2
+    assert sorted(message.body.split(". Appeler ")[0] for message in sms.outbox) == [
+        "Rappel prévu 10:00: Jean Dupont (Acme)",
+        "Rappel prévu 10:00: Marie Martin (Initech)",
+    ]
+
+
+def test_a_second_worker_finding_the_same_call_back_due_texts_nothing(run_on_commit):
+    """Two workers read the same call-back as due at once: the first one's claim texts, the second
+    one's finds it taken and texts nothing (the founder gets one SMS, not two)."""
+    prospect = ProspectFactory(name="Jean Dupont", company="Acme", phone="+33199001234")
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        call = call_record(
+            prospect=prospect, user=None, outcome=CallOutcome.NO_ANSWER, callback_at=paris(2026, 12, 10, 10, 0)
+        )
+    with time_machine.travel(paris(2026, 12, 10, 10, 0, 30), tick=False):
+        text = compose_callback_sms(prospect=prospect, callback_at=call.callback_at, note="")
+        for worker_wins in (True, False):
+            claim = run_on_commit(callback_sms_add, call_id=call.pk, callback_at=call.callback_at, text=text)
+            assert claim is worker_wins
+    assert len(sms.outbox) == 1 and sms.outbox[0].body == text
 
 
 def test_a_call_back_set_from_the_form_is_recorded_at_the_local_time(staff_client):
@@ -259,6 +304,23 @@ def test_marking_a_meeting_as_it_already_is_says_there_is_nothing_to_do(staff_cl
     again = staff_client.post(url, {"status": "held"}, follow=True).content.decode()
     assert "Rien à faire : le RDV l&#x27;indique déjà." in again and "RDV noté" not in again
     assert not meeting_mark(meeting=Meeting.objects.get(pk=meeting.pk), status=Meeting.Status.HELD)
+
+
+def test_a_meeting_marked_by_hand_says_when_on_its_page(staff_client):
+    """Marked held the day after it was booked: the meeting's page says it was changed then."""
+    with time_machine.travel(paris(2026, 12, 7, 9, 0), tick=False):
+        meeting = Meeting.objects.create(
+            prospect=ProspectFactory(),
+            tool=BookingTool.CALCOM,
+            external_id="bk-marked",
+            starts_at=paris(2026, 12, 8, 10, 0),
+            match_method=MatchMethod.AK,
+            booked_at=timezone.now(),
+        )
+    with time_machine.travel(paris(2026, 12, 8, 11, 30), tick=False):
+        assert meeting_mark(meeting=meeting, status=Meeting.Status.HELD)
+    page = staff_client.get(reverse("admin:tracking_meeting_change", args=[meeting.pk])).content.decode()
+    assert "Mis à jour" in page and '<div class="readonly">8 décembre 2026 11:30</div>' in page
 
 
 # --- Texts that keep what matters ----------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.display import cta_label
+from core.display import cta_label, moment_display
 from tracking.choices import Identification
 from tracking.mail_fetchers import describe_machine_reason
 
@@ -354,7 +354,7 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_tool_display()} {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        return f"{self.get_tool_display()} {moment_display(self.starts_at)} ({self.get_status_display()})"
 
     @property
     def identification(self) -> str:
