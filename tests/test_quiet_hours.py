@@ -383,6 +383,12 @@ def test_quiet_hours_within_the_day_and_a_quiet_sunday(settings):
     assert quiet_until(paris(2026, 11, 29, 15, 0)) == paris(2026, 11, 30, 0, 0)
 
 
+def test_overnight_quiet_hours_start_at_their_first_minute(night):
+    """20:00-08:00: a signal at 20:00 sharp waits for the morning; one at 19:59 texts at once."""
+    assert quiet_until(paris(2026, 11, 24, 19, 59)) is None
+    assert quiet_until(paris(2026, 11, 24, 20, 0)) == paris(2026, 11, 25, 8, 0)
+
+
 def test_quiet_days_written_in_full_are_read_and_seven_of_them_end_after_a_week(settings):
     """settings.py accepts "Saturday" (its first three letters); so does the clock. Every day quiet: the
     digest still leaves, a week later."""
