@@ -238,7 +238,7 @@ def grouped_alert(name: str, at, signal="cta_click", **prospect) -> Alert:
 
 def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_said_stop():
     """Grouped between 10:00 and 11:00, a read then a click; one of the hour's leads said stop since; the
-    hours before and after have their own. Written when it leaves: it says 10h-11h, the
+    hours before and after have their own; the hour's texted and held alerts are not grouped ones. Written when it leaves: it says 10h-11h, the
     click first, then the read, and counts two — even written an hour late (the relay was down)."""
     ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
     grouped_alert("Anne Before", ten - timedelta(minutes=10), company="", phone="")
@@ -246,6 +246,11 @@ def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_sa
     grouped_alert("Chloe Stop", ten + timedelta(minutes=15), company="", phone="", status="do_not_contact")
     grouped_alert("David Clicker", ten + timedelta(minutes=20), company="", phone="")
     grouped_alert("Emma After", ten + timedelta(minutes=70), company="", phone="")
+    # Texted at once within the hour's budget, or held: not one of the "more signals".
+    for name, status in (("Felix Texted", Alert.Status.SENT), ("Gina Held", Alert.Status.HELD)):
+        Alert.objects.filter(pk=grouped_alert(name, ten + timedelta(minutes=5), company="", phone="").pk).update(
+            status=status
+        )
     notice = SmsNotice.objects.create(kind=SmsNotice.Kind.SUMMARY, period_start=ten)
     with time_machine.travel(ten + timedelta(hours=2, minutes=5), tick=False):
         text = notice_text(notice)
