@@ -238,8 +238,9 @@ def grouped_alert(name: str, at, signal="cta_click", **prospect) -> Alert:
 
 def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_said_stop():
     """Grouped between 10:00 and 11:00, a read then a click; one of the hour's leads said stop since; the
-    hours before and after have their own; the hour's texted and held alerts are not grouped ones. Written when it leaves: it says 10h-11h, the
-    click first, then the read, and counts two — even written an hour late (the relay was down)."""
+    hours before and after have their own; the hour's texted and held alerts are not grouped ones.
+    Written when it leaves: it says 10h-11h, the click first, then the read, and counts two — even
+    written an hour late (the relay was down)."""
     ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
     grouped_alert("Anne Before", ten - timedelta(minutes=10), company="", phone="")
     grouped_alert("Bruno Reader", ten + timedelta(minutes=10), "page_dwell", company="", phone="")

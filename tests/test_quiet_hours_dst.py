@@ -88,4 +88,3 @@ def test_an_end_clocks_skip_anywhere_in_the_hour_is_found_to_the_second(short_ni
     short_night.ALERT_QUIET_HOURS = f"22:00-{end}"
     until = quiet_until(utc(2026, 3, 28, 22, 0))
     assert until is not None and until.astimezone(UTC) == utc(2026, 3, 29, 1, 0)
-
