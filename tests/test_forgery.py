@@ -238,14 +238,20 @@ def grouped_alert(name: str, at, signal="cta_click", **prospect) -> Alert:
 
 def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_said_stop():
     """Grouped between 10:00 and 11:00, a read then a click; one of the hour's leads said stop since; the
-    hours before and after have their own. Written when it leaves: it says 10h-11h, the
-    click first, then the read, and counts two — even written an hour late (the relay was down)."""
+    hours before and after have their own; the hour's texted and held alerts are not grouped ones.
+    Written when it leaves: it says 10h-11h, the click first, then the read, and counts two — even
+    written an hour late (the relay was down)."""
     ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
     grouped_alert("Anne Before", ten - timedelta(minutes=10), company="", phone="")
     grouped_alert("Bruno Reader", ten + timedelta(minutes=10), "page_dwell", company="", phone="")
     grouped_alert("Chloe Stop", ten + timedelta(minutes=15), company="", phone="", status="do_not_contact")
     grouped_alert("David Clicker", ten + timedelta(minutes=20), company="", phone="")
     grouped_alert("Emma After", ten + timedelta(minutes=70), company="", phone="")
+    # Texted at once within the hour's budget, or held: not one of the "more signals".
+    for name, status in (("Felix Texted", Alert.Status.SENT), ("Gina Held", Alert.Status.HELD)):
+        Alert.objects.filter(pk=grouped_alert(name, ten + timedelta(minutes=5), company="", phone="").pk).update(
+            status=status
+        )
     notice = SmsNotice.objects.create(kind=SmsNotice.Kind.SUMMARY, period_start=ten)
     with time_machine.travel(ten + timedelta(hours=2, minutes=5), tick=False):
         text = notice_text(notice)
@@ -253,3 +259,36 @@ def test_the_hourly_summary_lists_its_own_hour_strongest_first_and_nobody_who_sa
         "ArkWatch : 2 signaux de plus 10h-11h (au-delà de 10 SMS/h) : David Clicker (clic), Bruno Reader (lecture). "
         "https://track.example.com/admin/backoffice/hot-leads/"
     )
+
+
+def test_a_cycle_that_crosses_the_hour_spends_the_hour_its_sms_leaves_in(settings, django_capture_on_commit_callbacks):
+    """ALERT_SMS_MAX_PER_HOUR=1. Anne's SMS at 10:30 spends 10h's. A cycle started at 10:59:59 records
+    Chloe's click at 11:00:01: her SMS leaves at 11h and spends 11h's, so Bruno's at 11:05 is grouped, and
+    the 11h-12h summary names him. (Spending 10h's, Chloe was grouped into a 10h summary that lists the
+    alerts recorded in 10h only: "0 signal", her name in no SMS.)"""
+    from alerts.outbox.admission import alert_record_signal
+    from tests.test_detection import detected
+
+    settings.ALERT_SMS_MAX_PER_HOUR = 1
+    ten = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    for n, (name, cycle_at, recorded_at) in enumerate(
+        [
+            ("Anne Texted", ten + timedelta(minutes=30), ten + timedelta(minutes=30)),
+            ("Chloe Boundary", ten + timedelta(minutes=59, seconds=59), ten + timedelta(hours=1, seconds=1)),
+            ("Bruno Grouped", ten + timedelta(hours=1, minutes=5), ten + timedelta(hours=1, minutes=5)),
+        ]
+    ):
+        prospect = ProspectFactory(name=name, company="", phone="")
+        with time_machine.travel(recorded_at, tick=False), django_capture_on_commit_callbacks(execute=True):
+            alert_record_signal(detected=detected(prospect, n, occurred_at=cycle_at), now=cycle_at)
+    assert dict(Alert.objects.values_list("prospect__name", "status")) == {
+        "Anne Texted": "sent",
+        "Chloe Boundary": "sent",
+        "Bruno Grouped": "grouped",
+    }
+    notice = SmsNotice.objects.get(kind=SmsNotice.Kind.SUMMARY)
+    with time_machine.travel(ten + timedelta(hours=2, minutes=1), tick=False):
+        assert notice_text(notice) == (
+            "ArkWatch : 1 signal de plus 11h-12h (au-delà de 1 SMS/h) : Bruno Grouped (clic). "
+            "https://track.example.com/admin/backoffice/hot-leads/"
+        )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alerts.cycle import detection_cycle_run
 from alerts.outbox import sms
+from alerts.outbox.composer import lead_short_url
 from alerts.outbox.delivery import deliveries_needing_relay, reminder_deliveries_add
 from alerts.outbox.gsm import gsm7_segments, gsm7_units, is_gsm7
 from alerts.outbox.models import Alert, AlertDelivery, SmsNotice
@@ -383,6 +384,12 @@ def test_quiet_hours_within_the_day_and_a_quiet_sunday(settings):
     assert quiet_until(paris(2026, 11, 29, 15, 0)) == paris(2026, 11, 30, 0, 0)
 
 
+def test_overnight_quiet_hours_start_at_their_first_minute(night):
+    """20:00-08:00: a signal at 20:00 sharp waits for the morning; one at 19:59 texts at once."""
+    assert quiet_until(paris(2026, 11, 24, 19, 59)) is None
+    assert quiet_until(paris(2026, 11, 24, 20, 0)) == paris(2026, 11, 25, 8, 0)
+
+
 def test_quiet_days_written_in_full_are_read_and_seven_of_them_end_after_a_week(settings):
     """settings.py accepts "Saturday" (its first three letters); so does the clock. Every day quiet: the
     digest still leaves, a week later."""
@@ -405,7 +412,8 @@ def test_a_quiet_setting_that_cannot_be_read_is_named_in_the_error():
 
 def quiet_alert(prospect, at: datetime, signal="cta_click", **fields) -> Alert:
     """An alert quiet hours kept for the digest, detected at `at`."""
-    alert = AlertFactory(prospect=prospect, signal=signal, occurred_at=at, status=Alert.Status.QUIET, **fields)
+    fields.setdefault("status", Alert.Status.QUIET)
+    alert = AlertFactory(prospect=prospect, signal=signal, occurred_at=at, **fields)
     Alert.objects.filter(pk=alert.pk).update(detected_at=at)
     return alert
 
@@ -435,6 +443,17 @@ def test_a_lead_with_two_night_signals_is_listed_once_and_verified_leads_first(n
     assert digest_at(morning) == (
         "ArkWatch, pendant les heures calmes : 3 leads à appeler : Anne Martin (clic), Bruno Sure (lecture), "
         f"Chloe Maybe (lecture). {HOT_LEADS}"
+    )
+
+
+def test_the_digest_lists_only_the_leads_quiet_hours_kept(night):
+    """A breaker texted at once in the night, an alert held as forged: the founder was told, or the
+    held-alerts notice speaks for it; the digest lists the reader quiet hours kept, and only her."""
+    quiet_alert(ProspectFactory(name="Marie Reader", company="", phone=""), paris(2026, 11, 25, 1, 0), "page_dwell")
+    for name, status in (("Jean Breaker", Alert.Status.SENT), ("Paul Held", Alert.Status.HELD)):
+        quiet_alert(ProspectFactory(name=name, company="", phone=""), paris(2026, 11, 25, 2, 0), status=status)
+    assert digest_at(paris(2026, 11, 25, 8, 0)) == (
+        f"ArkWatch, pendant les heures calmes : 1 lead à appeler : Marie Reader (lecture). {HOT_LEADS}"
     )
 
 
@@ -533,8 +552,11 @@ def test_two_notices_due_at_once_each_say_their_own_words(night):
     first = notice_text(digest)
     assert first == f"ArkWatch, pendant les heures calmes : 1 lead à appeler : Jean Dupont (clic). {HOT_LEADS}"
     assert notice_text(held).startswith("ArkWatch : 1 alerte retenue : signaux non vérifiés")
-    quiet_alert(ProspectFactory(name="Marie Late", company="", phone=""), paris(2026, 11, 25, 2, 0))
+    late = quiet_alert(ProspectFactory(name="Marie Late", company="", phone=""), paris(2026, 11, 25, 2, 0))
     assert notice_text(stale) == first
+    # Nor does it count her as told by the digest (the ledger reads it): the SMS did not name her.
+    assert Alert.objects.get(pk=late.pk).digest_id is None
+    assert Alert.objects.get(prospect__name="Jean Dupont").digest_id == digest.pk
 
 
 def test_a_night_whose_only_lead_said_stop_sends_a_digest_naming_nobody(night):
@@ -605,3 +627,32 @@ def test_a_one_part_digest_names_a_lead_whose_name_fits_though_its_number_would_
     text = digest_at(paris(2026, 11, 25, 8, 0))
     listed = "Emma (Roux SA, clic), David (clic), +3"
     assert text == f"ArkWatch, pendant les heures calmes : 5 leads à appeler : {listed}. {HOT_LEADS}"
+
+
+def test_a_lead_both_texted_and_in_the_digest_is_reminded_once_about_what_it_was_told_last(remind, run_on_commit):
+    """The relay was down all morning: at 09:00 a lead texted at 19:30 the evening before and listed in
+    the 08:00 digest for a click in the night is due twice. One reminder, about the click the digest
+    told the founder of (its link), not the evening's SMS."""
+    now = paris(2026, 11, 25, 9, 0)
+    lead = ProspectFactory(name="Jean Twice")
+    evening = texted_at(paris(2026, 11, 24, 19, 30), prospect=lead)
+    Alert.objects.filter(pk=evening.pk).update(detected_at=paris(2026, 11, 24, 19, 30))
+    night = quiet_alert(lead, paris(2026, 11, 25, 3, 0))
+    digest_told(night, paris(2026, 11, 25, 8, 0))
+    relay(now, run_on_commit)
+    assert len(sms.outbox) == 1
+    assert sms.outbox[0].body.endswith(lead_short_url(night.pk)), sms.outbox[0].body
+    assert list(Alert.objects.filter(reminded_at__isnull=False)) == [night]
+
+
+def test_yesterdays_digest_reminds_of_none_of_tonights_leads(night, run_on_commit):
+    """At 08:00 the digest that left yesterday at 08:00:30 is still within the day reminders look back
+    on: it speaks for yesterday's night only. Tonight's click is the new digest's, not a reminder's."""
+    night.ALERT_REMIND_AFTER_MINUTES = 30
+    yesterday = SmsNotice.objects.create(kind=SmsNotice.Kind.DIGEST, period_start=paris(2026, 11, 24, 8, 0))
+    AlertDelivery.objects.create(
+        notice=yesterday, recipient="+33199000001", status="sent", sent_at=paris(2026, 11, 24, 8, 0, 30)
+    )
+    quiet_alert(ProspectFactory(name="Jean Tonight"), paris(2026, 11, 25, 3, 0))
+    relay(paris(2026, 11, 25, 8, 0, 10), run_on_commit)
+    assert sms.outbox == [] and not Alert.objects.filter(reminded_at__isnull=False).exists()

@@ -76,3 +76,15 @@ def test_a_signal_in_the_second_pass_is_in_the_digest_twenty_minutes_later(short
     assert Alert.objects.get().status == Alert.Status.QUIET and sms.outbox == []
     relay(utc(2026, 10, 25, 1, 31), run_on_commit)
     assert len(sms.outbox) == 1 and "Jean Dupont" in sms.outbox[0].body
+
+
+# --- What survived the mutation run of issue 33 (docs/mutation-survivors.md) --------------------------
+
+
+@pytest.mark.parametrize("end", ["02:01", "02:59"])
+def test_an_end_clocks_skip_anywhere_in_the_hour_is_found_to_the_second(short_night, end):
+    """Whatever the minute of the skipped hour the quiet hours end at, the digest leaves the second the
+    clocks jump (03:00:00 summer time), not a second or a fraction of one later."""
+    short_night.ALERT_QUIET_HOURS = f"22:00-{end}"
+    until = quiet_until(utc(2026, 3, 28, 22, 0))
+    assert until is not None and until.astimezone(UTC) == utc(2026, 3, 29, 1, 0)

@@ -227,7 +227,8 @@ def record(prospect, at, *, key, signal="cta_click"):
     detected = DetectedSignal(
         prospect_id=prospect.pk, signal=signal, dedup_key=f"edge:{key}", occurred_at=at, evidence={}
     )
-    return alert_record_signal(detected=detected, now=at)
+    with time_machine.travel(at, tick=False):  # recorded when detected, as a cycle does
+        return alert_record_signal(detected=detected, now=at)
 
 
 @pytest.mark.django_db

@@ -131,9 +131,11 @@ def alert_text_unless_throttled(
     verified = alert.identification != Identification.UNVERIFIED
     if throttled and not _cooldown_take(prospect_id=prospect.pk, signal=alert.signal, now=now, verified=verified):
         alert.status = Alert.Status.COOLDOWN
-    elif throttled and budget and not _hourly_budget_spend(now, verified=verified):
+    # The clock hour is the alert's own (detected_at), the one the summary lists: a cycle that started
+    # before the hour and records after it would otherwise group the alert into a summary that omits it.
+    elif throttled and budget and not _hourly_budget_spend(alert.detected_at, verified=verified):
         alert.status = Alert.Status.GROUPED
-        notice_schedule(kind=SmsNotice.Kind.SUMMARY, now=now)
+        notice_schedule(kind=SmsNotice.Kind.SUMMARY, now=alert.detected_at)
     else:
         alert_deliveries_add(alert)
     _save_and_mark_hot(alert, prospect)
