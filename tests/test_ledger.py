@@ -545,3 +545,15 @@ def test_false_alarms_per_opener_are_the_calls_that_said_so(campaign):
     click = {row.key: row for row in ledger().by_opener}["Vous venez de cliquer"]
     assert (click.false_alarms.k, click.false_alarms.n) == (1, 7)
     assert (click.called.k, click.called.n) == (6, 7)
+
+
+def test_call_backs_texted_and_late_add_up():
+    """Two call-backs past their time, each texted then and neither made: the page says 2 texted and
+    2 late, not only the last one read."""
+    now = timezone.now()
+    for prospect, hours_ago in zip(ProspectFactory.create_batch(2), (1, 2), strict=True):
+        call = CallFactory(prospect=prospect, callback_at=now - timedelta(hours=hours_ago))
+        callback_sms_add(call_id=call.pk, callback_at=call.callback_at, text="Rappel prévu")
+        Call.objects.filter(pk=call.pk).update(called_at=now - timedelta(hours=hours_ago + 1))
+    counts = ledger(now=now).callbacks
+    assert (counts.set, counts.made, counts.texted, counts.late) == (2, 0, 2, 2)
