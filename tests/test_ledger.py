@@ -498,3 +498,62 @@ def test_a_booking_alert_is_no_signal_of_the_ledger():
     texted_alert(prospect)
     texted_alert(prospect, Signal.MEETING_BOOKED, hours_ago=20)
     assert ledger().total.signals == 1
+
+
+def test_a_meeting_is_traced_to_what_came_exactly_at_the_window_edges(settings):
+    """docs/interface.md: a meeting is traced to what preceded it in the 14 days before it was booked,
+    both ends included: a signal and a call exactly 14 days before the booking, and a signal and a call
+    at the very second of the booking (the founder called while the prospect was booking)."""
+    booked_at = timezone.now() - timedelta(hours=1)
+    early, late = ProspectFactory(), ProspectFactory()
+    for prospect, at in ((early, booked_at - timedelta(days=14)), (late, booked_at)):
+        AlertFactory(prospect=prospect, occurred_at=at)
+        Call.objects.filter(pk=CallFactory(prospect=prospect).pk).update(called_at=at)
+        Meeting.objects.create(
+            prospect=prospect,
+            tool="calendly",
+            external_id=f"evt-edge-{prospect.pk}",
+            starts_at=booked_at + timedelta(days=2),
+            match_method="ak",
+            booked_at=booked_at,
+        )
+    traces = {trace.meeting.prospect_id: trace for trace in ledger().meetings}
+    for prospect in (early, late):
+        assert traces[prospect.pk].alert == Alert.objects.get(prospect=prospect)
+        assert traces[prospect.pk].call == Call.objects.get(prospect=prospect)
+
+
+def test_a_meeting_counts_for_the_latest_signal_however_late_each_was_detected():
+    """Last touch is the signal that happened last, not the one detected last: an email reply read
+    from the mailbox an hour after a click that came later still leaves the meeting to the click, and
+    the click's row (not the reply's) counts it."""
+    prospect = ProspectFactory()
+    click = texted_alert(prospect, Signal.CTA_CLICK, hours_ago=3)
+    texted_alert(prospect, Signal.EMAIL_REPLY, hours_ago=4)  # detected after the click
+    booked(prospect, hours_ago=2)
+    result = ledger()
+    assert result.meetings[0].alert == click
+    rows = {row.key: row for row in result.by_signal}
+    assert (rows["cta_click"].meetings_booked.k, rows["email_reply"].meetings_booked.k) == (1, 0)
+
+
+def test_false_alarms_per_opener_are_the_calls_that_said_so(campaign):
+    """One of the calls opened with "Vous venez de cliquer" turns out a false alarm: 1 of its 7 calls,
+    and the page's cell says so."""
+    extra = ProspectFactory()
+    texted_alert(extra, call=called(extra, CallOutcome.FALSE_ALARM, hours_ago=29.5, opener="Vous venez de cliquer"))
+    click = {row.key: row for row in ledger().by_opener}["Vous venez de cliquer"]
+    assert (click.false_alarms.k, click.false_alarms.n) == (1, 7)
+    assert (click.called.k, click.called.n) == (6, 7)
+
+
+def test_call_backs_texted_and_late_add_up():
+    """Two call-backs past their time, each texted then and neither made: the page says 2 texted and
+    2 late, not only the last one read."""
+    now = timezone.now()
+    for prospect, hours_ago in zip(ProspectFactory.create_batch(2), (1, 2), strict=True):
+        call = CallFactory(prospect=prospect, callback_at=now - timedelta(hours=hours_ago))
+        callback_sms_add(call_id=call.pk, callback_at=call.callback_at, text="Rappel prévu")
+        Call.objects.filter(pk=call.pk).update(called_at=now - timedelta(hours=hours_ago + 1))
+    counts = ledger(now=now).callbacks
+    assert (counts.set, counts.made, counts.texted, counts.late) == (2, 0, 2, 2)
