@@ -372,6 +372,21 @@ def test_an_email_in_an_address_path_is_forgotten_and_the_erasure_ends():
     }
 
 
+def test_an_address_whose_site_carries_the_email_is_emptied_whole():
+    """When even the site carries the email (a webmail's `https://jane@…` address, or one no parser can
+    read), keeping the site would keep the email: the address goes whole, whatever its case."""
+    VisitEventFactory(
+        visitor_id="jane", page="https://landing.example.com/audit", referrer="https://JANE@Acme.example/inbox"
+    )
+    VisitEventFactory(visitor_id="jane", page="http://[jane@acme.example/pour-vous", referrer="")
+    call_command("forget_prospect", "jane@acme.example", stdout=io.StringIO())
+    assert holding(("jane@acme.example", "jane%40acme.example")) == []
+    assert set(VisitEvent.objects.values_list("page", "referrer")) == {
+        ("https://landing.example.com/audit", ""),
+        ("", ""),
+    }
+
+
 @pytest.mark.parametrize(
     ("email", "query"),
     [
