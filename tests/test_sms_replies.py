@@ -307,6 +307,17 @@ def test_a_long_reply_is_kept_with_its_first_160_characters(ovh, texted):
     assert Call.objects.get().outcome == CallOutcome.MEETING_BOOKED
 
 
+def test_a_reply_from_a_sender_no_numbering_plan_knows_is_kept_and_marks_nobody(ovh, texted):
+    """A sender OVH passes on as it came (too long for any phone number): the reply is kept under what
+    the column holds (PostgreSQL refuses a longer value, and the whole read would fail) and answers no
+    lead."""
+    ovh.reply("+" + "3" * 40, "3")
+    read(ovh)
+    reply = SmsReply.objects.get()
+    assert reply.sender == "+" + "3" * 31 and reply.ignored
+    assert not Call.objects.exists()
+
+
 def test_a_reply_on_the_edges_of_its_window_still_answers_its_sms(ovh, texted, run_on_commit):
     """Stamped exactly OVH_SMS_REPLY_WINDOW_HOURS (12) after its SMS: not too old. The SMS of the
     second lead left the very second of its reply, another SMS before it: not ambiguous, the reply
