@@ -367,6 +367,13 @@ RULES: list[tuple[str, str, str, str]] = [
         "and the product never activates another zone, so both read the same clocks",
     ),
     (
+        r"alerts\.outbox\.quiet\.x_quiet_until__",
+        r"astimezone\(UTC\) -> .*astimezone\(None\)",
+        "equivalent",
+        "the moment in the process's local zone instead of UTC: the same instant, and every later use compares "
+        "instants or converts it to TIME_ZONE first",
+    ),
+    (
         r"alerts\.outbox\.quiet\.x__instants__mutmut_32$",
         r"fold=0\)",
         "equivalent",
@@ -600,10 +607,16 @@ RULES: list[tuple[str, str, str, str]] = [
         "back unchanged (only a hand-made one such as 'HTTP:/x' would come back normalised)",
     ),
     (
-        r"tracking\.privacy\.x__events_of__",
-        r'safe="XXXX"',
+        r"tracking\.privacy\.x__(events_of|written)__",
+        r'safe="[^"]*XX',
         "equivalent",
         "letters are never percent-encoded: marking X safe changes no encoded email",
+    ),
+    (
+        r"tracking\.privacy\.x__written__",
+        r'"%7e"',
+        "equivalent",
+        "%7e for %7E: erasure compares the written forms and the addresses in lower case",
     ),
     (
         r"tracking\.privacy\.x__anonymise_visitors__",

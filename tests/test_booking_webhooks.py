@@ -23,6 +23,7 @@ from prospects.models import Prospect
 from tests.factories import CtaClickFactory, ProspectFactory, VisitorFactory
 from tracking.models import BookingDelivery, Meeting, WebhookUnknownRecipients, meeting_is_over, silencing_meetings
 from tracking.privacy import prospect_forget
+from tracking.webhooks import meetings
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +154,29 @@ def test_a_replayed_calcom_delivery_is_stored_once(client, prospect, run_on_comm
     }
     assert Meeting.objects.count() == 1 and BookingDelivery.objects.count() == 1
     assert len(sms.outbox) == 1
+
+
+def test_a_delivery_another_worker_stores_first_is_counted_a_duplicate_and_changes_nothing(
+    client, prospect, run_on_commit, monkeypatch
+):
+    """The tool's retry reaches a second web worker while the first is storing it: both found no key, the
+    other one inserted it first. This one answers "duplicate", stores no meeting and texts nothing."""
+    matched = meetings.booking_match
+
+    def other_worker_stores_it_now(event):
+        BookingDelivery.objects.create(tool="calcom", key=event.key[:200], event=event.event[:60])
+        return matched(event)
+
+    monkeypatch.setattr(meetings, "booking_match", other_worker_stores_it_now)
+    response = run_on_commit(calcom_post, client, calcom_body())
+    assert response.status_code == 200 and response.json() == {
+        "ok": True,
+        "stored": 0,
+        "duplicates": 1,
+        "unknown_recipients": 0,
+    }
+    assert not Meeting.objects.exists() and BookingDelivery.objects.count() == 1
+    assert sms.outbox == []
 
 
 def test_the_endpoint_does_not_exist_without_its_secret(client, settings, prospect):

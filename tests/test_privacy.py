@@ -391,6 +391,7 @@ def test_an_address_whose_site_carries_the_email_is_emptied_whole():
     ("email", "query"),
     [
         ("jane/doe@acme.example", "email=jane%2Fdoe%40acme.example"),  # percent-encoded whole
+        ("jane/doe~x!y@acme.example", "email=jane%2Fdoe~x%21y%40acme.example"),  # whole, as RFC 3986 (~ kept)
         ("o'brien@acme.example", "email=o%27brien@acme.example"),  # typed in the link: the browser encodes '
         ("jane!doe@acme.example", "email=jane!doe%40acme.example"),  # encodeURIComponent leaves ! ' ( ) * ~
         ("jane*doe~x@acme.example", "email=jane*doe%7Ex%40acme.example"),  # a form, URLSearchParams

@@ -530,6 +530,20 @@ def test_a_one_part_digest_uses_its_room_to_the_unit(night, name, company, link,
     assert gsm7_units(text) <= 160
 
 
+def test_the_strongest_lead_keeps_its_company_and_number_when_they_fit_to_the_unit(night):
+    """The strongest lead's fullest entry fits exactly (with "+1" for the other): it stays whole, the
+    other lead goes to the link — not a shorter entry that would make room for a second name."""
+    url = link_of(night, 53)
+    quiet_alert(ProspectFactory(name="Bo", company="", phone=""), paris(2026, 11, 25, 1, 0))
+    quiet_alert(
+        ProspectFactory(name="Jean Dupont", company="Acme Indus", phone="+33199001234"), paris(2026, 11, 25, 1, 1)
+    )
+    text = digest_at(paris(2026, 11, 25, 8, 0))
+    listed = "Jean Dupont (Acme Indus, clic) +33199001234, +1"
+    assert text == f"ArkWatch, pendant les heures calmes : 2 leads à appeler : {listed}. {url}"
+    assert gsm7_units(text) == 160
+
+
 def test_with_a_very_long_address_the_digest_and_the_held_notice_are_cut_to_keep_the_link_whole(night):
     """What is left before the link is cut to the word: 36 units keep "… heures calmes", 38 "… signaux"."""
     quiet_alert(ProspectFactory(name="Jean Dupont"), paris(2026, 11, 25, 1, 0))
