@@ -48,7 +48,7 @@ lint: install
 ## Mutation testing (mutmut 3; modules and tests: [tool.mutmut] in pyproject.toml), niced: the machine is
 ## shared. `make mutants` runs every module (hours); MUTANTS names a set by mutant-name globs,
 ## `make mutants MUTANTS="alerts.outbox.quiet.* alerts.outcomes.ledger.*"`, and `make mutants-features` the features of
-## issues 28-32 (FEATURE_MUTANTS, about 90 minutes on 2 cores). Then bench/mutants.py recheck and report
+## issues 28-32 (FEATURE_MUTANTS, 30 minutes on 2 cores left to it). Then bench/mutants.py recheck and report
 ## (docs/benchmarks.md, "Mutation run on the features of issues 28–32").
 MUTANTS :=
 FEATURE_MUTANTS := alerts.outbox.quiet.* alerts.outbox.notices.* alerts.outbox.reminders.* alerts.outcomes.callbacks.* alerts.outcomes.replies.* \
