@@ -164,7 +164,7 @@ def test_a_delivery_another_worker_stores_first_is_counted_a_duplicate_and_chang
     matched = meetings.booking_match
 
     def other_worker_stores_it_now(event):
-        BookingDelivery.objects.create(tool="calcom", key=event.key[:200], event=event.event[:60])
+        BookingDelivery.objects.create(tool="calcom", key=event.key, event=event.event)
         return matched(event)
 
     monkeypatch.setattr(meetings, "booking_match", other_worker_stores_it_now)
